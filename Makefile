@@ -1,0 +1,43 @@
+# pgview_auto — PGXS build of a C++ PostgreSQL extension.
+EXTENSION  = pgview_auto
+MODULE_big = pgview_auto
+
+SRCS := $(sort $(wildcard src/*.cpp src/*/*.cpp))
+PG_CPPFLAGS = -I$(srcdir)/src
+OBJS := $(SRCS:.cpp=.o)
+DATA := $(wildcard sql/pgview_auto--*.sql)
+
+# pg_regress tests (sql/ + expected/), isolation specs and TAP tests.
+# `make installcheck` runs them against a server you already have;
+# scripts/test.sh builds a throwaway server and runs everything.
+REGRESS       = $(sort $(basename $(notdir $(wildcard sql/[0-9]*.sql))))
+REGRESS_OPTS  = --inputdir=. --load-extension=$(EXTENSION)
+ISOLATION     = $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=test/isolation --load-extension=$(EXTENSION)
+TAP_TESTS     = 1
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+
+# C++17; the server headers are system headers for us (their warnings are not ours).
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-register -fno-omit-frame-pointer \
+              -isystem $(shell $(PG_CONFIG) --includedir-server)
+SHLIB_LINK += -lstdc++
+
+# PGXS would also emit LLVM bitcode for JIT (clang++ on C++ sources); our code gains nothing from it.
+override with_llvm = no
+
+include $(PGXS)
+
+# The regress database name differs from the default so parallel runs do not collide.
+prove_installcheck = PATH="$(bindir):$(CURDIR):$$PATH" PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
+    PERL5LIB="$(pgxsdir)/src/test/perl:$$PERL5LIB" $(PROVE) $(PG_PROVE_FLAGS) $(PROVE_FLAGS) $(or $(PROVE_TESTS),test/t/*.pl)
+
+# Unit tests of the pure C++ graph (GoogleTest); no PostgreSQL involved.
+UNIT_SRCS = test/unit/graph_test.cpp src/graph/dependency_graph.cpp
+unit-test: test/unit/graph_test
+	./test/unit/graph_test
+test/unit/graph_test: $(UNIT_SRCS) src/graph/dependency_graph.hpp
+	$(CXX) -std=c++17 -Wall -Wextra -O1 -g -Isrc -o $@ $(UNIT_SRCS) -lgtest -lgtest_main -pthread
+EXTRA_CLEAN = test/unit/graph_test results output_iso tmp_check log
+.PHONY: unit-test

@@ -1,0 +1,79 @@
+# pgview_auto — shared shell helpers for the demo, the tests and the benchmarks.
+# Sourced, not run. Works as root (Debian 12 fresh machine, CI) or as a user with sudo.
+
+set -euo pipefail
+
+PGVER=15
+PGBIN=/usr/lib/postgresql/$PGVER/bin
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+# Install what is missing from Debian's packages (never re-installs what is there).
+ensure_packages() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if ((${#missing[@]})); then
+        say "installing ${missing[*]}"
+        $SUDO apt-get update -qq
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+}
+
+BUILD_PACKAGES=(build-essential postgresql-$PGVER postgresql-server-dev-$PGVER libboost-graph-dev)
+TEST_PACKAGES=(libipc-run-perl googletest libgtest-dev python3)
+
+build_and_install() {
+    say "building pgview_auto"
+    make -C "$REPO" -s -j2 2>&1 | { grep -v '^make' || true; }
+    $SUDO make -C "$REPO" -s install >/dev/null
+}
+
+# The OS user the server runs as: PostgreSQL refuses to run as root.
+if [ "$(id -u)" -eq 0 ]; then PGUSER_OS=postgres; else PGUSER_OS=$(id -un); fi
+as_pg() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u "$PGUSER_OS" -- env PATH="$PGBIN:$PATH" "$@"
+    else env PATH="$PGBIN:$PATH" "$@"; fi
+}
+
+# start_cluster DIR PORT [extra postgresql.conf lines...]: a throwaway server whose
+# data directory and socket live in DIR, listening on localhost:PORT only.
+start_cluster() {
+    local dir=$1 port=$2; shift 2
+    mkdir -p "$dir"
+    [ "$(id -u)" -eq 0 ] && chown "$PGUSER_OS" "$dir"
+    as_pg initdb -D "$dir/data" -U postgres -A trust --no-sync >/dev/null
+    {
+        echo "port = $port"
+        echo "listen_addresses = 'localhost'"
+        echo "unix_socket_directories = '$dir'"
+        echo "shared_preload_libraries = 'pgview_auto'"
+        echo "fsync = off"
+        echo "max_prepared_transactions = 10"
+        for line in "$@"; do echo "$line"; done
+    } | as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
+    as_pg pg_ctl -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
+}
+
+stop_cluster() {
+    local dir=$1
+    [ -f "$dir/data/postmaster.pid" ] && as_pg pg_ctl -D "$dir/data" -m fast -w stop >/dev/null || true
+}
+
+# psql against a cluster made by start_cluster: cluster_psql DIR PORT [psql args...]
+cluster_psql() {
+    local dir=$1 port=$2; shift 2
+    as_pg psql -X -h "$dir" -p "$port" -U postgres "$@"
+}
+
+# A port nobody listens on.
+free_port() {
+    local p
+    for p in $(seq "${1:-54320}" 54399); do
+        if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
+    done
+    echo "no free port" >&2; return 1
+}

@@ -1,0 +1,22 @@
+// pgview_auto — small per-relation catalog facts, C-level (may ereport).
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+}
+
+namespace pgview::syscat {
+
+// True when REFRESH MATERIALIZED VIEW CONCURRENTLY would accept the matview:
+// it is populated and has a valid, immediate unique index on plain columns
+// with no WHERE clause (PostgreSQL's own rule in matview.c).
+bool concurrent_refresh_ok(Oid matview);
+
+// Text of the relation's kind for messages ("index", "sequence", "table", ...).
+const char *relkind_description(char relkind);
+
+// Raises 42P01 when the relation is gone, 42809 when its kind is not one the
+// dependency catalog covers; `what` names the calling function for the message.
+void require_catalog_relation(Oid relid, const char *what);
+
+} // namespace pgview::syscat
