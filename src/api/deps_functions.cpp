@@ -15,6 +15,7 @@ extern "C" {
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -54,15 +55,20 @@ struct KindTexts {
     }
 };
 
-void require_argument(FunctionCallInfo fcinfo, int arg, const char *name, const char *function) {
+void require_argument(FunctionCallInfo fcinfo, int arg, const char *name, const char *function,
+                      const char *hint) {
     if (PG_ARGISNULL(arg))
         throw Error(sqlstate::null_value_not_allowed,
-                    std::string(name) + " must not be NULL",
-                    {}, std::string("Call ") + function + " with a " + name + ".");
+                    std::string("argument \"") + name + "\" of " + function + " must not be NULL", {},
+                    hint);
+}
+
+void require_flag(FunctionCallInfo fcinfo, int arg, const char *name, const char *function) {
+    require_argument(fcinfo, arg, name, function, "Pass true or false.");
 }
 
 Oid relation_argument(FunctionCallInfo fcinfo, int arg, const char *function) {
-    require_argument(fcinfo, arg, "relation", function);
+    require_argument(fcinfo, arg, "rel", function, "Pass a table, view or materialized view.");
     Oid relid = PG_GETARG_OID(arg);
     pg_call([relid, function] { pgview::syscat::require_catalog_relation(relid, function); });
     return relid;
@@ -72,7 +78,7 @@ Oid relation_argument(FunctionCallInfo fcinfo, int arg, const char *function) {
 Datum emit_reached(FunctionCallInfo fcinfo, bool dependents) {
     const char *function = dependents ? "pgview_dependents" : "pgview_dependencies";
     Oid relid = relation_argument(fcinfo, 0, function);
-    require_argument(fcinfo, 1, "transitive", function);
+    require_flag(fcinfo, 1, "transitive", function);
     bool transitive = PG_GETARG_BOOL(1);
 
     graph::DependencyGraph g = pgview::syscat::read_dependency_graph();
@@ -116,7 +122,7 @@ std::string relation_name(Oid relid) {
 } // namespace
 
 PGVIEW_FUNCTION(pgview_deps) {
-    require_argument(fcinfo, 0, "transitive", "pgview_deps");
+    require_flag(fcinfo, 0, "transitive", "pgview_deps");
     bool transitive = PG_GETARG_BOOL(0);
     graph::DependencyGraph g = pgview::syscat::read_dependency_graph();
     KindTexts kinds;
@@ -181,11 +187,29 @@ PGVIEW_FUNCTION(pgview_refresh_order) {
 }
 
 namespace {
+// fn(arg) for a built-in that may return NULL (DirectFunctionCall1 raises then).
+Datum call_nullable(PGFunction fn, Datum arg, bool *isnull) {
+    LOCAL_FCINFO(fcinfo, 1);
+    InitFunctionCallInfoData(*fcinfo, nullptr, 1, InvalidOid, nullptr, nullptr);
+    fcinfo->args[0].value = arg;
+    fcinfo->args[0].isnull = false;
+    Datum result = fn(fcinfo);
+    *isnull = fcinfo->isnull;
+    return result;
+}
+
 // One pgview_views row; C-level (catalog look-ups and functions that may ereport).
-void fill_view_row(Oid relid, Datum *values, bool *nulls) {
+// False when the relation was dropped since the graph was read.
+bool fill_view_row(Oid relid, Datum *values, bool *nulls) {
+    // Its definition and size need the relation itself: lock it as a SELECT
+    // would (waiting for a concurrent DROP or REFRESH, as pg_matviews does),
+    // then check it still exists.
+    LockRelationOid(relid, AccessShareLock);
     HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-    if (!HeapTupleIsValid(tup))
-        elog(ERROR, "cache lookup failed for relation %u", relid);
+    if (!HeapTupleIsValid(tup)) {
+        UnlockRelationOid(relid, AccessShareLock);
+        return false;
+    }
     auto *form = reinterpret_cast<Form_pg_class>(GETSTRUCT(tup));
     bool is_matview = form->relkind == RELKIND_MATVIEW;
     values[0] = ObjectIdGetDatum(relid);
@@ -203,8 +227,10 @@ void fill_view_row(Oid relid, Datum *values, bool *nulls) {
         values[4] = BoolGetDatum(false);
     }
     ReleaseSysCache(tup);
-    values[5] = DirectFunctionCall1(pg_total_relation_size, ObjectIdGetDatum(relid));
-    values[8] = DirectFunctionCall1(pg_get_viewdef, ObjectIdGetDatum(relid));
+    // Both give NULL when the view went away meanwhile.
+    values[5] = call_nullable(pg_total_relation_size, ObjectIdGetDatum(relid), &nulls[5]);
+    values[8] = call_nullable(pg_get_viewdef, ObjectIdGetDatum(relid), &nulls[8]);
+    return true;
 }
 } // namespace
 
@@ -225,9 +251,9 @@ PGVIEW_FUNCTION(pgview_views) {
     }
     SrfOutput out(fcinfo);
     out.put_rows(views.size(), [&](std::size_t i, Datum *values, bool *nulls) {
-        fill_view_row(views[i], values, nulls);
         values[6] = Int32GetDatum(static_cast<int32>(g.dependency_count(views[i])));
         values[7] = Int32GetDatum(static_cast<int32>(g.dependent_count(views[i])));
+        return fill_view_row(views[i], values, nulls);
     });
     return (Datum) 0;
 }

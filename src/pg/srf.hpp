@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <type_traits>
 
 #include "pg/guard.hpp"
 
@@ -30,8 +31,9 @@ public:
         });
     }
 
-    // fill(i, values, nulls) sets row i; it must not call PostgreSQL code that
-    // can fail other than plain Datum constructors.
+    // fill(i, values, nulls) sets row i; it may return false to skip the row
+    // (e.g. a relation dropped meanwhile). It runs inside pg_call, so it must
+    // own no object with a destructor.
     template <typename Fill>
     void put_rows(std::size_t count, Fill &&fill) {
         ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo_->resultinfo);
@@ -41,7 +43,12 @@ public:
             for (std::size_t i = 0; i < count; i++) {
                 for (bool &n : nulls)
                     n = false;
-                fill(i, values, nulls);
+                if constexpr (std::is_same_v<decltype(fill(i, values, nulls)), bool>) {
+                    if (!fill(i, values, nulls))
+                        continue;
+                } else {
+                    fill(i, values, nulls);
+                }
                 tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
             }
         });

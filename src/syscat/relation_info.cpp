@@ -4,26 +4,31 @@
 #include "graph/dependency_graph.hpp"
 
 extern "C" {
-#include "access/table.h"
 #include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "catalog/catalog.h"
-#include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
-#include "nodes/pg_list.h"
+#include "catalog/pg_index.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/relcache.h"
+#include "utils/syscache.h"
 }
 
 namespace pgview::syscat {
 
 namespace {
-bool index_usable_for_concurrent_refresh(Relation index) {
-    Form_pg_index form = index->rd_index;
+// PostgreSQL's own rule (matview.c): unique, immediate, valid, no WHERE clause,
+// plain columns only. Read from pg_index under the catalog snapshot, without
+// locking the matview, so a concurrent DROP never blocks pgview_views().
+bool index_usable_for_concurrent_refresh(HeapTuple tup, Relation pg_index) {
+    auto *form = reinterpret_cast<Form_pg_index>(GETSTRUCT(tup));
     if (!form->indisunique || !form->indimmediate || !form->indisvalid || form->indnatts <= 0)
         return false;
-    if (RelationGetIndexPredicate(index) != NIL)
+    if (!heap_attisnull(tup, Anum_pg_index_indpred, RelationGetDescr(pg_index)))
         return false;
     for (int i = 0; i < form->indnatts; i++)
         if (form->indkey.values[i] <= 0) // an expression (0) or a system column
@@ -33,37 +38,42 @@ bool index_usable_for_concurrent_refresh(Relation index) {
 } // namespace
 
 bool concurrent_refresh_ok(Oid matview) {
-    Relation rel = table_open(matview, AccessShareLock);
+    HeapTuple classtup = SearchSysCache1(RELOID, ObjectIdGetDatum(matview));
+    if (!HeapTupleIsValid(classtup))
+        return false;
+    auto *cls = reinterpret_cast<Form_pg_class>(GETSTRUCT(classtup));
+    bool candidate = cls->relkind == RELKIND_MATVIEW && cls->relispopulated;
+    ReleaseSysCache(classtup);
+    if (!candidate)
+        return false;
+
     bool ok = false;
-    if (rel->rd_rel->relkind == RELKIND_MATVIEW && RelationIsPopulated(rel)) {
-        List *indexes = RelationGetIndexList(rel);
-        ListCell *lc;
-        foreach (lc, indexes) {
-            Relation index = index_open(lfirst_oid(lc), AccessShareLock);
-            ok = index_usable_for_concurrent_refresh(index);
-            index_close(index, AccessShareLock);
-            if (ok)
-                break;
-        }
-        list_free(indexes);
-    }
-    table_close(rel, AccessShareLock);
+    Relation pg_index = table_open(IndexRelationId, AccessShareLock);
+    ScanKeyData key;
+    ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber, F_OIDEQ,
+                ObjectIdGetDatum(matview));
+    SysScanDesc scan = systable_beginscan(pg_index, IndexIndrelidIndexId, true, nullptr, 1, &key);
+    HeapTuple tup;
+    while (!ok && HeapTupleIsValid(tup = systable_getnext(scan)))
+        ok = index_usable_for_concurrent_refresh(tup, pg_index);
+    systable_endscan(scan);
+    table_close(pg_index, AccessShareLock);
     return ok;
 }
 
 const char *relkind_description(char relkind) {
     switch (relkind) {
-    case RELKIND_RELATION: return "table";
-    case RELKIND_PARTITIONED_TABLE: return "partitioned table";
-    case RELKIND_VIEW: return "view";
-    case RELKIND_MATVIEW: return "materialized view";
-    case RELKIND_FOREIGN_TABLE: return "foreign table";
-    case RELKIND_INDEX: return "index";
-    case RELKIND_PARTITIONED_INDEX: return "partitioned index";
-    case RELKIND_SEQUENCE: return "sequence";
-    case RELKIND_TOASTVALUE: return "TOAST table";
-    case RELKIND_COMPOSITE_TYPE: return "composite type";
-    default: return "relation";
+    case RELKIND_RELATION: return "a table";
+    case RELKIND_PARTITIONED_TABLE: return "a partitioned table";
+    case RELKIND_VIEW: return "a view";
+    case RELKIND_MATVIEW: return "a materialized view";
+    case RELKIND_FOREIGN_TABLE: return "a foreign table";
+    case RELKIND_INDEX: return "an index";
+    case RELKIND_PARTITIONED_INDEX: return "a partitioned index";
+    case RELKIND_SEQUENCE: return "a sequence";
+    case RELKIND_TOASTVALUE: return "a TOAST table";
+    case RELKIND_COMPOSITE_TYPE: return "a composite type";
+    default: return "a relation";
     }
 }
 
@@ -74,7 +84,7 @@ void require_catalog_relation(Oid relid, const char *what) {
                         errmsg("relation with OID %u does not exist", relid)));
     if (!graph::is_graph_kind(relkind))
         ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-                        errmsg("\"%s\" is a %s", get_rel_name(relid), relkind_description(relkind)),
+                        errmsg("\"%s\" is %s", get_rel_name(relid), relkind_description(relkind)),
                         errdetail("%s covers tables, partitioned tables, views, materialized views "
                                   "and foreign tables.", what)));
     Oid nsp = get_rel_namespace(relid);

@@ -12,7 +12,7 @@ namespace pgview::syscat {
 // with no WHERE clause (PostgreSQL's own rule in matview.c).
 bool concurrent_refresh_ok(Oid matview);
 
-// Text of the relation's kind for messages ("index", "sequence", "table", ...).
+// The relation's kind with its article, for messages ("an index", "a sequence", ...).
 const char *relkind_description(char relkind);
 
 // Raises 42P01 when the relation is gone, 42809 when its kind is not one the

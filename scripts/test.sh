@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# pgview_auto — the whole test suite on a throwaway server:
+#   unit tests of the pure C++ graph (GoogleTest), pg_regress (sql/ + expected/),
+#   isolation specs (test/isolation), TAP tests (test/t, PostgreSQL::Test::Cluster),
+#   and a smoke run of the benchmarks.
+# Installs what it needs, builds, installs the extension, and ends with one line
+# "N passed, N failed". Exit status is non-zero when anything failed.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+set +e  # count failures instead of stopping at the first
+
+ensure_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" || exit 1
+build_and_install || exit 1
+
+PGXS_SRC=$(dirname "$(dirname "$(pg_config --pgxs)")")   # .../pgxs/src
+WORK=$(mktemp -d /tmp/pgview_auto_test.XXXXXX)
+chmod 755 "$WORK"
+PORT=$(free_port 54340)
+passed=0; failed=0
+cleanup() { stop_cluster "$WORK/server"; [ -n "${KEEP:-}" ] || rm -rf "$WORK"; }
+trap cleanup EXIT
+
+# Copy the tests where the unprivileged server user can read and write them.
+cp -r "$REPO/sql" "$REPO/expected" "$REPO/test" "$WORK/"
+[ "$(id -u)" -eq 0 ] && chown -R "$PGUSER_OS" "$WORK"
+
+count() { # count LOG PASS_REGEX TOTAL_REGEX: whatever ran and did not pass failed
+    local p f
+    p=$(grep -cE "$2" "$1"); f=$(( $(grep -cE "$3" "$1") - p ))
+    passed=$((passed + p)); failed=$((failed + f))
+    echo "   -> $p passed, $f failed"
+}
+
+say "unit tests (GoogleTest)"
+if make -C "$REPO" -s unit-test >"$WORK/unit.log" 2>&1; then :; fi
+grep -E '^\[ +(OK|FAILED) +\]' "$WORK/unit.log" | sed 's/^/   /'
+# gtest's own summary: "[  PASSED  ] N tests." and "[  FAILED  ] N tests, listed below:"
+up=$(sed -nE 's/^\[  PASSED  \] ([0-9]+) tests?\..*/\1/p' "$WORK/unit.log")
+uf=$(sed -nE 's/^\[  FAILED  \] ([0-9]+) tests?, listed below.*/\1/p' "$WORK/unit.log")
+if [ -z "$up$uf" ]; then echo "   unit tests did not run"; tail -20 "$WORK/unit.log"; uf=1; fi
+passed=$((passed + ${up:-0})); failed=$((failed + ${uf:-0}))
+echo "   -> ${up:-0} passed, ${uf:-0} failed"
+
+say "starting a throwaway server on port $PORT"
+start_cluster "$WORK/server" "$PORT" || { echo "server did not start"; cat "$WORK/server/server.log"; echo "0 passed, 1 failed"; exit 1; }
+
+COMMON=(--bindir="$PGBIN" --host="$WORK/server" --port="$PORT" --user=postgres --load-extension=pgview_auto)
+
+say "pg_regress"
+REGRESS_TESTS=$(cd "$REPO/sql" && ls [0-9]*.sql | sed 's/\.sql$//')
+as_pg "$PGXS_SRC/test/regress/pg_regress" "${COMMON[@]}" --inputdir="$WORK" \
+    --outputdir="$WORK/regress" --dbname=pgview_regress $REGRESS_TESTS >"$WORK/regress.log" 2>&1
+grep -E '^(ok|not ok|test) |\.\.\. ' "$WORK/regress.log" | sed 's/^/   /'
+count "$WORK/regress.log" '\.\.\. ok' '^(test| ) .*\.\.\. '
+[ -s "$WORK/regress/regression.diffs" ] && cat "$WORK/regress/regression.diffs"
+
+say "isolation specs"
+ISO_TESTS=$(cd "$REPO/test/isolation/specs" && ls *.spec | sed 's/\.spec$//')
+as_pg "$PGXS_SRC/test/isolation/pg_isolation_regress" "${COMMON[@]}" \
+    --inputdir="$WORK/test/isolation" --outputdir="$WORK/isolation" --dbname=pgview_isolation \
+    $ISO_TESTS >"$WORK/isolation.log" 2>&1
+grep -E '\.\.\. ' "$WORK/isolation.log" | sed 's/^/   /'
+count "$WORK/isolation.log" '\.\.\. ok' '^(test| ) .*\.\.\. '
+[ -s "$WORK/isolation/regression.diffs" ] && cat "$WORK/isolation/regression.diffs"
+
+stop_cluster "$WORK/server"
+
+say "TAP tests"
+(cd "$WORK" && as_pg env PERL5LIB="$PGXS_SRC/test/perl" TESTDIR="$WORK" \
+    PG_REGRESS="$PGXS_SRC/test/regress/pg_regress" PGVIEW_REPO="$WORK" \
+    prove -v test/t/*.pl >"$WORK/tap.log" 2>&1)
+grep -E '^(ok|not ok) ' "$WORK/tap.log" | sed 's/^/   /'
+count "$WORK/tap.log" '^ok ' '^(ok|not ok) '
+grep -qE '^Result: PASS' "$WORK/tap.log" || { echo "   prove did not pass:"; grep -vE '^(ok|not ok) ' "$WORK/tap.log" | tail -40; grep -qE '^not ok ' "$WORK/tap.log" || failed=$((failed + 1)); }
+
+if [ -x "$REPO/test/bench/deps/run.sh" ]; then
+    say "benchmark smoke run (dependency catalog, small)"
+    if DEPS_N=300 bash "$REPO/test/bench/deps/run.sh" --smoke >"$WORK/bench.log" 2>&1; then
+        passed=$((passed + 1)); echo "   -> ok"
+    else
+        failed=$((failed + 1)); echo "   -> FAILED"; tail -30 "$WORK/bench.log"
+    fi
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
