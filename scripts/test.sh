@@ -30,6 +30,9 @@ count() { # count LOG PASS_REGEX TOTAL_REGEX: whatever ran and did not pass fail
     echo "   -> $p passed, $f failed"
 }
 
+say "META.json (PGXN meta spec 1.0.0)"
+if python3 "$REPO/test/meta_check.py" "$REPO"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 say "unit tests (GoogleTest)"
 if make -C "$REPO" -s unit-test >"$WORK/unit.log" 2>&1; then :; fi
 grep -E '^\[ +(OK|FAILED) +\]' "$WORK/unit.log" | sed 's/^/   /'

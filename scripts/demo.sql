@@ -1,0 +1,32 @@
+-- pgview_auto demo: a small shop, its views, and what the extension knows about them.
+CREATE EXTENSION pgview_auto;
+
+CREATE TABLE users  (id int PRIMARY KEY, name text);
+CREATE TABLE orders (id serial PRIMARY KEY, user_id int REFERENCES users, total numeric(10,2));
+INSERT INTO users  SELECT g, 'user ' || g FROM generate_series(1, 5) g;
+INSERT INTO orders (user_id, total) SELECT 1 + g % 5, g * 1.5 FROM generate_series(1, 20) g;
+
+-- a view, a materialized view over it, and a materialized view over that
+CREATE VIEW paid_orders AS SELECT * FROM orders WHERE total > 5;
+CREATE MATERIALIZED VIEW user_stats AS
+  SELECT u.id AS user_id, u.name, count(o.id) AS order_count, coalesce(sum(o.total), 0) AS total_spent
+  FROM users u LEFT JOIN paid_orders o ON o.user_id = u.id GROUP BY u.id, u.name;
+CREATE UNIQUE INDEX ON user_stats (user_id);
+CREATE MATERIALIZED VIEW top_spenders AS
+  SELECT * FROM user_stats ORDER BY total_spent DESC LIMIT 3;
+
+-- Who reads whom (direct edges), and everything reachable (transitive, shortest depth)
+SELECT * FROM pgview_deps();
+SELECT * FROM pgview_deps(true) ORDER BY dependent::text, depth;
+
+-- What breaks if orders changes? Who must be refreshed, in which order?
+SELECT * FROM pgview_dependents('orders');
+SELECT * FROM pgview_refresh_order();
+
+-- The views at a glance (can user_stats be refreshed CONCURRENTLY? yes: unique index)
+SELECT view, kind, owner, populated, concurrent_refresh_ok, size_bytes, dependencies, dependents
+FROM pgview_views();
+
+-- Errors come with a SQLSTATE, the object's name and a hint
+\set VERBOSITY verbose
+SELECT * FROM pgview_refresh_order(ARRAY['orders'::regclass]);
