@@ -46,8 +46,9 @@ void capture_error(PendingError &out, const std::exception &e, int sqlerrcode) n
 [[noreturn]] void raise_pending(const PendingError &p);
 [[noreturn]] void throw_pg_error(MemoryContext restore_to);
 
+// Returns what body returns (Datum for SQL functions, void for callbacks).
 template <typename Body>
-Datum entry_guard(Body &&body) {
+auto entry_guard(Body &&body) -> decltype(body()) {
     PendingError pending;
     try {
         return body();

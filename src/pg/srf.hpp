@@ -21,10 +21,11 @@ inline constexpr int max_srf_columns = 16;
 
 class SrfOutput {
 public:
-    explicit SrfOutput(FunctionCallInfo fcinfo) : fcinfo_(fcinfo) {
-        pg_call([fcinfo] {
+    // scalar: the function returns SETOF a base type (one column, the expected descriptor).
+    explicit SrfOutput(FunctionCallInfo fcinfo, bool scalar = false) : fcinfo_(fcinfo) {
+        pg_call([fcinfo, scalar] {
 #if PG_VERSION_NUM >= 150000
-            InitMaterializedSRF(fcinfo, 0);
+            InitMaterializedSRF(fcinfo, scalar ? MAT_SRF_USE_EXPECTED_DESC : 0);
 #else
 #error "pgview_auto needs PostgreSQL 15 or later"
 #endif

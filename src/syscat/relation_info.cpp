@@ -12,6 +12,8 @@ extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -75,6 +77,31 @@ const char *relkind_description(char relkind) {
     case RELKIND_COMPOSITE_TYPE: return "a composite type";
     default: return "a relation";
     }
+}
+
+Oid relation_owner(Oid relid) {
+    HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+    if (!HeapTupleIsValid(tup))
+        return InvalidOid;
+    Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tup))->relowner;
+    ReleaseSysCache(tup);
+    return owner;
+}
+
+void require_owned_matview(Oid relid) {
+    char relkind = get_rel_relkind(relid);
+    if (relkind == '\0')
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                        errmsg("relation with OID %u does not exist", relid)));
+    if (relkind != RELKIND_MATVIEW)
+        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                        errmsg("\"%s\" is not a materialized view", get_rel_name(relid)),
+                        errdetail("It is %s.", relkind_description(relkind)),
+                        relkind == RELKIND_VIEW
+                            ? errhint("A view is always current; watch a materialized view built on it.")
+                            : errhint("Name the materialized view to refresh; the table goes in source.")));
+    if (!pg_class_ownercheck(relid, GetUserId()))
+        aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_MATVIEW, get_rel_name(relid));
 }
 
 void require_catalog_relation(Oid relid, const char *what) {

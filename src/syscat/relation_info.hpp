@@ -12,6 +12,13 @@ namespace pgview::syscat {
 // with no WHERE clause (PostgreSQL's own rule in matview.c).
 bool concurrent_refresh_ok(Oid matview);
 
+// Owner of a relation (InvalidOid if it is gone).
+Oid relation_owner(Oid relid);
+
+// Raises 42P01 if gone, 42809 if not a materialized view, 42501 if the current
+// user does not own it (or belong to its owner role).
+void require_owned_matview(Oid relid);
+
 // The relation's kind with its article, for messages ("an index", "a sequence", ...).
 const char *relkind_description(char relkind);
 

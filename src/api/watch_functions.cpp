@@ -1,0 +1,237 @@
+// pgview_auto — SQL entry points of watches and refresh:
+// pgview_watch, pgview_unwatch, pgview_refresh.
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "graph/dependency_graph.hpp"
+#include "pg/guard.hpp"
+#include "pg/srf.hpp"
+#include "refresh/refresher.hpp"
+#include "syscat/catalog_reader.hpp"
+#include "syscat/relation_info.hpp"
+#include "watch/capture_triggers.hpp"
+#include "watch/registry.hpp"
+#include "watch/resolve.hpp"
+#include "watch/watch_cache.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+}
+
+using pgview::Error;
+using pgview::pg_call;
+namespace graph = pgview::graph;
+namespace watch = pgview::watch;
+namespace syscat = pgview::syscat;
+namespace sqlstate = pgview::sqlstate;
+
+namespace {
+
+void require_not_null(FunctionCallInfo fcinfo, int arg, const char *name, const char *function,
+                      const char *hint) {
+    if (PG_ARGISNULL(arg))
+        throw Error(sqlstate::null_value_not_allowed,
+                    std::string("argument \"") + name + "\" of " + function + " must not be NULL", {},
+                    hint);
+}
+
+std::string text_arg(FunctionCallInfo fcinfo, int arg) {
+    const char *s = pg_call([fcinfo, arg] { return text_to_cstring(PG_GETARG_TEXT_PP(arg)); });
+    return s;
+}
+
+// As regclass prints it: quoted, schema-qualified when not on search_path.
+std::string name_of(Oid relid) {
+    const char *s = pg_call(
+        [relid] { return DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))); });
+    return s;
+}
+
+watch::MatviewOptions parse_options(FunctionCallInfo fcinfo) {
+    require_not_null(fcinfo, 2, "mode", "pgview_watch", "Pass mode => 'commit'.");
+    require_not_null(fcinfo, 4, "on_error", "pgview_watch", "Pass on_error => 'error' or 'warn'.");
+    std::string mode = text_arg(fcinfo, 2);
+    if (mode == "async" || mode == "manual")
+        throw Error("0A000", "mode '" + mode + "' is not available yet",
+                    "This version of pgview_auto refreshes at commit only.",
+                    "Use mode => 'commit'.");
+    if (mode != "commit")
+        throw Error(sqlstate::invalid_parameter_value, "unknown mode '" + mode + "'", {},
+                    "Use mode => 'commit'.");
+    std::string on_error = text_arg(fcinfo, 4);
+    if (on_error != "error" && on_error != "warn")
+        throw Error(sqlstate::invalid_parameter_value, "unknown on_error '" + on_error + "'", {},
+                    "Use on_error => 'error' (the writer's transaction fails with the refresh) or 'warn' "
+                    "(it commits, the view stays stale, a WARNING says why).");
+    watch::MatviewOptions options{'c', -1, on_error == "warn"};
+    if (!PG_ARGISNULL(3))
+        options.concurrently = PG_GETARG_BOOL(3) ? 1 : 0;
+    return options;
+}
+
+// The registry's cascade edges plus the new ones must stay acyclic.
+void require_no_cycle(Oid matview, const std::vector<watch::ResolvedSource> &sources) {
+    std::vector<graph::Edge> edges;
+    std::vector<graph::Relation> relations{{matview, graph::Kind::materialized_view}};
+    pg_call([&] {
+        const watch::WatchRow *rows;
+        int n;
+        watch::matview_sources(&rows, &n);
+        for (int i = 0; i < n; i++) {
+            edges.push_back({rows[i].matview, rows[i].source});
+            relations.push_back({rows[i].matview, graph::Kind::materialized_view});
+            relations.push_back({rows[i].source, graph::Kind::materialized_view});
+        }
+    });
+    for (const auto &s : sources)
+        if (s.is_matview) {
+            edges.push_back({matview, s.source});
+            relations.push_back({s.source, graph::Kind::materialized_view});
+        }
+    try {
+        graph::DependencyGraph g(std::move(relations), edges);
+    } catch (const Error &e) {
+        if (e.sqlstate() != sqlstate::invalid_recursion)
+            throw;
+        throw Error(sqlstate::invalid_recursion,
+                    "watching these sources would make " + name_of(matview) + " refresh itself",
+                    "A materialized view it watches is watching it, directly or through others.",
+                    "Unwatch one of them first.");
+    }
+}
+
+} // namespace
+
+PGVIEW_FUNCTION(pgview_watch) {
+    require_not_null(fcinfo, 0, "matview", "pgview_watch", "Pass the materialized view to refresh.");
+    Oid matview = PG_GETARG_OID(0);
+    std::optional<Oid> requested;
+    if (!PG_ARGISNULL(1))
+        requested = PG_GETARG_OID(1);
+    watch::MatviewOptions options = parse_options(fcinfo);
+
+    pg_call([matview] { syscat::require_owned_matview(matview); });
+    if (requested) {
+        Oid source = *requested;
+        pg_call([source] { syscat::require_catalog_relation(source, "pgview_watch"); });
+        if (source == matview)
+            throw Error(sqlstate::invalid_parameter_value,
+                        "materialized view " + name_of(matview) + " cannot watch itself", {},
+                        "Name a table it reads as source, or pass NULL to watch all of them.");
+    }
+    if (options.concurrently == 1 && !pg_call([matview] { return syscat::concurrent_refresh_ok(matview); }))
+        throw Error(sqlstate::object_not_in_prerequisite_state,
+                    "materialized view " + name_of(matview) + " cannot be refreshed concurrently",
+                    "It is not populated, or has no unique index that REFRESH ... CONCURRENTLY accepts.",
+                    "Create a unique index with no WHERE clause on plain columns, or pass concurrently => NULL.");
+
+    graph::DependencyGraph g = syscat::read_dependency_graph();
+    std::vector<watch::ResolvedSource> sources = watch::resolve_sources(g, matview, requested);
+    if (sources.empty())
+        throw Error(sqlstate::object_not_in_prerequisite_state,
+                    (requested ? "view " + name_of(*requested) : "materialized view " + name_of(matview)) +
+                        " reads no table",
+                    "Only tables (through plain views) and materialized views can be watched.",
+                    "Name the table it depends on: pgview_watch(matview, source => 'the_table').");
+    require_no_cycle(matview, sources);
+
+    // TRIGGER privilege on every table that gets a capture trigger (partitions included).
+    for (const auto &s : sources) {
+        if (s.is_matview)
+            continue;
+        Oid table = s.source;
+        pg_call([table] {
+            Oid *targets;
+            int n = watch::capture_targets(table, &targets);
+            for (int i = 0; i < n; i++)
+                if (pg_class_aclcheck(targets[i], GetUserId(), ACL_TRIGGER) != ACLCHECK_OK)
+                    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                                    errmsg("permission denied to watch table %s",
+                                           quote_identifier(get_rel_name(targets[i]))),
+                                    errdetail("Watching a table puts a capture trigger on it."),
+                                    errhint("Ask its owner to GRANT TRIGGER ON %s TO %s.",
+                                            quote_identifier(get_rel_name(targets[i])),
+                                            GetUserNameFromId(GetUserId(), false))));
+        });
+    }
+
+    std::vector<Oid> source_oids, via_oids;
+    for (const auto &s : sources) {
+        source_oids.push_back(s.source);
+        via_oids.push_back(s.via.value_or(InvalidOid));
+    }
+    Oid request = requested.value_or(InvalidOid);
+    Oid *captured = nullptr;
+    int ncaptured = 0;
+    pg_call([&] {
+        watch::RegistrySession session;
+        watch::registry_begin(&session);
+        watch::registry_set_options(matview, &options);
+        watch::registry_replace_watch(matview, request, static_cast<int>(source_oids.size()),
+                                      source_oids.data(), via_oids.data());
+        CommandCounterIncrement();
+        for (size_t i = 0; i < sources.size(); i++)
+            if (!sources[i].is_matview)
+                watch::sync_capture_trigger(source_oids[i]);
+        ncaptured = watch::registry_captured_tables(matview, &captured);
+        watch::registry_end(&session);
+    });
+
+    pgview::SrfOutput out(fcinfo, true);
+    out.put_rows(static_cast<size_t>(ncaptured),
+                 [&](size_t i, Datum *values, bool *) { values[0] = ObjectIdGetDatum(captured[i]); });
+    return (Datum) 0;
+}
+
+PGVIEW_FUNCTION(pgview_unwatch) {
+    require_not_null(fcinfo, 0, "matview", "pgview_unwatch", "Pass the watched materialized view.");
+    Oid matview = PG_GETARG_OID(0);
+    Oid source = PG_ARGISNULL(1) ? InvalidOid : PG_GETARG_OID(1);
+    pg_call([matview] { syscat::require_owned_matview(matview); });
+
+    int removed = pg_call([&] {
+        watch::RegistrySession session;
+        watch::registry_begin(&session);
+        Oid *sources;
+        int n = watch::registry_remove(matview, source, &sources);
+        CommandCounterIncrement();
+        for (int i = 0; i < n; i++)
+            if (get_rel_relkind(sources[i]) != RELKIND_MATVIEW)
+                watch::sync_capture_trigger(sources[i]);
+        watch::registry_end(&session);
+        return n;
+    });
+    if (removed == 0)
+        pg_call([&] {
+            if (OidIsValid(source))
+                ereport(NOTICE, (errmsg("materialized view %s does not watch %s, skipping",
+                                        get_rel_name(matview), get_rel_name(source))));
+            else
+                ereport(NOTICE, (errmsg("materialized view %s is not watched, skipping", get_rel_name(matview))));
+        });
+    PG_RETURN_INT32(removed);
+}
+
+PGVIEW_FUNCTION(pgview_refresh) {
+    require_not_null(fcinfo, 0, "matview", "pgview_refresh", "Pass the materialized view to refresh.");
+    require_not_null(fcinfo, 2, "cascade", "pgview_refresh", "Pass true or false.");
+    Oid matview = PG_GETARG_OID(0);
+    int concurrently = PG_ARGISNULL(1) ? -1 : (PG_GETARG_BOOL(1) ? 1 : 0);
+    bool cascade = PG_GETARG_BOOL(2);
+    if (pg_call([] { return RecoveryInProgress(); }))
+        throw Error("25006", "cannot refresh materialized views during recovery", {},
+                    "Refresh them on the primary; the standby receives the result.");
+    pg_call([matview] { syscat::require_owned_matview(matview); });
+    int n = pgview::refresh::refresh_matviews({matview}, cascade, concurrently,
+                                              pgview::refresh::Origin::manual);
+    PG_RETURN_INT32(n);
+}

@@ -1,0 +1,19 @@
+// pgview_auto — the transaction's dirty set: matviews to refresh at commit.
+//
+// Kept in TopTransactionContext; a rolled-back savepoint keeps its dirt (at worst
+// one refresh too many, never one too few); a rolled-back transaction drops it.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+#include "nodes/pg_list.h"
+}
+
+namespace pgview::refresh {
+
+void dirty_add(Oid matview);
+bool dirty_any(void);
+List *dirty_take(void);     // the set, emptied; allocated in TopTransactionContext
+void dirty_forget(void);    // end of transaction: the memory goes with it
+
+} // namespace pgview::refresh

@@ -1,0 +1,227 @@
+// pgview_auto — refreshing matviews (see refresher.hpp).
+#include "refresh/refresher.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "graph/dependency_graph.hpp"
+#include "pg/guard.hpp"
+#include "pg/role_context.hpp"
+#include "syscat/relation_info.hpp"
+#include "watch/registry.hpp"
+#include "watch/watch_cache.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "commands/matview.h"
+#include "nodes/makefuncs.h"
+#include "nodes/parsenodes.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+}
+
+namespace pgview::refresh {
+
+namespace {
+
+const char *origin_text(Origin origin) {
+    switch (origin) {
+    case Origin::commit: return "at commit";
+    case Origin::prepare: return "at PREPARE TRANSACTION";
+    case Origin::manual: return "by pgview_refresh";
+    }
+    return "";
+}
+
+struct RefreshTarget {
+    Oid matview;
+    int concurrently; // -1 when possible, 0, 1
+    bool warn;        // on_error 'warn': keep the writer's transaction
+    Origin origin;
+    const char *name; // qualified, for messages
+};
+
+void refresh_error_context(void *arg) {
+    auto *t = static_cast<RefreshTarget *>(arg);
+    errcontext("refreshing materialized view %s (pgview_auto, %s)", t->name, origin_text(t->origin));
+}
+
+[[noreturn]] void cannot_refresh_concurrently(const RefreshTarget *t, const char *why) {
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("cannot refresh materialized view %s concurrently", t->name),
+                    errdetail("%s", why),
+                    errhint("Create a unique index with no WHERE clause on plain columns of the "
+                            "materialized view and populate it, or watch it with concurrently => NULL.")));
+}
+
+// Runs REFRESH MATERIALIZED VIEW as the matview's owner, under the snapshot
+// taken now (after the caller locked the matview).
+void exec_refresh(Oid matview, bool concurrently) {
+    RoleContext role;
+    enter_role(&role, syscat::relation_owner(matview), false);
+    RefreshMatViewStmt *stmt = makeNode(RefreshMatViewStmt);
+    stmt->concurrent = concurrently;
+    stmt->skipData = false;
+    stmt->relation = makeRangeVar(get_namespace_name(get_rel_namespace(matview)),
+                                  get_rel_name(matview), -1);
+    PushActiveSnapshot(GetTransactionSnapshot());
+    ExecRefreshMatView(stmt, "REFRESH MATERIALIZED VIEW (pgview_auto)", nullptr, nullptr);
+    PopActiveSnapshot();
+    leave_role(&role);
+    CommandCounterIncrement();
+}
+
+// Lock, refresh, record. False when the matview was dropped meanwhile.
+bool refresh_one(const RefreshTarget *t) {
+    bool concurrently = t->concurrently == 1 ||
+                        (t->concurrently == -1 && syscat::concurrent_refresh_ok(t->matview));
+    if (t->concurrently == 1 && !syscat::concurrent_refresh_ok(t->matview))
+        cannot_refresh_concurrently(t, "It is not populated, or has no unique index that "
+                                       "REFRESH ... CONCURRENTLY accepts.");
+    if (concurrently && t->origin == Origin::prepare) {
+        // CONCURRENTLY needs a temporary table, which a prepared transaction cannot hold.
+        if (t->concurrently == 1)
+            cannot_refresh_concurrently(t, "A prepared transaction cannot refresh concurrently.");
+        concurrently = false;
+    }
+
+    LOCKMODE mode = concurrently ? ExclusiveLock : AccessExclusiveLock;
+    LockRelationOid(t->matview, mode);
+    if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(t->matview)))
+        return false;
+    if (concurrently && !syscat::concurrent_refresh_ok(t->matview)) {
+        // Its index went away while we waited.
+        if (t->concurrently == 1)
+            cannot_refresh_concurrently(t, "Its unique index was dropped.");
+        concurrently = false;
+        LockRelationOid(t->matview, AccessExclusiveLock);
+    }
+
+    watch::RegistrySession session;
+    if (IsolationUsesXactSnapshot()) {
+        watch::registry_begin(&session);
+        watch::stats_claim(t->matview);
+        watch::registry_end(&session);
+    }
+    TimestampTz start = GetCurrentTimestamp();
+    exec_refresh(t->matview, concurrently);
+    TimestampTz end = GetCurrentTimestamp();
+
+    watch::registry_begin(&session);
+    watch::stats_success(t->matview, end - start, concurrently);
+    watch::registry_end(&session);
+    return true;
+}
+
+// on_error 'warn': the refresh runs in a subtransaction; a failure is recorded,
+// reported as a WARNING, and the writer's transaction goes on.
+bool refresh_one_or_warn(const RefreshTarget *t) {
+    MemoryContext context = CurrentMemoryContext;
+    ResourceOwner owner = CurrentResourceOwner;
+    volatile bool refreshed = false;
+    ErrorData *volatile failure = nullptr;
+
+    BeginInternalSubTransaction(nullptr);
+    MemoryContextSwitchTo(context);
+    PG_TRY();
+    {
+        refreshed = refresh_one(t);
+        ReleaseCurrentSubTransaction();
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(context);
+        failure = CopyErrorData();
+        FlushErrorState();
+        RollbackAndReleaseCurrentSubTransaction();
+    }
+    PG_END_TRY();
+    MemoryContextSwitchTo(context);
+    CurrentResourceOwner = owner;
+
+    if (failure != nullptr) {
+        watch::RegistrySession session;
+        watch::registry_begin(&session);
+        watch::stats_failure(t->matview, failure->message);
+        watch::registry_end(&session);
+        ereport(WARNING, (errcode(failure->sqlerrcode),
+                          errmsg("materialized view %s was not refreshed: %s", t->name, failure->message),
+                          errdetail("The transaction's changes are kept; the view is stale until its next "
+                                    "refresh (on_error => 'warn')."),
+                          errhint("See pgview_status() for the error, or run pgview_refresh('%s').", t->name)));
+    }
+    return refreshed;
+}
+
+bool refresh_target(RefreshTarget *t) {
+    ErrorContextCallback callback;
+    callback.callback = refresh_error_context;
+    callback.arg = t;
+    callback.previous = error_context_stack;
+    error_context_stack = &callback;
+    bool refreshed = t->warn ? refresh_one_or_warn(t) : refresh_one(t);
+    error_context_stack = callback.previous;
+    return refreshed;
+}
+
+const char *qualified_name(Oid relid) {
+    char *name = get_rel_name(relid);
+    if (name == nullptr)
+        return psprintf("%u", relid);
+    return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), name);
+}
+
+} // namespace
+
+int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concurrently, Origin origin) {
+    // The cascade edges: watcher -> the matview it watches.
+    std::vector<graph::Edge> edges;
+    std::vector<graph::Relation> relations;
+    pg_call([&] {
+        const watch::WatchRow *rows;
+        int n;
+        watch::matview_sources(&rows, &n);
+        for (int i = 0; i < n; i++) {
+            edges.push_back({rows[i].matview, rows[i].source});
+            relations.push_back({rows[i].matview, graph::Kind::materialized_view});
+            relations.push_back({rows[i].source, graph::Kind::materialized_view});
+        }
+    });
+    for (Oid root : roots)
+        relations.push_back({root, graph::Kind::materialized_view});
+    graph::DependencyGraph g(std::move(relations), edges);
+
+    std::vector<graph::RelId> order = g.refresh_order({roots.begin(), roots.end()});
+    std::unordered_set<Oid> root_set(roots.begin(), roots.end());
+    if (!cascade)
+        order.erase(std::remove_if(order.begin(), order.end(),
+                                   [&](graph::RelId id) { return root_set.count(id) == 0; }),
+                    order.end());
+
+    int refreshed = 0;
+    for (graph::RelId matview : order) {
+        RefreshTarget target{matview, -1, false, origin, nullptr};
+        bool is_root = root_set.count(matview) != 0;
+        pg_call([&] {
+            const watch::MatviewOptions *options = watch::options_of(matview);
+            if (options != nullptr) {
+                target.concurrently = options->concurrently;
+                target.warn = options->on_error_warn && origin != Origin::manual;
+            }
+            if (is_root && root_concurrently != use_watch_option)
+                target.concurrently = root_concurrently;
+            target.name = qualified_name(matview);
+            if (refresh_target(&target))
+                refreshed++;
+        });
+    }
+    return refreshed;
+}
+
+} // namespace pgview::refresh

@@ -1,0 +1,35 @@
+// pgview_auto — the refresher: every refresh, at commit or on demand, goes here.
+//
+// For each matview, in one global order (topological over the watches, then
+// OID) so that writers refreshing several matviews cannot deadlock:
+//   1. lock the matview as REFRESH would (ExclusiveLock for CONCURRENTLY, else
+//      AccessExclusiveLock), and only then
+//   2. take the snapshot the refresh reads: in READ COMMITTED a new one, which
+//      sees every transaction that committed before the lock was granted (the
+//      previous refresher's included);
+//   3. REFRESH as the matview's owner (ExecRefreshMatView adds
+//      SECURITY_RESTRICTED_OPERATION), CONCURRENTLY when asked or possible;
+//   4. record statistics. In REPEATABLE READ / SERIALIZABLE, the statistics row
+//      is claimed before the refresh: a newer refresh by another transaction
+//      makes that a serialization failure (40001) instead of a regressed view.
+#pragma once
+
+#include <vector>
+
+extern "C" {
+#include "postgres.h"
+}
+
+namespace pgview::refresh {
+
+enum class Origin { commit, prepare, manual };
+
+// -1: use the matview's watch option (or "when possible" if unwatched).
+inline constexpr int use_watch_option = -2;
+
+// Refreshes `roots` and, with cascade, every matview watching them (transitively),
+// in refresh order. root_concurrently applies to the roots: -1 when possible,
+// 0 never, 1 required, use_watch_option. Returns the number refreshed.
+int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concurrently, Origin origin);
+
+} // namespace pgview::refresh

@@ -1,0 +1,38 @@
+// pgview_auto — the capture trigger: AFTER INSERT OR UPDATE OR DELETE OR
+// TRUNCATE FOR EACH STATEMENT on every watched table. It only adds the
+// watching matviews to the transaction's dirty set: no I/O, no catalog write.
+#include "pg/guard.hpp"
+#include "refresh/dirty_set.hpp"
+#include "watch/watch_cache.hpp"
+
+extern "C" {
+#include "commands/trigger.h"
+#include "utils/inval.h"
+}
+
+PGVIEW_FUNCTION(pgview_capture) {
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        throw pgview::Error("39P01", "pgview_auto.capture() must be called as a trigger");
+    auto *trigger = reinterpret_cast<TriggerData *>(fcinfo->context);
+    if (!TRIGGER_FIRED_FOR_STATEMENT(trigger->tg_event) || !TRIGGER_FIRED_AFTER(trigger->tg_event))
+        throw pgview::Error("39P01", "pgview_auto.capture() must be an AFTER ... FOR EACH STATEMENT trigger");
+    Oid relid = RelationGetRelid(trigger->tg_relation);
+    pgview::pg_call([relid] {
+        int n;
+        const Oid *matviews = pgview::watch::watchers_of(relid, &n);
+        for (int i = 0; i < n; i++)
+            pgview::refresh::dirty_add(matviews[i]);
+    });
+    return PointerGetDatum(nullptr);
+}
+
+// Statement trigger on the registry tables: every backend drops its watch cache
+// once the change commits (this one at the next command).
+PGVIEW_FUNCTION(pgview_registry_changed) {
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        throw pgview::Error("39P01", "pgview_auto.registry_changed() must be called as a trigger");
+    auto *trigger = reinterpret_cast<TriggerData *>(fcinfo->context);
+    Oid relid = RelationGetRelid(trigger->tg_relation);
+    pgview::pg_call([relid] { CacheInvalidateRelcacheByRelid(relid); });
+    return PointerGetDatum(nullptr);
+}

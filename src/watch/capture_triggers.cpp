@@ -1,0 +1,116 @@
+// pgview_auto — capture triggers on source tables (see capture_triggers.hpp).
+#include "watch/capture_triggers.hpp"
+
+#include "watch/registry.hpp"
+
+extern "C" {
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
+#include "parser/parse_func.h"
+#include "catalog/partition.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_trigger.h"
+#include "commands/extension.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "access/htup_details.h"
+}
+
+namespace pgview::watch {
+
+namespace {
+
+const char *qualified(Oid relid) {
+    return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+}
+
+bool capture_needed(Oid table) {
+    if (registry_source_needed(table))
+        return true;
+    if (!get_rel_relispartition(table))
+        return false;
+    List *ancestors = get_partition_ancestors(table);
+    ListCell *lc;
+    foreach (lc, ancestors)
+        if (registry_source_needed(lfirst_oid(lc)))
+            return true;
+    return false;
+}
+
+Oid capture_function(void) {
+    Oid nsp = get_namespace_oid("pgview_auto", false);
+    List *name = list_make2(makeString(get_namespace_name(nsp)), makeString(pstrdup("capture")));
+    return LookupFuncName(name, 0, nullptr, false);
+}
+
+void execute(const char *sql) {
+    int rc = SPI_execute(sql, false, 0);
+    if (rc != SPI_OK_UTILITY)
+        elog(ERROR, "pgview_auto: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
+}
+
+void create_trigger(Oid table) {
+    Oid existing = get_trigger_oid(table, capture_trigger_name, true);
+    if (OidIsValid(existing)) {
+        HeapTuple tup = SearchSysCache1(TRIGGEROID, ObjectIdGetDatum(existing));
+        bool ours = HeapTupleIsValid(tup) &&
+                    reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tup))->tgfoid == capture_function();
+        if (HeapTupleIsValid(tup))
+            ReleaseSysCache(tup);
+        if (ours)
+            return;
+        ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT),
+                        errmsg("table %s already has a trigger named \"%s\"", qualified(table),
+                               capture_trigger_name),
+                        errhint("Rename that trigger; pgview_auto needs the name for its capture trigger.")));
+    }
+    // Foreign tables cannot have TRUNCATE triggers.
+    bool foreign = get_rel_relkind(table) == RELKIND_FOREIGN_TABLE;
+    execute(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE%s ON %s "
+                     "FOR EACH STATEMENT EXECUTE FUNCTION pgview_auto.capture()",
+                     capture_trigger_name, foreign ? "" : " OR TRUNCATE", qualified(table)));
+    // The trigger goes with the extension: DROP EXTENSION needs no CASCADE.
+    ObjectAddress trigger{TriggerRelationId, get_trigger_oid(table, capture_trigger_name, false), 0};
+    ObjectAddress extension{ExtensionRelationId, get_extension_oid("pgview_auto", false), 0};
+    recordDependencyOn(&trigger, &extension, DEPENDENCY_AUTO);
+}
+
+void drop_trigger(Oid table) {
+    if (OidIsValid(get_trigger_oid(table, capture_trigger_name, true)))
+        execute(psprintf("DROP TRIGGER %s ON %s", capture_trigger_name, qualified(table)));
+}
+
+} // namespace
+
+int capture_targets(Oid table, Oid **targets) {
+    List *all = find_all_inheritors(table, ShareRowExclusiveLock, nullptr);
+    int n = list_length(all);
+    Oid *out = static_cast<Oid *>(palloc(sizeof(Oid) * (n + 1)));
+    int i = 0;
+    ListCell *lc;
+    foreach (lc, all)
+        out[i++] = lfirst_oid(lc);
+    *targets = out;
+    return n;
+}
+
+void sync_capture_trigger(Oid table) {
+    if (get_rel_relkind(table) == '\0')
+        return; // dropped meanwhile: its triggers went with it
+    Oid *targets;
+    int n = capture_targets(table, &targets);
+    for (int i = 0; i < n; i++) {
+        if (capture_needed(targets[i]))
+            create_trigger(targets[i]);
+        else
+            drop_trigger(targets[i]);
+    }
+}
+
+} // namespace pgview::watch

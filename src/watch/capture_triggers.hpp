@@ -1,0 +1,22 @@
+// pgview_auto — creating and dropping the capture trigger on a source table
+// (and its partitions: statement triggers of a partitioned table fire only for
+// statements naming the parent). C-level, inside a registry session.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+}
+
+namespace pgview::watch {
+
+inline constexpr const char *capture_trigger_name = "pgview_auto_capture";
+
+// Tables that get a capture trigger for `table`: itself and every partition.
+// Palloc'd array; also locks them (ShareRowExclusiveLock, as CREATE TRIGGER does).
+int capture_targets(Oid table, Oid **targets);
+
+// Make table's trigger match the registry: present while some watch names the
+// table or one of its partition ancestors, absent otherwise.
+void sync_capture_trigger(Oid table);
+
+} // namespace pgview::watch

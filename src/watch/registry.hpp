@@ -1,0 +1,61 @@
+// pgview_auto — the watch registry and refresh statistics (extension tables in
+// schema pgview_auto), read and written with SPI as the registry's owner.
+// C-level: every function may ereport; call through pg_call from C++.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+}
+
+#include "pg/role_context.hpp"
+
+namespace pgview::watch {
+
+// Options of a watched matview. concurrently: -1 = NULL (when possible), 0, 1.
+struct MatviewOptions {
+    char mode;        // 'c' = commit
+    int concurrently;
+    bool on_error_warn;
+};
+
+// A registry session: SPI connected, running as the registry owner with a safe
+// search_path. The caller holds the session; on an error, transaction (or
+// subtransaction) abort disconnects SPI and restores the role.
+struct RegistrySession {
+    RoleContext role;
+    bool pushed_snapshot; // at commit there is no active snapshot: the session brings one
+};
+void registry_begin(RegistrySession *session);
+void registry_end(RegistrySession *session);
+bool registry_installed(void); // schema pgview_auto and its tables exist here
+Oid registry_relid(const char *table);
+
+// Reads (inside a session). Rows come back as palloc'd arrays in the caller's
+// memory context (SPI's own memory is gone after registry_end).
+struct WatchRow {
+    Oid matview;
+    Oid source;
+    bool source_is_matview;
+};
+struct OptionsRow {
+    Oid matview;
+    MatviewOptions options;
+};
+void registry_load(WatchRow **watches, int *nwatches, OptionsRow **options, int *noptions,
+                   MemoryContext into);
+
+// Writes (inside a session).
+void registry_set_options(Oid matview, const MatviewOptions *options);
+void registry_replace_watch(Oid matview, Oid requested, int n, const Oid *sources, const Oid *vias);
+// Removes the watches of matview for source (InvalidOid: all); returns the sources
+// they named in *removed (palloc'd) and their number.
+int registry_remove(Oid matview, Oid source, Oid **removed);
+bool registry_source_needed(Oid table);          // some watch still names table
+int registry_captured_tables(Oid matview, Oid **tables); // non-matview sources, by name
+
+// Statistics (inside a session).
+void stats_claim(Oid matview);                    // row lock; 40001 for a stale snapshot
+void stats_success(Oid matview, int64 duration_us, bool concurrently);
+void stats_failure(Oid matview, const char *message);
+
+} // namespace pgview::watch

@@ -1,0 +1,139 @@
+// pgview_auto — the per-backend watch cache (see watch_cache.hpp).
+#include "watch/watch_cache.hpp"
+
+extern "C" {
+#include "catalog/partition.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+}
+
+namespace pgview::watch {
+
+namespace {
+
+struct WatchersEntry {
+    Oid relid; // hash key
+    int n;
+    Oid *matviews;
+};
+struct OptionsEntry {
+    Oid matview; // hash key
+    MatviewOptions options;
+};
+
+MemoryContext cache_context = nullptr;
+bool cache_valid = false;
+Oid watch_relid = InvalidOid;   // registry tables as of the last load
+Oid watched_relid = InvalidOid;
+WatchRow *rows = nullptr;
+int nrows = 0;
+WatchRow *matview_rows = nullptr; // the rows whose source is a matview
+int nmatview_rows = 0;
+HTAB *watchers = nullptr;         // relid -> matviews, filled lazily
+HTAB *options = nullptr;          // matview -> options
+
+void invalidate(Datum, Oid relid) {
+    if (!cache_valid)
+        return;
+    if (relid == InvalidOid || relid == watch_relid || relid == watched_relid) {
+        cache_valid = false; // memory is reset at the next load
+    } else {
+        // A partition attached or detached: its ancestors may have changed.
+        bool found;
+        hash_search(watchers, &relid, HASH_REMOVE, &found);
+    }
+}
+
+HTAB *make_hash(const char *name, Size entry_size) {
+    HASHCTL ctl;
+    ctl.keysize = sizeof(Oid);
+    ctl.entrysize = entry_size;
+    ctl.hcxt = cache_context;
+    return hash_create(name, 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+void ensure_loaded() {
+    if (cache_valid)
+        return;
+    if (cache_context == nullptr)
+        cache_context = AllocSetContextCreate(CacheMemoryContext, "pgview_auto watch cache",
+                                              ALLOCSET_SMALL_SIZES);
+    MemoryContextReset(cache_context);
+    watchers = make_hash("pgview_auto watchers", sizeof(WatchersEntry));
+    options = make_hash("pgview_auto options", sizeof(OptionsEntry));
+    rows = nullptr;
+    nrows = nmatview_rows = 0;
+    watch_relid = registry_relid("watch");
+    watched_relid = registry_relid("watched");
+    if (OidIsValid(watch_relid)) {
+        // Marked valid before reading: an invalidation arriving during the load
+        // (it takes locks) marks it invalid again, and the next call reloads.
+        cache_valid = true;
+        OptionsRow *opts;
+        int nopts;
+        RegistrySession session;
+        registry_begin(&session);
+        registry_load(&rows, &nrows, &opts, &nopts, cache_context);
+        registry_end(&session);
+        for (int i = 0; i < nopts; i++) {
+            auto *e = static_cast<OptionsEntry *>(hash_search(options, &opts[i].matview, HASH_ENTER, nullptr));
+            e->options = opts[i].options;
+        }
+        matview_rows = static_cast<WatchRow *>(MemoryContextAlloc(cache_context, sizeof(WatchRow) * (nrows + 1)));
+        for (int i = 0; i < nrows; i++)
+            if (rows[i].source_is_matview)
+                matview_rows[nmatview_rows++] = rows[i];
+    } else {
+        cache_valid = true; // not installed here: nothing is watched
+    }
+}
+
+bool watches_table(const WatchRow &row, Oid relid, List *ancestors) {
+    return !row.source_is_matview && (row.source == relid || list_member_oid(ancestors, row.source));
+}
+
+} // namespace
+
+void watch_cache_init(void) { CacheRegisterRelcacheCallback(invalidate, (Datum) 0); }
+
+const Oid *watchers_of(Oid relid, int *n) {
+    ensure_loaded();
+    auto *e = static_cast<WatchersEntry *>(hash_search(watchers, &relid, HASH_FIND, nullptr));
+    if (e == nullptr) {
+        List *ancestors = get_rel_relispartition(relid) ? get_partition_ancestors(relid) : NIL;
+        ensure_loaded(); // the catalog look-up above may have taken a lock and invalidated us
+        Oid *found = static_cast<Oid *>(MemoryContextAlloc(cache_context, sizeof(Oid) * (nrows + 1)));
+        int count = 0;
+        for (int i = 0; i < nrows; i++) {
+            if (!watches_table(rows[i], relid, ancestors))
+                continue;
+            bool dup = false;
+            for (int j = 0; j < count && !dup; j++)
+                dup = found[j] == rows[i].matview;
+            if (!dup)
+                found[count++] = rows[i].matview;
+        }
+        list_free(ancestors);
+        e = static_cast<WatchersEntry *>(hash_search(watchers, &relid, HASH_ENTER, nullptr));
+        e->n = count;
+        e->matviews = found;
+    }
+    *n = e->n;
+    return e->matviews;
+}
+
+const MatviewOptions *options_of(Oid matview) {
+    ensure_loaded();
+    auto *e = static_cast<OptionsEntry *>(hash_search(options, &matview, HASH_FIND, nullptr));
+    return e ? &e->options : nullptr;
+}
+
+void matview_sources(const WatchRow **out, int *n) {
+    ensure_loaded();
+    *out = matview_rows;
+    *n = nmatview_rows;
+}
+
+} // namespace pgview::watch

@@ -1,0 +1,27 @@
+// pgview_auto — this backend's cache of the watch registry.
+//
+// The capture trigger asks it, at every statement on a watched table, which
+// matviews to mark dirty: a hash look-up, no I/O. It is loaded from the registry
+// on first use and dropped when the registry changes (a statement trigger on the
+// registry tables sends a relcache invalidation, seen by every backend once the
+// change commits) or when a relation's relcache entry is invalidated (partition
+// attach/detach). C-level: may ereport.
+#pragma once
+
+#include "watch/registry.hpp"
+
+namespace pgview::watch {
+
+void watch_cache_init(void); // from _PG_init: registers the invalidation callback
+
+// Matviews watching `relid` or one of its partition ancestors (tables only).
+// The array stays valid until the next call into this cache.
+const Oid *watchers_of(Oid relid, int *n);
+
+// Options of a watched matview; nullptr when it is not watched.
+const MatviewOptions *options_of(Oid matview);
+
+// Every registry row whose source is a materialized view: the cascade edges.
+void matview_sources(const WatchRow **rows, int *n);
+
+} // namespace pgview::watch
