@@ -77,7 +77,7 @@ grep -qE '^Result: PASS' "$WORK/tap.log" || { echo "   prove did not pass:"; gre
 
 if [ -x "$REPO/test/bench/deps/run.sh" ]; then
     say "benchmark smoke run (dependency catalog, small)"
-    if DEPS_N=300 bash "$REPO/test/bench/deps/run.sh" --smoke >"$WORK/bench.log" 2>&1; then
+    if DEPS_N=300 DEPS_SKIP_BUILD=1 bash "$REPO/test/bench/deps/run.sh" --smoke >"$WORK/bench.log" 2>&1; then
         passed=$((passed + 1)); echo "   -> ok"
     else
         failed=$((failed + 1)); echo "   -> FAILED"; tail -30 "$WORK/bench.log"

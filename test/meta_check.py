@@ -38,8 +38,20 @@ control = open(os.path.join(repo, "pgview_auto.control")).read()
 default = re.search(r"default_version\s*=\s*'([^']+)'", control).group(1)
 if default != meta.get("version") or default != meta["provides"]["pgview_auto"]["version"]:
     errors.append(f"control default_version {default} differs from META.json")
-if not os.path.exists(os.path.join(repo, "sql", f"pgview_auto--{default}.sql")):
-    errors.append(f"no install script sql/pgview_auto--{default}.sql")
+# CREATE EXTENSION reaches default_version by a full script, or by an older full
+# script and a chain of update scripts.
+scripts = os.listdir(os.path.join(repo, "sql"))
+full = {m.group(1) for f in scripts if (m := re.fullmatch(r"pgview_auto--([^-]+)\.sql", f))}
+steps = {(m.group(1), m.group(2)) for f in scripts if (m := re.fullmatch(r"pgview_auto--([^-]+)--([^-]+)\.sql", f))}
+reachable, frontier = set(full), list(full)
+while frontier:
+    v = frontier.pop()
+    for a, b in steps:
+        if a == v and b not in reachable:
+            reachable.add(b)
+            frontier.append(b)
+if default not in reachable:
+    errors.append(f"no install script or update path reaches version {default}")
 
 for e in errors:
     print("META.json:", e)

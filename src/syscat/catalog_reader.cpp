@@ -5,6 +5,7 @@
 #include "syscat/catalog_reader.hpp"
 
 #include <unordered_map>
+#include <unordered_set>
 
 #include "pg/guard.hpp"
 
@@ -18,8 +19,10 @@ extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
 #include "catalog/pg_namespace.h"
-#include "catalog/pg_rewrite.h"
+#include "catalog/pg_rewrite.h"  // RewriteRelationId
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
 }
@@ -32,37 +35,51 @@ bool is_user_namespace(Oid nsp, Oid information_schema) {
     return nsp != PG_CATALOG_NAMESPACE && nsp != information_schema && !IsToastNamespace(nsp);
 }
 
-void scan_relations(std::vector<graph::Relation> &out) {
+// Relations that are members of pgview_auto itself (its views and registry
+// tables): plumbing, not the user's catalog. Caller-owned set (longjmp rule).
+void scan_own_members(std::unordered_set<Oid> &members) {
+    Oid extension = get_extension_oid("pgview_auto", true);
+    if (!OidIsValid(extension))
+        return;
+    Relation rel = table_open(DependRelationId, AccessShareLock);
+    ScanKeyData keys[2];
+    ScanKeyInit(&keys[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
+                ObjectIdGetDatum(ExtensionRelationId));
+    ScanKeyInit(&keys[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(extension));
+    SysScanDesc scan = systable_beginscan(rel, DependReferenceIndexId, true, nullptr, 2, keys);
+    HeapTuple tup;
+    while (HeapTupleIsValid(tup = systable_getnext(scan))) {
+        auto *form = reinterpret_cast<Form_pg_depend>(GETSTRUCT(tup));
+        if (form->classid == RelationRelationId && form->deptype == DEPENDENCY_EXTENSION)
+            members.insert(form->objid);
+    }
+    systable_endscan(scan);
+    table_close(rel, AccessShareLock);
+}
+
+void scan_relations(const std::unordered_set<Oid> &own, std::vector<graph::Relation> &out) {
     Oid information_schema = get_namespace_oid("information_schema", true);
     Relation rel = table_open(RelationRelationId, AccessShareLock);
     SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, nullptr, 0, nullptr);
     HeapTuple tup;
     while (HeapTupleIsValid(tup = systable_getnext(scan))) {
         auto *form = reinterpret_cast<Form_pg_class>(GETSTRUCT(tup));
-        if (graph::is_graph_kind(form->relkind) && is_user_namespace(form->relnamespace, information_schema))
+        if (graph::is_graph_kind(form->relkind) && is_user_namespace(form->relnamespace, information_schema) &&
+            own.count(form->oid) == 0)
             out.push_back({form->oid, static_cast<graph::Kind>(form->relkind)});
     }
     systable_endscan(scan);
     table_close(rel, AccessShareLock);
 }
 
-// rule OID -> the view or matview it belongs to
-void scan_rules(std::unordered_map<Oid, Oid> &rule_owner) {
-    Relation rel = table_open(RewriteRelationId, AccessShareLock);
-    SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, nullptr, 0, nullptr);
-    HeapTuple tup;
-    while (HeapTupleIsValid(tup = systable_getnext(scan))) {
-        auto *form = reinterpret_cast<Form_pg_rewrite>(GETSTRUCT(tup));
-        rule_owner.emplace(form->oid, form->ev_class);
-    }
-    systable_endscan(scan);
-    table_close(rel, AccessShareLock);
-}
-
-// Normal dependencies of rewrite rules on relations (column references count
-// once per relation; the graph drops duplicates and self edges).
-void scan_rule_dependencies(const std::unordered_map<Oid, Oid> &rule_owner,
-                            std::vector<graph::Edge> &out) {
+// One pass over the rewrite rules' dependencies. A view's or matview's SELECT
+// rule depends on its relation with DEPENDENCY_INTERNAL; other rules (CREATE
+// RULE ... ON INSERT TO a table) depend on theirs with DEPENDENCY_AUTO and are
+// not "reads" edges. The normal dependencies of the SELECT rules on relations are
+// the edges. (pg_rewrite itself, mostly rule text, need not be read.)
+// The containers belong to the caller: this frame may be left by longjmp.
+void scan_rule_dependencies(std::unordered_map<Oid, Oid> &rule_owner,
+                            std::vector<std::pair<Oid, Oid>> &rule_reads /* (rule, relation) */) {
     Relation rel = table_open(DependRelationId, AccessShareLock);
     ScanKeyData key;
     ScanKeyInit(&key, Anum_pg_depend_classid, BTEqualStrategyNumber, F_OIDEQ,
@@ -71,12 +88,13 @@ void scan_rule_dependencies(const std::unordered_map<Oid, Oid> &rule_owner,
     HeapTuple tup;
     while (HeapTupleIsValid(tup = systable_getnext(scan))) {
         auto *form = reinterpret_cast<Form_pg_depend>(GETSTRUCT(tup));
-        if (form->refclassid != RelationRelationId || form->deptype != DEPENDENCY_NORMAL)
+        if (form->refclassid != RelationRelationId)
             continue;
-        auto owner = rule_owner.find(form->objid);
-        if (owner != rule_owner.end() && (out.empty() || out.back().dependent != owner->second ||
-                                          out.back().referenced != form->refobjid))
-            out.push_back({owner->second, form->refobjid});
+        if (form->deptype == DEPENDENCY_INTERNAL)
+            rule_owner[form->objid] = form->refobjid;
+        else if (form->deptype == DEPENDENCY_NORMAL &&
+                 (rule_reads.empty() || rule_reads.back() != std::make_pair(form->objid, form->refobjid)))
+            rule_reads.emplace_back(form->objid, form->refobjid);
     }
     systable_endscan(scan);
     table_close(rel, AccessShareLock);
@@ -86,11 +104,19 @@ void scan_rule_dependencies(const std::unordered_map<Oid, Oid> &rule_owner,
 
 graph::DependencyGraph read_dependency_graph() {
     std::vector<graph::Relation> relations;
+    std::unordered_set<Oid> own;
     std::unordered_map<Oid, Oid> rule_owner;
+    std::vector<std::pair<Oid, Oid>> rule_reads;
+    pg_call([&] { scan_own_members(own); });
+    pg_call([&] { scan_relations(own, relations); });
+    pg_call([&] { scan_rule_dependencies(rule_owner, rule_reads); });
     std::vector<graph::Edge> edges;
-    pg_call([&] { scan_relations(relations); });
-    pg_call([&] { scan_rules(rule_owner); });
-    pg_call([&] { scan_rule_dependencies(rule_owner, edges); });
+    edges.reserve(rule_reads.size());
+    for (const auto &[rule, referenced] : rule_reads) {
+        auto owner = rule_owner.find(rule);
+        if (owner != rule_owner.end())
+            edges.push_back({owner->second, referenced});
+    }
     return graph::DependencyGraph(std::move(relations), edges);
 }
 

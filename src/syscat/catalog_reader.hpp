@@ -1,5 +1,5 @@
 // pgview_auto — reads relations and their view dependency edges from the
-// system catalogs (pg_class, pg_rewrite, pg_depend) and builds the graph.
+// system catalogs (pg_class, pg_depend on rewrite rules) and builds the graph.
 #pragma once
 
 #include "graph/dependency_graph.hpp"
@@ -7,7 +7,8 @@
 namespace pgview::syscat {
 
 // The graph of every table, partitioned table, view, materialized view and
-// foreign table in user schemas (not pg_catalog, information_schema, pg_toast),
+// foreign table in user schemas (not pg_catalog, information_schema, pg_toast,
+// nor pgview_auto's own tables and views),
 // with an edge for each relation a view or materialized view reads.
 // Read with the catalog snapshot: what PostgreSQL itself sees for DDL now.
 graph::DependencyGraph read_dependency_graph();

@@ -6,7 +6,6 @@
 extern "C" {
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
-#include "parser/parse_func.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
@@ -18,8 +17,11 @@ extern "C" {
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/syscache.h"
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "utils/fmgroids.h"
 }
 
 namespace pgview::watch {
@@ -43,10 +45,10 @@ bool capture_needed(Oid table) {
     return false;
 }
 
-Oid capture_function(void) {
-    Oid nsp = get_namespace_oid("pgview_auto", false);
-    List *name = list_make2(makeString(get_namespace_name(nsp)), makeString(pstrdup("capture")));
-    return LookupFuncName(name, 0, nullptr, false);
+bool is_capture_function(Oid func) {
+    const char *name = get_func_name(func);
+    return name != nullptr && strcmp(name, "capture") == 0 &&
+           get_func_namespace(func) == get_namespace_oid("pgview_auto", false);
 }
 
 void execute(const char *sql) {
@@ -55,15 +57,26 @@ void execute(const char *sql) {
         elog(ERROR, "pgview_auto: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
 }
 
+// The function of table's trigger named capture_trigger_name, or InvalidOid.
+// (pg_trigger has no syscache: scan its (tgrelid, tgname) index.)
+Oid capture_trigger_function(Oid table) {
+    Relation rel = table_open(TriggerRelationId, AccessShareLock);
+    ScanKeyData keys[2];
+    ScanKeyInit(&keys[0], Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(table));
+    ScanKeyInit(&keys[1], Anum_pg_trigger_tgname, BTEqualStrategyNumber, F_NAMEEQ,
+                CStringGetDatum(capture_trigger_name));
+    SysScanDesc scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, nullptr, 2, keys);
+    HeapTuple tup = systable_getnext(scan);
+    Oid func = HeapTupleIsValid(tup) ? reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tup))->tgfoid : InvalidOid;
+    systable_endscan(scan);
+    table_close(rel, AccessShareLock);
+    return func;
+}
+
 void create_trigger(Oid table) {
-    Oid existing = get_trigger_oid(table, capture_trigger_name, true);
+    Oid existing = capture_trigger_function(table);
     if (OidIsValid(existing)) {
-        HeapTuple tup = SearchSysCache1(TRIGGEROID, ObjectIdGetDatum(existing));
-        bool ours = HeapTupleIsValid(tup) &&
-                    reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tup))->tgfoid == capture_function();
-        if (HeapTupleIsValid(tup))
-            ReleaseSysCache(tup);
-        if (ours)
+        if (is_capture_function(existing))
             return;
         ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT),
                         errmsg("table %s already has a trigger named \"%s\"", qualified(table),
