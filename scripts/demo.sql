@@ -27,6 +27,24 @@ SELECT * FROM pgview_refresh_order();
 SELECT view, kind, owner, populated, concurrent_refresh_ok, size_bytes, dependencies, dependents
 FROM pgview_views();
 
+-- Keep user_stats fresh: watch every table under it (found through the view paid_orders),
+-- and top_spenders, which reads user_stats (refreshed right after it, in the same commit)
+SELECT pgview_watch('user_stats');
+SELECT pgview_watch('top_spenders');
+SELECT * FROM pgview_watches;
+
+-- Any writer, any client: the views are fresh when the transaction commits
+SELECT * FROM top_spenders;
+BEGIN;
+INSERT INTO orders (user_id, total) VALUES (2, 500);
+INSERT INTO orders (user_id, total) VALUES (2, 250);
+COMMIT;
+SELECT * FROM top_spenders;
+
+-- One refresh per transaction, CONCURRENTLY where a unique index allows it
+SELECT matview, mode, sources, refresh_count, last_concurrently, failures FROM pgview_status();
+
 -- Errors come with a SQLSTATE, the object's name and a hint
 \set VERBOSITY verbose
 SELECT * FROM pgview_refresh_order(ARRAY['orders'::regclass]);
+SELECT pgview_watch('paid_orders');
