@@ -20,7 +20,8 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 
 # C++17; the server headers are system headers for us (their warnings are not ours).
-PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-register -fno-omit-frame-pointer \
+# -MMD -MP: objects are rebuilt when a header they include changes.
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-register -fno-omit-frame-pointer -MMD -MP \
               -isystem $(shell $(PG_CONFIG) --includedir-server)
 SHLIB_LINK += -lstdc++
 
@@ -33,11 +34,13 @@ include $(PGXS)
 prove_installcheck = PATH="$(bindir):$(CURDIR):$$PATH" PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
     PERL5LIB="$(pgxsdir)/src/test/perl:$$PERL5LIB" $(PROVE) $(PG_PROVE_FLAGS) $(PROVE_FLAGS) $(or $(PROVE_TESTS),test/t/*.pl)
 
+-include $(OBJS:.o=.d)
+
 # Unit tests of the pure C++ graph (GoogleTest); no PostgreSQL involved.
 UNIT_SRCS = test/unit/graph_test.cpp src/graph/dependency_graph.cpp
 unit-test: test/unit/graph_test
 	./test/unit/graph_test
 test/unit/graph_test: $(UNIT_SRCS) src/graph/dependency_graph.hpp
 	$(CXX) -std=c++17 -Wall -Wextra -O1 -g -Isrc -o $@ $(UNIT_SRCS) -lgtest -lgtest_main -pthread
-EXTRA_CLEAN = test/unit/graph_test results output_iso tmp_check log
+EXTRA_CLEAN = test/unit/graph_test results output_iso tmp_check log $(OBJS:.o=.d)
 .PHONY: unit-test

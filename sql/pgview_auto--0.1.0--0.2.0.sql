@@ -88,9 +88,10 @@ COMMENT ON FUNCTION @extschema@.pgview_refresh(regclass, boolean, boolean) IS
   'Refresh matview now (and, with cascade, every matview watching it, in dependency order); returns the number refreshed';
 
 CREATE VIEW @extschema@.pgview_watches AS
-  SELECT DISTINCT w.matview, w.source, w.via, o.mode, o."concurrently", o.on_error
-  FROM pgview_auto.watch w JOIN pgview_auto.watched o USING (matview)
-  ORDER BY w.matview::text, w.source::text, w.via::text;
+  SELECT * FROM (
+    SELECT DISTINCT w.matview, w.source, w.via, o.mode, o."concurrently", o.on_error
+    FROM pgview_auto.watch w JOIN pgview_auto.watched o USING (matview)) d
+  ORDER BY d.matview::text, d.source::text, d.via::text;
 COMMENT ON VIEW @extschema@.pgview_watches IS
   'Which relation each watched materialized view is refreshed for, and through which view it was found';
 

@@ -2,19 +2,45 @@
 #include "pg/guard.hpp"
 #include "refresh/commit_refresh.hpp"
 #include "watch/watch_cache.hpp"
+#include "worker/settings.hpp"
+#include "worker/shared_state.hpp"
 
 extern "C" {
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "postmaster/bgworker.h"
 
 PG_MODULE_MAGIC;
 
 void _PG_init(void);
 }
 
+namespace {
+void register_launcher() {
+    BackgroundWorker worker;
+    memset(&worker, 0, sizeof worker);
+    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+    worker.bgw_start_time = BgWorkerStart_RecoveryFinished; // nothing runs on a standby
+    worker.bgw_restart_time = 5;                            // seconds, after a crash
+    snprintf(worker.bgw_library_name, BGW_MAXLEN, "pgview_auto");
+    snprintf(worker.bgw_function_name, BGW_MAXLEN, "pgview_launcher_main");
+    snprintf(worker.bgw_name, BGW_MAXLEN, "pgview_auto launcher");
+    snprintf(worker.bgw_type, BGW_MAXLEN, "pgview_auto launcher");
+    RegisterBackgroundWorker(&worker);
+}
+} // namespace
+
 void _PG_init(void) {
-    // Both work without shared_preload_libraries: the library is loaded by the
-    // first call of any of its functions, the capture trigger included, which
-    // runs before the commit that needs the callback.
+    bool preload = process_shared_preload_libraries_in_progress;
+    // Commit mode and the dependency catalog work without shared_preload_libraries:
+    // the library is loaded by the first call of any of its functions (the capture
+    // trigger included), before the commit that needs the callback.
+    pgview::worker::settings_init(preload);
     pgview::watch::watch_cache_init();
     pgview::refresh::commit_refresh_init();
+    // pg_upgrade runs the server in binary-upgrade mode: start no worker then.
+    if (preload && !IsBinaryUpgrade) {
+        pgview::worker::shared_state_init();
+        register_launcher();
+    }
 }

@@ -8,13 +8,16 @@
 #include "graph/dependency_graph.hpp"
 #include "pg/guard.hpp"
 #include "pg/srf.hpp"
+#include "refresh/commit_refresh.hpp"
 #include "refresh/refresher.hpp"
 #include "syscat/catalog_reader.hpp"
 #include "syscat/relation_info.hpp"
 #include "watch/capture_triggers.hpp"
+#include "watch/cascade_graph.hpp"
 #include "watch/registry.hpp"
 #include "watch/resolve.hpp"
 #include "watch/watch_cache.hpp"
+#include "worker/settings.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -25,6 +28,7 @@ extern "C" {
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/timestamp.h"
 }
 
 using pgview::Error;
@@ -56,49 +60,54 @@ std::string name_of(Oid relid) {
     return s;
 }
 
+int64 interval_us(const Interval *i) {
+    return i->time + static_cast<int64>(i->day) * USECS_PER_DAY +
+           static_cast<int64>(i->month) * DAYS_PER_MONTH * USECS_PER_DAY;
+}
+
 watch::MatviewOptions parse_options(FunctionCallInfo fcinfo) {
-    require_not_null(fcinfo, 2, "mode", "pgview_watch", "Pass mode => 'commit'.");
+    require_not_null(fcinfo, 2, "mode", "pgview_watch", "Pass mode => 'commit', 'async' or 'manual'.");
     require_not_null(fcinfo, 4, "on_error", "pgview_watch", "Pass on_error => 'error' or 'warn'.");
+    bool has_timing = PG_NARGS() >= 7; // the SQL of 0.2.0 passes five arguments
+    if (has_timing)
+        require_not_null(fcinfo, 5, "debounce", "pgview_watch", "Pass debounce => '0' for no quiet time.");
     std::string mode = text_arg(fcinfo, 2);
-    if (mode == "async" || mode == "manual")
-        throw Error("0A000", "mode '" + mode + "' is not available yet",
-                    "This version of pgview_auto refreshes at commit only.",
-                    "Use mode => 'commit'.");
-    if (mode != "commit")
+    if (mode != "commit" && mode != "async" && mode != "manual")
         throw Error(sqlstate::invalid_parameter_value, "unknown mode '" + mode + "'", {},
-                    "Use mode => 'commit'.");
+                    "Use mode => 'commit' (refresh in the writer's transaction), 'async' (by the background "
+                    "worker, after commit) or 'manual' (by pgview_refresh_pending()).");
+    if (mode != "commit")
+        pg_call([&mode] { pgview::worker::require_preloaded(("mode '" + mode + "'").c_str()); });
     std::string on_error = text_arg(fcinfo, 4);
     if (on_error != "error" && on_error != "warn")
         throw Error(sqlstate::invalid_parameter_value, "unknown on_error '" + on_error + "'", {},
                     "Use on_error => 'error' (the writer's transaction fails with the refresh) or 'warn' "
                     "(it commits, the view stays stale, a WARNING says why).");
-    watch::MatviewOptions options{'c', -1, on_error == "warn"};
+    watch::MatviewOptions options{mode[0], -1, on_error == "warn", 0, -1};
     if (!PG_ARGISNULL(3))
         options.concurrently = PG_GETARG_BOOL(3) ? 1 : 0;
+    if (has_timing) {
+        options.debounce_us = interval_us(PG_GETARG_INTERVAL_P(5));
+        if (!PG_ARGISNULL(6))
+            options.max_delay_us = interval_us(PG_GETARG_INTERVAL_P(6));
+    }
+    if (options.debounce_us < 0 || (has_timing && !PG_ARGISNULL(6) && options.max_delay_us <= 0))
+        throw Error(sqlstate::invalid_parameter_value, "debounce must not be negative, max_delay must be positive",
+                    {}, "Pass intervals such as debounce => '1 second', max_delay => '10 seconds'.");
+    if (mode != "async" && (options.debounce_us != 0 || options.max_delay_us >= 0))
+        throw Error(sqlstate::invalid_parameter_value, "debounce and max_delay apply to mode 'async' only", {},
+                    "Pass mode => 'async', or leave debounce and max_delay out.");
     return options;
 }
 
 // The registry's cascade edges plus the new ones must stay acyclic.
 void require_no_cycle(Oid matview, const std::vector<watch::ResolvedSource> &sources) {
     std::vector<graph::Edge> edges;
-    std::vector<graph::Relation> relations{{matview, graph::Kind::materialized_view}};
-    pg_call([&] {
-        const watch::WatchRow *rows;
-        int n;
-        watch::matview_sources(&rows, &n);
-        for (int i = 0; i < n; i++) {
-            edges.push_back({rows[i].matview, rows[i].source});
-            relations.push_back({rows[i].matview, graph::Kind::materialized_view});
-            relations.push_back({rows[i].source, graph::Kind::materialized_view});
-        }
-    });
     for (const auto &s : sources)
-        if (s.is_matview) {
+        if (s.is_matview)
             edges.push_back({matview, s.source});
-            relations.push_back({s.source, graph::Kind::materialized_view});
-        }
     try {
-        graph::DependencyGraph g(std::move(relations), edges);
+        watch::cascade_graph({matview}, edges);
     } catch (const Error &e) {
         if (e.sqlstate() != sqlstate::invalid_recursion)
             throw;
@@ -184,6 +193,8 @@ PGVIEW_FUNCTION(pgview_watch) {
                 watch::sync_capture_trigger(source_oids[i]);
         ncaptured = watch::registry_captured_tables(matview, &captured);
         watch::registry_end(&session);
+        if (options.mode == 'a')
+            pgview::refresh::wake_worker_at_commit();
     });
 
     pgview::SrfOutput out(fcinfo, true);

@@ -1,11 +1,20 @@
-// pgview_auto — refresh at commit.
+// pgview_auto — what happens at commit.
 //
 // XACT_EVENT_PRE_COMMIT comes after every deferred trigger has fired (so their
 // writes are captured too) and while the transaction can still run queries and
-// fail; it is the last point at which user code may run. The dirty set is
-// refreshed there, in the writer's transaction: if the refresh fails (on_error
-// 'error') the commit fails with it. At PREPARE TRANSACTION the refresh runs at
-// PRE_PREPARE (never CONCURRENTLY) and becomes part of the prepared transaction.
+// fail; it is the last point at which user code may run. There:
+//   - matviews in mode 'commit' are refreshed in the writer's transaction (if a
+//     refresh fails with on_error 'error', the commit fails with it);
+//   - matviews in mode 'async' or 'manual' (dirty themselves, or watching one
+//     refreshed here) take a ticket in shared memory, as the very last step.
+// XACT_EVENT_COMMIT comes once the commit is visible: the tickets become dirty
+// bits and the worker is woken (nothing there can fail). A transaction that
+// aborts after taking tickets marks them dirty all the same: one needless
+// refresh, never a waiter left waiting.
+// At PREPARE TRANSACTION everything is refreshed at PRE_PREPARE (never
+// CONCURRENTLY): COMMIT PREPARED runs in no callback of ours.
+// Without shared_preload_libraries there is no worker: async and manual
+// matviews are refreshed at commit too, with a WARNING.
 #include "refresh/commit_refresh.hpp"
 
 #include <vector>
@@ -13,9 +22,14 @@
 #include "pg/guard.hpp"
 #include "refresh/dirty_set.hpp"
 #include "refresh/refresher.hpp"
+#include "watch/watch_cache.hpp"
+#include "worker/shared_state.hpp"
 
 extern "C" {
 #include "access/xact.h"
+#include "miscadmin.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
 }
 
 namespace pgview::refresh {
@@ -26,22 +40,93 @@ namespace {
 // a few rounds settle it, a loop is an error.
 constexpr int max_rounds = 8;
 
+// Tickets taken at PRE_COMMIT, marked at COMMIT (TopTransactionContext).
+struct Deferred {
+    worker::Ticket ticket;
+    bool wake_worker; // async: yes; manual: the matview waits for pgview_refresh_pending
+};
+Deferred *deferred_tickets = nullptr;
+int ndeferred = 0;
+bool wake_at_commit = false; // a watch or schedule that needs a worker was created
+
+// Claims made by pgview_refresh_pending in this transaction.
+struct Claim {
+    Oid matview;
+    uint64 ticket;
+};
+Claim *claims = nullptr;
+int nclaims = 0;
+
+void take_tickets(const std::vector<Oid> &matviews) {
+    pg_call([&] {
+        MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+        auto *t = static_cast<Deferred *>(palloc(sizeof(Deferred) * (ndeferred + matviews.size() + 1)));
+        for (int i = 0; i < ndeferred; i++)
+            t[i] = deferred_tickets[i];
+        for (Oid matview : matviews) {
+            const watch::MatviewOptions *options = watch::options_of(matview);
+            t[ndeferred++] = {worker::announce(matview), options != nullptr && options->mode == 'a'};
+        }
+        deferred_tickets = t;
+        MemoryContextSwitchTo(old);
+    });
+}
+
 void refresh_dirty(Origin origin) {
+    // Without the worker (or at PREPARE) everything is refreshed here.
+    bool defer = origin == Origin::commit && worker::shared_state_ready();
+    std::vector<Oid> later;
     for (int round = 0; dirty_any(); round++) {
         if (round == max_rounds)
             throw Error("54000", "materialized view refreshes at commit keep dirtying each other",
-                        "Refreshing made watched tables change again " + std::to_string(max_rounds) +
-                            " times.",
+                        "Refreshing made watched tables change again " + std::to_string(max_rounds) + " times.",
                         "Check the functions the materialized views call for writes to watched tables.");
         std::vector<Oid> roots;
-        pg_call([&roots] {
+        pg_call([&] {
             List *dirty = dirty_take();
             ListCell *lc;
-            foreach (lc, dirty)
-                roots.push_back(lfirst_oid(lc));
+            foreach (lc, dirty) {
+                Oid matview = lfirst_oid(lc);
+                const watch::MatviewOptions *options = watch::options_of(matview);
+                if (options != nullptr && options->mode != 'c' && !defer && origin == Origin::commit)
+                    ereport(WARNING,
+                            (errmsg("refreshing %s materialized view \"%s\" at commit",
+                                    watch::mode_name(options->mode), get_rel_name(matview)),
+                             errdetail("pgview_auto is not in shared_preload_libraries: there is no background "
+                                       "worker."),
+                             errhint("Add pgview_auto to shared_preload_libraries and restart the server.")));
+                roots.push_back(matview);
+            }
         });
-        refresh_matviews(roots, true, use_watch_option, origin);
+        refresh_matviews(roots, true, use_watch_option, origin, defer ? &later : nullptr);
     }
+    if (!later.empty())
+        take_tickets(later); // last: nothing after this in PRE_COMMIT can fail on our side
+}
+
+void settle_claims(bool committed) {
+    for (int i = 0; i < nclaims; i++) {
+        if (committed)
+            worker::done(claims[i].matview, claims[i].ticket);
+        else
+            worker::unclaim(claims[i].matview, 0);
+    }
+}
+
+void mark_tickets() {
+    for (int i = 0; i < ndeferred; i++)
+        worker::mark_dirty(deferred_tickets[i].ticket, deferred_tickets[i].wake_worker);
+    if (wake_at_commit && worker::shared_state_ready())
+        worker::request_worker(MyDatabaseId);
+}
+
+void forget() {
+    dirty_forget();
+    deferred_tickets = nullptr;
+    ndeferred = 0;
+    wake_at_commit = false;
+    claims = nullptr;
+    nclaims = 0;
 }
 
 void on_xact_event(XactEvent event, void *) {
@@ -56,10 +141,14 @@ void on_xact_event(XactEvent event, void *) {
         break;
     case XACT_EVENT_COMMIT:
     case XACT_EVENT_ABORT:
+        mark_tickets(); // on abort too: see the header comment
+        settle_claims(event == XACT_EVENT_COMMIT);
+        forget();
+        break;
     case XACT_EVENT_PREPARE:
     case XACT_EVENT_PARALLEL_COMMIT:
     case XACT_EVENT_PARALLEL_ABORT:
-        dirty_forget();
+        forget();
         break;
     default:
         break;
@@ -69,5 +158,14 @@ void on_xact_event(XactEvent event, void *) {
 } // namespace
 
 void commit_refresh_init(void) { RegisterXactCallback(on_xact_event, nullptr); }
+
+void wake_worker_at_commit(void) { wake_at_commit = true; }
+
+void confirm_at_commit(unsigned int matview, unsigned long ticket) {
+    MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+    claims = static_cast<Claim *>(claims ? repalloc(claims, sizeof(Claim) * (nclaims + 1)) : palloc(sizeof(Claim)));
+    claims[nclaims++] = {matview, ticket};
+    MemoryContextSwitchTo(old);
+}
 
 } // namespace pgview::refresh

@@ -1,6 +1,9 @@
-// pgview_auto — refresh at commit: the transaction callback.
+// pgview_auto — what happens at commit: the transaction callback.
 #pragma once
 
 namespace pgview::refresh {
-void commit_refresh_init(void); // from _PG_init
+void commit_refresh_init(void);   // from _PG_init
+void wake_worker_at_commit(void); // this transaction made work for the background worker
+// pgview_refresh_pending claimed `ticket` of matview: done at commit, dirty again on abort.
+void confirm_at_commit(unsigned int matview, unsigned long ticket);
 }

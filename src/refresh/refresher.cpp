@@ -9,11 +9,14 @@
 #include "pg/guard.hpp"
 #include "pg/role_context.hpp"
 #include "syscat/relation_info.hpp"
+#include "watch/cascade_graph.hpp"
 #include "watch/registry.hpp"
 #include "watch/watch_cache.hpp"
+#include "worker/settings.hpp"
 
 extern "C" {
 #include "access/xact.h"
+#include "commands/async.h"
 #include "commands/matview.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
@@ -35,6 +38,7 @@ const char *origin_text(Origin origin) {
     case Origin::commit: return "at commit";
     case Origin::prepare: return "at PREPARE TRANSACTION";
     case Origin::manual: return "by pgview_refresh";
+    case Origin::worker: return "by the background worker";
     }
     return "";
 }
@@ -116,6 +120,9 @@ bool refresh_one(const RefreshTarget *t) {
     watch::registry_begin(&session);
     watch::stats_success(t->matview, end - start, concurrently);
     watch::registry_end(&session);
+    // Opt-in; delivered when the transaction commits. A prepared transaction cannot notify.
+    if (worker::notify && t->origin != Origin::prepare)
+        Async_Notify("pgview_refresh", t->name);
     return true;
 }
 
@@ -179,40 +186,38 @@ const char *qualified_name(Oid relid) {
 
 } // namespace
 
-int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concurrently, Origin origin) {
-    // The cascade edges: watcher -> the matview it watches.
-    std::vector<graph::Edge> edges;
-    std::vector<graph::Relation> relations;
-    pg_call([&] {
-        const watch::WatchRow *rows;
-        int n;
-        watch::matview_sources(&rows, &n);
-        for (int i = 0; i < n; i++) {
-            edges.push_back({rows[i].matview, rows[i].source});
-            relations.push_back({rows[i].matview, graph::Kind::materialized_view});
-            relations.push_back({rows[i].source, graph::Kind::materialized_view});
-        }
-    });
-    for (Oid root : roots)
-        relations.push_back({root, graph::Kind::materialized_view});
-    graph::DependencyGraph g(std::move(relations), edges);
+std::vector<Oid> cascade_order(const std::vector<Oid> &roots) {
+    std::vector<graph::RelId> ids(roots.begin(), roots.end());
+    std::vector<graph::RelId> order = watch::cascade_graph(ids).refresh_order(ids);
+    return {order.begin(), order.end()};
+}
 
-    std::vector<graph::RelId> order = g.refresh_order({roots.begin(), roots.end()});
+int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concurrently, Origin origin,
+                     std::vector<Oid> *deferred) {
+    std::vector<Oid> order = cascade_order(roots);
     std::unordered_set<Oid> root_set(roots.begin(), roots.end());
     if (!cascade)
-        order.erase(std::remove_if(order.begin(), order.end(),
-                                   [&](graph::RelId id) { return root_set.count(id) == 0; }),
+        order.erase(std::remove_if(order.begin(), order.end(), [&](Oid id) { return root_set.count(id) == 0; }),
                     order.end());
 
     int refreshed = 0;
-    for (graph::RelId matview : order) {
+    for (Oid matview : order) {
         RefreshTarget target{matview, -1, false, origin, nullptr};
         bool is_root = root_set.count(matview) != 0;
+        bool defer = false;
+        pg_call([&] {
+            const watch::MatviewOptions *options = watch::options_of(matview);
+            defer = deferred != nullptr && options != nullptr && options->mode != 'c';
+        });
+        if (defer) {
+            deferred->push_back(matview);
+            continue;
+        }
         pg_call([&] {
             const watch::MatviewOptions *options = watch::options_of(matview);
             if (options != nullptr) {
                 target.concurrently = options->concurrently;
-                target.warn = options->on_error_warn && origin != Origin::manual;
+                target.warn = options->on_error_warn && (origin == Origin::commit || origin == Origin::prepare);
             }
             if (is_root && root_concurrently != use_watch_option)
                 target.concurrently = root_concurrently;

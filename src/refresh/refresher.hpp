@@ -22,14 +22,20 @@ extern "C" {
 
 namespace pgview::refresh {
 
-enum class Origin { commit, prepare, manual };
+enum class Origin { commit, prepare, manual, worker };
 
 // -1: use the matview's watch option (or "when possible" if unwatched).
 inline constexpr int use_watch_option = -2;
 
 // Refreshes `roots` and, with cascade, every matview watching them (transitively),
 // in refresh order. root_concurrently applies to the roots: -1 when possible,
-// 0 never, 1 required, use_watch_option. Returns the number refreshed.
-int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concurrently, Origin origin);
+// 0 never, 1 required, use_watch_option. With `deferred`, matviews whose watch
+// mode is not 'commit' are appended there instead of refreshed (the background
+// worker takes them). Returns the number refreshed.
+int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concurrently, Origin origin,
+                     std::vector<Oid> *deferred = nullptr);
+
+// The roots and every matview watching them, in refresh order (the global lock order).
+std::vector<Oid> cascade_order(const std::vector<Oid> &roots);
 
 } // namespace pgview::refresh

@@ -11,6 +11,7 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 }
 
 namespace pgview::watch {
@@ -22,7 +23,7 @@ constexpr const char *registry_schema = "pgview_auto";
 struct Statement {
     const char *sql;
     int nargs;
-    Oid argtypes[4];
+    Oid argtypes[6];
     SPIPlanPtr plan;
 };
 
@@ -33,16 +34,48 @@ Statement load_watches = {
     "JOIN pg_class c ON c.oid = w.source JOIN pg_class m ON m.oid = w.matview",
     0, {}, nullptr};
 Statement load_options = {
-    "SELECT o.matview, o.mode, o.\"concurrently\", o.on_error FROM pgview_auto.watched o "
-    "JOIN pg_class m ON m.oid = o.matview",
+    "SELECT o.matview, o.mode, o.\"concurrently\", o.on_error, "
+    "  (extract(epoch FROM o.debounce) * 1000000)::int8, (extract(epoch FROM o.max_delay) * 1000000)::int8 "
+    "FROM pgview_auto.watched o JOIN pg_class m ON m.oid = o.matview",
     0, {}, nullptr};
 Statement set_options = {
+    "INSERT INTO pgview_auto.watched AS o (matview, mode, \"concurrently\", on_error, debounce, max_delay) "
+    "VALUES ($1, $2, $3, $4, $5 * interval '1 microsecond', $6 * interval '1 microsecond') "
+    "ON CONFLICT (matview) DO UPDATE "
+    "SET mode = excluded.mode, \"concurrently\" = excluded.\"concurrently\", on_error = excluded.on_error, "
+    "    debounce = excluded.debounce, max_delay = excluded.max_delay "
+    "WHERE (o.mode, o.\"concurrently\", o.on_error, o.debounce, o.max_delay) IS DISTINCT FROM "
+    "(excluded.mode, excluded.\"concurrently\", excluded.on_error, excluded.debounce, excluded.max_delay)",
+    6, {REGCLASSOID, TEXTOID, BOOLOID, TEXTOID, INT8OID, INT8OID}, nullptr};
+// Before 0.3.0 (library updated, ALTER EXTENSION UPDATE not run yet): no
+// background modes, no schedules.
+Statement load_options_0_2 = {
+    "SELECT o.matview, o.mode, o.\"concurrently\", o.on_error, 0::int8, NULL::int8 "
+    "FROM pgview_auto.watched o JOIN pg_class m ON m.oid = o.matview",
+    0, {}, nullptr};
+Statement set_options_0_2 = {
     "INSERT INTO pgview_auto.watched AS o (matview, mode, \"concurrently\", on_error) "
     "VALUES ($1, $2, $3, $4) ON CONFLICT (matview) DO UPDATE "
-    "SET mode = excluded.mode, \"concurrently\" = excluded.\"concurrently\", on_error = excluded.on_error "
-    "WHERE (o.mode, o.\"concurrently\", o.on_error) IS DISTINCT FROM "
-    "(excluded.mode, excluded.\"concurrently\", excluded.on_error)",
+    "SET mode = excluded.mode, \"concurrently\" = excluded.\"concurrently\", on_error = excluded.on_error",
     4, {REGCLASSOID, TEXTOID, BOOLOID, TEXTOID}, nullptr};
+Statement installed_version = {
+    "SELECT extversion FROM pg_extension WHERE extname = 'pgview_auto'", 0, {}, nullptr};
+Statement load_schedules = {
+    "SELECT s.matview, (extract(epoch FROM s.every) * 1000000)::int8, s.only_if_dirty "
+    "FROM pgview_auto.schedule s JOIN pg_class m ON m.oid = s.matview",
+    0, {}, nullptr};
+Statement set_schedule = {
+    "INSERT INTO pgview_auto.schedule AS s (matview, every, only_if_dirty) VALUES ($1, $2, $3) "
+    "ON CONFLICT (matview) DO UPDATE SET every = excluded.every, only_if_dirty = excluded.only_if_dirty",
+    3, {REGCLASSOID, INTERVALOID, BOOLOID}, nullptr};
+Statement remove_schedule = {
+    "DELETE FROM pgview_auto.schedule WHERE matview = $1",
+    1, {REGCLASSOID}, nullptr};
+Statement reset_stats = {
+    "DELETE FROM pgview_auto.refresh_stats s WHERE ($1 IS NULL OR s.matview = $1) "
+    "AND ($1 IS NOT NULL OR pg_has_role($2, (SELECT relowner FROM pg_class WHERE oid = s.matview), 'USAGE') "
+    "     OR NOT EXISTS (SELECT FROM pg_class WHERE oid = s.matview))",
+    2, {REGCLASSOID, OIDOID}, nullptr};
 Statement delete_request = {
     "DELETE FROM pgview_auto.watch WHERE matview = $1 AND requested IS NOT DISTINCT FROM $2",
     2, {REGCLASSOID, REGCLASSOID}, nullptr};
@@ -157,7 +190,7 @@ void registry_load(WatchRow **watches, int *nwatches, OptionsRow **options, int 
     *watches = w;
     *nwatches = n;
 
-    n = run(load_options, nullptr, nullptr, SPI_OK_SELECT);
+    n = run(registry_at_least("0.3.0") ? load_options : load_options_0_2, nullptr, nullptr, SPI_OK_SELECT);
     auto *o = static_cast<OptionsRow *>(MemoryContextAllocZero(into, sizeof(OptionsRow) * (n + 1)));
     for (int i = 0; i < n; i++) {
         HeapTuple tup = SPI_tuptable->vals[i];
@@ -169,21 +202,36 @@ void registry_load(WatchRow **watches, int *nwatches, OptionsRow **options, int 
         Datum conc = SPI_getbinval(tup, desc, 3, &isnull);
         o[i].options.concurrently = isnull ? -1 : (DatumGetBool(conc) ? 1 : 0);
         o[i].options.on_error_warn = strcmp(SPI_getvalue(tup, desc, 4), "warn") == 0;
+        o[i].options.debounce_us = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
+        Datum max_delay = SPI_getbinval(tup, desc, 6, &isnull);
+        o[i].options.max_delay_us = isnull ? -1 : DatumGetInt64(max_delay);
     }
     *options = o;
     *noptions = n;
 }
 
+const char *mode_name(char mode) {
+    switch (mode) {
+    case 'a': return "async";
+    case 'm': return "manual";
+    default: return "commit";
+    }
+}
+
 void registry_set_options(Oid matview, const MatviewOptions *options) {
-    Datum values[4];
-    char nulls[5] = "    ";
+    Datum values[6];
+    char nulls[7] = "      ";
     values[0] = ObjectIdGetDatum(matview);
-    values[1] = CStringGetTextDatum("commit");
+    values[1] = CStringGetTextDatum(mode_name(options->mode));
     values[2] = BoolGetDatum(options->concurrently == 1);
     if (options->concurrently < 0)
         nulls[2] = 'n';
     values[3] = CStringGetTextDatum(options->on_error_warn ? "warn" : "error");
-    run(set_options, values, nulls, SPI_OK_INSERT);
+    values[4] = Int64GetDatum(options->debounce_us);
+    values[5] = Int64GetDatum(options->max_delay_us);
+    if (options->max_delay_us < 0)
+        nulls[5] = 'n';
+    run(registry_at_least("0.3.0") ? set_options : set_options_0_2, values, nulls, SPI_OK_INSERT);
 }
 
 void registry_replace_watch(Oid matview, Oid requested, int n, const Oid *sources, const Oid *vias) {
@@ -229,6 +277,49 @@ int registry_captured_tables(Oid matview, Oid **tables) {
         out[i] = column_oid(i, 1);
     *tables = out;
     return n;
+}
+
+bool registry_at_least(const char *version) {
+    if (run(installed_version, nullptr, nullptr, SPI_OK_SELECT) == 0)
+        return false;
+    const char *installed = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+    // Versions are x.y.z with single-digit parts so far: compare as strings.
+    return strcmp(installed, version) >= 0;
+}
+
+int registry_load_schedules(ScheduleRow **rows, MemoryContext into) {
+    if (!registry_at_least("0.3.0")) {
+        *rows = static_cast<ScheduleRow *>(MemoryContextAllocZero(into, sizeof(ScheduleRow)));
+        return 0;
+    }
+    int n = run(load_schedules, nullptr, nullptr, SPI_OK_SELECT);
+    auto *r = static_cast<ScheduleRow *>(MemoryContextAllocZero(into, sizeof(ScheduleRow) * (n + 1)));
+    for (int i = 0; i < n; i++) {
+        bool isnull;
+        r[i].matview = column_oid(i, 1);
+        r[i].every_us = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+        r[i].only_if_dirty = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
+    }
+    *rows = r;
+    return n;
+}
+
+void registry_set_schedule(Oid matview, const Interval *every, bool only_if_dirty) {
+    Datum values[3] = {ObjectIdGetDatum(matview), IntervalPGetDatum(every), BoolGetDatum(only_if_dirty)};
+    run(set_schedule, values, nullptr, SPI_OK_INSERT);
+}
+
+bool registry_remove_schedule(Oid matview) {
+    Datum values[1] = {ObjectIdGetDatum(matview)};
+    return run(remove_schedule, values, nullptr, SPI_OK_DELETE) > 0;
+}
+
+void stats_reset(Oid matview, Oid user) {
+    char nulls[3] = "  ";
+    Datum values[2];
+    values[0] = oid_or_null(matview, &nulls[0]);
+    values[1] = ObjectIdGetDatum(user);
+    run(reset_stats, values, nulls, SPI_OK_DELETE);
 }
 
 void stats_claim(Oid matview) {

@@ -5,6 +5,7 @@
 
 extern "C" {
 #include "postgres.h"
+#include "datatype/timestamp.h"
 }
 
 #include "pg/role_context.hpp"
@@ -13,10 +14,13 @@ namespace pgview::watch {
 
 // Options of a watched matview. concurrently: -1 = NULL (when possible), 0, 1.
 struct MatviewOptions {
-    char mode;        // 'c' = commit
+    char mode;            // 'c' commit, 'a' async, 'm' manual
     int concurrently;
     bool on_error_warn;
+    int64 debounce_us;    // async: quiet time before refreshing
+    int64 max_delay_us;   // async: longest wait after the first change; -1: none
 };
+const char *mode_name(char mode);
 
 // A registry session: SPI connected, running as the registry owner with a safe
 // search_path. The caller holds the session; on an error, transaction (or
@@ -28,6 +32,9 @@ struct RegistrySession {
 void registry_begin(RegistrySession *session);
 void registry_end(RegistrySession *session);
 bool registry_installed(void); // schema pgview_auto and its tables exist here
+// The installed SQL version is at least `version` (inside a session): the library
+// works with every SQL version the repo ships until ALTER EXTENSION UPDATE runs.
+bool registry_at_least(const char *version);
 Oid registry_relid(const char *table);
 
 // Reads (inside a session). Rows come back as palloc'd arrays in the caller's
@@ -53,9 +60,20 @@ int registry_remove(Oid matview, Oid source, Oid **removed);
 bool registry_source_needed(Oid table);          // some watch still names table
 int registry_captured_tables(Oid matview, Oid **tables); // non-matview sources, by name
 
+// Schedules (inside a session): palloc'd in `into`.
+struct ScheduleRow {
+    Oid matview;
+    int64 every_us;
+    bool only_if_dirty;
+};
+int registry_load_schedules(ScheduleRow **rows, MemoryContext into);
+void registry_set_schedule(Oid matview, const Interval *every, bool only_if_dirty);
+bool registry_remove_schedule(Oid matview);
+
 // Statistics (inside a session).
 void stats_claim(Oid matview);                    // row lock; 40001 for a stale snapshot
 void stats_success(Oid matview, int64 duration_us, bool concurrently);
 void stats_failure(Oid matview, const char *message);
+void stats_reset(Oid matview, Oid user); // InvalidOid: every matview `user` owns (or is gone)
 
 } // namespace pgview::watch

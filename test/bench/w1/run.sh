@@ -30,8 +30,10 @@
 #   W1_WORKLOADS     the reference workloads (default $REPO/../shared/bench)
 #   W1_SKIP_BUILD    1: use the installed extension as it is (no make / make install)
 # Exit status: 0 commit mode left the matview fresh after every run; 1 it did not (a
-#              correctness bug); anything else: the run itself failed.
-set -euo pipefail
+#              correctness bug); 3 the run itself failed (64: bad arguments).
+set -Eeuo pipefail
+# Any failing command ends the run with status 3: status 1 is kept for a stale matview.
+trap 'exit 3' ERR
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR/../../..
@@ -79,6 +81,12 @@ WORKLOADS=$(cd "$WORKLOADS" && pwd)
 [ -r "$HERE/w1_insert10.pgb" ] || die "$HERE/w1_insert10.pgb not found"
 if ! [[ $SECS =~ ^[0-9]+$ ]] || ((SECS < 1)); then die "W1_SECONDS must be a whole number >= 1 (got $SECS)"; fi
 
+# What is measured: the work tree as it is when the build starts (others may commit meanwhile).
+COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if ! git -C "$REPO" diff --quiet HEAD -- src sql Makefile 2>/dev/null ||
+    [ -n "$(git -C "$REPO" ls-files --others --exclude-standard -- src sql 2>/dev/null)" ]; then
+    COMMIT+=" with uncommitted changes in src/ or sql/"
+fi
 ensure_packages "${BUILD_PACKAGES[@]}" >&2
 if [ "${W1_SKIP_BUILD:-0}" != 1 ]; then build_and_install >&2; fi
 
@@ -211,7 +219,9 @@ join_runs() { # join_runs ARRAYNAME SETUP: the values of the four runs, "/" sepa
     local -n arr=$1
     local parts=() r
     for r in "${RUNS[@]}"; do parts+=("${arr[$2.${r%%:*}.${r##*:}]:-—}"); done
-    local IFS=/; echo "${parts[*]}" | sed 's#/# / #g'
+    local joined
+    joined=$(IFS=/; echo "${parts[*]}")
+    echo "${joined//\// / }"
 }
 sum_runs() {
     local -n arr=$1
@@ -300,15 +310,10 @@ fi
 if ((!SMOKE)); then
     CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
     [ -n "$CPU" ] || CPU=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
-    COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
-    if ! git -C "$REPO" diff --quiet HEAD -- src sql Makefile 2>/dev/null ||
-        [ -n "$(git -C "$REPO" ls-files --others --exclude-standard -- src sql 2>/dev/null)" ]; then
-        COMMIT+=" with uncommitted changes in src/ or sql/"
-    fi
     if [ "${W1_SKIP_BUILD:-0}" = 1 ]; then
         BUILD="the installed build, not rebuilt by this run (W1_SKIP_BUILD=1; work tree at $COMMIT)"
     else
-        BUILD="built and installed by this run from $COMMIT"
+        BUILD="built and installed by this run from $COMMIT (as of the build, at the start of the run)"
     fi
     {
         echo "# W1 benchmark: a materialized view over a growing table"

@@ -1,0 +1,191 @@
+// pgview_auto — SQL entry points of background refresh: pgview_schedule,
+// pgview_unschedule, pgview_refresh_pending, pgview_wait, pgview_reset_stats,
+// and pgview_auto.pending_state() behind pgview_status().
+#include <string>
+#include <vector>
+
+#include "pg/guard.hpp"
+#include "pg/srf.hpp"
+#include "refresh/commit_refresh.hpp"
+#include "refresh/refresher.hpp"
+#include "syscat/relation_info.hpp"
+#include "watch/registry.hpp"
+#include "watch/watch_cache.hpp"
+#include "worker/settings.hpp"
+#include "worker/shared_state.hpp"
+
+extern "C" {
+#include "access/xlog.h"
+#include "catalog/pg_class.h"
+#include "miscadmin.h"
+#include "utils/lsyscache.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+}
+
+using pgview::Error;
+using pgview::pg_call;
+namespace worker = pgview::worker;
+namespace watch = pgview::watch;
+namespace syscat = pgview::syscat;
+
+namespace {
+
+void require_not_null(FunctionCallInfo fcinfo, int arg, const char *name, const char *function,
+                      const char *hint) {
+    if (PG_ARGISNULL(arg))
+        throw Error(pgview::sqlstate::null_value_not_allowed,
+                    std::string("argument \"") + name + "\" of " + function + " must not be NULL", {}, hint);
+}
+
+int64 interval_us(const Interval *i) {
+    return i->time + static_cast<int64>(i->day) * USECS_PER_DAY +
+           static_cast<int64>(i->month) * DAYS_PER_MONTH * USECS_PER_DAY;
+}
+
+Oid owned_matview_arg(FunctionCallInfo fcinfo, const char *function) {
+    require_not_null(fcinfo, 0, "matview", function, "Pass a materialized view.");
+    Oid matview = PG_GETARG_OID(0);
+    pg_call([matview] { syscat::require_owned_matview(matview); });
+    return matview;
+}
+
+} // namespace
+
+PGVIEW_FUNCTION(pgview_schedule) {
+    Oid matview = owned_matview_arg(fcinfo, "pgview_schedule");
+    require_not_null(fcinfo, 1, "every", "pgview_schedule", "Pass an interval, e.g. '5 minutes'.");
+    require_not_null(fcinfo, 2, "only_if_dirty", "pgview_schedule", "Pass true or false.");
+    Interval *every = PG_GETARG_INTERVAL_P(1);
+    bool only_if_dirty = PG_GETARG_BOOL(2);
+    pg_call([] { worker::require_preloaded("pgview_schedule"); });
+    if (interval_us(every) <= 0)
+        throw Error(pgview::sqlstate::invalid_parameter_value, "every must be a positive interval", {},
+                    "Pass an interval such as '5 minutes'.");
+    pg_call([&] {
+        watch::RegistrySession session;
+        watch::registry_begin(&session);
+        watch::registry_set_schedule(matview, every, only_if_dirty);
+        watch::registry_end(&session);
+        pgview::refresh::wake_worker_at_commit();
+    });
+    PG_RETURN_VOID();
+}
+
+PGVIEW_FUNCTION(pgview_unschedule) {
+    Oid matview = owned_matview_arg(fcinfo, "pgview_unschedule");
+    bool removed = pg_call([matview] {
+        watch::RegistrySession session;
+        watch::registry_begin(&session);
+        bool r = watch::registry_remove_schedule(matview);
+        watch::registry_end(&session);
+        if (!r)
+            ereport(NOTICE, (errmsg("materialized view \"%s\" has no schedule, skipping", get_rel_name(matview))));
+        return r;
+    });
+    PG_RETURN_BOOL(removed);
+}
+
+PGVIEW_FUNCTION(pgview_refresh_pending) {
+    Oid only = InvalidOid;
+    if (!PG_ARGISNULL(0))
+        only = owned_matview_arg(fcinfo, "pgview_refresh_pending");
+    if (!worker::shared_state_ready())
+        PG_RETURN_INT32(0); // no worker: async and manual matviews are refreshed at commit
+    if (pg_call([] { return RecoveryInProgress(); }))
+        throw Error("25006", "cannot refresh materialized views during recovery", {},
+                    "Refresh them on the primary; the standby receives the result.");
+
+    // The pending matviews this user may refresh; each is claimed (dirty bit
+    // cleared) before the refresh takes its snapshot, and settled at commit.
+    std::vector<Oid> roots;
+    pg_call([&roots, only] {
+        Oid *matviews;
+        worker::PendingInfo *infos;
+        int n = worker::pending_list(&matviews, &infos);
+        for (int i = 0; i < n; i++) {
+            if (!infos[i].dirty || (OidIsValid(only) && matviews[i] != only))
+                continue;
+            if (!OidIsValid(only) && (get_rel_relkind(matviews[i]) != RELKIND_MATVIEW ||
+                                      !pg_class_ownercheck(matviews[i], GetUserId())))
+                continue; // not ours to refresh, or gone
+            pgview::refresh::confirm_at_commit(matviews[i], worker::claim(matviews[i]));
+            roots.push_back(matviews[i]);
+        }
+    });
+    if (roots.empty())
+        PG_RETURN_INT32(0);
+    int n = pgview::refresh::refresh_matviews(roots, true, pgview::refresh::use_watch_option,
+                                              pgview::refresh::Origin::manual);
+    PG_RETURN_INT32(n);
+}
+
+PGVIEW_FUNCTION(pgview_wait) {
+    require_not_null(fcinfo, 0, "matview", "pgview_wait", "Pass a materialized view.");
+    require_not_null(fcinfo, 1, "timeout", "pgview_wait", "Pass an interval, e.g. '30 seconds'.");
+    Oid matview = PG_GETARG_OID(0);
+    int64 timeout_us = interval_us(PG_GETARG_INTERVAL_P(1));
+    pg_call([matview] {
+        if (get_rel_relkind(matview) != RELKIND_MATVIEW)
+            ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                            errmsg("\"%s\" is not a materialized view", get_rel_name(matview))));
+    });
+    bool background = pg_call([matview] {
+        const watch::MatviewOptions *o = watch::options_of(matview);
+        return o != nullptr && o->mode != 'c';
+    });
+    // Commit mode (or no watch, or no worker): committed changes are already in
+    // the view, or never will be by us.
+    if (!background || !worker::shared_state_ready())
+        PG_RETURN_BOOL(true);
+
+    bool served = pg_call([matview, timeout_us] {
+        TimestampTz deadline = GetCurrentTimestamp() + Max(timeout_us, 0);
+        bool overflowed;
+        // Every commit visible now took its ticket before committing.
+        uint64 target = worker::announced_ticket(matview, &overflowed);
+        for (;;) {
+            CHECK_FOR_INTERRUPTS();
+            if (overflowed) // wait for the worker to turn "all dirty" into tickets
+                target = worker::announced_ticket(matview, &overflowed);
+            if (!overflowed && worker::done_ticket(matview) >= target)
+                return true;
+            long remaining = (deadline - GetCurrentTimestamp()) / 1000;
+            if (remaining <= 0)
+                return false;
+            worker::wait_for_refresh(Min(remaining, 1000L));
+        }
+    });
+    PG_RETURN_BOOL(served);
+}
+
+PGVIEW_FUNCTION(pgview_reset_stats) {
+    Oid matview = PG_ARGISNULL(0) ? InvalidOid : owned_matview_arg(fcinfo, "pgview_reset_stats");
+    pg_call([matview] {
+        Oid user = GetUserId();
+        watch::RegistrySession session;
+        watch::registry_begin(&session);
+        watch::stats_reset(matview, user);
+        watch::registry_end(&session);
+    });
+    PG_RETURN_VOID();
+}
+
+PGVIEW_FUNCTION(pgview_pending_state) {
+    pgview::SrfOutput out(fcinfo);
+    if (!worker::shared_state_ready())
+        return (Datum) 0;
+    Oid *matviews = nullptr;
+    worker::PendingInfo *infos = nullptr;
+    int n = pg_call([&] { return worker::pending_list(&matviews, &infos); });
+    out.put_rows(static_cast<size_t>(n), [&](size_t i, Datum *values, bool *nulls) {
+        values[0] = ObjectIdGetDatum(matviews[i]);
+        values[1] = BoolGetDatum(infos[i].dirty);
+        values[2] = TimestampTzGetDatum(infos[i].pending_since);
+        nulls[2] = !infos[i].dirty || infos[i].pending_since == 0;
+        values[3] = TimestampTzGetDatum(infos[i].next_refresh);
+        nulls[3] = infos[i].next_refresh == 0;
+    });
+    return (Datum) 0;
+}

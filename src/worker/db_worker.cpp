@@ -1,0 +1,304 @@
+// pgview_auto — the per-database worker.
+//
+// Each pass: read the async watches and schedules (one short transaction),
+// decide which matviews are due (debounce, max_delay, schedule, retry backoff),
+// then refresh each due matview, and every matview watching it, in refresh
+// order, each in a transaction of its own: a failure is logged, recorded in
+// pgview_status, retried later with backoff, and blocks nothing else. Between
+// passes it sleeps on its latch until a writer wakes it or the next deadline.
+// It exits when its database has no async watch and no schedule left (writers
+// and pgview_watch/pgview_schedule ask the launcher for a new one), or when
+// pgview_auto is not installed there.
+#include <vector>
+
+#include "pg/guard.hpp"
+#include "refresh/refresher.hpp"
+#include "watch/registry.hpp"
+#include "worker/settings.hpp"
+#include "worker/shared_state.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+PGDLLEXPORT void pgview_worker_main(Datum);
+}
+
+namespace pgview::worker {
+
+namespace {
+
+Oid my_database = InvalidOid;
+bool still_wanted = true;
+MemoryContext pass_context = nullptr;
+
+// What one pass works from, read from the registry.
+struct Plan {
+    watch::OptionsRow *options; // every watched matview
+    int noptions;
+    watch::ScheduleRow *schedules;
+    int nschedules;
+};
+
+// Next run of each schedule, for the life of this worker (first run: at once).
+struct ScheduleClock {
+    Oid matview;
+    TimestampTz next_run;
+};
+ScheduleClock *clocks = nullptr;
+int nclocks = 0;
+
+void on_exit(int, Datum) { worker_detach(my_database, still_wanted); }
+
+void read_plan(Plan *plan) {
+    watch::WatchRow *rows;
+    int nrows;
+    watch::RegistrySession session;
+    watch::registry_begin(&session);
+    watch::registry_load(&rows, &nrows, &plan->options, &plan->noptions, pass_context);
+    plan->nschedules = watch::registry_load_schedules(&plan->schedules, pass_context);
+    watch::registry_end(&session);
+}
+
+bool background_mode(const watch::MatviewOptions &o) { return o.mode == 'a' || o.mode == 'm'; }
+
+TimestampTz *clock_of(Oid matview, TimestampTz now) {
+    for (int i = 0; i < nclocks; i++)
+        if (clocks[i].matview == matview)
+            return &clocks[i].next_run;
+    clocks = static_cast<ScheduleClock *>(clocks ? repalloc(clocks, sizeof(ScheduleClock) * (nclocks + 1))
+                                                 : MemoryContextAlloc(TopMemoryContext, sizeof(ScheduleClock)));
+    clocks[nclocks] = {matview, now};
+    return &clocks[nclocks++].next_run;
+}
+
+// After a crash or restart (shared memory is new), and after the shared table
+// overflowed: every async, manual and scheduled matview of the database is dirty.
+void mark_all_dirty(const Plan &plan, TimestampTz since) {
+    for (int i = 0; i < plan.noptions; i++)
+        if (background_mode(plan.options[i].options))
+            mark_dirty_since(plan.options[i].matview, since);
+    for (int i = 0; i < plan.nschedules; i++)
+        mark_dirty_since(plan.schedules[i].matview, since);
+}
+
+TimestampTz earlier(TimestampTz a, TimestampTz b) { return a == 0 ? b : (b == 0 ? a : Min(a, b)); }
+
+// Due matviews into `due`; returns when the next one will be due (0: none).
+TimestampTz choose(const Plan &plan, TimestampTz now, std::vector<Oid> &due) {
+    TimestampTz next = 0;
+    for (int i = 0; i < plan.noptions; i++) {
+        const watch::MatviewOptions &o = plan.options[i].options;
+        Oid matview = plan.options[i].matview;
+        if (o.mode != 'a')
+            continue;
+        PendingInfo p;
+        if (!pending_info(matview, &p) || !p.dirty) {
+            set_next_refresh(matview, 0);
+            continue;
+        }
+        TimestampTz when = p.last_change + o.debounce_us;
+        if (o.max_delay_us >= 0)
+            when = Min(when, p.pending_since + o.max_delay_us);
+        when = Max(when, p.retry_at);
+        set_next_refresh(matview, when);
+        if (when <= now)
+            due.push_back(matview);
+        else
+            next = earlier(next, when);
+    }
+    for (int i = 0; i < plan.nschedules; i++) {
+        const watch::ScheduleRow &s = plan.schedules[i];
+        TimestampTz *next_run = clock_of(s.matview, now);
+        if (*next_run <= now) {
+            PendingInfo p;
+            bool dirty = pending_info(s.matview, &p) && p.dirty;
+            if ((!s.only_if_dirty || dirty) && (!dirty || p.retry_at <= now))
+                due.push_back(s.matview);
+            *next_run = now + s.every_us;
+        }
+        set_next_refresh(s.matview, *next_run);
+        next = earlier(next, *next_run);
+    }
+    return next;
+}
+
+bool refresh_in_transaction(Oid matview) {
+    // pure C++ inside; entry_guard turns its exceptions into an ERROR
+    return entry_guard([matview] {
+               return refresh::refresh_matviews({matview}, false, refresh::use_watch_option,
+                                                refresh::Origin::worker);
+           }) > 0;
+}
+
+void record_failure(Oid matview, const char *message) {
+    PG_TRY();
+    {
+        StartTransactionCommand();
+        watch::RegistrySession session;
+        watch::registry_begin(&session);
+        watch::stats_failure(matview, message);
+        watch::registry_end(&session);
+        CommitTransactionCommand();
+    }
+    PG_CATCH();
+    {
+        EmitErrorReport();
+        FlushErrorState();
+        AbortCurrentTransaction();
+    }
+    PG_END_TRY();
+}
+
+// One matview in its own transaction. The dirty bit is cleared before the
+// refresh takes its snapshot; a failure sets it again with a retry time.
+void refresh_one(Oid matview) {
+    uint64 ticket = claim(matview);
+    char *volatile message = nullptr;
+    SetCurrentStatementStartTimestamp();
+    StartTransactionCommand();
+    pgstat_report_activity(STATE_RUNNING, "pgview_auto: refreshing a materialized view");
+    PG_TRY();
+    {
+        (void) refresh_in_transaction(matview);
+        CommitTransactionCommand();
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(pass_context);
+        ErrorData *edata = CopyErrorData();
+        FlushErrorState();
+        AbortCurrentTransaction();
+        message = edata->message;
+        ereport(LOG, (errmsg("pgview_auto: background refresh of materialized view %u failed: %s", matview,
+                             edata->message),
+                      edata->context ? errcontext("%s", edata->context) : 0));
+    }
+    PG_END_TRY();
+    pgstat_report_activity(STATE_IDLE, nullptr);
+    if (message == nullptr) {
+        done(matview, ticket);
+        return;
+    }
+    PendingInfo p{};
+    (void) pending_info(matview, &p);
+    int backoff = Min(p.failures_in_row, 6); // 1x, 2x, ... 64x retry_delay
+    unclaim(matview, GetCurrentTimestamp() + static_cast<int64>(retry_delay_ms) * 1000 * (1 << backoff));
+    record_failure(matview, message);
+}
+
+// One pass; false when the database has nothing for a worker. C++ (it holds
+// vectors): every PostgreSQL call goes through pg_call.
+bool run_pass(long *sleep_ms) {
+    Plan plan{};
+    std::vector<Oid> due, order;
+    TimestampTz now = GetCurrentTimestamp(), next = 0;
+
+    bool installed = pg_call([] {
+        SetCurrentStatementStartTimestamp();
+        StartTransactionCommand();
+        return OidIsValid(get_extension_oid("pgview_auto", true)) && watch::registry_installed();
+    });
+    if (installed) {
+        pg_call([&plan, now] {
+            read_plan(&plan);
+            TimestampTz since;
+            if (worker_first_start(my_database))
+                mark_all_dirty(plan, now);
+            else if (take_all_dirty(&since))
+                mark_all_dirty(plan, since);
+        });
+        next = choose(plan, now, due);
+        if (!due.empty())
+            order = refresh::cascade_order(due);
+    }
+    pg_call([] { CommitTransactionCommand(); });
+    if (!installed)
+        return false;
+
+    for (Oid matview : order)
+        pg_call([matview] {
+            CHECK_FOR_INTERRUPTS();
+            refresh_one(matview);
+        });
+
+    bool has_work = plan.nschedules > 0;
+    for (int i = 0; i < plan.noptions && !has_work; i++)
+        has_work = plan.options[i].options.mode == 'a';
+    long ms = naptime_ms;
+    if (next != 0) {
+        long until = (next - GetCurrentTimestamp()) / 1000;
+        ms = Max(0L, Min(ms, until + 1));
+    }
+    *sleep_ms = order.empty() ? ms : 0; // after refreshing, look again at once
+    return has_work;
+}
+
+} // namespace
+
+} // namespace pgview::worker
+
+void pgview_worker_main(Datum arg) {
+    using namespace pgview::worker;
+    my_database = DatumGetObjectId(arg);
+    pqsignal(SIGHUP, SignalHandlerForConfigReload);
+    pqsignal(SIGTERM, die);
+    BackgroundWorkerUnblockSignals();
+    BackgroundWorkerInitializeConnectionByOid(my_database, InvalidOid, 0);
+    pgstat_report_appname("pgview_auto worker");
+    worker_attach(my_database);
+    before_shmem_exit(on_exit, (Datum) 0);
+    pass_context = AllocSetContextCreate(TopMemoryContext, "pgview_auto worker pass", ALLOCSET_DEFAULT_SIZES);
+
+    for (;;) {
+        CHECK_FOR_INTERRUPTS();
+        if (ConfigReloadPending) {
+            ConfigReloadPending = false;
+            ProcessConfigFile(PGC_SIGHUP);
+        }
+        volatile long sleep_ms = naptime_ms;
+        if (enabled && !RecoveryInProgress()) {
+            volatile bool has_work = true;
+            MemoryContextReset(pass_context);
+            MemoryContextSwitchTo(pass_context);
+            PG_TRY();
+            {
+                long ms = naptime_ms;
+                has_work = pgview::entry_guard([&ms] { return run_pass(&ms); });
+                sleep_ms = ms;
+            }
+            PG_CATCH();
+            {
+                // Reading the registry failed (not a refresh: those are caught one by one).
+                EmitErrorReport();
+                FlushErrorState();
+                AbortCurrentTransaction();
+                sleep_ms = naptime_ms;
+            }
+            PG_END_TRY();
+            MemoryContextSwitchTo(TopMemoryContext);
+            if (!has_work) {
+                still_wanted = false;
+                proc_exit(0);
+            }
+        }
+        if (sleep_ms > 0)
+            (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, sleep_ms,
+                             PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+    }
+}

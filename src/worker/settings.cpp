@@ -1,0 +1,61 @@
+// pgview_auto — configuration parameters (see settings.hpp).
+#include "worker/settings.hpp"
+
+extern "C" {
+#include "postgres.h"
+#include "utils/guc.h"
+}
+
+namespace pgview::worker {
+
+bool enabled = true;
+int max_workers = 2;
+int naptime_ms = 1000;
+int retry_delay_ms = 5000;
+int max_matviews = 1024;
+bool notify = false;
+
+namespace {
+bool is_preloaded = false;
+}
+
+bool preloaded(void) { return is_preloaded; }
+
+void settings_init(bool preload) {
+    is_preloaded = preload;
+    DefineCustomBoolVariable("pgview_auto.enabled", "Refresh materialized views in the background worker.",
+                             "When off, writers still mark matviews dirty; nothing is refreshed in the "
+                             "background until it is on again. Refresh at commit is not affected.",
+                             &enabled, true, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("pgview_auto.naptime", "Longest time a pgview_auto worker sleeps between checks.",
+                            "Writers wake the worker at once; this bounds the delay of schedules and retries.",
+                            &naptime_ms, 1000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
+                            nullptr);
+    DefineCustomIntVariable("pgview_auto.retry_delay", "Delay before a failed background refresh is retried.",
+                            "Doubles after each further failure, up to 64 times this value.", &retry_delay_ms,
+                            5000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable("pgview_auto.notify", "NOTIFY pgview_refresh after each refresh.",
+                             "The payload is the materialized view's qualified name.", &notify, false,
+                             PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    if (preload) {
+        DefineCustomIntVariable("pgview_auto.max_workers", "Per-database pgview_auto workers running at once.",
+                                "Each takes one of max_worker_processes.", &max_workers, 2, 1, 64,
+                                PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+        DefineCustomIntVariable("pgview_auto.max_matviews",
+                                "Materialized views whose pending changes shared memory tracks one by one.",
+                                "Past this, a database's changes are tracked as \"everything is dirty\".",
+                                &max_matviews, 1024, 16, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    }
+    MarkGUCPrefixReserved("pgview_auto");
+}
+
+void require_preloaded(const char *what) {
+    if (!is_preloaded)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("%s needs the pgview_auto background worker", what),
+                        errdetail("pgview_auto is not in shared_preload_libraries."),
+                        errhint("Add pgview_auto to shared_preload_libraries in postgresql.conf and restart "
+                                "the server, or use mode => 'commit'.")));
+}
+
+} // namespace pgview::worker

@@ -1,0 +1,20 @@
+// pgview_auto — configuration parameters (GUCs) and whether we were preloaded.
+#pragma once
+
+namespace pgview::worker {
+
+extern bool enabled;        // pgview_auto.enabled: background refresh on/off
+extern int max_workers;     // pgview_auto.max_workers: per-database workers at once
+extern int naptime_ms;      // pgview_auto.naptime: longest sleep of a worker
+extern int retry_delay_ms;  // pgview_auto.retry_delay: first retry after a failed refresh
+extern int max_matviews;    // pgview_auto.max_matviews: size of the shared table
+extern bool notify;         // pgview_auto.notify: NOTIFY pgview_refresh after each refresh
+
+// Loaded through shared_preload_libraries: the worker and its shared memory exist.
+bool preloaded(void);
+
+void settings_init(bool preload); // from _PG_init
+// Raises 55000 with a hint to preload the library, naming what needs it.
+void require_preloaded(const char *what);
+
+} // namespace pgview::worker

@@ -1,0 +1,74 @@
+// pgview_auto — what writers, workers and waiters share: pending changes per
+// (database, matview), one slot per database, the launcher's latch.
+//
+// Writers of async/manual matviews:
+//   at PRE_COMMIT  announce(): take a ticket (may fail: we are still allowed to);
+//   at COMMIT      mark_dirty(): set the dirty bit, wake the worker. The commit is
+//                  already visible, and nothing here can fail.
+// The refresher:   claim() clears the dirty bit *before* its refresh takes its
+//                  snapshot and returns the last ticket announced; after the
+//                  refresh commits, done() records that ticket. So every committed
+//                  write is either seen by a refresh or makes another one, and a
+//                  waiter holding ticket T is served once done >= T.
+// A full table degrades to "everything in this database is dirty".
+// C-level; nothing here raises an error except attach-time checks.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+#include "datatype/timestamp.h"
+}
+
+namespace pgview::worker {
+
+void shared_state_init(void); // from _PG_init when preloaded: shmem hooks
+bool shared_state_ready(void);
+
+// Writers.
+struct Ticket {
+    Oid matview;
+    uint64 ticket; // 0: the table was full, the database is marked instead
+};
+Ticket announce(Oid matview);
+void mark_dirty(const Ticket &t, bool wake_worker);
+void request_worker(Oid dbid); // a worker for this database, please (async watch, schedule)
+
+// Refresher.
+uint64 claim(Oid matview);                 // clears dirty; returns the ticket covered
+void done(Oid matview, uint64 ticket);     // after the refresh committed
+void unclaim(Oid matview, TimestampTz retry_at); // refresh failed: dirty again, retry later
+bool take_all_dirty(TimestampTz *since);   // this database overflowed: take and clear the flag
+void mark_dirty_since(Oid matview, TimestampTz since); // one matview, by the worker (crash rule, overflow)
+
+struct PendingInfo {
+    bool dirty;
+    TimestampTz pending_since; // first change not yet refreshed
+    TimestampTz last_change;
+    TimestampTz retry_at;
+    TimestampTz next_refresh;  // as planned by the worker
+    int failures_in_row;
+};
+bool pending_info(Oid matview, PendingInfo *info); // false: nothing known
+void set_next_refresh(Oid matview, TimestampTz when);
+// Every matview of this database with an entry: palloc'd arrays.
+int pending_list(Oid **matviews, PendingInfo **infos);
+
+// Waiters.
+uint64 announced_ticket(Oid matview, bool *database_overflowed);
+uint64 done_ticket(Oid matview);
+bool wait_for_refresh(long timeout_ms);     // sleeps on the shared condition variable
+
+// Workers and the launcher.
+struct DatabaseSlotView {
+    Oid dbid;
+    bool wants_worker;
+    int worker_pid;
+};
+void launcher_attach(void);                 // the launcher's latch, for writers to set
+int databases_wanting_workers(Oid *dbids, int max);
+void worker_attach(Oid dbid);               // this worker serves dbid (its latch)
+void worker_detach(Oid dbid, bool still_wanted);
+bool worker_first_start(Oid dbid);           // true once per server start: the crash rule
+void forget_database(Oid dbid);              // dropped: free its slot
+
+} // namespace pgview::worker
