@@ -173,8 +173,6 @@ SELECT matview, last_concurrently FROM refreshes WHERE matview = 'user_stats'::r
 SELECT matview, source FROM pgview_watches ORDER BY matview::text, source::text;
 SELECT pgview_watch(NULL);
 \echo :SQLSTATE
-SELECT pgview_watch('user_stats', mode => 'async');
-\echo :SQLSTATE
 SELECT pgview_watch('user_stats', mode => 'sometimes');
 \echo :SQLSTATE
 SELECT pgview_watch('user_stats', mode => NULL);
