@@ -57,7 +57,10 @@ struct Claim {
 Claim *claims = nullptr;
 int nclaims = 0;
 
-void take_tickets(const std::vector<Oid> &matviews) {
+// Tickets for the worker; matviews shared memory cannot track (no slot left for
+// this database) are returned, to be refreshed in the transaction instead.
+std::vector<Oid> take_tickets(const std::vector<Oid> &matviews) {
+    std::vector<Oid> untracked;
     pg_call([&] {
         MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
         auto *t = static_cast<Deferred *>(palloc(sizeof(Deferred) * (ndeferred + matviews.size() + 1)));
@@ -65,11 +68,16 @@ void take_tickets(const std::vector<Oid> &matviews) {
             t[i] = deferred_tickets[i];
         for (Oid matview : matviews) {
             const watch::MatviewOptions *options = watch::options_of(matview);
-            t[ndeferred++] = {worker::announce(matview), options != nullptr && options->mode == 'a'};
+            worker::Ticket ticket = worker::announce(matview);
+            if (ticket.tracked)
+                t[ndeferred++] = {ticket, options != nullptr && options->mode == 'a'};
+            else
+                untracked.push_back(matview);
         }
         deferred_tickets = t;
         MemoryContextSwitchTo(old);
     });
+    return untracked;
 }
 
 void refresh_dirty(Origin origin) {
@@ -100,8 +108,13 @@ void refresh_dirty(Origin origin) {
         });
         refresh_matviews(roots, true, use_watch_option, origin, defer ? &later : nullptr);
     }
-    if (!later.empty())
-        take_tickets(later); // last: nothing after this in PRE_COMMIT can fail on our side
+    if (later.empty())
+        return;
+    // Last: nothing after this in PRE_COMMIT can fail on our side, except the
+    // fallback for a database shared memory has no room for.
+    std::vector<Oid> untracked = take_tickets(later);
+    if (!untracked.empty())
+        refresh_matviews(untracked, false, use_watch_option, origin);
 }
 
 void settle_claims(bool committed) {

@@ -223,6 +223,17 @@ bool run_pass(long *sleep_ms) {
                 mark_all_dirty(plan, since);
         });
         next = choose(plan, now, due);
+        pg_call([&plan] {
+            // Entries of matviews no longer watched in a background mode nor scheduled.
+            Oid *keep = static_cast<Oid *>(palloc(sizeof(Oid) * (plan.noptions + plan.nschedules + 1)));
+            int n = 0;
+            for (int i = 0; i < plan.noptions; i++)
+                if (background_mode(plan.options[i].options))
+                    keep[n++] = plan.options[i].matview;
+            for (int i = 0; i < plan.nschedules; i++)
+                keep[n++] = plan.schedules[i].matview;
+            forget_entries_except(keep, n);
+        });
         if (!due.empty())
             order = refresh::cascade_order(due);
     }

@@ -135,9 +135,11 @@ void shared_state_init(void) {
 bool shared_state_ready(void) { return state != nullptr; }
 
 Ticket announce(Oid matview) {
-    Ticket t{matview, 0};
+    Ticket t{matview, 0, false};
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
-    Entry *e = find_entry(matview, HASH_ENTER_NULL);
+    // The database slot must exist for COMMIT to record anything at all.
+    t.tracked = find_database(MyDatabaseId, true) != nullptr;
+    Entry *e = t.tracked ? find_entry(matview, HASH_ENTER_NULL) : nullptr;
     if (e != nullptr)
         t.ticket = ++e->announced;
     LWLockRelease(state->lock);
@@ -273,6 +275,23 @@ void set_next_refresh(Oid matview, TimestampTz when) {
     Entry *e = find_entry(matview, HASH_ENTER_NULL);
     if (e != nullptr)
         e->next_refresh = when;
+    LWLockRelease(state->lock);
+}
+
+void forget_entries_except(const Oid *keep, int n) {
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    HASH_SEQ_STATUS seq;
+    hash_seq_init(&seq, entries);
+    Entry *e;
+    while ((e = static_cast<Entry *>(hash_seq_search(&seq))) != nullptr) {
+        if (e->key.dbid != MyDatabaseId || e->dirty)
+            continue;
+        bool kept = false;
+        for (int i = 0; i < n && !kept; i++)
+            kept = keep[i] == e->key.matview;
+        if (!kept) // removing the entry just returned is allowed during a seq scan
+            hash_search(entries, &e->key, HASH_REMOVE, nullptr);
+    }
     LWLockRelease(state->lock);
 }
 

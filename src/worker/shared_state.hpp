@@ -28,6 +28,7 @@ bool shared_state_ready(void);
 struct Ticket {
     Oid matview;
     uint64 ticket; // 0: the table was full, the database is marked instead
+    bool tracked;  // false: no slot for this database; refresh in the transaction
 };
 Ticket announce(Oid matview);
 void mark_dirty(const Ticket &t, bool wake_worker);
@@ -50,6 +51,8 @@ struct PendingInfo {
 };
 bool pending_info(Oid matview, PendingInfo *info); // false: nothing known
 void set_next_refresh(Oid matview, TimestampTz when);
+// Drop this database's entries of matviews not in keep[] and not dirty.
+void forget_entries_except(const Oid *keep, int n);
 // Every matview of this database with an entry: palloc'd arrays.
 int pending_list(Oid **matviews, PendingInfo **infos);
 
