@@ -48,6 +48,18 @@ $plain->safe_psql('postgres', q{
 is($plain->safe_psql('postgres', q{SELECT relation::text FROM pgview_dependents('t')}), 'v',
    'works without shared_preload_libraries');
 
+# Without shared_preload_libraries: no worker, so no async/manual mode and no
+# schedule (a clear error with a hint), while commit mode works.
+$plain->safe_psql('postgres', q{CREATE MATERIALIZED VIEW v_count AS SELECT count(*) AS n FROM t});
+my ($rc, $stdout, $stderr) = $plain->psql('postgres', q{SELECT pgview_watch('v_count', mode => 'async')},
+                                          extra_params => ['-v', 'VERBOSITY=verbose']);
+like($stderr, qr/55000: mode 'async' needs the pgview_auto background worker/, 'async refused without preload');
+like($stderr, qr/HINT:  Add pgview_auto to shared_preload_libraries/, '... with a hint');
+($rc, $stdout, $stderr) = $plain->psql('postgres', q{SELECT pgview_schedule('v_count', '1 minute')});
+like($stderr, qr/pgview_schedule needs the pgview_auto background worker/, 'schedule refused without preload');
+$plain->safe_psql('postgres', q{SELECT pgview_watch('v_count'); INSERT INTO t VALUES (1), (2);});
+is($plain->safe_psql('postgres', q{SELECT n FROM v_count}), '2', 'commit mode refreshes without preload');
+
 # A C++ error reaches the client as a PostgreSQL error, and the backend lives on.
 my ($ret, $out, $err) = $plain->psql('postgres', q{SELECT * FROM pgview_refresh_order(ARRAY['t'::regclass])},
                                      extra_params => ['-v', 'VERBOSITY=verbose']);
