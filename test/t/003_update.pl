@@ -1,0 +1,71 @@
+# ALTER EXTENSION pgview_auto UPDATE from every version the repo ships: the
+# result has the same objects as a fresh install, and watches made under an
+# older version keep working across the update. (Today CREATE EXTENSION itself
+# runs 0.1.0 plus the update scripts; the comparison guards the day a full
+# install script of a later version is added.)
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('update');
+$node->init;
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'pgview_auto'\npgview_auto.naptime = '100ms'");
+$node->start;
+
+# The extension's objects, described independently of OIDs.
+my $objects_sql = q{
+  SELECT string_agg(d, E'\n' ORDER BY d) FROM (
+    SELECT pg_describe_object(classid, objid, objsubid)
+           || CASE WHEN classid = 'pg_proc'::regclass THEN ' ' || md5(pg_get_functiondef(objid)) ELSE '' END
+           || CASE WHEN classid = 'pg_class'::regclass THEN ' ' || coalesce(
+                (SELECT string_agg(attname || ':' || format_type(atttypid, atttypmod), ',' ORDER BY attnum)
+                 FROM pg_attribute WHERE attrelid = objid AND attnum > 0 AND NOT attisdropped), '') ELSE '' END AS d
+    FROM pg_depend
+    WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+      AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pgview_auto')) o};
+
+my @versions = map { /pgview_auto--([0-9.]+)\.sql$/ ? $1 : () }
+  glob('/usr/share/postgresql/15/extension/pgview_auto--*.sql');
+my $current = $node->safe_psql('postgres',
+  q{SELECT default_version FROM pg_available_extensions WHERE name = 'pgview_auto'});
+ok(scalar(@versions) >= 1, "install scripts found (@versions), current $current");
+
+$node->safe_psql('postgres', 'CREATE DATABASE fresh');
+$node->safe_psql('fresh', 'CREATE EXTENSION pgview_auto');
+my $fresh = $node->safe_psql('fresh', $objects_sql);
+
+# every earlier version the repo ships that can reach the current one
+my @earlier = split /\n/, $node->safe_psql('postgres',
+  qq{SELECT source FROM pg_extension_update_paths('pgview_auto')
+     WHERE target = '$current' AND path IS NOT NULL ORDER BY 1});
+ok(scalar(@earlier) >= 2, "earlier versions to update from: @earlier");
+for my $from (@earlier) {
+  my $db = "from_" . ($from =~ s/\./_/gr);
+  $node->safe_psql('postgres', "CREATE DATABASE $db");
+  $node->safe_psql($db, "CREATE EXTENSION pgview_auto VERSION '$from'");
+  my $has_watch = $node->safe_psql($db,
+    q{SELECT count(*) FROM pg_proc WHERE proname = 'pgview_watch'}) > 0;
+  if ($has_watch) {
+    # a watch made under the old version
+    $node->safe_psql($db, q{
+      CREATE TABLE t (v int);
+      CREATE MATERIALIZED VIEW mv AS SELECT count(*) AS n FROM t;
+      SELECT pgview_watch('mv');
+      INSERT INTO t VALUES (1);});
+  }
+  $node->safe_psql($db, 'ALTER EXTENSION pgview_auto UPDATE');
+  is($node->safe_psql($db, q{SELECT extversion FROM pg_extension WHERE extname = 'pgview_auto'}),
+     $current, "$from updated to $current");
+  is($node->safe_psql($db, $objects_sql), $fresh, "$from -> $current has the objects of a fresh install");
+  if ($has_watch) {
+    $node->safe_psql($db, q{INSERT INTO t VALUES (2)});
+    is($node->safe_psql($db, q{SELECT n FROM mv}), '2', "watch from $from still refreshes at commit");
+    is($node->safe_psql($db, q{SELECT mode FROM pgview_status() WHERE matview = 'mv'::regclass}),
+       'commit', "watch from $from kept its mode");
+  }
+}
+
+$node->stop;
+done_testing();
