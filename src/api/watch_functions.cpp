@@ -76,8 +76,11 @@ watch::MatviewOptions parse_options(FunctionCallInfo fcinfo) {
         throw Error(sqlstate::invalid_parameter_value, "unknown mode '" + mode + "'", {},
                     "Use mode => 'commit' (refresh in the writer's transaction), 'async' (by the background "
                     "worker, after commit) or 'manual' (by pgview_refresh_pending()).");
-    if (mode != "commit")
-        pg_call([&mode] { pgview::worker::require_preloaded(("mode '" + mode + "'").c_str()); });
+    if (mode != "commit") {
+        std::string what = "mode '" + mode + "'"; // built here: the lambda may longjmp
+        const char *what_c = what.c_str();
+        pg_call([what_c] { pgview::worker::require_preloaded(what_c); });
+    }
     std::string on_error = text_arg(fcinfo, 4);
     if (on_error != "error" && on_error != "warn")
         throw Error(sqlstate::invalid_parameter_value, "unknown on_error '" + on_error + "'", {},

@@ -222,7 +222,7 @@ bool run_pass(long *sleep_ms) {
             else if (take_all_dirty(&since))
                 mark_all_dirty(plan, since);
         });
-        next = choose(plan, now, due);
+        next = pg_call([&] { return choose(plan, now, due); }); // it allocates schedule clocks
         pg_call([&plan] {
             // Entries of matviews no longer watched in a background mode nor scheduled.
             Oid *keep = static_cast<Oid *>(palloc(sizeof(Oid) * (plan.noptions + plan.nschedules + 1)));
