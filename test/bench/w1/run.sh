@@ -82,11 +82,13 @@ WORKLOADS=$(cd "$WORKLOADS" && pwd)
 if ! [[ $SECS =~ ^[0-9]+$ ]] || ((SECS < 1)); then die "W1_SECONDS must be a whole number >= 1 (got $SECS)"; fi
 
 # What is measured: the work tree as it is when the build starts (others may commit meanwhile).
+# Only what goes into the build counts (the pg_regress tests in sql/ do not).
+BUILD_PATHS=(src 'sql/pgview_auto--*.sql' pgview_auto.control Makefile)
 COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if ! git -C "$REPO" diff --quiet HEAD -- src sql Makefile 2>/dev/null ||
-    [ -n "$(git -C "$REPO" ls-files --others --exclude-standard -- src sql 2>/dev/null)" ]; then
-    COMMIT+=" with uncommitted changes in src/ or sql/"
-fi
+CHANGED=$( { git -C "$REPO" diff --name-only HEAD -- "${BUILD_PATHS[@]}"
+    git -C "$REPO" ls-files --others --exclude-standard -- "${BUILD_PATHS[@]}"; } 2>/dev/null |
+    sort -u | paste -sd ' ' || true)
+[ -z "$CHANGED" ] || COMMIT+=" with uncommitted changes to $CHANGED"
 ensure_packages "${BUILD_PACKAGES[@]}" >&2
 if [ "${W1_SKIP_BUILD:-0}" != 1 ]; then build_and_install >&2; fi
 
