@@ -84,6 +84,15 @@ if [ -x "$REPO/test/bench/deps/run.sh" ]; then
     fi
 fi
 
+if [ -x "$REPO/test/bench/w1/run.sh" ]; then
+    say "benchmark smoke run (W1: naive recipe vs commit and async mode, freshness after concurrent writers)"
+    if W1_SKIP_BUILD=1 bash "$REPO/test/bench/w1/run.sh" --smoke >"$WORK/bench_w1.log" 2>&1; then
+        passed=$((passed + 1)); echo "   -> ok"
+    else
+        failed=$((failed + 1)); echo "   -> FAILED"; tail -30 "$WORK/bench_w1.log"
+    fi
+fi
+
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
