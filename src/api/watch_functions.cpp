@@ -2,20 +2,16 @@
 // pgview_watch, pgview_unwatch, pgview_refresh.
 #include <optional>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
-#include "graph/dependency_graph.hpp"
 #include "pg/guard.hpp"
 #include "pg/srf.hpp"
 #include "refresh/commit_refresh.hpp"
 #include "refresh/refresher.hpp"
-#include "syscat/catalog_reader.hpp"
 #include "syscat/relation_info.hpp"
+#include "watch/apply_watch.hpp"
 #include "watch/capture_triggers.hpp"
-#include "watch/cascade_graph.hpp"
 #include "watch/registry.hpp"
-#include "watch/resolve.hpp"
 #include "watch/watch_cache.hpp"
 #include "worker/settings.hpp"
 
@@ -33,7 +29,6 @@ extern "C" {
 
 using pgview::Error;
 using pgview::pg_call;
-namespace graph = pgview::graph;
 namespace watch = pgview::watch;
 namespace syscat = pgview::syscat;
 namespace sqlstate = pgview::sqlstate;
@@ -50,13 +45,6 @@ void require_not_null(FunctionCallInfo fcinfo, int arg, const char *name, const 
 
 std::string text_arg(FunctionCallInfo fcinfo, int arg) {
     const char *s = pg_call([fcinfo, arg] { return text_to_cstring(PG_GETARG_TEXT_PP(arg)); });
-    return s;
-}
-
-// As regclass prints it: quoted, schema-qualified when not on search_path.
-std::string name_of(Oid relid) {
-    const char *s = pg_call(
-        [relid] { return DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))); });
     return s;
 }
 
@@ -103,24 +91,6 @@ watch::MatviewOptions parse_options(FunctionCallInfo fcinfo) {
     return options;
 }
 
-// The registry's cascade edges plus the new ones must stay acyclic.
-void require_no_cycle(Oid matview, const std::vector<watch::ResolvedSource> &sources) {
-    std::vector<graph::Edge> edges;
-    for (const auto &s : sources)
-        if (s.is_matview)
-            edges.push_back({matview, s.source});
-    try {
-        watch::cascade_graph({matview}, edges);
-    } catch (const Error &e) {
-        if (e.sqlstate() != sqlstate::invalid_recursion)
-            throw;
-        throw Error(sqlstate::invalid_recursion,
-                    "watching these sources would make " + name_of(matview) + " refresh itself",
-                    "A materialized view it watches is watching it, directly or through others.",
-                    "Unwatch one of them first.");
-    }
-}
-
 } // namespace
 
 PGVIEW_FUNCTION(pgview_watch) {
@@ -137,67 +107,23 @@ PGVIEW_FUNCTION(pgview_watch) {
         pg_call([source] { syscat::require_catalog_relation(source, "pgview_watch"); });
         if (source == matview)
             throw Error(sqlstate::invalid_parameter_value,
-                        "materialized view " + name_of(matview) + " cannot watch itself", {},
+                        "materialized view " + watch::relation_name(matview) + " cannot watch itself", {},
                         "Name a table it reads as source, or pass NULL to watch all of them.");
     }
     if (options.concurrently == 1 && !pg_call([matview] { return syscat::concurrent_refresh_ok(matview); }))
         throw Error(sqlstate::object_not_in_prerequisite_state,
-                    "materialized view " + name_of(matview) + " cannot be refreshed concurrently",
+                    "materialized view " + watch::relation_name(matview) + " cannot be refreshed concurrently",
                     "It is not populated, or has no unique index that REFRESH ... CONCURRENTLY accepts.",
                     "Create a unique index with no WHERE clause on plain columns, or pass concurrently => NULL.");
 
-    graph::DependencyGraph g = syscat::read_dependency_graph();
-    std::vector<watch::ResolvedSource> sources = watch::resolve_sources(g, matview, requested);
-    if (sources.empty())
-        throw Error(sqlstate::object_not_in_prerequisite_state,
-                    (requested ? "view " + name_of(*requested) : "materialized view " + name_of(matview)) +
-                        " reads no table",
-                    "Only tables (through plain views) and materialized views can be watched.",
-                    "Name the table it depends on: pgview_watch(matview, source => 'the_table').");
-    require_no_cycle(matview, sources);
-
-    // TRIGGER privilege on every table that gets a capture trigger (partitions included).
-    for (const auto &s : sources) {
-        if (s.is_matview)
-            continue;
-        Oid table = s.source;
-        pg_call([table] {
-            Oid *targets;
-            int n = watch::capture_targets(table, &targets);
-            for (int i = 0; i < n; i++)
-                if (pg_class_aclcheck(targets[i], GetUserId(), ACL_TRIGGER) != ACLCHECK_OK)
-                    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                                    errmsg("permission denied to watch table %s",
-                                           quote_identifier(get_rel_name(targets[i]))),
-                                    errdetail("Watching a table puts a capture trigger on it."),
-                                    errhint("Ask its owner to GRANT TRIGGER ON %s TO %s.",
-                                            quote_identifier(get_rel_name(targets[i])),
-                                            GetUserNameFromId(GetUserId(), false))));
-        });
-    }
-
-    std::vector<Oid> source_oids, via_oids;
-    for (const auto &s : sources) {
-        source_oids.push_back(s.source);
-        via_oids.push_back(s.via.value_or(InvalidOid));
-    }
-    Oid request = requested.value_or(InvalidOid);
+    watch::apply_watch(matview, requested, options, true);
     Oid *captured = nullptr;
-    int ncaptured = 0;
-    pg_call([&] {
+    int ncaptured = pg_call([&captured, matview] {
         watch::RegistrySession session;
         watch::registry_begin(&session);
-        watch::registry_set_options(matview, &options);
-        watch::registry_replace_watch(matview, request, static_cast<int>(source_oids.size()),
-                                      source_oids.data(), via_oids.data());
-        CommandCounterIncrement();
-        for (size_t i = 0; i < sources.size(); i++)
-            if (!sources[i].is_matview)
-                watch::sync_capture_trigger(source_oids[i]);
-        ncaptured = watch::registry_captured_tables(matview, &captured);
+        int n = watch::registry_captured_tables(matview, &captured);
         watch::registry_end(&session);
-        if (options.mode == 'a')
-            pgview::refresh::wake_worker_at_commit();
+        return n;
     });
 
     pgview::SrfOutput out(fcinfo, true);

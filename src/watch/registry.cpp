@@ -77,7 +77,7 @@ Statement reset_stats = {
     "     OR NOT EXISTS (SELECT FROM pg_class WHERE oid = s.matview))",
     2, {REGCLASSOID, OIDOID}, nullptr};
 Statement delete_request = {
-    "DELETE FROM pgview_auto.watch WHERE matview = $1 AND requested IS NOT DISTINCT FROM $2",
+    "DELETE FROM pgview_auto.watch WHERE matview = $1 AND requested IS NOT DISTINCT FROM $2 RETURNING source",
     2, {REGCLASSOID, REGCLASSOID}, nullptr};
 Statement insert_watch = {
     "INSERT INTO pgview_auto.watch (matview, requested, source, via) VALUES ($1, $2, $3, $4)",
@@ -234,17 +234,23 @@ void registry_set_options(Oid matview, const MatviewOptions *options) {
     run(registry_at_least("0.3.0") ? set_options : set_options_0_2, values, nulls, SPI_OK_INSERT);
 }
 
-void registry_replace_watch(Oid matview, Oid requested, int n, const Oid *sources, const Oid *vias) {
+int registry_replace_watch(Oid matview, Oid requested, int n, const Oid *sources, const Oid *vias,
+                           Oid **old_sources) {
     Datum values[4];
     char nulls[5] = "    ";
     values[0] = ObjectIdGetDatum(matview);
     values[1] = oid_or_null(requested, &nulls[1]);
-    run(delete_request, values, nulls, SPI_OK_DELETE);
+    int nold = run(delete_request, values, nulls, SPI_OK_DELETE_RETURNING);
+    Oid *old = static_cast<Oid *>(SPI_palloc(sizeof(Oid) * (nold + 1))); // outlives SPI_finish
+    for (int i = 0; i < nold; i++)
+        old[i] = column_oid(i, 1);
+    *old_sources = old;
     for (int i = 0; i < n; i++) {
         values[2] = ObjectIdGetDatum(sources[i]);
         values[3] = oid_or_null(vias[i], &nulls[3]);
         run(insert_watch, values, nulls, SPI_OK_INSERT);
     }
+    return nold;
 }
 
 int registry_remove(Oid matview, Oid source, Oid **removed) {

@@ -53,7 +53,10 @@ void registry_load(WatchRow **watches, int *nwatches, OptionsRow **options, int 
 
 // Writes (inside a session).
 void registry_set_options(Oid matview, const MatviewOptions *options);
-void registry_replace_watch(Oid matview, Oid requested, int n, const Oid *sources, const Oid *vias);
+// Replaces the rows of (matview, requested); the sources they had come back in
+// *old_sources (palloc'd in the caller's context).
+int registry_replace_watch(Oid matview, Oid requested, int n, const Oid *sources, const Oid *vias,
+                           Oid **old_sources);
 // Removes the watches of matview for source (InvalidOid: all); returns the sources
 // they named in *removed (palloc'd) and their number.
 int registry_remove(Oid matview, Oid source, Oid **removed);
