@@ -20,9 +20,11 @@ extern "C" {
 #include "access/xlog.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "catalog/namespace.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/regproc.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 }
@@ -158,6 +160,39 @@ PGVIEW_FUNCTION(pgview_unwatch) {
             else
                 ereport(NOTICE, (errmsg("materialized view %s is not watched, skipping", get_rel_name(matview))));
         });
+    PG_RETURN_INT32(removed);
+}
+
+// pgview_unwatch(text): a matview by name, or the orphaned watch of a dropped one.
+PGVIEW_FUNCTION(pgview_unwatch_by_name) {
+    require_not_null(fcinfo, 0, "matview", "pgview_unwatch", "Pass the watched materialized view.");
+    const char *name = pg_call([fcinfo] { return text_to_cstring(PG_GETARG_TEXT_PP(0)); });
+    Oid matview = pg_call([name] {
+        return RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)), NoLock, true);
+    });
+    if (OidIsValid(matview)) {
+        // The same as pgview_unwatch(regclass).
+        LOCAL_FCINFO(call, 2);
+        InitFunctionCallInfoData(*call, nullptr, 2, InvalidOid, nullptr, nullptr);
+        call->args[0] = {ObjectIdGetDatum(matview), false};
+        call->args[1] = {(Datum) 0, true};
+        return pgview_unwatch_impl(call);
+    }
+    int removed = pg_call([name] {
+        if (!superuser())
+            ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                            errmsg("only a superuser can remove the orphaned watch \"%s\"", name),
+                            errdetail("Its materialized view was dropped; nobody owns it any more.")));
+        watch::RegistrySession session;
+        watch::registry_begin(&session);
+        int n = watch::registry_remove_orphan(name);
+        watch::registry_end(&session);
+        if (n == 0)
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                            errmsg("materialized view \"%s\" does not exist, nor an orphaned watch of that name", name),
+                            errhint("See pgview_watches for the watches there are.")));
+        return n;
+    });
     PG_RETURN_INT32(removed);
 }
 

@@ -7,6 +7,7 @@ extern "C" {
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
+#include "catalog/pg_depend.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
@@ -51,10 +52,33 @@ bool is_capture_function(Oid func) {
            get_func_namespace(func) == get_namespace_oid("pgview_auto", false);
 }
 
+bool internal_ddl = false;
+
 void execute(const char *sql) {
+    // On error the transaction aborts and the flag is reset at the next statement
+    // of ours; meanwhile no event trigger of ours can run in this transaction.
+    internal_ddl = true;
     int rc = SPI_execute(sql, false, 0);
+    internal_ddl = false;
     if (rc != SPI_OK_UTILITY)
         elog(ERROR, "pgview_auto: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
+}
+
+bool depends_on_extension(Oid trigger, Oid extension) {
+    Relation rel = table_open(DependRelationId, AccessShareLock);
+    ScanKeyData keys[2];
+    ScanKeyInit(&keys[0], Anum_pg_depend_classid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(TriggerRelationId));
+    ScanKeyInit(&keys[1], Anum_pg_depend_objid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(trigger));
+    SysScanDesc scan = systable_beginscan(rel, DependDependerIndexId, true, nullptr, 2, keys);
+    HeapTuple tup;
+    bool found = false;
+    while (!found && HeapTupleIsValid(tup = systable_getnext(scan))) {
+        auto *form = reinterpret_cast<Form_pg_depend>(GETSTRUCT(tup));
+        found = form->refclassid == ExtensionRelationId && form->refobjid == extension;
+    }
+    systable_endscan(scan);
+    table_close(rel, AccessShareLock);
+    return found;
 }
 
 // The function of table's trigger named capture_trigger_name, or InvalidOid.
@@ -88,10 +112,7 @@ void create_trigger(Oid table) {
     execute(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE%s ON %s "
                      "FOR EACH STATEMENT EXECUTE FUNCTION pgview_auto.capture()",
                      capture_trigger_name, foreign ? "" : " OR TRUNCATE", qualified(table)));
-    // The trigger goes with the extension: DROP EXTENSION needs no CASCADE.
-    ObjectAddress trigger{TriggerRelationId, get_trigger_oid(table, capture_trigger_name, false), 0};
-    ObjectAddress extension{ExtensionRelationId, get_extension_oid("pgview_auto", false), 0};
-    recordDependencyOn(&trigger, &extension, DEPENDENCY_AUTO);
+    adopt_capture_trigger(table);
 }
 
 void drop_trigger(Oid table) {
@@ -100,6 +121,18 @@ void drop_trigger(Oid table) {
 }
 
 } // namespace
+
+bool in_internal_ddl(void) { return internal_ddl; }
+
+void adopt_capture_trigger(Oid table) {
+    Oid func = capture_trigger_function(table);
+    if (!OidIsValid(func) || !is_capture_function(func))
+        return;
+    ObjectAddress trigger{TriggerRelationId, get_trigger_oid(table, capture_trigger_name, false), 0};
+    ObjectAddress extension{ExtensionRelationId, get_extension_oid("pgview_auto", false), 0};
+    if (!depends_on_extension(trigger.objectId, extension.objectId))
+        recordDependencyOn(&trigger, &extension, DEPENDENCY_AUTO);
+}
 
 int capture_targets(Oid table, Oid **targets) {
     List *all = find_all_inheritors(table, ShareRowExclusiveLock, nullptr);

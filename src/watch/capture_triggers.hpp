@@ -19,4 +19,12 @@ int capture_targets(Oid table, Oid **targets);
 // table or one of its partition ancestors, absent otherwise.
 void sync_capture_trigger(Oid table);
 
+// True while we run our own CREATE/DROP TRIGGER: our event triggers ignore it.
+bool in_internal_ddl(void);
+
+// A trigger named capture_trigger_name on table that runs our capture function
+// goes with the extension (DROP EXTENSION needs no CASCADE): records that
+// dependency if missing (pg_restore recreates the triggers without it).
+void adopt_capture_trigger(Oid table);
+
 } // namespace pgview::watch

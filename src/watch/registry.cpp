@@ -8,6 +8,7 @@ extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
@@ -60,6 +61,67 @@ Statement set_options_0_2 = {
     4, {REGCLASSOID, TEXTOID, BOOLOID, TEXTOID}, nullptr};
 Statement installed_version = {
     "SELECT extversion FROM pg_extension WHERE extname = 'pgview_auto'", 0, {}, nullptr};
+// 0.4.0: the qualified name is kept with the options (orphaned watches are found by it).
+Statement set_options_0_4 = {
+    "INSERT INTO pgview_auto.watched AS o (matview, matview_name, mode, \"concurrently\", on_error, debounce, max_delay) "
+    "SELECT $1, format('%I.%I', n.nspname, c.relname), $2, $3, $4, $5 * interval '1 microsecond', "
+    "  $6 * interval '1 microsecond' FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1 "
+    "ON CONFLICT (matview) DO UPDATE "
+    "SET mode = excluded.mode, \"concurrently\" = excluded.\"concurrently\", on_error = excluded.on_error, "
+    "    debounce = excluded.debounce, max_delay = excluded.max_delay, matview_name = excluded.matview_name "
+    "WHERE (o.mode, o.\"concurrently\", o.on_error, o.debounce, o.max_delay, o.matview_name) IS DISTINCT FROM "
+    "(excluded.mode, excluded.\"concurrently\", excluded.on_error, excluded.debounce, excluded.max_delay, "
+    " excluded.matview_name)",
+    6, {REGCLASSOID, TEXTOID, BOOLOID, TEXTOID, INT8OID, INT8OID}, nullptr};
+
+// DDL tracking (0.4.0).
+Statement dropped_relations = {
+    "SELECT objid, format('%I.%I', schema_name, object_name) FROM pg_event_trigger_dropped_objects() "
+    "WHERE classid = 'pg_class'::regclass AND objsubid = 0 "
+    "AND object_type IN ('table', 'view', 'materialized view', 'foreign table')",
+    0, {}, nullptr};
+Statement is_watched = {
+    "SELECT EXISTS (SELECT FROM pgview_auto.watched WHERE matview = $1)", 1, {OIDOID}, nullptr};
+Statement orphan_names = {
+    "SELECT array_agg(DISTINCT CASE WHEN w.requested IS NULL THEN NULL ELSE coalesce("
+    "  (SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "   WHERE c.oid = w.requested), "
+    "  (SELECT d.name FROM unnest($2::oid[], $3::text[]) AS d(objid, name) WHERE d.objid = w.requested)) END) "
+    "FROM pgview_auto.watch w WHERE w.matview = $1",
+    3, {OIDOID, OIDARRAYOID, TEXTARRAYOID}, nullptr};
+Statement delete_matview_watch = {
+    "DELETE FROM pgview_auto.watch WHERE matview = $1 RETURNING source", 1, {OIDOID}, nullptr};
+Statement make_orphan = {
+    "WITH gone AS (DELETE FROM pgview_auto.watched g WHERE g.matview IS NULL AND g.matview_name = "
+    "  (SELECT matview_name FROM pgview_auto.watched WHERE matview = $1)) "
+    "UPDATE pgview_auto.watched SET matview = NULL, orphaned_at = now(), requested_names = $2 "
+    "WHERE matview = $1 RETURNING matview_name",
+    2, {OIDOID, TEXTARRAYOID}, nullptr};
+Statement forget_stats = {
+    "DELETE FROM pgview_auto.refresh_stats WHERE matview = $1", 1, {OIDOID}, nullptr};
+Statement forget_source = {
+    "DELETE FROM pgview_auto.watch WHERE source = $1 OR requested = $1 OR via = $1 RETURNING matview, source",
+    1, {OIDOID}, nullptr};
+Statement restore_orphan = {
+    "UPDATE pgview_auto.watched o SET matview = $1, orphaned_at = NULL "  /* RETURNING shows new values: keep the names */
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.oid = $1 AND o.matview IS NULL AND o.matview_name = format('%I.%I', n.nspname, c.relname) "
+    "RETURNING o.mode, o.\"concurrently\", o.on_error, (extract(epoch FROM o.debounce) * 1000000)::int8, "
+    "  (extract(epoch FROM o.max_delay) * 1000000)::int8, o.requested_names",
+    1, {OIDOID}, nullptr};
+Statement sync_names = {
+    "UPDATE pgview_auto.watched o SET matview_name = format('%I.%I', n.nspname, c.relname) "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.oid = o.matview AND o.matview_name IS DISTINCT FROM format('%I.%I', n.nspname, c.relname)",
+    0, {}, nullptr};
+Statement requests_of = {
+    "SELECT DISTINCT requested FROM pgview_auto.watch WHERE matview = $1", 1, {OIDOID}, nullptr};
+Statement remove_orphan = {
+    "DELETE FROM pgview_auto.watched WHERE matview IS NULL "
+    "AND (matview_name = $1 OR matview_name = format('%I.%I', current_schema(), $1) "
+    "     OR split_part(matview_name, '.', 2) = quote_ident($1))",
+    1, {TEXTOID}, nullptr};
+
 Statement load_schedules = {
     "SELECT s.matview, (extract(epoch FROM s.every) * 1000000)::int8, s.only_if_dirty "
     "FROM pgview_auto.schedule s JOIN pg_class m ON m.oid = s.matview",
@@ -231,7 +293,10 @@ void registry_set_options(Oid matview, const MatviewOptions *options) {
     values[5] = Int64GetDatum(options->max_delay_us);
     if (options->max_delay_us < 0)
         nulls[5] = 'n';
-    run(registry_at_least("0.3.0") ? set_options : set_options_0_2, values, nulls, SPI_OK_INSERT);
+    run(registry_at_least("0.4.0")   ? set_options_0_4
+        : registry_at_least("0.3.0") ? set_options
+                                     : set_options_0_2,
+        values, nulls, SPI_OK_INSERT);
 }
 
 int registry_replace_watch(Oid matview, Oid requested, int n, const Oid *sources, const Oid *vias,
@@ -283,6 +348,125 @@ int registry_captured_tables(Oid matview, Oid **tables) {
         out[i] = column_oid(i, 1);
     *tables = out;
     return n;
+}
+
+namespace {
+Oid *oid_column(int n, int col) {
+    Oid *out = static_cast<Oid *>(SPI_palloc(sizeof(Oid) * (n + 1))); // outlives SPI_finish
+    for (int i = 0; i < n; i++)
+        out[i] = column_oid(i, col);
+    return out;
+}
+} // namespace
+
+int ddl_dropped_relations(DroppedRelation **out) {
+    int n = run(dropped_relations, nullptr, nullptr, SPI_OK_SELECT);
+    auto *d = static_cast<DroppedRelation *>(SPI_palloc(sizeof(DroppedRelation) * (n + 1)));
+    for (int i = 0; i < n; i++) {
+        d[i].relid = column_oid(i, 1);
+        char *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+        d[i].name = static_cast<char *>(SPI_palloc(strlen(name) + 1));
+        strcpy(d[i].name, name);
+    }
+    *out = d;
+    return n;
+}
+
+bool registry_is_watched(Oid matview) {
+    Datum values[1] = {ObjectIdGetDatum(matview)};
+    run(is_watched, values, nullptr, SPI_OK_SELECT);
+    bool isnull;
+    return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+int registry_orphan(Oid matview, const DroppedRelation *dropped, int ndropped, Oid **old_sources, char **name) {
+    Datum *oids = static_cast<Datum *>(palloc(sizeof(Datum) * (ndropped + 1)));
+    Datum *names = static_cast<Datum *>(palloc(sizeof(Datum) * (ndropped + 1)));
+    for (int i = 0; i < ndropped; i++) {
+        oids[i] = ObjectIdGetDatum(dropped[i].relid);
+        names[i] = CStringGetTextDatum(dropped[i].name);
+    }
+    Datum values[3] = {ObjectIdGetDatum(matview),
+                       PointerGetDatum(construct_array(oids, ndropped, OIDOID, sizeof(Oid), true, TYPALIGN_INT)),
+                       PointerGetDatum(construct_array(names, ndropped, TEXTOID, -1, false, TYPALIGN_INT))};
+    run(orphan_names, values, nullptr, SPI_OK_SELECT);
+    bool names_null;
+    Datum requested = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &names_null);
+    requested = names_null ? (Datum) 0 : PointerGetDatum(DatumGetArrayTypePCopy(requested));
+    int n = run(delete_matview_watch, values, nullptr, SPI_OK_DELETE_RETURNING);
+    *old_sources = oid_column(n, 1);
+    Datum orphan[2] = {ObjectIdGetDatum(matview), requested};
+    char nulls[3] = {' ', names_null ? 'n' : ' ', '\0'};
+    run(make_orphan, orphan, nulls, SPI_OK_UPDATE_RETURNING);
+    const char *orphan_name = SPI_processed > 0 ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : "";
+    *name = static_cast<char *>(SPI_palloc(strlen(orphan_name) + 1));
+    strcpy(*name, orphan_name);
+    run(forget_stats, values, nullptr, SPI_OK_DELETE);
+    return n;
+}
+
+void stats_forget(Oid matview) {
+    Datum values[1] = {ObjectIdGetDatum(matview)};
+    run(forget_stats, values, nullptr, SPI_OK_DELETE);
+}
+
+int registry_forget_source(Oid relid, Oid **matviews, Oid **sources) {
+    Datum values[1] = {ObjectIdGetDatum(relid)};
+    int n = run(forget_source, values, nullptr, SPI_OK_DELETE_RETURNING);
+    *matviews = oid_column(n, 1);
+    *sources = oid_column(n, 2);
+    return n;
+}
+
+bool registry_restore_orphan(Oid matview, MatviewOptions *options, char ***requested, int *nrequested) {
+    Datum values[1] = {ObjectIdGetDatum(matview)};
+    if (run(restore_orphan, values, nullptr, SPI_OK_UPDATE_RETURNING) == 0)
+        return false;
+    HeapTuple tup = SPI_tuptable->vals[0];
+    TupleDesc desc = SPI_tuptable->tupdesc;
+    bool isnull;
+    options->mode = SPI_getvalue(tup, desc, 1)[0];
+    Datum conc = SPI_getbinval(tup, desc, 2, &isnull);
+    options->concurrently = isnull ? -1 : (DatumGetBool(conc) ? 1 : 0);
+    options->on_error_warn = strcmp(SPI_getvalue(tup, desc, 3), "warn") == 0;
+    options->debounce_us = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+    Datum max_delay = SPI_getbinval(tup, desc, 5, &isnull);
+    options->max_delay_us = isnull ? -1 : DatumGetInt64(max_delay);
+    Datum names = SPI_getbinval(tup, desc, 6, &isnull);
+    *nrequested = 0;
+    *requested = static_cast<char **>(SPI_palloc(sizeof(char *)));
+    if (!isnull) {
+        Datum *elems;
+        bool *elem_nulls;
+        int n;
+        deconstruct_array(DatumGetArrayTypeP(names), TEXTOID, -1, false, TYPALIGN_INT, &elems, &elem_nulls, &n);
+        *requested = static_cast<char **>(SPI_palloc(sizeof(char *) * (n + 1)));
+        for (int i = 0; i < n; i++) {
+            char *copy = nullptr; // NULL: everything the matview reads
+            if (!elem_nulls[i]) {
+                char *value = TextDatumGetCString(elems[i]);
+                copy = static_cast<char *>(SPI_palloc(strlen(value) + 1));
+                strcpy(copy, value);
+            }
+            (*requested)[i] = copy;
+        }
+        *nrequested = n;
+    }
+    return true;
+}
+
+void registry_sync_names(void) { run(sync_names, nullptr, nullptr, SPI_OK_UPDATE); }
+
+int registry_requests(Oid matview, Oid **requested) {
+    Datum values[1] = {ObjectIdGetDatum(matview)};
+    int n = run(requests_of, values, nullptr, SPI_OK_SELECT);
+    *requested = oid_column(n, 1);
+    return n;
+}
+
+int registry_remove_orphan(const char *name) {
+    Datum values[1] = {CStringGetTextDatum(name)};
+    return run(remove_orphan, values, nullptr, SPI_OK_DELETE);
 }
 
 bool registry_at_least(const char *version) {

@@ -73,6 +73,28 @@ int registry_load_schedules(ScheduleRow **rows, MemoryContext into);
 void registry_set_schedule(Oid matview, const Interval *every, bool only_if_dirty);
 bool registry_remove_schedule(Oid matview);
 
+// DDL tracking (inside a session, 0.4.0 and later). Arrays are palloc'd in the
+// caller's context.
+struct DroppedRelation {
+    Oid relid;
+    char *name; // schema.name, quoted as needed
+};
+int ddl_dropped_relations(DroppedRelation **out); // in a sql_drop event trigger
+bool registry_is_watched(Oid matview);
+// A watched matview was dropped: its watch becomes an orphan found again by name
+// (requested sources kept by name); its rows and statistics go. Returns its former
+// sources and, in *name, the orphan's name.
+int registry_orphan(Oid matview, const DroppedRelation *dropped, int ndropped, Oid **old_sources, char **name);
+// A source (or requested view) was dropped: its rows go; (matview, source) pairs back.
+int registry_forget_source(Oid relid, Oid **matviews, Oid **sources);
+// A matview of an orphan's name was created: the watch is its again. Requested
+// sources come back by name (NULL: everything).
+bool registry_restore_orphan(Oid matview, MatviewOptions *options, char ***requested, int *nrequested);
+void registry_sync_names(void);                       // after RENAME / SET SCHEMA
+int registry_requests(Oid matview, Oid **requested);  // distinct requests (InvalidOid: everything)
+int registry_remove_orphan(const char *name);         // schema.name, or a name on search_path
+void stats_forget(Oid matview);
+
 // Statistics (inside a session).
 void stats_claim(Oid matview);                    // row lock; 40001 for a stale snapshot
 void stats_success(Oid matview, int64 duration_us, bool concurrently);

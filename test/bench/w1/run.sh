@@ -3,7 +3,7 @@
 #
 # Builds and installs the extension, starts one throwaway PostgreSQL cluster and measures,
 # side by side in one run, the reference workload W1 (w1_setup.sql: users, orders and the
-# matview user_stats) under four setups:
+# matview user_stats) under six setups:
 #   (a) unwatched                       the matview is never refreshed (the speed of light)
 #   (b) naive trigger recipe            naive_trigger.sql: REFRESH in an AFTER ... FOR EACH
 #                                       STATEMENT trigger
@@ -11,26 +11,41 @@
 #                                       transaction at commit, CONCURRENTLY when possible
 #   (d) pgview_auto, commit mode,       pgview_watch('user_stats', concurrently => false)
 #       concurrently => false
+#   (e) pgview_auto, async mode         pgview_watch('user_stats', mode => 'async'): the
+#                                       background worker refreshes after commit (debounce 0)
+#   (f) pgview_auto, async mode,        pgview_watch('user_stats', mode => 'async',
+#       debounce 1 s                    debounce => '1 second')
 # For each setup: w1_setup.sql again (fresh data), the setup installed, then
 #   pgbench -n -c C -j 2 -T W1_SECONDS
 # with w1_insert.pgb (one single-row INSERT per transaction) and w1_insert10.pgb (here:
 # BEGIN; ten single-row INSERTs; COMMIT;), each at 1 and at 8 clients. Recorded per run:
 # TPS (without initial connection time), transactions processed, failed transactions,
 # aborted clients, w1_check_fresh.sql's mismatched_rows right after pgbench stops, and for
-# (c)/(d) the refreshes per transaction (pgview_status().refresh_count delta / transactions
-# processed). The server log's ERROR/WARNING/FATAL lines are counted per setup.
+# (c)-(f) the refreshes per transaction and per second (pgview_status().refresh_count delta
+# / transactions processed, / W1_SECONDS). For (e) and (f) also, after every run:
+# pgview_wait('user_stats', '60 seconds') (its result and how long it took), then
+# w1_check_fresh.sql again, which must give 0. During the 8-client single-INSERT run of
+# (e) and (f) one more connection measures the latency from a commit to the view holding
+# it: INSERT one row (autocommit) for a probe user (id 0, which only this loop writes;
+# added to users in (e) and (f) only), then pgview_wait, timed server-side from the start
+# of that statement (just after the INSERT returned) to pgview_wait returning; then checks
+# that user_stats counts every probe row; repeated until pgbench disconnects. The server
+# log's ERROR/WARNING/FATAL lines are counted per setup.
 #
 # Usage:
 #   test/bench/w1/run.sh            full benchmark, writes RESULTS.md here
-#   test/bench/w1/run.sh --smoke    2 s runs, single INSERT at 1 and 8 clients, setups (b)
-#                                   and (c) only; fails (exit 1) unless commit mode leaves
-#                                   0 mismatched rows; writes nothing (~30-60 s)
+#   test/bench/w1/run.sh --smoke    2 s runs: setups (b) and (c) single INSERT at 1 and 8
+#                                   clients, (e) single INSERT at 8 clients with up to 5
+#                                   latency samples; fails (exit 1) unless commit mode, and
+#                                   async mode after pgview_wait, leave 0 mismatched rows;
+#                                   writes nothing (~30-45 s)
 # Environment:
 #   W1_SECONDS       seconds per pgbench run (default 10; always 2 with --smoke)
 #   W1_WORKLOADS     the reference workloads (default $REPO/../shared/bench)
 #   W1_SKIP_BUILD    1: use the installed extension as it is (no make / make install)
-# Exit status: 0 commit mode left the matview fresh after every run; 1 it did not (a
-#              correctness bug); 3 the run itself failed (64: bad arguments).
+# Exit status: 0 commit mode left the matview fresh after every run, and async mode after
+#              pgview_wait; 1 it did not (a correctness bug); 3 the run itself failed
+#              (64: bad arguments).
 set -Eeuo pipefail
 # Any failing command ends the run with status 3: status 1 is kept for a stale matview.
 trap 'exit 3' ERR
@@ -44,20 +59,28 @@ SMOKE=0
 for arg in "$@"; do
     case $arg in
     --smoke) SMOKE=1 ;;
-    -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^set -E/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $arg (try --help)" >&2; exit 64 ;;
     esac
 done
 
 if ((SMOKE)); then
     SECS=2
-    SETUPS=(b c)
+    SETUPS=(b c e)
     RUNS=(single:1 single:8)
+    PROBE_MAX=5              # latency samples at most
 else
     SECS=${W1_SECONDS:-10}
-    SETUPS=(a b c d)
+    SETUPS=(a b c d e f)
     RUNS=(single:1 single:8 ten:1 ten:8)
+    PROBE_MAX=$((SECS * 500)) # more than fit: one sample takes at least one refresh
 fi
+# The runs of a setup: all of RUNS, but only the 8-client single INSERT for (e) in a smoke run.
+setup_runs() {
+    if ((SMOKE)) && [ "$1" = e ]; then echo single:8; else echo "${RUNS[@]}"; fi
+}
+is_async() { [ "$1" = e ] || [ "$1" = f ]; }
+is_watched() { [ "$1" = c ] || [ "$1" = d ] || is_async "$1"; }
 WORKLOADS=${W1_WORKLOADS:-$REPO/../shared/bench}
 DB=pgview_w1_bench
 RESULTS=$HERE/RESULTS.md
@@ -68,6 +91,8 @@ declare -A SETUP_NAME=(
     [b]="(b) naive trigger recipe"
     [c]="(c) pgview_auto commit mode, default (auto CONCURRENTLY)"
     [d]="(d) pgview_auto commit mode, concurrently => false"
+    [e]="(e) pgview_auto async mode, debounce 0"
+    [f]="(f) pgview_auto async mode, debounce 1 s"
 )
 declare -A SCRIPT_FILE=([single]=w1_insert.pgb [ten]=w1_insert10.pgb)
 
@@ -118,10 +143,18 @@ db_psql -q -c "CREATE EXTENSION pgview_auto"
 PGVERSION=$(db_psql -At -c "SHOW server_version")
 
 stale_rows() { db_psql -At <"$WORKLOADS/w1_check_fresh.sql"; }
-# refresh_count and failures of user_stats in pgview_status() ("0 0" before any refresh).
+# refresh_count, failures and total_duration (ms) of user_stats in pgview_status()
+# ("0 0 0" before any refresh).
 refresh_stats() {
-    db_psql -At -F' ' -c "SELECT coalesce(sum(refresh_count), 0), coalesce(sum(failures), 0)
+    db_psql -At -F' ' -c "SELECT coalesce(sum(refresh_count), 0), coalesce(sum(failures), 0),
+            round(coalesce(sum(extract(epoch FROM total_duration)), 0) * 1000, 3)
         FROM pgview_status() WHERE matview = 'user_stats'::regclass"
+}
+# pgview_wait('user_stats', '60 seconds'): "t|f MS", MS from the start of the statement.
+wait_fresh() {
+    db_psql -At -F' ' -c "SELECT s.ok, round(extract(epoch FROM clock_timestamp() - s.t0) * 1000, 1)
+        FROM (SELECT statement_timestamp() AS t0, pgview_wait('user_stats', '60 seconds') AS ok
+              OFFSET 0) s"
 }
 
 install_setup() {
@@ -133,6 +166,15 @@ install_setup() {
     b) db_psql -q <"$WORKLOADS/naive_trigger.sql" ;;
     c) db_psql -q -At -c "SELECT pgview_watch('user_stats')" >/dev/null ;;
     d) db_psql -q -At -c "SELECT pgview_watch('user_stats', concurrently => false)" >/dev/null ;;
+    e | f)
+        # The latency probe's own user: nobody else writes its orders.
+        db_psql -q -c "INSERT INTO users VALUES (0, 'latency probe')" -c "REFRESH MATERIALIZED VIEW user_stats"
+        if [ "$s" = e ]; then
+            db_psql -q -At -c "SELECT pgview_watch('user_stats', mode => 'async')" >/dev/null
+        else
+            db_psql -q -At -c "SELECT pgview_watch('user_stats', mode => 'async', debounce => '1 second')" >/dev/null
+        fi
+        ;;
     esac
     local stale
     stale=$(stale_rows)
@@ -141,21 +183,79 @@ install_setup() {
 }
 remove_setup() {
     case $1 in
-    c | d) db_psql -q -At -c "SELECT pgview_unwatch('user_stats')" >/dev/null ;;
+    c | d | e | f) db_psql -q -At -c "SELECT pgview_unwatch('user_stats')" >/dev/null ;;
     esac
 }
 
 # --- measuring ----------------------------------------------------------------------
-declare -A TPS XACTS FAILED ABORTED LAT STALE RPT RFAIL RC ABORTMSG LASTCONC
+declare -A TPS XACTS FAILED ABORTED LAT STALE RPT RPS RFAIL RC ABORTMSG LASTCONC
+declare -A WAITOK WAITMS STALEW MEANDUR BOUND
+OBS=()
+declare -A PN P50 P95 PMAX PTIMEOUT PMISSING PMEANDUR PRPS
+
+# The latency probe: one psql session, at most PROBE_MAX samples, each
+#   INSERT one order of user 0 (autocommit: committed when it returns);
+#   pgview_wait, timed from the start of its statement (just after the INSERT returned)
+#   to its return, both server-side;
+#   then whether user_stats counts every probe row committed so far;
+# until no pgbench connection is left. Prints "OK MS CONTAINED" per sample.
+write_probe() {
+    local i
+    echo "SELECT count(*) AS base FROM orders WHERE user_id = 0 \\gset"
+    for ((i = 1; i <= PROBE_MAX; i++)); do
+        cat <<SQL
+INSERT INTO orders(user_id, total) VALUES (0, 9.99);
+SELECT s.ok, round(extract(epoch FROM clock_timestamp() - s.t0) * 1000, 3) AS ms
+  FROM (SELECT statement_timestamp() AS t0, pgview_wait('user_stats', '60 seconds') AS ok OFFSET 0) s \\gset
+SELECT :'ok', :'ms', coalesce((SELECT order_count FROM user_stats WHERE user_id = 0), 0) >= :base + $i;
+SELECT NOT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'pgbench') AS done \\gset
+\\if :done
+\\q
+\\endif
+SQL
+    done
+}
+
+# pgbench_cmd CLIENTS WORKLOAD: the pgbench of every run.
+pgbench_cmd() {
+    (cd "$TMP" && as_pg pgbench -n -c "$1" -j 2 -T "$SECS" -h "$TMP" -p "$PORT" -U postgres \
+        -f "$TMP/scripts/${SCRIPT_FILE[$2]}" "$DB")
+}
+
 # run_one SETUP WORKLOAD CLIENTS
 run_one() {
-    local s=$1 w=$2 c=$3 key="$1.$2.$3" out rc=0 before=(0 0) after=(0 0) failed
+    local s=$1 w=$2 c=$3 key="$1.$2.$3" out rc=0 before=(0 0 0) after=(0 0 0) failed probe=0
     out="$TMP/out/$key.txt"
-    case $s in c | d) read -r -a before <<<"$(refresh_stats)" ;; esac
-    (cd "$TMP" && as_pg pgbench -n -c "$c" -j 2 -T "$SECS" -h "$TMP" -p "$PORT" -U postgres \
-        -f "$TMP/scripts/${SCRIPT_FILE[$w]}" "$DB") >"$out" 2>&1 || rc=$?
+    if is_async "$s" && [ "$w.$c" = single.8 ]; then probe=1; fi
+    if is_watched "$s"; then read -r -a before <<<"$(refresh_stats)"; fi
+    if ((probe)); then
+        local pid prc=0 n i
+        (pgbench_cmd "$c" "$w" >"$out" 2>&1 || exit $?) &
+        pid=$!
+        # The probe starts once the writers are connected, and stops when they are gone.
+        for ((i = 0; i < 200; i++)); do
+            n=$(db_psql -At -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgbench'")
+            ((n >= c)) && break
+            sleep 0.05
+        done
+        write_probe >"$TMP/out/$key.probe.sql"
+        db_psql -At -F' ' <"$TMP/out/$key.probe.sql" >"$TMP/out/$key.probe.txt" 2>&1 || prc=$?
+        wait "$pid" || rc=$?
+        if ((prc != 0)); then
+            cat "$TMP/out/$key.probe.txt" >&2
+            die "$key: the latency probe failed (psql exit status $prc)"
+        fi
+    else
+        pgbench_cmd "$c" "$w" >"$out" 2>&1 || rc=$?
+    fi
+    if is_watched "$s"; then read -r -a after <<<"$(refresh_stats)"; fi
     STALE[$key]=$(stale_rows)   # right after the writers stopped
-    case $s in c | d) read -r -a after <<<"$(refresh_stats)" ;; esac
+    if is_async "$s"; then
+        read -r "WAITOK[$key]" "WAITMS[$key]" <<<"$(wait_fresh)"
+        STALEW[$key]=$(stale_rows)
+    else
+        WAITOK[$key]="—"; WAITMS[$key]="—"; STALEW[$key]="—"
+    fi
 
     TPS[$key]=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' "$out")
     XACTS[$key]=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out")
@@ -169,31 +269,55 @@ run_one() {
         cat "$out" >&2
         die "$key: pgbench gave no result (exit status $rc)"
     fi
-    case $s in
-    c | d)
+    if is_watched "$s"; then
+        local nref=$((after[0] - before[0]))
         RFAIL[$key]=$((after[1] - before[1]))
-        RPT[$key]=$(awk -v r=$((after[0] - before[0])) -v x="${XACTS[$key]}" \
+        RPT[$key]=$(awk -v r=$nref -v x="${XACTS[$key]}" \
             'BEGIN { if (x > 0) printf "%.3f", r / x; else print "n/a" }')
-        ;;
-    *) RPT[$key]="—"; RFAIL[$key]="—" ;;
-    esac
-    printf '  %-4s %-6s %d client(s): %9s TPS  %8s xacts  %4s failed  %s aborted  stale %5s  refreshes/xact %s%s\n' \
+        RPS[$key]=$(awk -v r=$nref -v t="$SECS" 'BEGIN { printf "%.1f", r / t }')
+        MEANDUR[$key]=$(awk -v r=$nref -v a="${before[2]}" -v b="${after[2]}" \
+            'BEGIN { if (r > 0) printf "%.1f", (b - a) / r; else print "—" }')
+    else
+        RPT[$key]="—"; RPS[$key]="—"; RFAIL[$key]="—"; MEANDUR[$key]="—"
+    fi
+    printf '  %-4s %-6s %d client(s): %9s TPS  %8s xacts  %4s failed  %s aborted  stale %5s  refreshes/xact %s  refreshes/s %s%s\n' \
         "$s" "$w" "$c" "${TPS[$key]}" "${XACTS[$key]}" "${FAILED[$key]}" "${ABORTED[$key]}" \
-        "${STALE[$key]}" "${RPT[$key]}" "$( ((rc == 0)) || echo "  (pgbench exit status $rc)")" >&2
+        "${STALE[$key]}" "${RPT[$key]}" "${RPS[$key]}" "$( ((rc == 0)) || echo "  (pgbench exit status $rc)")" >&2
     if [ -n "${ABORTMSG[$key]}" ]; then echo "       ${ABORTMSG[$key]}" >&2; fi
+    if is_async "$s"; then
+        printf '       pgview_wait: %s in %s ms, then stale %s  (mean refresh %s ms)\n' \
+            "${WAITOK[$key]}" "${WAITMS[$key]}" "${STALEW[$key]}" "${MEANDUR[$key]}" >&2
+    fi
+    if ((probe)); then
+        # samples, p50, p95, max (nearest rank), timed out, row missing after pgview_wait
+        read -r "PN[$s]" "P50[$s]" "P95[$s]" "PMAX[$s]" "PTIMEOUT[$s]" "PMISSING[$s]" <<<"$(
+            awk '$1 == "t" || $1 == "f" { n++; ms[n] = $2; if ($1 != "t") to++; if ($3 != "t") miss++ }
+                END {
+                    if (n == 0) { print 0, "—", "—", "—", 0, 0; exit }
+                    # insertion sort: a few hundred samples
+                    for (i = 2; i <= n; i++) { v = ms[i]; for (j = i - 1; j >= 1 && ms[j] > v; j--) ms[j + 1] = ms[j]; ms[j + 1] = v }
+                    r50 = int(n * 0.50); if (r50 < n * 0.50) r50++
+                    r95 = int(n * 0.95); if (r95 < n * 0.95) r95++
+                    printf "%d %.1f %.1f %.1f %d %d\n", n, ms[r50], ms[r95], ms[n], to, miss
+                }' "$TMP/out/$key.probe.txt")"
+        PMEANDUR[$s]=${MEANDUR[$key]}
+        PRPS[$s]=${RPS[$key]}
+        printf '       latency commit -> view: %s samples, p50 %s ms, p95 %s ms, max %s ms; %s timed out, %s missing their row\n' \
+            "${PN[$s]}" "${P50[$s]}" "${P95[$s]}" "${PMAX[$s]}" "${PTIMEOUT[$s]}" "${PMISSING[$s]}" >&2
+    fi
 }
 
 log "W1: ${#SETUPS[@]} setups x ${#RUNS[@]} runs of $SECS s (pgbench -n -c C -j 2 -T $SECS)"
 for s in "${SETUPS[@]}"; do
     log "${SETUP_NAME[$s]}"
     install_setup "$s"
-    for r in "${RUNS[@]}"; do
+    for r in $(setup_runs "$s"); do
         run_one "$s" "${r%%:*}" "${r##*:}"
     done
-    case $s in
-    c | d) LASTCONC[$s]=$(db_psql -At -c "SELECT last_concurrently FROM pgview_status()
-               WHERE matview = 'user_stats'::regclass") ;;
-    esac
+    if is_watched "$s"; then
+        LASTCONC[$s]=$(db_psql -At -c "SELECT last_concurrently FROM pgview_status()
+               WHERE matview = 'user_stats'::regclass")
+    fi
     remove_setup "$s"
 done
 server_log_mark "done"
@@ -201,7 +325,7 @@ server_log_mark "done"
 # --- the server log -------------------------------------------------------------------
 # ERROR / WARNING / FATAL / PANIC lines, numbers replaced by N, counted per setup.
 LOGSUMMARY=$(awk '
-    /w1-bench: setup [a-d]:/ { match($0, /setup [a-d]/); phase = substr($0, RSTART + 6, 1) }
+    /w1-bench: setup [a-f]:/ { match($0, /setup [a-f]/); phase = substr($0, RSTART + 6, 1) }
     /w1-bench: done/ { phase = "after" }
     /(ERROR|WARNING|FATAL|PANIC):/ {
         msg = $0; sub(/^.*(ERROR|WARNING|FATAL|PANIC):  */, "", msg)
@@ -232,40 +356,70 @@ sum_runs() {
     echo "$t"
 }
 
-TABLE="| setup | TPS 1 client, single INSERT | TPS 8 clients, single INSERT | TPS 1 client, 10-INSERT txn | TPS 8 clients, 10-INSERT txn | stale rows after 8 writers (single / 10-INSERT) | refreshes per transaction (single 1c / 8c, 10-INSERT 1c / 8c) | failed txns / aborted clients |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "—" && a != "" && b != "—" && b != "" && a <= b) }'; }
+between() { awk -v a="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(a != "—" && a != "" && a >= lo && a <= hi) }'; }
+plus() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "—" || a == "") print "—"; else printf "%.1f", a + b }'; }
+
+TABLE="| setup | TPS 1 client, single INSERT | TPS 8 clients, single INSERT | TPS 1 client, 10-INSERT txn | TPS 8 clients, 10-INSERT txn | stale rows right after 8 writers stopped (single / 10-INSERT) | stale rows after pgview_wait, 8 writers (single / 10-INSERT) | refreshes per transaction (single 1c / 8c, 10-INSERT 1c / 8c) | refreshes per second (single 1c / 8c, 10-INSERT 1c / 8c) | failed txns / aborted clients |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for s in "${SETUPS[@]}"; do
     stale="${STALE[$s.single.8]:-—}"
-    ((SMOKE)) || stale+=" / ${STALE[$s.ten.8]:-—}"
+    stalew="${STALEW[$s.single.8]:-—}"
+    ((SMOKE)) || { stale+=" / ${STALE[$s.ten.8]:-—}"; stalew+=" / ${STALEW[$s.ten.8]:-—}"; }
+    is_async "$s" || stalew="—"
     TABLE+="
-| ${SETUP_NAME[$s]} | $(cell "$s" single 1) | $(cell "$s" single 8) | $(cell "$s" ten 1) | $(cell "$s" ten 8) | $stale | $(join_runs RPT "$s") | $(sum_runs FAILED "$s") / $(sum_runs ABORTED "$s") |"
+| ${SETUP_NAME[$s]} | $(cell "$s" single 1) | $(cell "$s" single 8) | $(cell "$s" ten 1) | $(cell "$s" ten 8) | $stale | $stalew | $(join_runs RPT "$s") | $(join_runs RPS "$s") | $(sum_runs FAILED "$s") / $(sum_runs ABORTED "$s") |"
 done
 
-DETAIL="| setup | workload | clients | TPS | transactions | failed | aborted clients | pgbench exit | latency avg (ms) | stale rows after | refreshes per txn | refresh failures |
-| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+DETAIL="| setup | workload | clients | TPS | transactions | failed | aborted clients | pgbench exit | latency avg (ms) | stale rows after | refreshes per txn | refreshes per second | mean refresh (ms) | refresh failures | pgview_wait after (result, ms) | stale rows after pgview_wait |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for s in "${SETUPS[@]}"; do
-    for r in "${RUNS[@]}"; do
+    for r in $(setup_runs "$s"); do
         w=${r%%:*}; c=${r##*:}; k="$s.$w.$c"
+        if is_async "$s"; then waited="${WAITOK[$k]}, ${WAITMS[$k]}"; else waited="—"; fi
         DETAIL+="
-| ${s} | ${SCRIPT_FILE[$w]} | $c | ${TPS[$k]} | ${XACTS[$k]} | ${FAILED[$k]} | ${ABORTED[$k]} | ${RC[$k]} | ${LAT[$k]:-—} | ${STALE[$k]} | ${RPT[$k]} | ${RFAIL[$k]} |"
+| ${s} | ${SCRIPT_FILE[$w]} | $c | ${TPS[$k]} | ${XACTS[$k]} | ${FAILED[$k]} | ${ABORTED[$k]} | ${RC[$k]} | ${LAT[$k]:-—} | ${STALE[$k]} | ${RPT[$k]} | ${RPS[$k]} | ${MEANDUR[$k]} | ${RFAIL[$k]} | $waited | ${STALEW[$k]} |"
     done
 done
 
-# Correctness: commit mode must leave user_stats fresh after every run.
+LATENCY="| setup | samples | p50 (ms) | p95 (ms) | max (ms) | mean refresh duration in that run (ms) | refreshes per second in that run | pgview_wait timed out | samples whose row was not in user_stats after pgview_wait |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+for s in "${SETUPS[@]}"; do
+    [ -n "${PN[$s]:-}" ] || continue
+    LATENCY+="
+| ${SETUP_NAME[$s]} | ${PN[$s]} | ${P50[$s]} | ${P95[$s]} | ${PMAX[$s]} | ${PMEANDUR[$s]} | ${PRPS[$s]} | ${PTIMEOUT[$s]} | ${PMISSING[$s]} |"
+done
+
+# Correctness: commit mode must leave user_stats fresh after every run, async mode after
+# pgview_wait.
 BUGS=()
-for s in c d; do
-    for r in "${RUNS[@]}"; do
+NOTES=()
+for s in "${SETUPS[@]}"; do
+    is_watched "$s" || continue
+    for r in $(setup_runs "$s"); do
         k="$s.${r%%:*}.${r##*:}"
         [ -z "${STALE[$k]:-}" ] && continue
-        [ "${STALE[$k]}" = 0 ] || BUGS+=("$k: ${STALE[$k]} mismatched rows in user_stats right after pgbench stopped")
         [ "${XACTS[$k]}" -gt 0 ] || BUGS+=("$k: no transaction was processed, freshness not tested")
+        if is_async "$s"; then
+            [ "${WAITOK[$k]}" = t ] ||
+                BUGS+=("$k: pgview_wait('user_stats', '60 seconds') returned ${WAITOK[$k]} after ${WAITMS[$k]} ms")
+            [ "${STALEW[$k]}" = 0 ] ||
+                BUGS+=("$k: ${STALEW[$k]} mismatched rows in user_stats after pgview_wait returned ${WAITOK[$k]}")
+        else
+            [ "${STALE[$k]}" = 0 ] || BUGS+=("$k: ${STALE[$k]} mismatched rows in user_stats right after pgbench stopped")
+        fi
     done
-done
-for s in c d; do
-    [ -n "${LASTCONC[$s]:-}" ] || continue
-    want=t; [ "$s" = d ] && want=f
-    [ "${LASTCONC[$s]}" = "$want" ] ||
-        BUGS+=("setup $s: pgview_status().last_concurrently = ${LASTCONC[$s]}, expected $want")
+    if [ -n "${PN[$s]:-}" ]; then
+        [ "${PMISSING[$s]}" = 0 ] ||
+            BUGS+=("setup $s: ${PMISSING[$s]} of ${PN[$s]} latency samples did not find their committed row in user_stats after pgview_wait returned")
+        [ "${PN[$s]}" -gt 0 ] || NOTES+=("setup $s: the latency probe took no sample")
+        [ "${PTIMEOUT[$s]}" = 0 ] || NOTES+=("setup $s: pgview_wait timed out (60 s) in ${PTIMEOUT[$s]} latency samples")
+    fi
+    if [ -n "${LASTCONC[$s]:-}" ]; then
+        want=t; [ "$s" = d ] && want=f
+        [ "${LASTCONC[$s]}" = "$want" ] ||
+            BUGS+=("setup $s: pgview_status().last_concurrently = ${LASTCONC[$s]}, expected $want")
+    fi
 done
 
 if ((!SMOKE)); then
@@ -283,6 +437,40 @@ if ((!SMOKE)); then
 | single INSERT, 8 clients: commit-mode TPS / naive TPS (>= 1) | ${R[c.single.8]} | $(verdict ge "${R[c.single.8]}" 1) | ${R[d.single.8]} | $(verdict ge "${R[d.single.8]}" 1) |
 | stale rows after 8 writers, single INSERT (0; naive: ${STALE[b.single.8]} in this run, reference $NAIVE_REFERENCE_STALE) | ${STALE[c.single.8]} | $(verdict [ "${STALE[c.single.8]}" = 0 ]) | ${STALE[d.single.8]} | $(verdict [ "${STALE[d.single.8]}" = 0 ]) |
 | stale rows after 8 writers, 10-INSERT txn (0; naive: ${STALE[b.ten.8]} in this run) | ${STALE[c.ten.8]} | $(verdict [ "${STALE[c.ten.8]}" = 0 ]) | ${STALE[d.ten.8]} | $(verdict [ "${STALE[d.ten.8]}" = 0 ]) |"
+
+    for s in e f; do
+        for r in "${RUNS[@]}"; do
+            k="$s.${r%%:*}.${r##*:}"
+            R[$k]=$(ratio "${TPS[$k]}" "${TPS[a.${r%%:*}.${r##*:}]}")
+        done
+        BOUND[$s]=$(plus "${PMEANDUR[$s]:-—}" 100)
+    done
+    ASYNC_TARGETS="| target (ratios in this run) | (e) debounce 0 | met? | (f) debounce 1 s | met? |
+| --- | ---: | --- | ---: | --- |
+| single INSERT, 1 client: async TPS / unwatched TPS (>= 0.95) | ${R[e.single.1]} | $(verdict ge "${R[e.single.1]}" 0.95) | ${R[f.single.1]} | $(verdict ge "${R[f.single.1]}" 0.95) |
+| single INSERT, 8 clients: async TPS / unwatched TPS (>= 0.95) | ${R[e.single.8]} | $(verdict ge "${R[e.single.8]}" 0.95) | ${R[f.single.8]} | $(verdict ge "${R[f.single.8]}" 0.95) |
+| 10-INSERT transactions, 1 client: async TPS / unwatched TPS (no target) | ${R[e.ten.1]} | | ${R[f.ten.1]} | |
+| 10-INSERT transactions, 8 clients: async TPS / unwatched TPS (no target) | ${R[e.ten.8]} | | ${R[f.ten.8]} | |
+| refreshes per second during 8-client single INSERT ((f): about 1, 0.5 to 2, not one per commit; (e): no target) | ${RPS[e.single.8]} | | ${RPS[f.single.8]} | $(verdict between "${RPS[f.single.8]}" 0.5 2) |
+| stale rows after pgview_wait, 8 writers, single INSERT (0) | ${STALEW[e.single.8]} | $(verdict [ "${STALEW[e.single.8]}" = 0 ]) | ${STALEW[f.single.8]} | $(verdict [ "${STALEW[f.single.8]}" = 0 ]) |
+| stale rows after pgview_wait, 8 writers, 10-INSERT txn (0) | ${STALEW[e.ten.8]} | $(verdict [ "${STALEW[e.ten.8]}" = 0 ]) | ${STALEW[f.ten.8]} | $(verdict [ "${STALEW[f.ten.8]}" = 0 ]) |
+| commit-to-view latency under 8 writers, p95 (ms) <= mean refresh duration + 100 ms ((e): ${BOUND[e]} ms; (f): for information, ${BOUND[f]} ms) | ${P95[e]} | $(verdict le "${P95[e]}" "${BOUND[e]}") | ${P95[f]} | |"
+
+    # What the async numbers say about this machine.
+    NCPU=$(nproc)
+    BUSY=$(awk -v r="${RPS[e.single.8]}" -v d="${MEANDUR[e.single.8]}" \
+        'BEGIN { if (d == "—" || r == "—") print "—"; else printf "%.0f", r * d / 10 }')
+    if [ "$BUSY" != — ]; then
+        if ((BUSY >= 50)); then
+            OBS+=("- (e), debounce 0: during the 8-client single-INSERT run the worker refreshed ${RPS[e.single.8]} times per second, ${MEANDUR[e.single.8]} ms each on average: it was refreshing ${BUSY}% of the time, back to back. This machine has $NCPU cores, so that refresh loop takes about one of them away from the writers (8 backends plus pgbench itself): it competes with them for CPU, which is what (e) costs in TPS against (a) (single INSERT, 8 clients: ${R[e.single.8]} of unwatched; 1 client: ${R[e.single.1]}).")
+        else
+            OBS+=("- (e), debounce 0: during the 8-client single-INSERT run the worker refreshed ${RPS[e.single.8]} times per second, ${MEANDUR[e.single.8]} ms each on average: it was refreshing ${BUSY}% of the time (this machine has $NCPU cores).")
+        fi
+    fi
+    if awk -v r="${RPS[f.single.8]}" 'BEGIN { exit !(r != "—" && r < 0.5) }'; then
+        OBS+=("- (f), debounce 1 s: ${RPS[f.single.8]} refreshes per second during the 8-client single-INSERT run (single INSERT 1 client: ${RPS[f.single.1]}). \`debounce\` is a quiet time: the worker refreshes once the matview has had no change for \`debounce\` (README: \"once the matview has been quiet for \`debounce\`, never later than \`max_delay\` after its first pending change\"; the worker's due time is last change + debounce). Under continuous writes the matview is never quiet for 1 s, so nothing is refreshed until the writers stop, and pgview_wait under load waits for that: the latency samples of (f) are the rest of the run plus about 1 s (${PN[f]:-0} sample(s), max ${PMAX[f]:-—} ms). About one refresh per second under continuous writes would need \`max_delay => '1 second'\` as well (not measured here).")
+    fi
+    OBS+=("- The latency probe is one more connection during the 8-client single-INSERT runs of (e) and (f); its INSERTs (user 0, added to users in (e) and (f) only, so that nobody else writes its orders) are not counted in pgbench's TPS. Latency is measured server-side, from the start of the pgview_wait statement right after the INSERT returned to pgview_wait returning; pgview_wait waits for a refresh that started after the commit, so under back-to-back refreshes one sample is between one and two refresh durations.")
 fi
 
 if [ -n "$LOGSUMMARY" ]; then
@@ -293,20 +481,26 @@ else
     LOGTABLE="No ERROR, WARNING, FATAL or PANIC line in the server log."
 fi
 
+FRESH_OK="Commit mode left user_stats fresh (0 mismatched rows) after every run; async mode after pgview_wait after every run, and every latency sample found its row."
+
 echo
 echo "$TABLE"
-if ((!SMOKE)); then echo; echo "$TARGETS"; fi
+if ((!SMOKE)); then echo; echo "$TARGETS"; echo; echo "$ASYNC_TARGETS"; fi
+echo
+echo "Commit-to-view latency under 8 writers:"
+echo "$LATENCY"
 echo
 echo "$DETAIL"
 echo
 echo "Server log:"
 echo "$LOGTABLE"
 echo
+if ((${#NOTES[@]})); then printf 'Note: %s\n' "${NOTES[@]}"; fi
 if ((${#BUGS[@]})); then
-    echo "COMMIT MODE CORRECTNESS FAILURES:"
+    echo "CORRECTNESS FAILURES:"
     printf '  - %s\n' "${BUGS[@]}"
 else
-    echo "Commit mode left user_stats fresh (0 mismatched rows) after every run."
+    echo "$FRESH_OK"
 fi
 
 if ((!SMOKE)); then
@@ -323,19 +517,35 @@ if ((!SMOKE)); then
         echo "Written by \`test/bench/w1/run.sh\` (full run); rerun it rather than editing this file."
         echo
         echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-        echo "- PostgreSQL: $PGVERSION (throwaway cluster: fsync off, max_connections 50, otherwise defaults)"
-        echo "- machine: $(nproc) CPUs (nproc), ${CPU:-unknown CPU}"
+        echo "- PostgreSQL: $PGVERSION (throwaway cluster: fsync off, max_connections 50, shared_preload_libraries = 'pgview_auto', otherwise defaults)"
+        echo "- machine: $NCPU CPUs (nproc), ${CPU:-unknown CPU}"
         echo "- pgview_auto: $BUILD"
         echo "- each run: \`pgbench -n -c C -j 2 -T $SECS\` ($SECS s per run), C = 1 or 8; \`w1_insert.pgb\` (one single-row INSERT per transaction, reference workload) or \`test/bench/w1/w1_insert10.pgb\` (BEGIN; ten single-row INSERTs; COMMIT)"
-        echo "- per setup: \`w1_setup.sql\` again (fresh data: 1,000 users, 100,000 orders), the setup installed, then the four runs in the order of the detail table; the rows keep growing across a setup's runs"
-        echo "- TPS: pgbench's \"without initial connection time\"; stale rows: \`w1_check_fresh.sql\` right after pgbench stopped; refreshes per transaction: delta of \`pgview_status().refresh_count\` / transactions processed"
-        echo "- (a) is never refreshed: its stale rows only show how much the data moved"
+        echo "- per setup: \`w1_setup.sql\` again (fresh data: 1,000 users, 100,000 orders; (e) and (f) add the latency probe's user 0), the setup installed, then the four runs in the order of the detail table; the rows keep growing across a setup's runs"
+        echo "- TPS: pgbench's \"without initial connection time\"; stale rows: \`w1_check_fresh.sql\` right after pgbench stopped and, for (e) and (f), again after \`pgview_wait('user_stats', '60 seconds')\`; refreshes per transaction / per second: delta of \`pgview_status().refresh_count\` over the run / transactions processed / $SECS s; mean refresh: delta of \`total_duration\` / delta of \`refresh_count\`"
+        echo "- (a) is never refreshed: its stale rows only show how much the data moved; (e) and (f) refresh after commit, so rows right after the writers stopped may be stale until pgview_wait"
         echo
         echo "$TABLE"
         echo
         echo "## Targets"
         echo
+        echo "Commit mode, against the naive recipe:"
+        echo
         echo "$TARGETS"
+        echo
+        echo "Async mode (background worker), against unwatched:"
+        echo
+        echo "$ASYNC_TARGETS"
+        echo
+        echo "## Commit-to-view latency under 8 writers (async)"
+        echo
+        echo "During the 8-client single-INSERT run, one more connection repeats: INSERT one order (autocommit), then \`pgview_wait('user_stats', '60 seconds')\`, timed server-side from the start of that statement to pgview_wait returning; then checks that user_stats counts every probe row so far. Percentiles are nearest-rank."
+        echo
+        echo "$LATENCY"
+        echo
+        echo "## Observations"
+        echo
+        printf '%s\n' "${OBS[@]}"
         echo
         echo "## Every run"
         echo
@@ -345,12 +555,13 @@ if ((!SMOKE)); then
         echo
         echo "$LOGTABLE"
         echo
+        if ((${#NOTES[@]})); then printf -- '- note: %s\n' "${NOTES[@]}"; echo; fi
         if ((${#BUGS[@]})); then
-            echo "**Commit mode correctness failures:**"
+            echo "**Correctness failures:**"
             echo
             printf -- '- %s\n' "${BUGS[@]}"
         else
-            echo "Commit mode left user_stats fresh (0 mismatched rows) after every run."
+            echo "$FRESH_OK"
         fi
     } >"$RESULTS"
     log "wrote $RESULTS"

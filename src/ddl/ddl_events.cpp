@@ -1,0 +1,256 @@
+// pgview_auto — keeping the registry right through DDL (event triggers).
+//
+// ddl_command_end (only for the tags named in the extension script; the parse
+// tree says at once whether a command matters, so unrelated DDL costs nothing):
+//   CREATE MATERIALIZED VIEW     an orphaned watch of that name comes back
+//   CREATE OR REPLACE VIEW       watched matviews above the view re-resolve their sources
+//   CREATE TABLE ... PARTITION OF, ALTER TABLE ... ATTACH / DETACH PARTITION
+//                                the partition gains or loses its capture trigger
+//   RENAME, SET SCHEMA           the registry keeps the matview's new name
+//   CREATE TRIGGER pgview_auto_capture (pg_restore)  it goes with the extension again
+// sql_drop:
+//   a watched matview            its watch becomes orphaned (kept by name, NOTICE);
+//                                its schedule and statistics go
+//   a source table or view       the watches on it go (NOTICE); triggers follow
+// Everything runs in the DDL's own transaction: it succeeds with the registry
+// right, or fails whole.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "graph/dependency_graph.hpp"
+#include "pg/guard.hpp"
+#include "syscat/catalog_reader.hpp"
+#include "watch/apply_watch.hpp"
+#include "watch/capture_triggers.hpp"
+#include "watch/registry.hpp"
+#include "watch/watch_cache.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "commands/event_trigger.h"
+#include "nodes/parsenodes.h"
+#include "utils/builtins.h"
+#include "utils/regproc.h"
+#include "utils/lsyscache.h"
+}
+
+using pgview::Error;
+using pgview::pg_call;
+namespace watch = pgview::watch;
+namespace graph = pgview::graph;
+
+namespace {
+
+Oid relation_of(RangeVar *rv) {
+    return pg_call([rv] { return RangeVarGetRelid(rv, NoLock, true); });
+}
+
+// An orphaned watch of this matview's name comes back, with its options and sources.
+void restore_orphan(Oid matview) {
+    watch::MatviewOptions options{};
+    char **requested = nullptr;
+    int nrequested = 0;
+    bool restored = pg_call([&] {
+        watch::RegistrySession session;
+        watch::registry_begin(&session);
+        bool r = watch::registry_restore_orphan(matview, &options, &requested, &nrequested);
+        watch::registry_end(&session);
+        return r;
+    });
+    if (!restored)
+        return;
+    for (int i = 0; i < nrequested; i++) {
+        std::optional<Oid> source;
+        if (requested[i] != nullptr) {
+            const char *name = requested[i];
+            Oid relid = pg_call([name] {
+                return RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)), NoLock, true);
+            });
+            if (!OidIsValid(relid)) {
+                pg_call([name] {
+                    ereport(WARNING, (errmsg("pgview_auto: source %s of the restored watch no longer exists", name)));
+                });
+                continue;
+            }
+            source = relid;
+        }
+        watch::apply_watch(matview, source, options, false);
+    }
+    std::string name = watch::relation_name(matview);
+    const char *mode = watch::mode_name(options.mode);
+    pg_call([&name, mode] {
+        ereport(NOTICE, (errmsg("pgview_auto: watch of materialized view %s restored (mode %s)", name.c_str(), mode),
+                         errdetail("A materialized view of this name was dropped while watched.")));
+    });
+}
+
+// CREATE OR REPLACE VIEW: the watched matviews above it resolve their sources again.
+void rewatch_above(Oid view) {
+    std::vector<Oid> watched;
+    graph::DependencyGraph g = pgview::syscat::read_dependency_graph();
+    if (!g.contains(view))
+        return;
+    for (const graph::Reached &r : g.dependents(view, true))
+        if (g.kind(r.id) == graph::Kind::materialized_view &&
+            pg_call([&r] { return watch::options_of(r.id) != nullptr; }))
+            watched.push_back(r.id);
+    for (Oid matview : watched) {
+        Oid *requests = nullptr;
+        watch::MatviewOptions options{};
+        int n = pg_call([&] {
+            options = *watch::options_of(matview);
+            watch::RegistrySession session;
+            watch::registry_begin(&session);
+            int count = watch::registry_requests(matview, &requests);
+            watch::registry_end(&session);
+            return count;
+        });
+        for (int i = 0; i < n; i++)
+            watch::apply_watch(matview, OidIsValid(requests[i]) ? std::optional<Oid>(requests[i]) : std::nullopt,
+                               options, false);
+    }
+}
+
+// C-level: the partition commands of an ALTER TABLE, synced one by one.
+void sync_partitions_of(AlterTableStmt *stmt) {
+    ListCell *lc;
+    foreach (lc, stmt->cmds) {
+        auto *cmd = static_cast<AlterTableCmd *>(lfirst(lc));
+        if (cmd->subtype != AT_AttachPartition && cmd->subtype != AT_DetachPartition &&
+            cmd->subtype != AT_DetachPartitionFinalize)
+            continue;
+        auto *part = reinterpret_cast<PartitionCmd *>(cmd->def);
+        Oid partition = RangeVarGetRelid(part->name, NoLock, true);
+        if (!OidIsValid(partition))
+            continue;
+        watch::RegistrySession session;
+        watch::registry_begin(&session);
+        watch::sync_capture_trigger(partition);
+        watch::registry_end(&session);
+    }
+}
+
+void sync_one(Oid table) {
+    watch::RegistrySession session;
+    watch::registry_begin(&session);
+    watch::sync_capture_trigger(table);
+    watch::registry_end(&session);
+}
+
+void sync_names() {
+    watch::RegistrySession session;
+    watch::registry_begin(&session);
+    watch::registry_sync_names();
+    watch::registry_end(&session);
+}
+
+} // namespace
+
+PGVIEW_FUNCTION(pgview_on_ddl_command_end) {
+    if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+        throw Error("39P01", "pgview_auto.on_ddl_command_end() must be called as an event trigger");
+    if (watch::in_internal_ddl())
+        PG_RETURN_VOID();
+    auto *trigger = reinterpret_cast<EventTriggerData *>(fcinfo->context);
+    Node *parsetree = trigger->parsetree;
+    switch (nodeTag(parsetree)) {
+    case T_CreateTableAsStmt: {
+        auto *stmt = reinterpret_cast<CreateTableAsStmt *>(parsetree);
+        if (stmt->objtype == OBJECT_MATVIEW) {
+            Oid matview = relation_of(stmt->into->rel);
+            if (OidIsValid(matview))
+                restore_orphan(matview);
+        }
+        break;
+    }
+    case T_ViewStmt: {
+        auto *stmt = reinterpret_cast<ViewStmt *>(parsetree);
+        if (stmt->replace) { // a new view has no matview above it yet
+            Oid view = relation_of(stmt->view);
+            if (OidIsValid(view))
+                rewatch_above(view);
+        }
+        break;
+    }
+    case T_CreateStmt: {
+        auto *stmt = reinterpret_cast<CreateStmt *>(parsetree);
+        if (stmt->partbound != nullptr) {
+            Oid partition = relation_of(stmt->relation);
+            if (OidIsValid(partition))
+                pg_call([partition] { sync_one(partition); });
+        }
+        break;
+    }
+    case T_AlterTableStmt:
+        pg_call([parsetree] { sync_partitions_of(reinterpret_cast<AlterTableStmt *>(parsetree)); });
+        break;
+    case T_RenameStmt:
+    case T_AlterObjectSchemaStmt:
+        pg_call([] { sync_names(); });
+        break;
+    case T_CreateTrigStmt: {
+        auto *stmt = reinterpret_cast<CreateTrigStmt *>(parsetree);
+        if (strcmp(stmt->trigname, watch::capture_trigger_name) == 0) {
+            Oid table = relation_of(stmt->relation);
+            if (OidIsValid(table))
+                pg_call([table] { watch::adopt_capture_trigger(table); });
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    PG_RETURN_VOID();
+}
+
+PGVIEW_FUNCTION(pgview_on_sql_drop) {
+    if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+        throw Error("39P01", "pgview_auto.on_sql_drop() must be called as an event trigger");
+    if (watch::in_internal_ddl())
+        PG_RETURN_VOID();
+    pg_call([] {
+        watch::RegistrySession session;
+        watch::registry_begin(&session);
+        watch::DroppedRelation *dropped;
+        int ndropped = watch::ddl_dropped_relations(&dropped);
+        // Watched matviews first: their watches become orphans, by name.
+        for (int i = 0; i < ndropped; i++) {
+            Oid relid = dropped[i].relid;
+            if (watch::registry_is_watched(relid)) {
+                Oid *old_sources;
+                char *name;
+                int n = watch::registry_orphan(relid, dropped, ndropped, &old_sources, &name);
+                ereport(NOTICE, (errmsg("pgview_auto: materialized view %s was dropped; its watch is kept as orphaned",
+                                        name),
+                                 errdetail("It comes back when a materialized view of that name is created."),
+                                 errhint("pgview_unwatch('%s') removes it.", name)));
+                CommandCounterIncrement();
+                for (int j = 0; j < n; j++)
+                    if (get_rel_relkind(old_sources[j]) != '\0' && get_rel_relkind(old_sources[j]) != RELKIND_MATVIEW)
+                        watch::sync_capture_trigger(old_sources[j]);
+            } else {
+                watch::stats_forget(relid);
+            }
+            if (watch::registry_remove_schedule(relid))
+                ereport(NOTICE, (errmsg("pgview_auto: schedule of dropped materialized view %s removed",
+                                        dropped[i].name)));
+        }
+        // Then sources: the watches on them go.
+        for (int i = 0; i < ndropped; i++) {
+            Oid *matviews, *sources;
+            int n = watch::registry_forget_source(dropped[i].relid, &matviews, &sources);
+            if (n > 0)
+                ereport(NOTICE, (errmsg("pgview_auto: %s was dropped; %d watch%s on it removed", dropped[i].name, n,
+                                        n == 1 ? "" : "es")));
+            CommandCounterIncrement();
+            for (int j = 0; j < n; j++)
+                if (get_rel_relkind(sources[j]) != '\0' && get_rel_relkind(sources[j]) != RELKIND_MATVIEW)
+                    watch::sync_capture_trigger(sources[j]);
+        }
+        watch::registry_end(&session);
+    });
+    PG_RETURN_VOID();
+}
