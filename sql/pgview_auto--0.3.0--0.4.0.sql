@@ -36,6 +36,38 @@ CREATE OR REPLACE VIEW @extschema@.pgview_watches AS
 COMMENT ON VIEW @extschema@.pgview_watches IS
   'Which relation each watched materialized view is refreshed for, and through which view it was found; orphaned: the name of a dropped watched matview whose watch comes back when it is created again';
 
+-- Orphaned watches (matview NULL) are not matviews with a status: leave them out.
+CREATE OR REPLACE FUNCTION @extschema@.pgview_status()
+  RETURNS TABLE (matview regclass, mode text, sources regclass[],
+                 refresh_count bigint, last_refresh timestamptz,
+                 last_duration interval, total_duration interval,
+                 min_duration interval, max_duration interval,
+                 last_concurrently boolean, failures bigint,
+                 last_error text, last_error_at timestamptz,
+                 pending boolean, pending_since timestamptz,
+                 next_refresh timestamptz, schedule interval)
+  LANGUAGE sql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    WITH m AS (
+      SELECT matview FROM pgview_auto.watched WHERE matview IS NOT NULL
+      UNION SELECT matview FROM pgview_auto.refresh_stats
+      UNION SELECT matview FROM pgview_auto.schedule)
+    SELECT m.matview, o.mode,
+           (SELECT array_agg(DISTINCT w.source ORDER BY w.source)
+              FROM pgview_auto.watch w WHERE w.matview = m.matview),
+           coalesce(s.refresh_count, 0), s.last_refresh, s.last_duration,
+           coalesce(s.total_duration, '0'), s.min_duration, s.max_duration,
+           s.last_concurrently, coalesce(s.failures, 0), s.last_error, s.last_error_at,
+           coalesce(p.pending, false), p.pending_since, p.next_refresh, sc.every
+    FROM m
+    LEFT JOIN pgview_auto.watched o ON o.matview = m.matview
+    LEFT JOIN pgview_auto.refresh_stats s ON s.matview = m.matview
+    LEFT JOIN pgview_auto.schedule sc ON sc.matview = m.matview
+    LEFT JOIN pgview_auto.pending_state() p ON p.matview = m.matview
+    ORDER BY m.matview
+  $$;
+
 -- By name: also reaches an orphaned watch, whose matview no longer exists.
 CREATE FUNCTION @extschema@.pgview_unwatch(matview text)
   RETURNS integer
