@@ -54,7 +54,8 @@ struct Plan {
     int nschedules;
 };
 
-// Next run of each schedule, for the life of this worker (first run: at once).
+// Next run of each schedule, for the life of this worker (first run: one period
+// after the worker first sees it; after a restart the crash rule has marked it dirty).
 struct ScheduleClock {
     Oid matview;
     TimestampTz next_run;
@@ -76,13 +77,13 @@ void read_plan(Plan *plan) {
 
 bool background_mode(const watch::MatviewOptions &o) { return o.mode == 'a' || o.mode == 'm'; }
 
-TimestampTz *clock_of(Oid matview, TimestampTz now) {
+TimestampTz *clock_of(Oid matview, TimestampTz first_run) {
     for (int i = 0; i < nclocks; i++)
         if (clocks[i].matview == matview)
             return &clocks[i].next_run;
     clocks = static_cast<ScheduleClock *>(clocks ? repalloc(clocks, sizeof(ScheduleClock) * (nclocks + 1))
                                                  : MemoryContextAlloc(TopMemoryContext, sizeof(ScheduleClock)));
-    clocks[nclocks] = {matview, now};
+    clocks[nclocks] = {matview, first_run};
     return &clocks[nclocks++].next_run;
 }
 
@@ -123,7 +124,7 @@ TimestampTz choose(const Plan &plan, TimestampTz now, std::vector<Oid> &due) {
     }
     for (int i = 0; i < plan.nschedules; i++) {
         const watch::ScheduleRow &s = plan.schedules[i];
-        TimestampTz *next_run = clock_of(s.matview, now);
+        TimestampTz *next_run = clock_of(s.matview, now + s.every_us);
         if (*next_run <= now) {
             PendingInfo p;
             bool dirty = pending_info(s.matview, &p) && p.dirty;

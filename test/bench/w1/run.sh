@@ -35,14 +35,17 @@
 # Usage:
 #   test/bench/w1/run.sh            full benchmark, writes RESULTS.md here
 #   test/bench/w1/run.sh --smoke    2 s runs: setups (b) and (c) single INSERT at 1 and 8
-#                                   clients, (e) single INSERT at 8 clients with up to 5
-#                                   latency samples; fails (exit 1) unless commit mode, and
+#                                   clients, (e) single INSERT at 8 clients and 5 latency
+#                                   samples (the last may come after the writers stopped);
+#                                   fails (exit 1) unless commit mode, and
 #                                   async mode after pgview_wait, leave 0 mismatched rows;
 #                                   writes nothing (~30-45 s)
 # Environment:
 #   W1_SECONDS       seconds per pgbench run (default 10; always 2 with --smoke)
 #   W1_WORKLOADS     the reference workloads (default $REPO/../shared/bench)
 #   W1_SKIP_BUILD    1: use the installed extension as it is (no make / make install)
+#   W1_BUILD_HEAD    1: build and install the last commit (git archive HEAD, built in a
+#                    temporary directory) instead of the work tree, e.g. while others edit it
 # Exit status: 0 commit mode left the matview fresh after every run, and async mode after
 #              pgview_wait; 1 it did not (a correctness bug); 3 the run itself failed
 #              (64: bad arguments).
@@ -68,12 +71,13 @@ if ((SMOKE)); then
     SECS=2
     SETUPS=(b c e)
     RUNS=(single:1 single:8)
-    PROBE_MAX=5              # latency samples at most
+    PROBE_MIN=5 PROBE_MAX=5  # latency samples (the last ones may come after the writers stopped)
 else
     SECS=${W1_SECONDS:-10}
     SETUPS=(a b c d e f)
     RUNS=(single:1 single:8 ten:1 ten:8)
-    PROBE_MAX=$((SECS * 500)) # more than fit: one sample takes at least one refresh
+    PROBE_MIN=1                # latency samples: while the writers run,
+    PROBE_MAX=$((SECS * 500))  # more than fit (one sample takes at least one refresh)
 fi
 # The runs of a setup: all of RUNS, but only the 8-client single INSERT for (e) in a smoke run.
 setup_runs() {
@@ -110,12 +114,32 @@ if ! [[ $SECS =~ ^[0-9]+$ ]] || ((SECS < 1)); then die "W1_SECONDS must be a who
 # Only what goes into the build counts (the pg_regress tests in sql/ do not).
 BUILD_PATHS=(src 'sql/pgview_auto--*.sql' pgview_auto.control Makefile)
 COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
-CHANGED=$( { git -C "$REPO" diff --name-only HEAD -- "${BUILD_PATHS[@]}"
-    git -C "$REPO" ls-files --others --exclude-standard -- "${BUILD_PATHS[@]}"; } 2>/dev/null |
-    sort -u | paste -sd ' ' || true)
-[ -z "$CHANGED" ] || COMMIT+=" with uncommitted changes to $CHANGED"
+BUILD_DIR=""
+if [ "${W1_BUILD_HEAD:-0}" = 1 ] && [ "${W1_SKIP_BUILD:-0}" != 1 ]; then
+    COMMIT+=" (git archive HEAD: the work tree's uncommitted changes left out)"
+else
+    CHANGED=$( { git -C "$REPO" diff --name-only HEAD -- "${BUILD_PATHS[@]}"
+        git -C "$REPO" ls-files --others --exclude-standard -- "${BUILD_PATHS[@]}"; } 2>/dev/null |
+        sort -u | paste -sd ' ' || true)
+    [ -z "$CHANGED" ] || COMMIT+=" with uncommitted changes to $CHANGED"
+fi
 ensure_packages "${BUILD_PACKAGES[@]}" >&2
-if [ "${W1_SKIP_BUILD:-0}" != 1 ]; then build_and_install >&2; fi
+if [ "${W1_SKIP_BUILD:-0}" != 1 ]; then
+    if [ "${W1_BUILD_HEAD:-0}" = 1 ]; then
+        BUILD_DIR=$(mktemp -d /tmp/pgview_w1_build.XXXXXX)
+        trap 'rm -rf "$BUILD_DIR"' EXIT
+        log "building pgview_auto from HEAD in $BUILD_DIR"
+        git -C "$REPO" archive HEAD | tar -x -C "$BUILD_DIR"
+        make -C "$BUILD_DIR" -s -j2 2>&1 | { grep -v '^make' || true; } >&2
+        $SUDO make -C "$BUILD_DIR" -s install >/dev/null
+        rm -rf "$BUILD_DIR"
+    else
+        build_and_install >&2
+    fi
+fi
+# Others may `make install` while this runs: say so if the installed library changes.
+LIBFILE=$("$PGBIN/pg_config" --pkglibdir)/pgview_auto.so
+LIBSUM=$(md5sum <"$LIBFILE" | cut -d' ' -f1)
 
 # --- the throwaway cluster --------------------------------------------------------
 TMP=$(mktemp -d /tmp/pgview_w1_bench.XXXXXX)
@@ -141,6 +165,10 @@ server_log_mark() { db_psql -q -c "DO \$\$BEGIN RAISE LOG 'w1-bench: %', '$1'; E
 cluster_psql "$TMP" "$PORT" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $DB"
 db_psql -q -c "CREATE EXTENSION pgview_auto"
 PGVERSION=$(db_psql -At -c "SHOW server_version")
+EXTVERSION=$(db_psql -At -c "SELECT extversion FROM pg_extension WHERE extname = 'pgview_auto'")
+# The server preloaded the library, and CREATE EXTENSION read the scripts, of the build above?
+[ "$(md5sum <"$LIBFILE" | cut -d' ' -f1)" = "$LIBSUM" ] ||
+    die "the installed $LIBFILE changed between the build and CREATE EXTENSION (someone ran make install): run again"
 
 stale_rows() { db_psql -At <"$WORKLOADS/w1_check_fresh.sql"; }
 # refresh_count, failures and total_duration (ms) of user_stats in pgview_status()
@@ -193,26 +221,23 @@ declare -A WAITOK WAITMS STALEW MEANDUR BOUND
 OBS=()
 declare -A PN P50 P95 PMAX PTIMEOUT PMISSING PMEANDUR PRPS
 
-# The latency probe: one psql session, at most PROBE_MAX samples, each
+# The latency probe: one psql session, PROBE_MIN to PROBE_MAX samples, each
 #   INSERT one order of user 0 (autocommit: committed when it returns);
 #   pgview_wait, timed from the start of its statement (just after the INSERT returned)
 #   to its return, both server-side;
 #   then whether user_stats counts every probe row committed so far;
 # until no pgbench connection is left. Prints "OK MS CONTAINED" per sample.
+# The probe's orders so far are counted before the writers start (psql variable base).
 write_probe() {
     local i
-    echo "SELECT count(*) AS base FROM orders WHERE user_id = 0 \\gset"
     for ((i = 1; i <= PROBE_MAX; i++)); do
-        cat <<SQL
-INSERT INTO orders(user_id, total) VALUES (0, 9.99);
-SELECT s.ok, round(extract(epoch FROM clock_timestamp() - s.t0) * 1000, 3) AS ms
-  FROM (SELECT statement_timestamp() AS t0, pgview_wait('user_stats', '60 seconds') AS ok OFFSET 0) s \\gset
-SELECT :'ok', :'ms', coalesce((SELECT order_count FROM user_stats WHERE user_id = 0), 0) >= :base + $i;
-SELECT NOT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'pgbench') AS done \\gset
-\\if :done
-\\q
-\\endif
-SQL
+        printf '%s\n' "INSERT INTO orders(user_id, total) VALUES (0, 9.99);" \
+            "SELECT s.ok, round(extract(epoch FROM clock_timestamp() - s.t0) * 1000, 3) AS ms" \
+            "  FROM (SELECT statement_timestamp() AS t0, pgview_wait('user_stats', '60 seconds') AS ok OFFSET 0) s \\gset" \
+            "SELECT :'ok', :'ms', coalesce((SELECT order_count FROM user_stats WHERE user_id = 0), 0) >= :base + $i;"
+        ((i < PROBE_MIN)) ||
+            printf '%s\n' "SELECT NOT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'pgbench') AS done \\gset" \
+                "\\if :done" "\\q" "\\endif"
     done
 }
 
@@ -229,7 +254,9 @@ run_one() {
     if is_async "$s" && [ "$w.$c" = single.8 ]; then probe=1; fi
     if is_watched "$s"; then read -r -a before <<<"$(refresh_stats)"; fi
     if ((probe)); then
-        local pid prc=0 n i
+        local pid prc=0 n i base
+        write_probe >"$TMP/out/$key.probe.sql"
+        base=$(db_psql -At -c "SELECT count(*) FROM orders WHERE user_id = 0")
         (pgbench_cmd "$c" "$w" >"$out" 2>&1 || exit $?) &
         pid=$!
         # The probe starts once the writers are connected, and stops when they are gone.
@@ -238,8 +265,7 @@ run_one() {
             ((n >= c)) && break
             sleep 0.05
         done
-        write_probe >"$TMP/out/$key.probe.sql"
-        db_psql -At -F' ' <"$TMP/out/$key.probe.sql" >"$TMP/out/$key.probe.txt" 2>&1 || prc=$?
+        db_psql -q -At -F' ' -v base="$base" <"$TMP/out/$key.probe.sql" >"$TMP/out/$key.probe.txt" 2>&1 || prc=$?
         wait "$pid" || rc=$?
         if ((prc != 0)); then
             cat "$TMP/out/$key.probe.txt" >&2
@@ -321,6 +347,10 @@ for s in "${SETUPS[@]}"; do
     remove_setup "$s"
 done
 server_log_mark "done"
+if [ "$(md5sum <"$LIBFILE" | cut -d' ' -f1)" != "$LIBSUM" ]; then
+    LIBCHANGED="the installed $LIBFILE changed during this run (someone ran make install); harmless: the server and its workers keep the library preloaded at start (backends find it by path), and the extension was created before the change"
+    log "$LIBCHANGED"
+fi
 
 # --- the server log -------------------------------------------------------------------
 # ERROR / WARNING / FATAL / PANIC lines, numbers replaced by N, counted per setup.
@@ -394,6 +424,7 @@ done
 # pgview_wait.
 BUGS=()
 NOTES=()
+[ -z "${LIBCHANGED:-}" ] || NOTES+=("$LIBCHANGED")
 for s in "${SETUPS[@]}"; do
     is_watched "$s" || continue
     for r in $(setup_runs "$s"); do
@@ -519,7 +550,7 @@ if ((!SMOKE)); then
         echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
         echo "- PostgreSQL: $PGVERSION (throwaway cluster: fsync off, max_connections 50, shared_preload_libraries = 'pgview_auto', otherwise defaults)"
         echo "- machine: $NCPU CPUs (nproc), ${CPU:-unknown CPU}"
-        echo "- pgview_auto: $BUILD"
+        echo "- pgview_auto: $BUILD; extension version $EXTVERSION"
         echo "- each run: \`pgbench -n -c C -j 2 -T $SECS\` ($SECS s per run), C = 1 or 8; \`w1_insert.pgb\` (one single-row INSERT per transaction, reference workload) or \`test/bench/w1/w1_insert10.pgb\` (BEGIN; ten single-row INSERTs; COMMIT)"
         echo "- per setup: \`w1_setup.sql\` again (fresh data: 1,000 users, 100,000 orders; (e) and (f) add the latency probe's user 0), the setup installed, then the four runs in the order of the detail table; the rows keep growing across a setup's runs"
         echo "- TPS: pgbench's \"without initial connection time\"; stale rows: \`w1_check_fresh.sql\` right after pgbench stopped and, for (e) and (f), again after \`pgview_wait('user_stats', '60 seconds')\`; refreshes per transaction / per second: delta of \`pgview_status().refresh_count\` over the run / transactions processed / $SECS s; mean refresh: delta of \`total_duration\` / delta of \`refresh_count\`"
