@@ -186,6 +186,9 @@ PGVIEW_FUNCTION(pgview_unwatch_by_name) {
         watch::RegistrySession session;
         watch::registry_begin(&session);
         int n = watch::registry_remove_orphan(name);
+        CommandCounterIncrement();
+        if (n > 0)
+            watch::sync_all_capture_triggers(); // what the orphan's matview left behind
         watch::registry_end(&session);
         if (n == 0)
             ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),

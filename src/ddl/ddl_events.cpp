@@ -230,7 +230,7 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
                 CommandCounterIncrement();
                 for (int j = 0; j < n; j++)
                     if (get_rel_relkind(old_sources[j]) != '\0' && get_rel_relkind(old_sources[j]) != RELKIND_MATVIEW)
-                        watch::sync_capture_trigger(old_sources[j]);
+                        watch::sync_capture_trigger(old_sources[j], false);
             } else {
                 watch::stats_forget(relid);
             }
@@ -248,7 +248,7 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
             CommandCounterIncrement();
             for (int j = 0; j < n; j++)
                 if (get_rel_relkind(sources[j]) != '\0' && get_rel_relkind(sources[j]) != RELKIND_MATVIEW)
-                    watch::sync_capture_trigger(sources[j]);
+                    watch::sync_capture_trigger(sources[j], false);
         }
         watch::registry_end(&session);
     });

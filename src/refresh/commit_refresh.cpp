@@ -17,6 +17,7 @@
 // matviews are refreshed at commit too, with a WARNING.
 #include "refresh/commit_refresh.hpp"
 
+#include <unordered_set>
 #include <vector>
 
 #include "pg/guard.hpp"
@@ -28,6 +29,7 @@
 extern "C" {
 #include "access/xact.h"
 #include "miscadmin.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 }
@@ -80,32 +82,57 @@ std::vector<Oid> take_tickets(const std::vector<Oid> &matviews) {
     return untracked;
 }
 
+// The matviews watching the tables written, not yet handled in this commit.
+std::vector<Oid> watchers_not_done(const std::vector<Oid> &tables, std::unordered_set<Oid> &done) {
+    std::vector<Oid> out;
+    pg_call([&] {
+        for (Oid table : tables) {
+            int n;
+            const Oid *matviews = watch::watchers_of(table, &n);
+            for (int i = 0; i < n; i++)
+                if (done.insert(matviews[i]).second)
+                    out.push_back(matviews[i]);
+        }
+    });
+    return out;
+}
+
 void refresh_dirty(Origin origin) {
     // Without the worker (or at PREPARE) everything is refreshed here.
     bool defer = origin == Origin::commit && worker::shared_state_ready();
-    std::vector<Oid> later;
-    for (int round = 0; dirty_any(); round++) {
+    std::vector<Oid> tables, later;
+    std::unordered_set<Oid> done;
+    pg_call([] { AcceptInvalidationMessages(); }); // the registry as committed now
+    // Each round maps the tables written to their watching matviews again: a
+    // refresh may have waited for a lock while the registry changed (a watched
+    // matview dropped and created again), or dirtied more tables.
+    for (int round = 0;; round++) {
+        pg_call([&tables] {
+            List *dirty = dirty_take();
+            ListCell *lc;
+            foreach (lc, dirty)
+                tables.push_back(lfirst_oid(lc));
+        });
+        std::vector<Oid> roots = watchers_not_done(tables, done);
+        if (roots.empty())
+            break;
         if (round == max_rounds)
             throw Error("54000", "materialized view refreshes at commit keep dirtying each other",
                         "Refreshing made watched tables change again " + std::to_string(max_rounds) + " times.",
                         "Check the functions the materialized views call for writes to watched tables.");
-        std::vector<Oid> roots;
-        pg_call([&] {
-            List *dirty = dirty_take();
-            ListCell *lc;
-            foreach (lc, dirty) {
-                Oid matview = lfirst_oid(lc);
-                const watch::MatviewOptions *options = watch::options_of(matview);
-                if (options != nullptr && options->mode != 'c' && !defer && origin == Origin::commit)
-                    ereport(WARNING,
-                            (errmsg("refreshing %s materialized view \"%s\" at commit",
-                                    watch::mode_name(options->mode), get_rel_name(matview)),
-                             errdetail("pgview_auto is not in shared_preload_libraries: there is no background "
-                                       "worker."),
-                             errhint("Add pgview_auto to shared_preload_libraries and restart the server.")));
-                roots.push_back(matview);
-            }
-        });
+        if (!defer && origin == Origin::commit)
+            pg_call([&roots] {
+                for (Oid matview : roots) {
+                    const watch::MatviewOptions *options = watch::options_of(matview);
+                    if (options != nullptr && options->mode != 'c')
+                        ereport(WARNING,
+                                (errmsg("refreshing %s materialized view \"%s\" at commit",
+                                        watch::mode_name(options->mode), get_rel_name(matview)),
+                                 errdetail("pgview_auto is not in shared_preload_libraries: there is no background "
+                                           "worker."),
+                                 errhint("Add pgview_auto to shared_preload_libraries and restart the server.")));
+                }
+            });
         refresh_matviews(roots, true, use_watch_option, origin, defer ? &later : nullptr);
     }
     if (later.empty())

@@ -11,9 +11,9 @@ namespace {
 List *dirty = NIL;
 }
 
-void dirty_add(Oid matview) {
+void dirty_add(Oid table) {
     MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-    dirty = list_append_unique_oid(dirty, matview);
+    dirty = list_append_unique_oid(dirty, table);
     MemoryContextSwitchTo(old);
 }
 

@@ -1,4 +1,5 @@
-// pgview_auto — the transaction's dirty set: matviews to refresh at commit.
+// pgview_auto — the transaction's dirty set: watched tables written, whose
+// watching matviews are refreshed (or handed to the worker) at commit.
 //
 // Kept in TopTransactionContext; a rolled-back savepoint keeps its dirt (at worst
 // one refresh too many, never one too few); a rolled-back transaction drops it.
@@ -11,7 +12,7 @@ extern "C" {
 
 namespace pgview::refresh {
 
-void dirty_add(Oid matview);
+void dirty_add(Oid table);
 bool dirty_any(void);
 List *dirty_take(void);     // the set, emptied; allocated in TopTransactionContext
 void dirty_forget(void);    // end of transaction: the memory goes with it

@@ -1,9 +1,10 @@
 // pgview_auto — the capture trigger: AFTER INSERT OR UPDATE OR DELETE OR
-// TRUNCATE FOR EACH STATEMENT on every watched table. It only adds the
-// watching matviews to the transaction's dirty set: no I/O, no catalog write.
+// TRUNCATE FOR EACH STATEMENT on every watched table. It only adds the table to
+// the transaction's dirty set: no I/O, no catalog write, no look-up. The
+// matviews watching it are found at commit (so a matview dropped and created
+// again meanwhile is found under its new OID).
 #include "pg/guard.hpp"
 #include "refresh/dirty_set.hpp"
-#include "watch/watch_cache.hpp"
 
 extern "C" {
 #include "commands/trigger.h"
@@ -17,12 +18,7 @@ PGVIEW_FUNCTION(pgview_capture) {
     if (!TRIGGER_FIRED_FOR_STATEMENT(trigger->tg_event) || !TRIGGER_FIRED_AFTER(trigger->tg_event))
         throw pgview::Error("39P01", "pgview_auto.capture() must be an AFTER ... FOR EACH STATEMENT trigger");
     Oid relid = RelationGetRelid(trigger->tg_relation);
-    pgview::pg_call([relid] {
-        int n;
-        const Oid *matviews = pgview::watch::watchers_of(relid, &n);
-        for (int i = 0; i < n; i++)
-            pgview::refresh::dirty_add(matviews[i]);
-    });
+    pgview::pg_call([relid] { pgview::refresh::dirty_add(relid); });
     return PointerGetDatum(nullptr);
 }
 

@@ -55,11 +55,17 @@ bool is_capture_function(Oid func) {
 bool internal_ddl = false;
 
 void execute(const char *sql) {
-    // On error the transaction aborts and the flag is reset at the next statement
-    // of ours; meanwhile no event trigger of ours can run in this transaction.
+    volatile int rc = 0;
     internal_ddl = true;
-    int rc = SPI_execute(sql, false, 0);
-    internal_ddl = false;
+    PG_TRY();
+    {
+        rc = SPI_execute(sql, false, 0);
+    }
+    PG_FINALLY();
+    {
+        internal_ddl = false; // also when the statement fails or is cancelled
+    }
+    PG_END_TRY();
     if (rc != SPI_OK_UTILITY)
         elog(ERROR, "pgview_auto: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
 }
@@ -115,9 +121,15 @@ void create_trigger(Oid table) {
     adopt_capture_trigger(table);
 }
 
-void drop_trigger(Oid table) {
-    if (OidIsValid(get_trigger_oid(table, capture_trigger_name, true)))
-        execute(psprintf("DROP TRIGGER %s ON %s", capture_trigger_name, qualified(table)));
+void drop_trigger(Oid table, bool wait) {
+    if (!OidIsValid(get_trigger_oid(table, capture_trigger_name, true)))
+        return;
+    // DROP TRIGGER takes ACCESS EXCLUSIVE on the table. Inside someone's DDL we do
+    // not queue behind the table's writers: an unused trigger captures nothing
+    // and goes at the next sync.
+    if (!wait && !ConditionalLockRelationOid(table, AccessExclusiveLock))
+        return;
+    execute(psprintf("DROP TRIGGER %s ON %s", capture_trigger_name, qualified(table)));
 }
 
 } // namespace
@@ -134,6 +146,24 @@ void adopt_capture_trigger(Oid table) {
         recordDependencyOn(&trigger, &extension, DEPENDENCY_AUTO);
 }
 
+void sync_all_capture_triggers(void) {
+    Relation rel = table_open(TriggerRelationId, AccessShareLock);
+    SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, nullptr, 0, nullptr);
+    List *tables = NIL;
+    HeapTuple tup;
+    while (HeapTupleIsValid(tup = systable_getnext(scan))) {
+        auto *form = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tup));
+        if (strcmp(NameStr(form->tgname), capture_trigger_name) == 0 && is_capture_function(form->tgfoid))
+            tables = lappend_oid(tables, form->tgrelid);
+    }
+    systable_endscan(scan);
+    table_close(rel, AccessShareLock);
+    ListCell *lc;
+    foreach (lc, tables)
+        if (!capture_needed(lfirst_oid(lc)))
+            drop_trigger(lfirst_oid(lc), true);
+}
+
 int capture_targets(Oid table, Oid **targets) {
     List *all = find_all_inheritors(table, ShareRowExclusiveLock, nullptr);
     int n = list_length(all);
@@ -146,7 +176,7 @@ int capture_targets(Oid table, Oid **targets) {
     return n;
 }
 
-void sync_capture_trigger(Oid table) {
+void sync_capture_trigger(Oid table, bool wait) {
     if (get_rel_relkind(table) == '\0')
         return; // dropped meanwhile: its triggers went with it
     Oid *targets;
@@ -155,7 +185,7 @@ void sync_capture_trigger(Oid table) {
         if (capture_needed(targets[i]))
             create_trigger(targets[i]);
         else
-            drop_trigger(targets[i]);
+            drop_trigger(targets[i], wait);
     }
 }
 

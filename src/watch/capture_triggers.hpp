@@ -16,8 +16,13 @@ inline constexpr const char *capture_trigger_name = "pgview_auto_capture";
 int capture_targets(Oid table, Oid **targets);
 
 // Make table's trigger match the registry: present while some watch names the
-// table or one of its partition ancestors, absent otherwise.
-void sync_capture_trigger(Oid table);
+// table or one of its partition ancestors, absent otherwise. Without `wait`
+// (inside a user's DDL) an unneeded trigger is dropped only if the table's lock
+// is free at once.
+void sync_capture_trigger(Oid table, bool wait = true);
+
+// Every capture trigger of the database no watch needs any more goes.
+void sync_all_capture_triggers(void);
 
 // True while we run our own CREATE/DROP TRIGGER: our event triggers ignore it.
 bool in_internal_ddl(void);

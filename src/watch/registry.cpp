@@ -74,6 +74,12 @@ Statement set_options_0_4 = {
     " excluded.matview_name)",
     6, {REGCLASSOID, TEXTOID, BOOLOID, TEXTOID, INT8OID, INT8OID}, nullptr};
 
+// An orphan of the name a matview now has: the matview is watched afresh.
+Statement drop_orphan_of = {
+    "DELETE FROM pgview_auto.watched o USING pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.oid = $1 AND o.matview IS NULL AND o.matview_name = format('%I.%I', n.nspname, c.relname)",
+    1, {REGCLASSOID}, nullptr};
+
 // DDL tracking (0.4.0).
 Statement dropped_relations = {
     "SELECT objid, format('%I.%I', schema_name, object_name) FROM pg_event_trigger_dropped_objects() "
@@ -293,6 +299,8 @@ void registry_set_options(Oid matview, const MatviewOptions *options) {
     values[5] = Int64GetDatum(options->max_delay_us);
     if (options->max_delay_us < 0)
         nulls[5] = 'n';
+    if (registry_at_least("0.4.0"))
+        run(drop_orphan_of, values, nulls, SPI_OK_DELETE);
     run(registry_at_least("0.4.0")   ? set_options_0_4
         : registry_at_least("0.3.0") ? set_options
                                      : set_options_0_2,
