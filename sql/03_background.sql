@@ -63,6 +63,12 @@ SELECT pgview_reset_stats();
 SELECT count(*) FROM pgview_auto.refresh_stats;
 
 -- Errors
+-- waiting inside a query that also reads the view (no unique index: plain refresh)
+CREATE MATERIALIZED VIEW sales_count AS SELECT count(*) AS n FROM sales;
+SELECT pgview_watch('sales_count', mode => 'async');
+SELECT pgview_wait('sales_count'), (SELECT n FROM sales_count);
+\echo :SQLSTATE
+SELECT pgview_unwatch('sales_count');
 SELECT pgview_watch('sales_total', mode => 'async', debounce => '-1 second');
 \echo :SQLSTATE
 SELECT pgview_watch('sales_total', mode => 'async', max_delay => '0');

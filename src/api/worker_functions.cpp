@@ -11,6 +11,7 @@
 #include "syscat/relation_info.hpp"
 #include "watch/registry.hpp"
 #include "watch/watch_cache.hpp"
+#include "worker/restart_rule.hpp"
 #include "worker/settings.hpp"
 #include "worker/shared_state.hpp"
 
@@ -18,6 +19,7 @@ extern "C" {
 #include "access/xlog.h"
 #include "catalog/pg_class.h"
 #include "miscadmin.h"
+#include "storage/lock.h"
 #include "utils/lsyscache.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -101,6 +103,7 @@ PGVIEW_FUNCTION(pgview_refresh_pending) {
     // cleared) before the refresh takes its snapshot, and settled at commit.
     std::vector<Oid> roots;
     pg_call([&roots, only] {
+        worker::settle_database();
         Oid *matviews;
         worker::PendingInfo *infos;
         int n = worker::pending_list(&matviews, &infos);
@@ -136,11 +139,25 @@ PGVIEW_FUNCTION(pgview_wait) {
         return o != nullptr && o->mode != 'c';
     });
     // Commit mode (or no watch, or no worker): committed changes are already in
-    // the view, or never will be by us.
-    if (!background || !worker::shared_state_ready())
+    // the view, or never will be by us. A standby's views come from its primary.
+    if (!background || !worker::shared_state_ready() || pg_call([] { return RecoveryInProgress(); }))
         PG_RETURN_BOOL(true);
 
+    pg_call([matview] {
+        // A plain refresh needs ACCESS EXCLUSIVE: if this transaction holds any
+        // lock on the matview (a query that also reads it), the wait could only time out.
+        LOCKTAG tag;
+        SET_LOCKTAG_RELATION(tag, MyDatabaseId, matview);
+        if (LockHeldByMe(&tag, AccessShareLock) && !syscat::concurrent_refresh_ok(matview))
+            ereport(ERROR, (errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+                            errmsg("pgview_wait cannot wait for materialized view \"%s\": this transaction holds a "
+                                   "lock on it", get_rel_name(matview)),
+                            errdetail("Its refresh needs an ACCESS EXCLUSIVE lock (it has no unique index for "
+                                      "REFRESH ... CONCURRENTLY)."),
+                            errhint("Call pgview_wait in a statement of its own, before reading the view.")));
+    });
     bool served = pg_call([matview, timeout_us] {
+        worker::settle_database();
         TimestampTz deadline = GetCurrentTimestamp() + Max(timeout_us, 0);
         bool overflowed;
         // Every commit visible now took its ticket before committing.
@@ -178,7 +195,10 @@ PGVIEW_FUNCTION(pgview_pending_state) {
         return (Datum) 0;
     Oid *matviews = nullptr;
     worker::PendingInfo *infos = nullptr;
-    int n = pg_call([&] { return worker::pending_list(&matviews, &infos); });
+    int n = pg_call([&] {
+        worker::settle_database();
+        return worker::pending_list(&matviews, &infos);
+    });
     out.put_rows(static_cast<size_t>(n), [&](size_t i, Datum *values, bool *nulls) {
         values[0] = ObjectIdGetDatum(matviews[i]);
         values[1] = BoolGetDatum(infos[i].dirty);

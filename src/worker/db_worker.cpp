@@ -14,6 +14,7 @@
 #include "pg/guard.hpp"
 #include "refresh/refresher.hpp"
 #include "watch/registry.hpp"
+#include "worker/restart_rule.hpp"
 #include "worker/settings.hpp"
 #include "worker/shared_state.hpp"
 
@@ -87,8 +88,8 @@ TimestampTz *clock_of(Oid matview, TimestampTz first_run) {
     return &clocks[nclocks++].next_run;
 }
 
-// After a crash or restart (shared memory is new), and after the shared table
-// overflowed: every async, manual and scheduled matview of the database is dirty.
+// After the shared table overflowed: every async, manual and scheduled matview
+// of the database is dirty. (After a restart: see restart_rule.hpp.)
 void mark_all_dirty(const Plan &plan, TimestampTz since) {
     for (int i = 0; i < plan.noptions; i++)
         if (background_mode(plan.options[i].options))
@@ -218,9 +219,8 @@ bool run_pass(long *sleep_ms) {
         pg_call([&plan, now] {
             read_plan(&plan);
             TimestampTz since;
-            if (worker_first_start(my_database))
-                mark_all_dirty(plan, now);
-            else if (take_all_dirty(&since))
+            settle_database();
+            if (take_all_dirty(&since))
                 mark_all_dirty(plan, since);
         });
         next = pg_call([&] { return choose(plan, now, due); }); // it allocates schedule clocks

@@ -42,7 +42,8 @@ struct Entry {
 struct DatabaseSlot {
     Oid dbid; // InvalidOid: free
     bool wants_worker;
-    bool started_once;    // a worker has applied the crash rule since server start
+    bool started_once;    // the restart rule has been applied since server start
+    bool settling;        // ... is being applied now
     bool all_dirty;       // overflow: every matview of the database is dirty
     TimestampTz all_dirty_since;
     int worker_pid;
@@ -321,7 +322,8 @@ uint64 announced_ticket(Oid matview, bool *database_overflowed) {
     LWLockAcquire(state->lock, LW_SHARED);
     Entry *e = find_entry(matview, HASH_FIND);
     DatabaseSlot *db = find_database(MyDatabaseId, false);
-    *database_overflowed = db != nullptr && db->all_dirty;
+    // Not settled yet (restart rule pending): as good as overflowed.
+    *database_overflowed = db == nullptr || db->all_dirty || !db->started_once;
     uint64 t = e != nullptr ? e->announced : 0;
     LWLockRelease(state->lock);
     return t;
@@ -387,14 +389,33 @@ void forget_database(Oid dbid) {
     LWLockRelease(state->lock);
 }
 
-bool worker_first_start(Oid dbid) {
+bool begin_settling(Oid dbid) {
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     DatabaseSlot *db = find_database(dbid, true);
-    bool first = db != nullptr && !db->started_once;
-    if (db != nullptr)
-        db->started_once = true;
+    bool mine = db != nullptr && !db->started_once && !db->settling;
+    if (mine)
+        db->settling = true;
     LWLockRelease(state->lock);
-    return first;
+    return mine;
+}
+
+void end_settling(Oid dbid, bool done) {
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    DatabaseSlot *db = find_database(dbid, false);
+    if (db != nullptr) {
+        db->settling = false;
+        db->started_once = db->started_once || done;
+    }
+    LWLockRelease(state->lock);
+    ConditionVariableBroadcast(&state->refreshed);
+}
+
+bool settled(Oid dbid) {
+    LWLockAcquire(state->lock, LW_SHARED);
+    DatabaseSlot *db = find_database(dbid, false);
+    bool done = db != nullptr && db->started_once;
+    LWLockRelease(state->lock);
+    return done;
 }
 
 } // namespace pgview::worker

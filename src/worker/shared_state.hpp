@@ -71,7 +71,13 @@ void launcher_attach(void);                 // the launcher's latch, for writers
 int databases_wanting_workers(Oid *dbids, int max);
 void worker_attach(Oid dbid);               // this worker serves dbid (its latch)
 void worker_detach(Oid dbid, bool still_wanted);
-bool worker_first_start(Oid dbid);           // true once per server start: the crash rule
+// The restart rule (after a crash or restart every async, manual and scheduled
+// matview is dirty) is applied once per database per server start, by whichever
+// backend needs the state first: begin_settling() says whether the caller must;
+// settled() whether it is done.
+bool begin_settling(Oid dbid);
+void end_settling(Oid dbid, bool done);
+bool settled(Oid dbid);
 void forget_database(Oid dbid);              // dropped: free its slot
 
 } // namespace pgview::worker
