@@ -113,9 +113,12 @@ TimestampTz choose(const Plan &plan, TimestampTz now, std::vector<Oid> &due) {
             set_next_refresh(matview, 0);
             continue;
         }
+        // Quiet for debounce, but never later than max_delay after the first
+        // change; max_delay NULL means debounce (so continuous writes still get
+        // about one refresh per debounce period, not none).
         TimestampTz when = p.last_change + o.debounce_us;
-        if (o.max_delay_us >= 0)
-            when = Min(when, p.pending_since + o.max_delay_us);
+        int64 max_delay = o.max_delay_us >= 0 ? o.max_delay_us : o.debounce_us;
+        when = Min(when, p.pending_since + max_delay);
         when = Max(when, p.retry_at);
         set_next_refresh(matview, when);
         if (when <= now)

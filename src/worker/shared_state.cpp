@@ -152,17 +152,24 @@ void mark_dirty(const Ticket &t, bool wake_worker) {
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     DatabaseSlot *db = find_database(MyDatabaseId, true);
     Entry *e = t.ticket != 0 ? find_entry(t.matview, HASH_FIND) : nullptr;
+    // Only news wakes the worker: a matview turning dirty, or a database without
+    // a worker. Later changes just move last_change, which the worker reads when
+    // its deadline comes (at 20k commits a second, a wake-up per commit would
+    // cost the writers a core).
+    bool news = false;
     if (e != nullptr) {
         if (!e->dirty) {
             e->dirty = true;
             e->pending_since = now;
+            news = true;
         }
         e->last_change = now;
     } else if (db != nullptr && !db->all_dirty) {
         db->all_dirty = true; // the table was full: never lose a change
         db->all_dirty_since = now;
+        news = true;
     }
-    if (db != nullptr && wake_worker) {
+    if (db != nullptr && wake_worker && (news || db->worker_latch == nullptr)) {
         db->wants_worker = true;
         wake(db);
     }
