@@ -24,13 +24,15 @@
 # (c)-(f) the refreshes per transaction and per second (pgview_status().refresh_count delta
 # / transactions processed, / W1_SECONDS). For (e) and (f) also, after every run:
 # pgview_wait('user_stats', '60 seconds') (its result and how long it took), then
-# w1_check_fresh.sql again, which must give 0. During the 8-client single-INSERT run of
-# (e) and (f) one more connection measures the latency from a commit to the view holding
-# it: INSERT one row (autocommit) for a probe user (id 0, which only this loop writes;
-# added to users in (e) and (f) only), then pgview_wait, timed server-side from the start
-# of that statement (just after the INSERT returned) to pgview_wait returning; then checks
-# that user_stats counts every probe row; repeated until pgbench disconnects. The server
-# log's ERROR/WARNING/FATAL lines are counted per setup.
+# w1_check_fresh.sql again, which must give 0. Then, for (e) and (f), a latency run: the
+# 8-client single INSERT again for W1_LATENCY_SECONDS, while one more connection measures
+# the latency from a commit to the view holding it: INSERT one row (autocommit) for a probe
+# user (id 0, which only this loop writes; added to users in (e) and (f) only), then
+# pgview_wait, timed server-side from the start of that statement (just after the INSERT
+# returned) to pgview_wait returning; then checks that user_stats counts every probe row;
+# repeated until pgbench disconnects. Per run, the CPU used by the worker, by this
+# benchmark (server, pgbench, psql) and by other processes on the machine is recorded.
+# The server log's ERROR/WARNING/FATAL lines are counted per setup.
 #
 # Usage:
 #   test/bench/w1/run.sh            full benchmark, writes RESULTS.md here
@@ -42,6 +44,7 @@
 #                                   writes nothing (~30-45 s)
 # Environment:
 #   W1_SECONDS       seconds per pgbench run (default 10; always 2 with --smoke)
+#   W1_LATENCY_SECONDS  seconds of the latency runs of (e) and (f) (default 3 x W1_SECONDS)
 #   W1_WORKLOADS     the reference workloads (default $REPO/../shared/bench)
 #   W1_SKIP_BUILD    1: use the installed extension as it is (no make / make install)
 #   W1_BUILD_HEAD    1: build and install the last commit (git archive HEAD, built in a
@@ -71,18 +74,27 @@ if ((SMOKE)); then
     SECS=2
     SETUPS=(b c e)
     RUNS=(single:1 single:8)
+    LSECS=2
     PROBE_MIN=5 PROBE_MAX=5  # latency samples (the last ones may come after the writers stopped)
 else
     SECS=${W1_SECONDS:-10}
     SETUPS=(a b c d e f)
     RUNS=(single:1 single:8 ten:1 ten:8)
+    LSECS=${W1_LATENCY_SECONDS:-$((3 * SECS))}
     PROBE_MIN=1                # latency samples: while the writers run,
-    PROBE_MAX=$((SECS * 500))  # more than fit (one sample takes at least one refresh)
+    PROBE_MAX=$((LSECS * 500)) # more than fit (one sample takes at least one refresh)
 fi
-# The runs of a setup: all of RUNS, but only the 8-client single INSERT for (e) in a smoke run.
+# The runs of a setup: RUNS, and for (e) and (f) the latency run (lat:8, the 8-client single
+# INSERT with the latency probe); in a smoke run (e) has only the 8-client single INSERT,
+# with the probe.
 setup_runs() {
-    if ((SMOKE)) && [ "$1" = e ]; then echo single:8; else echo "${RUNS[@]}"; fi
+    if ((SMOKE)) && [ "$1" = e ]; then echo single:8
+    elif is_async "$1"; then echo "${RUNS[@]}" lat:8
+    else echo "${RUNS[@]}"; fi
 }
+# The seconds of a run, and whether the latency probe runs along.
+run_secs() { if [ "$1" = lat ]; then echo "$LSECS"; else echo "$SECS"; fi; }
+has_probe() { is_async "$1" && { [ "$2" = lat ] || { ((SMOKE)) && [ "$2.$3" = single.8 ]; }; }; }
 is_async() { [ "$1" = e ] || [ "$1" = f ]; }
 is_watched() { [ "$1" = c ] || [ "$1" = d ] || is_async "$1"; }
 WORKLOADS=${W1_WORKLOADS:-$REPO/../shared/bench}
@@ -98,7 +110,7 @@ declare -A SETUP_NAME=(
     [e]="(e) pgview_auto async mode, debounce 0"
     [f]="(f) pgview_auto async mode, debounce 1 s"
 )
-declare -A SCRIPT_FILE=([single]=w1_insert.pgb [ten]=w1_insert10.pgb)
+declare -A SCRIPT_FILE=([single]=w1_insert.pgb [ten]=w1_insert10.pgb [lat]=w1_insert.pgb)
 
 log() { say "$*" >&2; }
 die() { echo "run.sh: $*" >&2; exit 3; }
@@ -109,6 +121,7 @@ done
 WORKLOADS=$(cd "$WORKLOADS" && pwd)
 [ -r "$HERE/w1_insert10.pgb" ] || die "$HERE/w1_insert10.pgb not found"
 if ! [[ $SECS =~ ^[0-9]+$ ]] || ((SECS < 1)); then die "W1_SECONDS must be a whole number >= 1 (got $SECS)"; fi
+if ! [[ $LSECS =~ ^[0-9]+$ ]] || ((LSECS < 1)); then die "W1_LATENCY_SECONDS must be a whole number >= 1 (got $LSECS)"; fi
 
 # What is measured: the work tree as it is when the build starts (others may commit meanwhile).
 # Only what goes into the build counts (the pg_regress tests in sql/ do not).
@@ -220,6 +233,51 @@ declare -A TPS XACTS FAILED ABORTED LAT STALE RPT RPS RFAIL RC ABORTMSG LASTCONC
 declare -A WAITOK WAITMS STALEW MEANDUR BOUND
 OBS=()
 declare -A PN P50 P95 PMAX PTIMEOUT PMISSING PMEANDUR PRPS
+declare -A CPU_WORKER CPU_OURS CPU_OTHER
+
+# CPU accounting, in clock ticks: cpu_snapshot sets CPU_SNAP to "WALL BUSY OURS WORKER"
+#   BUSY    every CPU's busy time (/proc/stat: user nice system irq softirq steal)
+#   OURS    this benchmark: the throwaway server (the postmaster, its live children and
+#           the ones it reaped) and this shell's reaped children (pgbench, psql)
+#   WORKER  pgview_auto's worker process(es) of the throwaway server
+# so that BUSY - OURS is what other processes on the machine took meanwhile.
+TICKS=$(getconf CLK_TCK)
+# With "settle": first wait (up to 3 s) until the server has no more children than at
+# the previous snapshot, so that the writers' backends have exited and been reaped.
+CPU_KIDS=0
+cpu_snapshot() {
+    local pm kids workers shell i
+    pm=$(head -1 "$TMP/data/postmaster.pid")
+    if [ "${1:-}" = settle ]; then
+        for ((i = 0; i < 60; i++)); do
+            (($(pgrep -c -P "$pm" || true) <= CPU_KIDS)) && break
+            sleep 0.05
+        done
+    fi
+    CPU_KIDS=$(pgrep -c -P "$pm" || true)
+    # Not in a subshell: `times` reports the children this shell reaped.
+    times >"$TMP/out/times"
+    kids=$(pgrep -P "$pm" | sed 's|.*|/proc/&/stat|' | paste -sd' ' || true)
+    workers=$(pgrep -P "$pm" -f 'pgview_auto worker' | sed 's|.*|/proc/&/stat|' | paste -sd' ' || true)
+    shell=$(awk -v t="$TICKS" 'NR == 2 {
+            split($0, f, /[ ms]+/); print int((f[1] * 60 + f[2] + f[3] * 60 + f[4]) * t) }' "$TMP/out/times")
+    # shellcheck disable=SC2086 # lists of files
+    CPU_SNAP=$(
+        awk -v t="$TICKS" '{ printf "%d ", $1 * t }' /proc/uptime
+        awk '/^cpu / { printf "%d ", $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+        { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat"
+          [ -z "$kids" ] || awk '{ s += $14 + $15 } END { print s + 0 }' $kids 2>/dev/null || true
+        } | awk -v sh="$shell" '{ s += $1 } END { printf "%d ", s + sh }'
+        if [ -n "$workers" ]; then awk '{ s += $14 + $15 } END { print s + 0 }' $workers 2>/dev/null || echo 0
+        else echo 0; fi)
+}
+# cpu_percent BEFORE AFTER: "WORKER OURS OTHER", each in % of one CPU over the interval
+cpu_percent() {
+    awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); w = y[1] - x[1]
+        if (w <= 0) { print "— — —"; exit }
+        o = (y[3] - x[3]); other = (y[2] - x[2]) - o; if (other < 0) other = 0
+        printf "%.0f %.0f %.0f\n", 100 * (y[4] - x[4]) / w, 100 * o / w, 100 * other / w }'
+}
 
 # The latency probe: one psql session, PROBE_MIN to PROBE_MAX samples, each
 #   INSERT one order of user 0 (autocommit: committed when it returns);
@@ -243,7 +301,7 @@ write_probe() {
 
 # pgbench_cmd CLIENTS WORKLOAD: the pgbench of every run.
 pgbench_cmd() {
-    (cd "$TMP" && as_pg pgbench -n -c "$1" -j 2 -T "$SECS" -h "$TMP" -p "$PORT" -U postgres \
+    (cd "$TMP" && as_pg pgbench -n -c "$1" -j 2 -T "$(run_secs "$2")" -h "$TMP" -p "$PORT" -U postgres \
         -f "$TMP/scripts/${SCRIPT_FILE[$2]}" "$DB")
 }
 
@@ -251,8 +309,10 @@ pgbench_cmd() {
 run_one() {
     local s=$1 w=$2 c=$3 key="$1.$2.$3" out rc=0 before=(0 0 0) after=(0 0 0) failed probe=0
     out="$TMP/out/$key.txt"
-    if is_async "$s" && [ "$w.$c" = single.8 ]; then probe=1; fi
+    if has_probe "$s" "$w" "$c"; then probe=1; fi
     if is_watched "$s"; then read -r -a before <<<"$(refresh_stats)"; fi
+    local cpu0 cpu1
+    cpu_snapshot; cpu0=$CPU_SNAP
     if ((probe)); then
         local pid prc=0 n i base
         write_probe >"$TMP/out/$key.probe.sql"
@@ -275,6 +335,8 @@ run_one() {
         pgbench_cmd "$c" "$w" >"$out" 2>&1 || rc=$?
     fi
     if is_watched "$s"; then read -r -a after <<<"$(refresh_stats)"; fi
+    cpu_snapshot settle; cpu1=$CPU_SNAP
+    read -r "CPU_WORKER[$key]" "CPU_OURS[$key]" "CPU_OTHER[$key]" <<<"$(cpu_percent "$cpu0" "$cpu1")"
     STALE[$key]=$(stale_rows)   # right after the writers stopped
     if is_async "$s"; then
         read -r "WAITOK[$key]" "WAITMS[$key]" <<<"$(wait_fresh)"
@@ -300,7 +362,7 @@ run_one() {
         RFAIL[$key]=$((after[1] - before[1]))
         RPT[$key]=$(awk -v r=$nref -v x="${XACTS[$key]}" \
             'BEGIN { if (x > 0) printf "%.3f", r / x; else print "n/a" }')
-        RPS[$key]=$(awk -v r=$nref -v t="$SECS" 'BEGIN { printf "%.1f", r / t }')
+        RPS[$key]=$(awk -v r=$nref -v t="$(run_secs "$w")" 'BEGIN { printf "%.1f", r / t }')
         MEANDUR[$key]=$(awk -v r=$nref -v a="${before[2]}" -v b="${after[2]}" \
             'BEGIN { if (r > 0) printf "%.1f", (b - a) / r; else print "—" }')
     else
@@ -333,7 +395,7 @@ run_one() {
     fi
 }
 
-log "W1: ${#SETUPS[@]} setups x ${#RUNS[@]} runs of $SECS s (pgbench -n -c C -j 2 -T $SECS)"
+log "W1: ${#SETUPS[@]} setups x ${#RUNS[@]} runs of $SECS s (pgbench -n -c C -j 2 -T $SECS)$( ((SMOKE)) || echo ", and a latency run of $LSECS s for (e) and (f)")"
 for s in "${SETUPS[@]}"; do
     log "${SETUP_NAME[$s]}"
     install_setup "$s"
@@ -379,10 +441,10 @@ join_runs() { # join_runs ARRAYNAME SETUP: the values of the four runs, "/" sepa
     joined=$(IFS=/; echo "${parts[*]}")
     echo "${joined//\// / }"
 }
-sum_runs() {
+sum_runs() { # sum_runs ARRAYNAME SETUP: the sum over every run of the setup
     local -n arr=$1
     local t=0 r
-    for r in "${RUNS[@]}"; do t=$((t + ${arr[$2.${r%%:*}.${r##*:}]:-0})); done
+    for r in $(setup_runs "$2"); do t=$((t + ${arr[$2.${r%%:*}.${r##*:}]:-0})); done
     echo "$t"
 }
 
@@ -401,14 +463,17 @@ for s in "${SETUPS[@]}"; do
 | ${SETUP_NAME[$s]} | $(cell "$s" single 1) | $(cell "$s" single 8) | $(cell "$s" ten 1) | $(cell "$s" ten 8) | $stale | $stalew | $(join_runs RPT "$s") | $(join_runs RPS "$s") | $(sum_runs FAILED "$s") / $(sum_runs ABORTED "$s") |"
 done
 
-DETAIL="| setup | workload | clients | TPS | transactions | failed | aborted clients | pgbench exit | latency avg (ms) | stale rows after | refreshes per txn | refreshes per second | mean refresh (ms) | refresh failures | pgview_wait after (result, ms) | stale rows after pgview_wait |
-| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+DETAIL="| setup | workload | clients | TPS | transactions | failed | aborted clients | pgbench exit | latency avg (ms) | stale rows after | refreshes per txn | refreshes per second | mean refresh (ms) | refresh failures | pgview_wait after (result, ms) | stale rows after pgview_wait | CPU, % of one core: worker / this benchmark / other processes |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for s in "${SETUPS[@]}"; do
     for r in $(setup_runs "$s"); do
         w=${r%%:*}; c=${r##*:}; k="$s.$w.$c"
         if is_async "$s"; then waited="${WAITOK[$k]}, ${WAITMS[$k]}"; else waited="—"; fi
+        label=${SCRIPT_FILE[$w]}
+        if [ "$w" = lat ]; then label+=", latency run of $LSECS s with the probe"
+        elif has_probe "$s" "$w" "$c"; then label+=", with the latency probe"; fi
         DETAIL+="
-| ${s} | ${SCRIPT_FILE[$w]} | $c | ${TPS[$k]} | ${XACTS[$k]} | ${FAILED[$k]} | ${ABORTED[$k]} | ${RC[$k]} | ${LAT[$k]:-—} | ${STALE[$k]} | ${RPT[$k]} | ${RPS[$k]} | ${MEANDUR[$k]} | ${RFAIL[$k]} | $waited | ${STALEW[$k]} |"
+| ${s} | $label | $c | ${TPS[$k]} | ${XACTS[$k]} | ${FAILED[$k]} | ${ABORTED[$k]} | ${RC[$k]} | ${LAT[$k]:-—} | ${STALE[$k]} | ${RPT[$k]} | ${RPS[$k]} | ${MEANDUR[$k]} | ${RFAIL[$k]} | $waited | ${STALEW[$k]} | ${CPU_WORKER[$k]} / ${CPU_OURS[$k]} / ${CPU_OTHER[$k]} |"
     done
 done
 
@@ -492,16 +557,38 @@ if ((!SMOKE)); then
     BUSY=$(awk -v r="${RPS[e.single.8]}" -v d="${MEANDUR[e.single.8]}" \
         'BEGIN { if (d == "—" || r == "—") print "—"; else printf "%.0f", r * d / 10 }')
     if [ "$BUSY" != — ]; then
+        line="- (e), debounce 0, on this $NCPU-core machine: with 1 writer (single INSERT) the worker refreshed ${RPS[e.single.1]} times per second, ${MEANDUR[e.single.1]} ms each, and used ${CPU_WORKER[e.single.1]}% of a core, mostly the core the writer leaves idle: ${R[e.single.1]} of unwatched TPS. With 8 writers, (a) alone keeps both cores busy (${CPU_OURS[a.single.8]}% of one core); the worker refreshed ${RPS[e.single.8]} times per second, ${MEANDUR[e.single.8]} ms each, so it was refreshing ${BUSY}% of the time"
         if ((BUSY >= 50)); then
-            OBS+=("- (e), debounce 0: during the 8-client single-INSERT run the worker refreshed ${RPS[e.single.8]} times per second, ${MEANDUR[e.single.8]} ms each on average: it was refreshing ${BUSY}% of the time, back to back. This machine has $NCPU cores, so that refresh loop takes about one of them away from the writers (8 backends plus pgbench itself): it competes with them for CPU, which is what (e) costs in TPS against (a) (single INSERT, 8 clients: ${R[e.single.8]} of unwatched; 1 client: ${R[e.single.1]}).")
+            line+=", back to back, and used ${CPU_WORKER[e.single.8]}% of a core: it competes with the writers for CPU (${R[e.single.8]} of unwatched TPS), and its refreshes take longer for lack of CPU (${MEANDUR[c.single.1]} ms each in (c) with 1 writer)."
         else
-            OBS+=("- (e), debounce 0: during the 8-client single-INSERT run the worker refreshed ${RPS[e.single.8]} times per second, ${MEANDUR[e.single.8]} ms each on average: it was refreshing ${BUSY}% of the time (this machine has $NCPU cores).")
+            line+=", and used ${CPU_WORKER[e.single.8]}% of a core (${R[e.single.8]} of unwatched TPS)."
         fi
+        OBS+=("$line")
     fi
     if awk -v r="${RPS[f.single.8]}" 'BEGIN { exit !(r != "—" && r < 0.5) }'; then
         OBS+=("- (f), debounce 1 s: ${RPS[f.single.8]} refreshes per second during the 8-client single-INSERT run (single INSERT 1 client: ${RPS[f.single.1]}). \`debounce\` is a quiet time: the worker refreshes once the matview has had no change for \`debounce\` (README: \"once the matview has been quiet for \`debounce\`, never later than \`max_delay\` after its first pending change\"; the worker's due time is last change + debounce). Under continuous writes the matview is never quiet for 1 s, so nothing is refreshed until the writers stop, and pgview_wait under load waits for that: the latency samples of (f) are the rest of the run plus about 1 s (${PN[f]:-0} sample(s), max ${PMAX[f]:-—} ms). About one refresh per second under continuous writes would need \`max_delay => '1 second'\` as well (not measured here).")
     fi
-    OBS+=("- The latency probe is one more connection during the 8-client single-INSERT runs of (e) and (f); its INSERTs (user 0, added to users in (e) and (f) only, so that nobody else writes its orders) are not counted in pgbench's TPS. Latency is measured server-side, from the start of the pgview_wait statement right after the INSERT returned to pgview_wait returning; pgview_wait waits for a refresh that started after the commit, so under back-to-back refreshes one sample is between one and two refresh durations.")
+    if [ -n "${P95[e]:-}" ] && [ "${P95[e]}" != — ]; then
+        OBS+=("- (e) latency: p50 ${P50[e]} ms, p95 ${P95[e]} ms with refreshes of ${PMEANDUR[e]} ms on average in that run (${MEANDUR[c.single.1]} ms each in (c), 1 writer). pgview_wait waits for a refresh that *started* after the commit; with refreshes back to back, a commit usually lands during one, so it waits for the rest of that one and all of the next: between 1 and 2 refresh durations, about 1.5 on average and close to 2 at p95. The target p95 <= duration + 100 ms therefore holds only while one refresh takes at most about 100 ms; here, under 8 writers on $NCPU cores, it took ${PMEANDUR[e]} ms.")
+    fi
+    OTHER_RUNS=()
+    for s in "${SETUPS[@]}"; do
+        for r in $(setup_runs "$s"); do
+            k="$s.${r%%:*}.${r##*:}"
+            if awk -v o="${CPU_OTHER[$k]:-—}" 'BEGIN { exit !(o != "—" && o >= 10) }'; then
+                OTHER_RUNS+=("$s ${r%%:*} ${r##*:}c: ${CPU_OTHER[$k]}%")
+            fi
+        done
+    done
+    if ((${#OTHER_RUNS[@]})); then
+        OBS+=("- Other processes on this machine (outside this benchmark's server, pgbench and psql) used at least 10% of a core during ${#OTHER_RUNS[@]} of the runs ($(IFS=';'; echo "${OTHER_RUNS[*]}" | sed 's/;/; /g')): those runs lost CPU to them, so their TPS and ratios are less reliable (last column of the detail table).")
+    else
+        OBS+=("- Other processes on this machine used less than 10% of a core during every run (last column of the detail table).")
+    fi
+    if [ -n "${RPS[f.single.1]:-}" ] && [ "${RPS[f.single.1]}" = 0.0 ]; then
+        OBS+=("- (f) refreshed (almost) never while writers ran (refreshes per second, single 1c / 8c, 10-INSERT 1c / 8c: $(join_runs RPS f)), yet its worker used $(join_runs CPU_WORKER f) % of a core, and (f) still lost TPS at 8 clients (${R[f.single.8]} of unwatched). Every async commit sets the worker's latch (mark_dirty wakes it), and each wake-up runs a pass (a transaction reading the registry, then choosing what is due) even when nothing is due yet: under continuous writes the worker loops at the commit rate, refreshing nothing.")
+    fi
+    OBS+=("- The latency probe is one more connection during a separate 8-client single-INSERT run of $LSECS s (after the four runs of (e) and of (f); its TPS is in the detail table), so the four runs are measured without it. Its INSERTs (user 0, added to users in (e) and (f) only, so that nobody else writes its orders) are not counted in pgbench's TPS. Latency is measured server-side, from the start of the pgview_wait statement right after the INSERT returned to pgview_wait returning; pgview_wait waits for a refresh that started after the commit, so under back-to-back refreshes one sample is between one and two refresh durations.")
 fi
 
 if [ -n "$LOGSUMMARY" ]; then
@@ -570,7 +657,7 @@ if ((!SMOKE)); then
         echo
         echo "## Commit-to-view latency under 8 writers (async)"
         echo
-        echo "During the 8-client single-INSERT run, one more connection repeats: INSERT one order (autocommit), then \`pgview_wait('user_stats', '60 seconds')\`, timed server-side from the start of that statement to pgview_wait returning; then checks that user_stats counts every probe row so far. Percentiles are nearest-rank."
+        echo "During a separate 8-client single-INSERT run of $LSECS s (\`pgbench -n -c 8 -j 2 -T $LSECS\`, after the four runs of the setup), one more connection repeats: INSERT one order (autocommit), then \`pgview_wait('user_stats', '60 seconds')\`, timed server-side from the start of that statement to pgview_wait returning; then checks that user_stats counts every probe row so far. Percentiles are nearest-rank."
         echo
         echo "$LATENCY"
         echo
