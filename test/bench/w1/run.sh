@@ -25,7 +25,9 @@
 # / transactions processed, / W1_SECONDS). For (e) and (f) also, after every run:
 # pgview_wait('user_stats', '60 seconds') (its result and how long it took), then
 # w1_check_fresh.sql again, which must give 0. Then, for (e) and (f), a latency run: the
-# 8-client single INSERT again for W1_LATENCY_SECONDS, while one more connection measures
+# setup installed again (fresh data: refreshes get slower as orders grows, by up to 200k
+# rows per run), then the 8-client single INSERT for W1_LATENCY_SECONDS, while one more
+# connection measures
 # the latency from a commit to the view holding it: INSERT one row (autocommit) for a probe
 # user (id 0, which only this loop writes; added to users in (e) and (f) only), then
 # pgview_wait, timed server-side from the start of that statement (just after the INSERT
@@ -44,7 +46,7 @@
 #                                   writes nothing (~30-45 s)
 # Environment:
 #   W1_SECONDS       seconds per pgbench run (default 10; always 2 with --smoke)
-#   W1_LATENCY_SECONDS  seconds of the latency runs of (e) and (f) (default 3 x W1_SECONDS)
+#   W1_LATENCY_SECONDS  seconds of the latency runs of (e) and (f) (default 2 x W1_SECONDS)
 #   W1_WORKLOADS     the reference workloads (default $REPO/../shared/bench)
 #   W1_SKIP_BUILD    1: use the installed extension as it is (no make / make install)
 #   W1_BUILD_HEAD    1: build and install the last commit (git archive HEAD, built in a
@@ -80,7 +82,7 @@ else
     SECS=${W1_SECONDS:-10}
     SETUPS=(a b c d e f)
     RUNS=(single:1 single:8 ten:1 ten:8)
-    LSECS=${W1_LATENCY_SECONDS:-$((3 * SECS))}
+    LSECS=${W1_LATENCY_SECONDS:-$((2 * SECS))}
     PROBE_MIN=1                # latency samples: while the writers run,
     PROBE_MAX=$((LSECS * 500)) # more than fit (one sample takes at least one refresh)
 fi
@@ -233,7 +235,7 @@ declare -A TPS XACTS FAILED ABORTED LAT STALE RPT RPS RFAIL RC ABORTMSG LASTCONC
 declare -A WAITOK WAITMS STALEW MEANDUR BOUND
 OBS=()
 declare -A PN P50 P95 PMAX PTIMEOUT PMISSING PMEANDUR PRPS
-declare -A CPU_WORKER CPU_OURS CPU_OTHER
+declare -A CPU_WORKER CPU_OURS CPU_OTHER ROWS0 ROWS1
 
 # CPU accounting, in clock ticks: cpu_snapshot sets CPU_SNAP to "WALL BUSY OURS WORKER"
 #   BUSY    every CPU's busy time (/proc/stat: user nice system irq softirq steal)
@@ -310,6 +312,7 @@ run_one() {
     local s=$1 w=$2 c=$3 key="$1.$2.$3" out rc=0 before=(0 0 0) after=(0 0 0) failed probe=0
     out="$TMP/out/$key.txt"
     if has_probe "$s" "$w" "$c"; then probe=1; fi
+    ROWS0[$key]=$(db_psql -At -c "SELECT count(*) FROM orders")
     if is_watched "$s"; then read -r -a before <<<"$(refresh_stats)"; fi
     local cpu0 cpu1
     cpu_snapshot; cpu0=$CPU_SNAP
@@ -338,6 +341,7 @@ run_one() {
     cpu_snapshot settle; cpu1=$CPU_SNAP
     read -r "CPU_WORKER[$key]" "CPU_OURS[$key]" "CPU_OTHER[$key]" <<<"$(cpu_percent "$cpu0" "$cpu1")"
     STALE[$key]=$(stale_rows)   # right after the writers stopped
+    ROWS1[$key]=$(db_psql -At -c "SELECT count(*) FROM orders")
     if is_async "$s"; then
         read -r "WAITOK[$key]" "WAITMS[$key]" <<<"$(wait_fresh)"
         STALEW[$key]=$(stale_rows)
@@ -400,6 +404,8 @@ for s in "${SETUPS[@]}"; do
     log "${SETUP_NAME[$s]}"
     install_setup "$s"
     for r in $(setup_runs "$s"); do
+        # The latency run starts from fresh data too.
+        if [ "${r%%:*}" = lat ]; then remove_setup "$s"; install_setup "$s"; fi
         run_one "$s" "${r%%:*}" "${r##*:}"
     done
     if is_watched "$s"; then
@@ -463,8 +469,8 @@ for s in "${SETUPS[@]}"; do
 | ${SETUP_NAME[$s]} | $(cell "$s" single 1) | $(cell "$s" single 8) | $(cell "$s" ten 1) | $(cell "$s" ten 8) | $stale | $stalew | $(join_runs RPT "$s") | $(join_runs RPS "$s") | $(sum_runs FAILED "$s") / $(sum_runs ABORTED "$s") |"
 done
 
-DETAIL="| setup | workload | clients | TPS | transactions | failed | aborted clients | pgbench exit | latency avg (ms) | stale rows after | refreshes per txn | refreshes per second | mean refresh (ms) | refresh failures | pgview_wait after (result, ms) | stale rows after pgview_wait | CPU, % of one core: worker / this benchmark / other processes |
-| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+DETAIL="| setup | workload | clients | TPS | transactions | failed | aborted clients | pgbench exit | latency avg (ms) | stale rows after | refreshes per txn | refreshes per second | mean refresh (ms) | refresh failures | pgview_wait after (result, ms) | stale rows after pgview_wait | CPU, % of one core: worker / this benchmark / other processes | orders rows at start → end |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for s in "${SETUPS[@]}"; do
     for r in $(setup_runs "$s"); do
         w=${r%%:*}; c=${r##*:}; k="$s.$w.$c"
@@ -473,7 +479,7 @@ for s in "${SETUPS[@]}"; do
         if [ "$w" = lat ]; then label+=", latency run of $LSECS s with the probe"
         elif has_probe "$s" "$w" "$c"; then label+=", with the latency probe"; fi
         DETAIL+="
-| ${s} | $label | $c | ${TPS[$k]} | ${XACTS[$k]} | ${FAILED[$k]} | ${ABORTED[$k]} | ${RC[$k]} | ${LAT[$k]:-—} | ${STALE[$k]} | ${RPT[$k]} | ${RPS[$k]} | ${MEANDUR[$k]} | ${RFAIL[$k]} | $waited | ${STALEW[$k]} | ${CPU_WORKER[$k]} / ${CPU_OURS[$k]} / ${CPU_OTHER[$k]} |"
+| ${s} | $label | $c | ${TPS[$k]} | ${XACTS[$k]} | ${FAILED[$k]} | ${ABORTED[$k]} | ${RC[$k]} | ${LAT[$k]:-—} | ${STALE[$k]} | ${RPT[$k]} | ${RPS[$k]} | ${MEANDUR[$k]} | ${RFAIL[$k]} | $waited | ${STALEW[$k]} | ${CPU_WORKER[$k]} / ${CPU_OURS[$k]} / ${CPU_OTHER[$k]} | ${ROWS0[$k]} → ${ROWS1[$k]} |"
     done
 done
 
@@ -588,7 +594,7 @@ if ((!SMOKE)); then
     if [ -n "${RPS[f.single.1]:-}" ] && [ "${RPS[f.single.1]}" = 0.0 ]; then
         OBS+=("- (f) refreshed (almost) never while writers ran (refreshes per second, single 1c / 8c, 10-INSERT 1c / 8c: $(join_runs RPS f)), yet its worker used $(join_runs CPU_WORKER f) % of a core, and (f) still lost TPS at 8 clients (${R[f.single.8]} of unwatched). Every async commit sets the worker's latch (mark_dirty wakes it), and each wake-up runs a pass (a transaction reading the registry, then choosing what is due) even when nothing is due yet: under continuous writes the worker loops at the commit rate, refreshing nothing.")
     fi
-    OBS+=("- The latency probe is one more connection during a separate 8-client single-INSERT run of $LSECS s (after the four runs of (e) and of (f); its TPS is in the detail table), so the four runs are measured without it. Its INSERTs (user 0, added to users in (e) and (f) only, so that nobody else writes its orders) are not counted in pgbench's TPS. Latency is measured server-side, from the start of the pgview_wait statement right after the INSERT returned to pgview_wait returning; pgview_wait waits for a refresh that started after the commit, so under back-to-back refreshes one sample is between one and two refresh durations.")
+    OBS+=("- The latency probe is one more connection during a separate 8-client single-INSERT run of $LSECS s (after the four runs of (e) and of (f), from fresh data; its TPS is in the detail table), so the four runs are measured without it. Its INSERTs (user 0, added to users in (e) and (f) only, so that nobody else writes its orders) are not counted in pgbench's TPS. Latency is measured server-side, from the start of the pgview_wait statement right after the INSERT returned to pgview_wait returning; pgview_wait waits for a refresh that started after the commit, so under back-to-back refreshes one sample is between one and two refresh durations.")
 fi
 
 if [ -n "$LOGSUMMARY" ]; then
@@ -639,7 +645,7 @@ if ((!SMOKE)); then
         echo "- machine: $NCPU CPUs (nproc), ${CPU:-unknown CPU}"
         echo "- pgview_auto: $BUILD; extension version $EXTVERSION"
         echo "- each run: \`pgbench -n -c C -j 2 -T $SECS\` ($SECS s per run), C = 1 or 8; \`w1_insert.pgb\` (one single-row INSERT per transaction, reference workload) or \`test/bench/w1/w1_insert10.pgb\` (BEGIN; ten single-row INSERTs; COMMIT)"
-        echo "- per setup: \`w1_setup.sql\` again (fresh data: 1,000 users, 100,000 orders; (e) and (f) add the latency probe's user 0), the setup installed, then the four runs in the order of the detail table; the rows keep growing across a setup's runs"
+        echo "- per setup: \`w1_setup.sql\` again (fresh data: 1,000 users, 100,000 orders; (e) and (f) add the latency probe's user 0), the setup installed, then the four runs in the order of the detail table; the rows keep growing across a setup's runs (last column of the detail table), and a refresh reads them all; (e) and (f) start from fresh data again for their latency run"
         echo "- TPS: pgbench's \"without initial connection time\"; stale rows: \`w1_check_fresh.sql\` right after pgbench stopped and, for (e) and (f), again after \`pgview_wait('user_stats', '60 seconds')\`; refreshes per transaction / per second: delta of \`pgview_status().refresh_count\` over the run / transactions processed / $SECS s; mean refresh: delta of \`total_duration\` / delta of \`refresh_count\`"
         echo "- (a) is never refreshed: its stale rows only show how much the data moved; (e) and (f) refresh after commit, so rows right after the writers stopped may be stale until pgview_wait"
         echo
@@ -657,7 +663,7 @@ if ((!SMOKE)); then
         echo
         echo "## Commit-to-view latency under 8 writers (async)"
         echo
-        echo "During a separate 8-client single-INSERT run of $LSECS s (\`pgbench -n -c 8 -j 2 -T $LSECS\`, after the four runs of the setup), one more connection repeats: INSERT one order (autocommit), then \`pgview_wait('user_stats', '60 seconds')\`, timed server-side from the start of that statement to pgview_wait returning; then checks that user_stats counts every probe row so far. Percentiles are nearest-rank."
+        echo "During a separate 8-client single-INSERT run of $LSECS s (\`pgbench -n -c 8 -j 2 -T $LSECS\`, after the four runs of the setup, from fresh data: orders grows from ${ROWS0[e.lat.8]:-—} to ${ROWS1[e.lat.8]:-—} rows in (e)'s, so refreshes slow down as it runs), one more connection repeats: INSERT one order (autocommit), then \`pgview_wait('user_stats', '60 seconds')\`, timed server-side from the start of that statement to pgview_wait returning; then checks that user_stats counts every probe row so far. Percentiles are nearest-rank."
         echo
         echo "$LATENCY"
         echo
