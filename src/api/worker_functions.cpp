@@ -159,14 +159,14 @@ PGVIEW_FUNCTION(pgview_wait) {
     bool served = pg_call([matview, timeout_us] {
         worker::settle_database();
         TimestampTz deadline = GetCurrentTimestamp() + Max(timeout_us, 0);
-        bool overflowed;
         // Every commit visible now took its ticket before committing.
-        uint64 target = worker::announced_ticket(matview, &overflowed);
+        worker::WaitTarget target;
+        worker::wait_target(matview, &target);
         for (;;) {
             CHECK_FOR_INTERRUPTS();
-            if (overflowed) // wait for the worker to turn "all dirty" into tickets
-                target = worker::announced_ticket(matview, &overflowed);
-            if (!overflowed && worker::done_ticket(matview) >= target)
+            if (target.overflowed) // wait for the worker to turn "all dirty" into tickets
+                worker::wait_target(matview, &target);
+            if (!target.overflowed && worker::served(matview, target))
                 return true;
             long remaining = (deadline - GetCurrentTimestamp()) / 1000;
             if (remaining <= 0)

@@ -54,7 +54,7 @@ bool wake_at_commit = false; // a watch or schedule that needs a worker was crea
 // Claims made by pgview_refresh_pending in this transaction.
 struct Claim {
     Oid matview;
-    uint64 ticket;
+    worker::Coverage covered;
 };
 Claim *claims = nullptr;
 int nclaims = 0;
@@ -147,7 +147,7 @@ void refresh_dirty(Origin origin) {
 void settle_claims(bool committed) {
     for (int i = 0; i < nclaims; i++) {
         if (committed)
-            worker::done(claims[i].matview, claims[i].ticket);
+            worker::done(claims[i].matview, claims[i].covered);
         else
             worker::unclaim(claims[i].matview, 0);
     }
@@ -156,6 +156,8 @@ void settle_claims(bool committed) {
 void mark_tickets() {
     for (int i = 0; i < ndeferred; i++)
         worker::mark_dirty(deferred_tickets[i].ticket, deferred_tickets[i].wake_worker);
+    if (worker::shared_state_ready())
+        worker::end_commit();
     if (wake_at_commit && worker::shared_state_ready())
         worker::request_worker(MyDatabaseId);
 }
@@ -201,10 +203,10 @@ void commit_refresh_init(void) { RegisterXactCallback(on_xact_event, nullptr); }
 
 void wake_worker_at_commit(void) { wake_at_commit = true; }
 
-void confirm_at_commit(unsigned int matview, unsigned long ticket) {
+void confirm_at_commit(Oid matview, const worker::Coverage &covered) {
     MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
     claims = static_cast<Claim *>(claims ? repalloc(claims, sizeof(Claim) * (nclaims + 1)) : palloc(sizeof(Claim)));
-    claims[nclaims++] = {matview, ticket};
+    claims[nclaims++] = {matview, covered};
     MemoryContextSwitchTo(old);
 }
 

@@ -1,9 +1,11 @@
 // pgview_auto — what happens at commit: the transaction callback.
 #pragma once
 
+#include "worker/shared_state.hpp"
+
 namespace pgview::refresh {
 void commit_refresh_init(void);   // from _PG_init
 void wake_worker_at_commit(void); // this transaction made work for the background worker
-// pgview_refresh_pending claimed `ticket` of matview: done at commit, dirty again on abort.
-void confirm_at_commit(unsigned int matview, unsigned long ticket);
+// pgview_refresh_pending claimed matview: done at commit, dirty again on abort.
+void confirm_at_commit(Oid matview, const worker::Coverage &covered);
 }

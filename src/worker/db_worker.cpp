@@ -172,7 +172,7 @@ void record_failure(Oid matview, const char *message) {
 // One matview in its own transaction. The dirty bit is cleared before the
 // refresh takes its snapshot; a failure sets it again with a retry time.
 void refresh_one(Oid matview) {
-    uint64 ticket = claim(matview);
+    Coverage covered = claim(matview);
     char *volatile message = nullptr;
     SetCurrentStatementStartTimestamp();
     StartTransactionCommand();
@@ -196,7 +196,7 @@ void refresh_one(Oid matview) {
     PG_END_TRY();
     pgstat_report_activity(STATE_IDLE, nullptr);
     if (message == nullptr) {
-        done(matview, ticket);
+        done(matview, covered);
         return;
     }
     PendingInfo p{};

@@ -35,8 +35,23 @@ struct Entry {
     TimestampTz retry_at;
     TimestampTz next_refresh;
     int failures_in_row;
-    uint64 announced;
-    uint64 done;
+    uint64 marked;    // the last ticket marked here (its commit visible)
+    Coverage done;    // of the newest refresh committed
+};
+
+// A committing transaction's ticket, from PRE_COMMIT until its COMMIT (or
+// ABORT) event marks each matview: one slot per backend. A refresh claimed
+// meanwhile cannot see that transaction's writes (its commit is not visible
+// yet), so it leaves that ticket out. A ticket is in flight for a matview or
+// marked there, never both (both change under one lock), so a waiter can tell
+// what it is owed.
+constexpr int in_flight_matviews = 64;
+struct InFlight {
+    Oid dbid;
+    uint64 ticket; // 0: nothing in flight
+    int n;         // > in_flight_matviews: overflowed, in flight for every
+                   // matview of the database until its COMMIT marks it all dirty
+    Oid matviews[in_flight_matviews];
 };
 
 struct DatabaseSlot {
@@ -54,10 +69,14 @@ struct SharedState {
     LWLock *lock;
     Latch *launcher_latch;
     ConditionVariable refreshed;
+    uint64 last_ticket; // tickets are numbered across databases
+    uint64 last_claim;
     DatabaseSlot databases[max_databases];
 };
 
 SharedState *state = nullptr;
+InFlight *in_flight = nullptr; // MaxBackends slots, by pgprocno
+bool my_ticket_in_flight = false;
 HTAB *entries = nullptr;
 shmem_request_hook_type prev_shmem_request = nullptr;
 shmem_startup_hook_type prev_shmem_startup = nullptr;
@@ -65,7 +84,8 @@ shmem_startup_hook_type prev_shmem_startup = nullptr;
 void request_shmem() {
     if (prev_shmem_request)
         prev_shmem_request();
-    RequestAddinShmemSpace(MAXALIGN(sizeof(SharedState)) + hash_estimate_size(max_matviews, sizeof(Entry)));
+    RequestAddinShmemSpace(MAXALIGN(sizeof(SharedState)) + MAXALIGN(mul_size(MaxBackends, sizeof(InFlight))) +
+                           hash_estimate_size(max_matviews, sizeof(Entry)));
     RequestNamedLWLockTranche("pgview_auto", 1);
 }
 
@@ -82,6 +102,10 @@ void startup_shmem() {
         state->lock = &(GetNamedLWLockTranche("pgview_auto"))->lock;
         ConditionVariableInit(&state->refreshed);
     }
+    in_flight = static_cast<InFlight *>(
+        ShmemInitStruct("pgview_auto in-flight tickets", mul_size(MaxBackends, sizeof(InFlight)), &found));
+    if (!found)
+        memset(in_flight, 0, mul_size(MaxBackends, sizeof(InFlight)));
     HASHCTL ctl;
     ctl.keysize = sizeof(EntryKey);
     ctl.entrysize = sizeof(Entry);
@@ -112,9 +136,24 @@ Entry *find_entry(Oid matview, HASHACTION action) {
         e->dirty = false;
         e->pending_since = e->last_change = e->retry_at = e->next_refresh = 0;
         e->failures_in_row = 0;
-        e->announced = e->done = 0;
+        e->marked = 0;
+        e->done = Coverage{};
     }
     return e;
+}
+
+InFlight *my_slot() {
+    int procno = MyProc != nullptr ? MyProc->pgprocno : -1;
+    return procno >= 0 && procno < MaxBackends ? &in_flight[procno] : nullptr;
+}
+
+bool touches(const InFlight &f, Oid matview) {
+    if (f.n > in_flight_matviews)
+        return true;
+    for (int i = 0; i < f.n; i++)
+        if (f.matviews[i] == matview)
+            return true;
+    return false;
 }
 
 void wake(DatabaseSlot *db) {
@@ -138,11 +177,25 @@ bool shared_state_ready(void) { return state != nullptr; }
 Ticket announce(Oid matview) {
     Ticket t{matview, 0, false};
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
-    // The database slot must exist for COMMIT to record anything at all.
-    t.tracked = find_database(MyDatabaseId, true) != nullptr;
+    // The database slot must exist for COMMIT to record anything at all, and
+    // the backend's in-flight slot for a refresh to know what it cannot see.
+    InFlight *slot = my_slot();
+    t.tracked = slot != nullptr && find_database(MyDatabaseId, true) != nullptr;
     Entry *e = t.tracked ? find_entry(matview, HASH_ENTER_NULL) : nullptr;
-    if (e != nullptr)
-        t.ticket = ++e->announced;
+    if (e != nullptr) {
+        if (slot->ticket == 0) { // one ticket per transaction, for all its matviews
+            slot->dbid = MyDatabaseId;
+            slot->ticket = ++state->last_ticket;
+            slot->n = 0;
+            my_ticket_in_flight = true;
+        }
+        if (!touches(*slot, matview)) {
+            if (slot->n < in_flight_matviews)
+                slot->matviews[slot->n] = matview;
+            slot->n++;
+        }
+        t.ticket = slot->ticket;
+    }
     LWLockRelease(state->lock);
     return t;
 }
@@ -164,6 +217,15 @@ void mark_dirty(const Ticket &t, bool wake_worker) {
             news = true;
         }
         e->last_change = now;
+        e->marked = Max(e->marked, t.ticket);
+        // No longer in flight here (same lock as the mark: see InFlight).
+        InFlight *slot = my_slot();
+        if (slot != nullptr && slot->ticket == t.ticket && slot->n <= in_flight_matviews)
+            for (int i = 0; i < slot->n; i++)
+                if (slot->matviews[i] == t.matview) {
+                    slot->matviews[i] = slot->matviews[--slot->n];
+                    break;
+                }
     } else if (db != nullptr && !db->all_dirty) {
         db->all_dirty = true; // the table was full: never lose a change
         db->all_dirty_since = now;
@@ -173,6 +235,28 @@ void mark_dirty(const Ticket &t, bool wake_worker) {
         db->wants_worker = true;
         wake(db);
     }
+    LWLockRelease(state->lock);
+}
+
+void end_commit(void) {
+    if (!my_ticket_in_flight)
+        return;
+    my_ticket_in_flight = false;
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    InFlight *slot = my_slot();
+    if (slot->n > in_flight_matviews) {
+        // Refreshes of any matview of this database left our ticket out, and
+        // we cannot say which matviews we wrote: all of them are dirty again.
+        DatabaseSlot *db = find_database(slot->dbid, true);
+        if (db != nullptr && !db->all_dirty) {
+            db->all_dirty = true;
+            db->all_dirty_since = GetCurrentTimestamp();
+            db->wants_worker = true;
+            wake(db);
+        }
+    }
+    slot->ticket = 0;
+    slot->n = 0;
     LWLockRelease(state->lock);
 }
 
@@ -186,25 +270,44 @@ void request_worker(Oid dbid) {
     LWLockRelease(state->lock);
 }
 
-uint64 claim(Oid matview) {
+Coverage claim(Oid matview) {
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     Entry *e = find_entry(matview, HASH_ENTER_NULL);
-    uint64 ticket = 0;
+    Coverage c{};
     if (e != nullptr) {
         e->dirty = false;
         e->pending_since = 0;
-        ticket = e->announced;
+        // Every ticket is either marked (its commit visible, so the snapshot
+        // taken after this sees it) or still in flight: this refresh covers all
+        // but those in flight for this matview. Their COMMIT marks it dirty.
+        c.claim_no = ++state->last_claim;
+        c.upto = state->last_ticket;
+        uint64 lowest = c.upto + 1;
+        int in_flight_here = 0;
+        for (int i = 0; i < MaxBackends; i++) {
+            const InFlight &f = in_flight[i];
+            if (f.ticket == 0 || f.dbid != MyDatabaseId || !touches(f, matview))
+                continue;
+            if (in_flight_here < max_except)
+                c.except[in_flight_here] = f.ticket;
+            in_flight_here++;
+            lowest = Min(lowest, f.ticket);
+        }
+        if (in_flight_here <= max_except)
+            c.n = in_flight_here;
+        else
+            c.upto = lowest - 1; // too many to list: cover less
     }
     LWLockRelease(state->lock);
-    return ticket;
+    return c;
 }
 
-void done(Oid matview, uint64 ticket) {
+void done(Oid matview, const Coverage &c) {
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     Entry *e = find_entry(matview, HASH_FIND);
     if (e != nullptr) {
-        if (ticket > e->done)
-            e->done = ticket;
+        if (c.claim_no > e->done.claim_no) // an older refresh finishing later changes nothing
+            e->done = c;
         e->failures_in_row = 0;
         e->retry_at = 0;
     }
@@ -243,7 +346,7 @@ void mark_dirty_since(Oid matview, TimestampTz since) {
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     Entry *e = find_entry(matview, HASH_ENTER_NULL);
     if (e != nullptr) {
-        ++e->announced; // a waiter arriving now waits for the refresh this causes
+        e->marked = ++state->last_ticket; // a waiter arriving now waits for the refresh this causes
         if (!e->dirty) {
             e->dirty = true;
             e->pending_since = since;
@@ -325,23 +428,44 @@ int pending_list(Oid **matviews, PendingInfo **infos) {
     return count;
 }
 
-uint64 announced_ticket(Oid matview, bool *database_overflowed) {
+void wait_target(Oid matview, WaitTarget *target) {
     LWLockAcquire(state->lock, LW_SHARED);
     Entry *e = find_entry(matview, HASH_FIND);
     DatabaseSlot *db = find_database(MyDatabaseId, false);
     // Not settled yet (restart rule pending): as good as overflowed.
-    *database_overflowed = db == nullptr || db->all_dirty || !db->started_once;
-    uint64 t = e != nullptr ? e->announced : 0;
+    target->overflowed = db == nullptr || db->all_dirty || !db->started_once;
+    // Owed: every ticket marked here so far, but those then in flight here.
+    // (An overflowed slot is never taken as not owed: it may have marked us.)
+    target->ticket = e != nullptr ? e->marked : 0;
+    target->n = 0;
+    for (int i = 0; i < MaxBackends && target->n < WaitTarget::max_in_flight; i++) {
+        const InFlight &f = in_flight[i];
+        if (f.ticket != 0 && f.ticket <= target->ticket && f.dbid == MyDatabaseId &&
+            f.n <= in_flight_matviews && touches(f, matview))
+            target->in_flight[target->n++] = f.ticket;
+    }
     LWLockRelease(state->lock);
-    return t;
 }
 
-uint64 done_ticket(Oid matview) {
+bool served(Oid matview, const WaitTarget &target) {
     LWLockAcquire(state->lock, LW_SHARED);
     Entry *e = find_entry(matview, HASH_FIND);
-    uint64 t = e != nullptr ? e->done : 0;
+    Coverage c = e != nullptr ? e->done : Coverage{};
     LWLockRelease(state->lock);
-    return t;
+    if (c.upto < target.ticket)
+        return false;
+    // A ticket the refresh left out is owed only if it was committed by the
+    // time of the call, that is, not in flight then.
+    for (int i = 0; i < c.n; i++) {
+        if (c.except[i] > target.ticket)
+            continue;
+        bool owed = true;
+        for (int j = 0; j < target.n && owed; j++)
+            owed = target.in_flight[j] != c.except[i];
+        if (owed)
+            return false;
+    }
+    return true;
 }
 
 bool wait_for_refresh(long timeout_ms) {

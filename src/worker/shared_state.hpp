@@ -2,14 +2,21 @@
 // (database, matview), one slot per database, the launcher's latch.
 //
 // Writers of async/manual matviews:
-//   at PRE_COMMIT  announce(): take a ticket (may fail: we are still allowed to);
+//   at PRE_COMMIT  announce(): take a ticket, one per transaction, numbered in
+//                  order; it stays "in flight" (its commit not visible yet);
 //   at COMMIT      mark_dirty(): set the dirty bit, wake the worker. The commit is
-//                  already visible, and nothing here can fail.
+//                  already visible, and nothing here can fail. end_commit(): the
+//                  ticket is no longer in flight.
 // The refresher:   claim() clears the dirty bit *before* its refresh takes its
-//                  snapshot and returns the last ticket announced; after the
-//                  refresh commits, done() records that ticket. So every committed
-//                  write is either seen by a refresh or makes another one, and a
-//                  waiter holding ticket T is served once done >= T.
+//                  snapshot and returns what it covers: every ticket taken so far
+//                  except those still in flight for that matview (the snapshot
+//                  cannot see those transactions; their COMMIT marks the matview
+//                  dirty again). After the refresh commits, done() records it.
+//                  So every committed write is either seen by a refresh or makes
+//                  another one.
+// Waiters:         at the call, the matview's last ticket and the tickets then in
+//                  flight; served once a refresh covers every ticket up to that
+//                  one but those (committed after the call, they are not owed).
 // A full table degrades to "everything in this database is dirty".
 // C-level; nothing here raises an error except attach-time checks.
 #pragma once
@@ -32,11 +39,21 @@ struct Ticket {
 };
 Ticket announce(Oid matview);
 void mark_dirty(const Ticket &t, bool wake_worker);
+void end_commit(void); // after the marks (COMMIT or ABORT): the ticket is no longer in flight
 void request_worker(Oid dbid); // a worker for this database, please (async watch, schedule)
 
+// What a refresh covers: tickets up to `upto` but the n in `except`.
+constexpr int max_except = 8;
+struct Coverage {
+    uint64 claim_no; // a later claim covers all an earlier one did
+    uint64 upto;
+    int n;
+    uint64 except[max_except];
+};
+
 // Refresher.
-uint64 claim(Oid matview);                 // clears dirty; returns the ticket covered
-void done(Oid matview, uint64 ticket);     // after the refresh committed
+Coverage claim(Oid matview);               // clears dirty; returns what the refresh covers
+void done(Oid matview, const Coverage &c); // after the refresh committed
 void unclaim(Oid matview, TimestampTz retry_at); // refresh failed: dirty again, retry later
 bool take_all_dirty(TimestampTz *since);   // this database overflowed: take and clear the flag
 void mark_dirty_since(Oid matview, TimestampTz since); // one matview, by the worker (crash rule, overflow)
@@ -56,9 +73,16 @@ void forget_entries_except(const Oid *keep, int n);
 // Every matview of this database with an entry: palloc'd arrays.
 int pending_list(Oid **matviews, PendingInfo **infos);
 
-// Waiters.
-uint64 announced_ticket(Oid matview, bool *database_overflowed);
-uint64 done_ticket(Oid matview);
+// Waiters: what a waiter is owed, taken at its call.
+struct WaitTarget {
+    uint64 ticket;   // the matview's last ticket (0: none)
+    int n;           // tickets in flight then (not owed), up to max_waiter_in_flight
+    bool overflowed; // the database is all dirty (or not settled): not servable yet
+    static constexpr int max_in_flight = 64;
+    uint64 in_flight[max_in_flight];
+};
+void wait_target(Oid matview, WaitTarget *target);
+bool served(Oid matview, const WaitTarget &target);
 bool wait_for_refresh(long timeout_ms);     // sleeps on the shared condition variable
 
 // Workers and the launcher.
