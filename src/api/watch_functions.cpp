@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "api/args.hpp"
 #include "pg/guard.hpp"
 #include "pg/srf.hpp"
 #include "refresh/commit_refresh.hpp"
@@ -34,26 +35,11 @@ using pgview::pg_call;
 namespace watch = pgview::watch;
 namespace syscat = pgview::syscat;
 namespace sqlstate = pgview::sqlstate;
+using pgview::api::interval_us;
+using pgview::api::require_not_null;
+using pgview::api::text_arg;
 
 namespace {
-
-void require_not_null(FunctionCallInfo fcinfo, int arg, const char *name, const char *function,
-                      const char *hint) {
-    if (PG_ARGISNULL(arg))
-        throw Error(sqlstate::null_value_not_allowed,
-                    std::string("argument \"") + name + "\" of " + function + " must not be NULL", {},
-                    hint);
-}
-
-std::string text_arg(FunctionCallInfo fcinfo, int arg) {
-    const char *s = pg_call([fcinfo, arg] { return text_to_cstring(PG_GETARG_TEXT_PP(arg)); });
-    return s;
-}
-
-int64 interval_us(const Interval *i) {
-    return i->time + static_cast<int64>(i->day) * USECS_PER_DAY +
-           static_cast<int64>(i->month) * DAYS_PER_MONTH * USECS_PER_DAY;
-}
 
 watch::MatviewOptions parse_options(FunctionCallInfo fcinfo) {
     require_not_null(fcinfo, 2, "mode", "pgview_watch", "Pass mode => 'commit', 'async' or 'manual'.");

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "api/args.hpp"
 #include "pg/guard.hpp"
 #include "pg/srf.hpp"
 #include "refresh/commit_refresh.hpp"
@@ -31,20 +32,10 @@ using pgview::pg_call;
 namespace worker = pgview::worker;
 namespace watch = pgview::watch;
 namespace syscat = pgview::syscat;
+using pgview::api::interval_us;
+using pgview::api::require_not_null;
 
 namespace {
-
-void require_not_null(FunctionCallInfo fcinfo, int arg, const char *name, const char *function,
-                      const char *hint) {
-    if (PG_ARGISNULL(arg))
-        throw Error(pgview::sqlstate::null_value_not_allowed,
-                    std::string("argument \"") + name + "\" of " + function + " must not be NULL", {}, hint);
-}
-
-int64 interval_us(const Interval *i) {
-    return i->time + static_cast<int64>(i->day) * USECS_PER_DAY +
-           static_cast<int64>(i->month) * DAYS_PER_MONTH * USECS_PER_DAY;
-}
 
 Oid owned_matview_arg(FunctionCallInfo fcinfo, const char *function) {
     require_not_null(fcinfo, 0, "matview", function, "Pass a materialized view.");

@@ -8,6 +8,7 @@
 #include "graph/dependency_graph.hpp"
 #include "pg/guard.hpp"
 #include "pg/role_context.hpp"
+#include "pg/subtransaction.hpp"
 #include "syscat/relation_info.hpp"
 #include "watch/cascade_graph.hpp"
 #include "watch/registry.hpp"
@@ -129,28 +130,17 @@ bool refresh_one(const RefreshTarget *t) {
 // on_error 'warn': the refresh runs in a subtransaction; a failure is recorded,
 // reported as a WARNING, and the writer's transaction goes on.
 bool refresh_one_or_warn(const RefreshTarget *t) {
-    MemoryContext context = CurrentMemoryContext;
-    ResourceOwner owner = CurrentResourceOwner;
-    volatile bool refreshed = false;
-    ErrorData *volatile failure = nullptr;
-
-    BeginInternalSubTransaction(nullptr);
-    MemoryContextSwitchTo(context);
-    PG_TRY();
-    {
-        refreshed = refresh_one(t);
-        ReleaseCurrentSubTransaction();
-    }
-    PG_CATCH();
-    {
-        MemoryContextSwitchTo(context);
-        failure = CopyErrorData();
-        FlushErrorState();
-        RollbackAndReleaseCurrentSubTransaction();
-    }
-    PG_END_TRY();
-    MemoryContextSwitchTo(context);
-    CurrentResourceOwner = owner;
+    struct Call {
+        const RefreshTarget *t;
+        bool refreshed;
+    } call{t, false};
+    ErrorData *failure = run_in_subtransaction(
+        [](void *arg) {
+            auto *c = static_cast<Call *>(arg);
+            c->refreshed = refresh_one(c->t);
+        },
+        &call);
+    bool refreshed = call.refreshed;
 
     if (failure != nullptr) {
         watch::RegistrySession session;

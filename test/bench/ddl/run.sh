@@ -27,7 +27,8 @@ q -d watched -c "CREATE EXTENSION pgview_auto" -c "
 # One round: N CREATE TABLE statements, each its own transaction (autocommit),
 # timed by the server; then the tables go again.
 round() { # db round -> milliseconds
-    local db=$1 r=$2 f="$DIR/create_${db}_$r.sql"
+    local db=$1 r=$2
+    local f="$DIR/create_${db}_$r.sql"
     {
         echo "SELECT clock_timestamp() AS t0 \\gset"
         for i in $(seq 1 "$N"); do echo "CREATE TABLE bench_${r}_$i (id int PRIMARY KEY, v text);"; done

@@ -1,0 +1,20 @@
+-- pgview_auto 0.4.0 -> 0.5.0: create and drop views and materialized views from SQL text.
+\echo Use "ALTER EXTENSION pgview_auto UPDATE TO '0.5.0'" to load this file. \quit
+
+-- SECURITY INVOKER, and no search_path of their own, on purpose: the query is
+-- the caller's SQL, parsed with the caller's search_path and run with the
+-- caller's rights, exactly as the caller's own CREATE VIEW would be.
+CREATE FUNCTION @extschema@.pgview_create(name text, query text, kind text DEFAULT 'view',
+                                          or_replace boolean DEFAULT false,
+                                          if_not_exists boolean DEFAULT false,
+                                          with_data boolean DEFAULT true,
+                                          options text[] DEFAULT NULL,
+                                          unique_key text[] DEFAULT NULL)
+  RETURNS regclass
+  LANGUAGE c VOLATILE CALLED ON NULL INPUT
+  AS 'MODULE_PATHNAME', 'pgview_create';
+
+CREATE FUNCTION @extschema@.pgview_drop(name text, "cascade" boolean DEFAULT false, if_exists boolean DEFAULT false)
+  RETURNS boolean
+  LANGUAGE c VOLATILE CALLED ON NULL INPUT
+  AS 'MODULE_PATHNAME', 'pgview_drop';

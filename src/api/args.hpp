@@ -1,0 +1,24 @@
+// pgview_auto — reading SQL function arguments from C++ (entry points only).
+#pragma once
+
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "postgres.h"
+#include "fmgr.h"
+#include "datatype/timestamp.h"
+}
+
+namespace pgview::api {
+
+// 22004 naming the argument and the function, with a hint.
+void require_not_null(FunctionCallInfo fcinfo, int arg, const char *name, const char *function, const char *hint);
+std::string text_arg(FunctionCallInfo fcinfo, int arg);
+// NULL gives an empty list; a NULL element is an error (22004) naming the argument.
+std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int arg, const char *name, const char *function);
+
+// An interval in microseconds, a month counted as 30 days.
+int64 interval_us(const Interval *i);
+
+} // namespace pgview::api

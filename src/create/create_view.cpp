@@ -1,0 +1,187 @@
+// pgview_auto — pgview_create and pgview_drop (see create_view.hpp).
+//
+// Every argument is checked before the first statement runs; the statements
+// then run in the caller's transaction, so a failure anywhere (a bad column in
+// unique_key, a storage parameter PostgreSQL rejects) leaves nothing behind.
+// Names are resolved once, to an OID or a schema, and the statements name the
+// relation schema-qualified: search_path cannot move it in between.
+#include "create/create_view.hpp"
+
+#include <algorithm>
+
+#include "create/matview_replace.hpp"
+#include "create/sql_runner.hpp"
+#include "create/view_spec.hpp"
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "nodes/makefuncs.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+}
+
+namespace pgview::create {
+
+namespace {
+
+constexpr const char *duplicate_table = "42P07";
+constexpr const char *undefined_table = "42P01";
+constexpr const char *feature_not_supported = "0A000";
+
+// "a table", "a materialized view", ... for messages.
+std::string describe(char relkind) {
+    switch (relkind) {
+    case RELKIND_RELATION:
+        return "a table";
+    case RELKIND_PARTITIONED_TABLE:
+        return "a partitioned table";
+    case RELKIND_VIEW:
+        return "a view";
+    case RELKIND_MATVIEW:
+        return "a materialized view";
+    case RELKIND_FOREIGN_TABLE:
+        return "a foreign table";
+    case RELKIND_SEQUENCE:
+        return "a sequence";
+    case RELKIND_INDEX:
+    case RELKIND_PARTITIONED_INDEX:
+        return "an index";
+    default:
+        return "a relation";
+    }
+}
+
+std::string article(Kind kind) { return std::string("a ") + kind_name(kind); }
+
+bool is_kind(char relkind, Kind kind) {
+    return (kind == Kind::view && relkind == RELKIND_VIEW) || (kind == Kind::matview && relkind == RELKIND_MATVIEW);
+}
+
+std::string display(const QualifiedName &name) { return name.schema.empty() ? name.name : name.schema + "." + name.name; }
+
+void notice(const char *sqlstate_code, const std::string &message) {
+    pg_call([sqlstate_code, &message] {
+        ereport(NOTICE, (errcode(MAKE_SQLSTATE(sqlstate_code[0], sqlstate_code[1], sqlstate_code[2],
+                                               sqlstate_code[3], sqlstate_code[4])),
+                         errmsg("%s", message.c_str())));
+    });
+}
+
+// The unique index unique_key asks for, unless one on exactly those columns is
+// there already (kept by or_replace).
+void ensure_unique_key(SqlRunner &sql, Oid rel, const std::string &qualified, std::vector<std::string> key) {
+    std::sort(key.begin(), key.end());
+    std::string wanted;
+    for (const std::string &c : key)
+        wanted += (wanted.empty() ? "" : ",") + std::string(pg_call([&c] { return quote_identifier(c.c_str()); }));
+    auto existing = sql.rows("SELECT (SELECT string_agg(quote_ident(a.attname), ',' ORDER BY a.attname) "
+                             "        FROM pg_catalog.pg_attribute a "
+                             "        WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)) "
+                             "FROM pg_catalog.pg_index i "
+                             "WHERE i.indrelid = $1 AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL",
+                             rel);
+    for (const auto &row : existing)
+        if (row[0] == wanted)
+            return;
+    sql.run("CREATE UNIQUE INDEX ON " + qualified + " (" + wanted + ")");
+}
+
+} // namespace
+
+Oid create_view(const CreateRequest &r) {
+    Kind kind = parse_kind(r.kind);
+    if (kind == Kind::table_view)
+        throw Error(feature_not_supported, "table views are not available yet",
+                    "This version creates views and materialized views; table-backed views with differential "
+                    "refresh are planned.",
+                    "Use kind => 'materialized view'.");
+    if (r.or_replace && r.if_not_exists)
+        throw Error(sqlstate::invalid_parameter_value, "or_replace and if_not_exists cannot both be true", {},
+                    "or_replace replaces an existing view; if_not_exists keeps it.");
+    QualifiedName name = parse_name(r.name);
+    std::string query = parse_query(r.query, display(name));
+    std::vector<Option> options = parse_options(r.options, kind);
+    std::vector<std::string> key = parse_unique_key(r.unique_key, kind);
+    if (kind == Kind::view && !r.with_data)
+        throw Error(sqlstate::invalid_parameter_value, "with_data applies to materialized views, not to a view");
+
+    // Where CREATE would put it, and what is there already.
+    Oid schema = pg_call([&name] {
+        RangeVar *rv = makeRangeVar(name.schema.empty() ? nullptr : pstrdup(name.schema.c_str()),
+                                    pstrdup(name.name.c_str()), -1);
+        return RangeVarGetCreationNamespace(rv);
+    });
+    name.schema = pg_call([schema] { return get_namespace_name(schema); });
+    const std::string qualified = name.sql();
+    auto lookup = [&name, schema] { return pg_call([&name, schema] { return get_relname_relid(name.name.c_str(), schema); }); };
+    Oid existing = lookup();
+
+    SqlRunner sql;
+    if (OidIsValid(existing)) {
+        char relkind = pg_call([existing] { return get_rel_relkind(existing); });
+        bool same = is_kind(relkind, kind);
+        if (r.if_not_exists) {
+            if (!same)
+                throw Error(duplicate_table,
+                            "relation \"" + display(name) + "\" already exists and is " + describe(relkind) +
+                                ", not " + article(kind),
+                            {}, "Choose another name.");
+            notice(duplicate_table, std::string(kind_name(kind)) + " \"" + display(name) +
+                                        "\" already exists, skipping");
+            return existing;
+        }
+        if (!r.or_replace)
+            throw Error(duplicate_table, "relation \"" + display(name) + "\" already exists", {},
+                        same ? "Use or_replace => true to replace it, or if_not_exists => true to keep it."
+                             : "It is " + describe(relkind) + "; choose another name.");
+        if (!same)
+            throw Error(sqlstate::wrong_object_type, "\"" + display(name) + "\" is " + describe(relkind) + ", not " +
+                                                         article(kind),
+                        {}, "or_replace replaces a relation of the same kind only.");
+        if (kind == Kind::matview)
+            replace_matview(sql, existing, MatviewDefinition{name, query, options, r.with_data});
+        else
+            sql.run("CREATE OR REPLACE VIEW " + qualified + with_clause(options) + " AS\n" + query + "\n");
+    } else if (kind == Kind::view) {
+        sql.run("CREATE VIEW " + qualified + with_clause(options) + " AS\n" + query + "\n");
+    } else {
+        // The newline ends a trailing "--" comment the query may hold.
+        sql.run("CREATE MATERIALIZED VIEW " + qualified + with_clause(options) + " AS\n" + query + "\n" +
+                (r.with_data ? "WITH DATA" : "WITH NO DATA"));
+    }
+    Oid created = lookup();
+    if (!key.empty())
+        ensure_unique_key(sql, created, qualified, key);
+    return created;
+}
+
+bool drop_view(const std::string &text, bool cascade, bool if_exists) {
+    QualifiedName name = parse_name(text);
+    Oid rel = pg_call([&name] {
+        RangeVar *rv = makeRangeVar(name.schema.empty() ? nullptr : pstrdup(name.schema.c_str()),
+                                    pstrdup(name.name.c_str()), -1);
+        return RangeVarGetRelid(rv, NoLock, true);
+    });
+    if (!OidIsValid(rel)) {
+        if (!if_exists)
+            throw Error(undefined_table, "view \"" + display(name) + "\" does not exist", {},
+                        "Use if_exists => true to ignore a missing view.");
+        notice("00000", "view \"" + display(name) + "\" does not exist, skipping");
+        return false;
+    }
+    char relkind = pg_call([rel] { return get_rel_relkind(rel); });
+    const char *what = relkind == RELKIND_VIEW ? "VIEW" : relkind == RELKIND_MATVIEW ? "MATERIALIZED VIEW" : nullptr;
+    if (what == nullptr)
+        throw Error(sqlstate::wrong_object_type, "\"" + display(name) + "\" is " + describe(relkind) + ", not a view",
+                    {}, "pgview_drop drops views and materialized views only.");
+    std::string qualified = pg_call([rel] {
+        return quote_qualified_identifier(get_namespace_name(get_rel_namespace(rel)), get_rel_name(rel));
+    });
+    SqlRunner sql;
+    sql.run(std::string("DROP ") + what + " " + qualified + (cascade ? " CASCADE" : ""));
+    return true;
+}
+
+} // namespace pgview::create

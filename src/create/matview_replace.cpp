@@ -1,0 +1,143 @@
+// pgview_auto — replacing a materialized view (see matview_replace.hpp).
+#include "create/matview_replace.hpp"
+
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+}
+
+namespace pgview::create {
+
+namespace {
+
+constexpr const char *insufficient_privilege = "42501";
+constexpr const char *dependent_objects_still_exist = "2BP01";
+
+std::string literal(const std::string &s) {
+    return pg_call([&s] { return quote_literal_cstr(s.c_str()); });
+}
+
+std::string ident(const std::string &s) {
+    return pg_call([&s] { return quote_identifier(s.c_str()); });
+}
+
+// What the old matview had that the new one should get back.
+struct Kept {
+    std::string owner;
+    std::string tablespace;              // "" for the default
+    std::vector<std::string> reloptions; // 'name=value'
+    std::string comment;
+    bool has_comment = false;
+    std::vector<std::pair<std::string, std::string>> column_comments;
+    std::vector<std::vector<std::string>> grants; // grantee ("" = PUBLIC), privilege, grantable
+    std::vector<std::pair<std::string, std::string>> indexes; // name, CREATE INDEX statement
+};
+
+Kept read_old(SqlRunner &sql, Oid matview) {
+    Kept k;
+    auto rel = sql.rows("SELECT pg_catalog.pg_get_userbyid(c.relowner), "
+                        "       coalesce((SELECT spcname FROM pg_catalog.pg_tablespace WHERE oid = c.reltablespace), ''), "
+                        "       coalesce(pg_catalog.array_to_string(c.reloptions, E'\\n'), ''), "
+                        "       pg_catalog.obj_description(c.oid, 'pg_class') IS NOT NULL, "
+                        "       coalesce(pg_catalog.obj_description(c.oid, 'pg_class'), '') "
+                        "FROM pg_catalog.pg_class c WHERE c.oid = $1",
+                        matview);
+    k.owner = rel[0][0];
+    k.tablespace = rel[0][1];
+    for (size_t from = 0; from < rel[0][2].size();) {
+        size_t nl = rel[0][2].find('\n', from);
+        k.reloptions.push_back(rel[0][2].substr(from, nl - from));
+        from = nl == std::string::npos ? rel[0][2].size() : nl + 1;
+    }
+    k.has_comment = rel[0][3] == "t";
+    k.comment = rel[0][4];
+    for (auto &row : sql.rows("SELECT a.attname, d.description FROM pg_catalog.pg_description d "
+                              "JOIN pg_catalog.pg_attribute a ON a.attrelid = d.objoid AND a.attnum = d.objsubid "
+                              "WHERE d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objoid = $1 "
+                              "  AND d.objsubid > 0 ORDER BY a.attnum",
+                              matview))
+        k.column_comments.emplace_back(row[0], row[1]);
+    // Grants other than the owner's own (a new matview has those already).
+    k.grants = sql.rows("SELECT CASE WHEN a.grantee = 0 THEN '' ELSE pg_catalog.pg_get_userbyid(a.grantee) END, "
+                        "       a.privilege_type, a.is_grantable::text "
+                        "FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a "
+                        "WHERE c.oid = $1 AND a.grantee <> c.relowner ORDER BY 1, 2",
+                        matview);
+    for (auto &row : sql.rows("SELECT i.relname, pg_catalog.pg_get_indexdef(x.indexrelid) "
+                              "FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid "
+                              "WHERE x.indrelid = $1 ORDER BY i.relname",
+                              matview))
+        k.indexes.emplace_back(row[0], row[1]);
+    return k;
+}
+
+} // namespace
+
+void replace_matview(SqlRunner &sql, Oid old_matview, const MatviewDefinition &def) {
+    const std::string qualified = def.name.sql();
+    const std::string shown = "\"" + def.name.schema + "." + def.name.name + "\"";
+    bool owner = pg_call([old_matview] { return pg_class_ownercheck(old_matview, GetUserId()); });
+    if (!owner)
+        throw Error(insufficient_privilege, "must be owner of materialized view " + shown);
+    // Views (and rules) reading the matview would go with it: refuse.
+    auto readers = sql.rows("SELECT DISTINCT r.ev_class::pg_catalog.regclass::text "
+                            "FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid "
+                            "WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+                            "  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+                            "  AND d.refobjid = $1 AND r.ev_class <> $1 ORDER BY 1",
+                            old_matview);
+    if (!readers.empty()) {
+        std::string list;
+        for (const auto &row : readers)
+            list += (list.empty() ? "" : ", ") + row[0];
+        throw Error(dependent_objects_still_exist,
+                    "cannot replace materialized view " + shown + " because other objects depend on it",
+                    "Read by: " + list + ".",
+                    "Drop those first (pgview_drop(..., cascade => true) drops them with it), then create again.");
+    }
+    Kept kept = read_old(sql, old_matview);
+
+    sql.run("DROP MATERIALIZED VIEW " + qualified);
+    std::vector<Option> options = def.options;
+    if (options.empty())
+        for (const std::string &o : kept.reloptions) {
+            size_t eq = o.find('=');
+            options.push_back({o.substr(0, eq), o.substr(eq + 1)});
+        }
+    sql.run("CREATE MATERIALIZED VIEW " + qualified + with_clause(options) +
+            (kept.tablespace.empty() ? "" : " TABLESPACE " + ident(kept.tablespace)) + " AS\n" + def.query + "\n" +
+            (def.with_data ? "WITH DATA" : "WITH NO DATA"));
+
+    std::string me = pg_call([] { return GetUserNameFromId(GetUserId(), false); });
+    if (kept.owner != me)
+        sql.run("ALTER MATERIALIZED VIEW " + qualified + " OWNER TO " + ident(kept.owner));
+    for (const auto &g : kept.grants)
+        sql.run("GRANT " + g[1] + " ON " + qualified + " TO " + (g[0].empty() ? "PUBLIC" : ident(g[0])) +
+                (g[2] == "true" ? " WITH GRANT OPTION" : ""));
+    if (kept.has_comment)
+        sql.run("COMMENT ON MATERIALIZED VIEW " + qualified + " IS " + literal(kept.comment));
+    for (const auto &[column, text] : kept.column_comments) {
+        // Only columns the new query still has.
+        std::string failure = sql.try_run("COMMENT ON COLUMN " + qualified + "." + ident(column) + " IS " + literal(text));
+        if (!failure.empty())
+            pg_call([&column, &shown] {
+                ereport(NOTICE, (errmsg("the comment on column \"%s\" of materialized view %s was not kept: the "
+                                        "new query has no such column",
+                                        column.c_str(), shown.c_str())));
+            });
+    }
+    for (const auto &[index, statement] : kept.indexes) {
+        std::string failure = sql.try_run(statement);
+        if (!failure.empty())
+            pg_call([&index, &shown, &failure] {
+                ereport(NOTICE, (errmsg("index \"%s\" of materialized view %s was not kept: %s", index.c_str(),
+                                        shown.c_str(), failure.c_str())));
+            });
+    }
+}
+
+} // namespace pgview::create

@@ -1,0 +1,69 @@
+// pgview_auto — see sql_runner.hpp.
+#include "create/sql_runner.hpp"
+
+#include "pg/guard.hpp"
+#include "pg/subtransaction.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+}
+
+namespace pgview::create {
+
+namespace {
+
+void execute(const char *sql) {
+    int rc = SPI_execute(sql, false, 0);
+    if (rc < 0)
+        elog(ERROR, "pgview_auto: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
+}
+
+} // namespace
+
+SqlRunner::SqlRunner() {
+    pg_call([] {
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "pgview_auto: SPI_connect failed");
+    });
+}
+
+// On an error the transaction is aborted, which also ends the SPI connection;
+// SPI_finish is only for the way out without one.
+SqlRunner::~SqlRunner() {
+    if (std::uncaught_exceptions() == 0)
+        pg_call([] { SPI_finish(); });
+}
+
+void SqlRunner::run(const std::string &sql) {
+    pg_call([&sql] { execute(sql.c_str()); });
+}
+
+std::vector<std::vector<std::string>> SqlRunner::rows(const std::string &sql, Oid param) {
+    std::vector<std::vector<std::string>> out;
+    pg_call([&sql, param] {
+        Oid types[1] = {OIDOID};
+        Datum values[1] = {ObjectIdGetDatum(param)};
+        if (SPI_execute_with_args(sql.c_str(), 1, types, values, nullptr, true, 0) != SPI_OK_SELECT)
+            elog(ERROR, "pgview_auto: \"%s\" failed", sql.c_str());
+    });
+    for (uint64 r = 0; r < SPI_processed; r++) {
+        std::vector<std::string> row;
+        for (int c = 1; c <= SPI_tuptable->tupdesc->natts; c++) {
+            char *v = pg_call([r, c] { return SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c); });
+            row.emplace_back(v != nullptr ? v : "");
+        }
+        out.push_back(std::move(row));
+    }
+    return out;
+}
+
+std::string SqlRunner::try_run(const std::string &sql) {
+    ErrorData *failure = pg_call([&sql] {
+        return run_in_subtransaction([](void *arg) { execute(static_cast<const char *>(arg)); },
+                                     const_cast<char *>(sql.c_str()));
+    });
+    return failure == nullptr ? std::string() : std::string(failure->message);
+}
+
+} // namespace pgview::create
