@@ -12,8 +12,9 @@ CREATE MATERIALIZED VIEW user_stats AS
   SELECT u.id AS user_id, u.name, count(o.id) AS order_count, coalesce(sum(o.total), 0) AS total_spent
   FROM users u LEFT JOIN paid_orders o ON o.user_id = u.id GROUP BY u.id, u.name;
 CREATE UNIQUE INDEX ON user_stats (user_id);
-CREATE MATERIALIZED VIEW top_spenders AS
-  SELECT * FROM user_stats ORDER BY total_spent DESC LIMIT 3;
+-- (the same with pgview_create, from SQL text, with its unique key)
+SELECT pgview_create('top_spenders', 'SELECT * FROM user_stats ORDER BY total_spent DESC LIMIT 3',
+                     kind => 'materialized view', unique_key => ARRAY['user_id']);
 
 -- Who reads whom (direct edges), and everything reachable (transitive, shortest depth)
 SELECT * FROM pgview_deps();
