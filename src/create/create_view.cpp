@@ -75,7 +75,7 @@ void ensure_unique_key(SqlRunner &sql, Oid rel, const std::string &qualified, st
     std::sort(key.begin(), key.end());
     std::string wanted;
     for (const std::string &c : key)
-        wanted += (wanted.empty() ? "" : ",") + std::string(pg_call([&c] { return quote_identifier(c.c_str()); }));
+        wanted += (wanted.empty() ? "" : ",") + ident(c);
     auto existing = sql.rows("SELECT (SELECT string_agg(quote_ident(a.attname), ',' ORDER BY a.attname) "
                              "        FROM pg_catalog.pg_attribute a "
                              "        WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)) "

@@ -17,14 +17,6 @@ namespace {
 constexpr const char *insufficient_privilege = "42501";
 constexpr const char *dependent_objects_still_exist = "2BP01";
 
-std::string literal(const std::string &s) {
-    return pg_call([&s] { return quote_literal_cstr(s.c_str()); });
-}
-
-std::string ident(const std::string &s) {
-    return pg_call([&s] { return quote_identifier(s.c_str()); });
-}
-
 // What the old matview had that the new one should get back.
 struct Kept {
     std::string owner;

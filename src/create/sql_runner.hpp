@@ -27,4 +27,8 @@ public:
     std::string try_run(const std::string &sql);
 };
 
+// For the statements: an identifier quoted where needed, a string literal.
+std::string ident(const std::string &name);
+std::string literal(const std::string &text);
+
 } // namespace pgview::create

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <set>
 
+#include "create/sql_runner.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
@@ -51,10 +52,6 @@ bool plain_option_name(const std::string &s) {
     return !s.empty() && !word_start;
 }
 
-std::string quote_ident(const std::string &s) {
-    return pg_call([&s] { return quote_identifier(s.c_str()); });
-}
-
 } // namespace
 
 const char *kind_name(Kind kind) {
@@ -93,8 +90,8 @@ Kind parse_kind(const std::string &kind) {
 }
 
 std::string QualifiedName::sql() const {
-    std::string out = schema.empty() ? std::string() : quote_ident(schema) + ".";
-    return out + quote_ident(name);
+    std::string out = schema.empty() ? std::string() : ident(schema) + ".";
+    return out + ident(name);
 }
 
 QualifiedName parse_name(const std::string &text) {
@@ -172,8 +169,7 @@ std::string with_clause(const std::vector<Option> &options) {
     for (size_t i = 0; i < options.size(); i++) {
         if (i > 0)
             out += ", ";
-        const std::string &v = options[i].value;
-        out += options[i].name + " = " + pg_call([&v] { return quote_literal_cstr(v.c_str()); });
+        out += options[i].name + " = " + literal(options[i].value);
     }
     return out + ")";
 }
