@@ -61,6 +61,11 @@ bool is_kind(char relkind, Kind kind) {
 
 std::string display(const QualifiedName &name) { return name.schema.empty() ? name.name : name.schema + "." + name.name; }
 
+// C-level (call it inside pg_call).
+RangeVar *range_var(const QualifiedName &name) {
+    return makeRangeVar(name.schema.empty() ? nullptr : pstrdup(name.schema.c_str()), pstrdup(name.name.c_str()), -1);
+}
+
 void notice(const char *sqlstate_code, const std::string &message) {
     pg_call([sqlstate_code, &message] {
         ereport(NOTICE, (errcode(MAKE_SQLSTATE(sqlstate_code[0], sqlstate_code[1], sqlstate_code[2],
@@ -108,11 +113,7 @@ Oid create_view(const CreateRequest &r) {
         throw Error(sqlstate::invalid_parameter_value, "with_data applies to materialized views, not to a view");
 
     // Where CREATE would put it, and what is there already.
-    Oid schema = pg_call([&name] {
-        RangeVar *rv = makeRangeVar(name.schema.empty() ? nullptr : pstrdup(name.schema.c_str()),
-                                    pstrdup(name.name.c_str()), -1);
-        return RangeVarGetCreationNamespace(rv);
-    });
+    Oid schema = pg_call([&name] { return RangeVarGetCreationNamespace(range_var(name)); });
     name.schema = pg_call([schema] { return get_namespace_name(schema); });
     const std::string qualified = name.sql();
     auto lookup = [&name, schema] { return pg_call([&name, schema] { return get_relname_relid(name.name.c_str(), schema); }); };
@@ -159,11 +160,7 @@ Oid create_view(const CreateRequest &r) {
 
 bool drop_view(const std::string &text, bool cascade, bool if_exists) {
     QualifiedName name = parse_name(text);
-    Oid rel = pg_call([&name] {
-        RangeVar *rv = makeRangeVar(name.schema.empty() ? nullptr : pstrdup(name.schema.c_str()),
-                                    pstrdup(name.name.c_str()), -1);
-        return RangeVarGetRelid(rv, NoLock, true);
-    });
+    Oid rel = pg_call([&name] { return RangeVarGetRelid(range_var(name), NoLock, true); });
     if (!OidIsValid(rel)) {
         if (!if_exists)
             throw Error(undefined_table, "view \"" + display(name) + "\" does not exist", {},
