@@ -18,3 +18,14 @@ CREATE FUNCTION @extschema@.pgview_drop(name text, "cascade" boolean DEFAULT fal
   RETURNS boolean
   LANGUAGE c VOLATILE CALLED ON NULL INPUT
   AS 'MODULE_PATHNAME', 'pgview_drop';
+
+-- Table views: an ordinary table kept equal to a query by differential refresh.
+-- The query lives in a view of its own (the definition, named <table>_pgview_query,
+-- in the table's schema), so PostgreSQL tracks what it reads, renames follow it,
+-- and pg_dump dumps it. regclass columns: pg_dump writes names, not OIDs.
+CREATE TABLE pgview_auto.table_view (
+  relation regclass PRIMARY KEY,
+  definition regclass NOT NULL UNIQUE,
+  unique_key text[]
+);
+SELECT pg_catalog.pg_extension_config_dump('pgview_auto.table_view', '');

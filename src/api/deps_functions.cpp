@@ -8,6 +8,7 @@
 #include "syscat/relation_info.hpp"
 #include "graph/dependency_graph.hpp"
 #include "pg/guard.hpp"
+#include "tableview/table_view_registry.hpp"
 #include "pg/srf.hpp"
 
 extern "C" {
@@ -33,7 +34,7 @@ namespace {
 
 // Datums of the kind names, made once per call.
 struct KindTexts {
-    Datum table, partitioned_table, view, materialized_view, foreign_table;
+    Datum table, partitioned_table, view, materialized_view, foreign_table, table_view;
     KindTexts() {
         pg_call([this] {
             table = CStringGetTextDatum("table");
@@ -41,6 +42,7 @@ struct KindTexts {
             view = CStringGetTextDatum("view");
             materialized_view = CStringGetTextDatum("materialized view");
             foreign_table = CStringGetTextDatum("foreign table");
+            table_view = CStringGetTextDatum("table view");
         });
     }
     Datum of(graph::Kind k) const {
@@ -50,10 +52,16 @@ struct KindTexts {
         case graph::Kind::view: return view;
         case graph::Kind::materialized_view: return materialized_view;
         case graph::Kind::foreign_table: return foreign_table;
+        case graph::Kind::table_view: return table_view;
         }
         return table;
     }
 };
+
+// Views, matviews and table views read other relations; tables do not.
+bool is_view_kind(graph::Kind k) {
+    return k == graph::Kind::view || k == graph::Kind::materialized_view || k == graph::Kind::table_view;
+}
 
 void require_argument(FunctionCallInfo fcinfo, int arg, const char *name, const char *function,
                       const char *hint) {
@@ -141,7 +149,7 @@ PGVIEW_FUNCTION(pgview_deps) {
     }
     // Transitive closure, one relation at a time: memory stays at one BFS.
     for (const graph::Relation &r : g.relations()) {
-        if (r.kind != graph::Kind::view && r.kind != graph::Kind::materialized_view)
+        if (!is_view_kind(r.kind))
             continue; // only views and matviews read anything
         std::vector<graph::Reached> reached = g.dependencies(r.id, true);
         Datum dependent_kind = kinds.of(r.kind);
@@ -200,7 +208,7 @@ Datum call_nullable(PGFunction fn, Datum arg, bool *isnull) {
 
 // One pgview_views row; C-level (catalog look-ups and functions that may ereport).
 // False when the relation was dropped since the graph was read.
-bool fill_view_row(Oid relid, Datum *values, bool *nulls) {
+bool fill_view_row(Oid relid, Oid definition, Datum *values, bool *nulls) {
     // Its definition and size need the relation itself: lock it as a SELECT
     // would (waiting for a concurrent DROP or REFRESH, as pg_matviews does),
     // then check it still exists.
@@ -212,8 +220,9 @@ bool fill_view_row(Oid relid, Datum *values, bool *nulls) {
     }
     auto *form = reinterpret_cast<Form_pg_class>(GETSTRUCT(tup));
     bool is_matview = form->relkind == RELKIND_MATVIEW;
+    bool is_table_view = OidIsValid(definition);
     values[0] = ObjectIdGetDatum(relid);
-    values[1] = CStringGetTextDatum(is_matview ? "materialized view" : "view");
+    values[1] = CStringGetTextDatum(is_matview ? "materialized view" : is_table_view ? "table view" : "view");
     const char *owner = GetUserNameFromId(form->relowner, true);
     if (owner != nullptr)
         values[2] = DirectFunctionCall1(namein, CStringGetDatum(owner));
@@ -222,6 +231,9 @@ bool fill_view_row(Oid relid, Datum *values, bool *nulls) {
     if (is_matview) {
         values[3] = BoolGetDatum(form->relispopulated);
         values[4] = BoolGetDatum(pgview::syscat::concurrent_refresh_ok(relid));
+    } else if (is_table_view) {
+        values[3] = BoolGetDatum(true);
+        values[4] = BoolGetDatum(true); // its refresh never blocks readers
     } else {
         nulls[3] = true; // a plain view has no stored rows to be populated
         values[4] = BoolGetDatum(false);
@@ -229,7 +241,7 @@ bool fill_view_row(Oid relid, Datum *values, bool *nulls) {
     ReleaseSysCache(tup);
     // Both give NULL when the view went away meanwhile.
     values[5] = call_nullable(pg_total_relation_size, ObjectIdGetDatum(relid), &nulls[5]);
-    values[8] = call_nullable(pg_get_viewdef, ObjectIdGetDatum(relid), &nulls[8]);
+    values[8] = call_nullable(pg_get_viewdef, ObjectIdGetDatum(is_table_view ? definition : relid), &nulls[8]);
     return true;
 }
 } // namespace
@@ -243,17 +255,23 @@ PGVIEW_FUNCTION(pgview_views) {
     graph::DependencyGraph g = pgview::syscat::read_dependency_graph();
     std::vector<graph::RelId> views;
     for (const graph::Relation &r : g.relations()) {
-        if (r.kind != graph::Kind::view && r.kind != graph::Kind::materialized_view)
+        if (!is_view_kind(r.kind))
             continue;
         if (OidIsValid(schema) && pg_call([&r] { return get_rel_namespace(r.id); }) != schema)
             continue;
         views.push_back(r.id);
     }
+    std::vector<Oid> definitions(views.size(), InvalidOid);
+    for (std::size_t i = 0; i < views.size(); i++) {
+        pgview::tableview::TableView tv;
+        if (g.kind(views[i]) == graph::Kind::table_view && pgview::tableview::lookup(views[i], &tv))
+            definitions[i] = tv.definition;
+    }
     SrfOutput out(fcinfo);
     out.put_rows(views.size(), [&](std::size_t i, Datum *values, bool *nulls) {
         values[6] = Int32GetDatum(static_cast<int32>(g.dependency_count(views[i])));
         values[7] = Int32GetDatum(static_cast<int32>(g.dependent_count(views[i])));
-        return fill_view_row(views[i], values, nulls);
+        return fill_view_row(views[i], definitions[i], values, nulls);
     });
     return (Datum) 0;
 }

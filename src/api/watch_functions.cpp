@@ -10,6 +10,7 @@
 #include "refresh/commit_refresh.hpp"
 #include "refresh/refresher.hpp"
 #include "syscat/relation_info.hpp"
+#include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
 #include "watch/capture_triggers.hpp"
 #include "watch/registry.hpp"
@@ -194,7 +195,13 @@ PGVIEW_FUNCTION(pgview_refresh) {
     if (pg_call([] { return RecoveryInProgress(); }))
         throw Error("25006", "cannot refresh materialized views during recovery", {},
                     "Refresh them on the primary; the standby receives the result.");
-    pg_call([matview] { syscat::require_owned_matview(matview); });
+    pgview::tableview::TableView tv;
+    if (pgview::tableview::lookup(matview, &tv)) {
+        if (!pg_call([matview] { return pg_class_ownercheck(matview, GetUserId()); }))
+            throw Error("42501", "must be owner of table view " + std::string(pg_call([matview] { return get_rel_name(matview); })));
+    } else {
+        pg_call([matview] { syscat::require_owned_matview(matview); });
+    }
     int n = pgview::refresh::refresh_matviews({matview}, cascade, concurrently,
                                               pgview::refresh::Origin::manual);
     PG_RETURN_INT32(n);

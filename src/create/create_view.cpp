@@ -13,12 +13,16 @@
 #include "create/sql_runner.hpp"
 #include "create/view_spec.hpp"
 #include "pg/guard.hpp"
+#include "refresh/refresher.hpp"
+#include "tableview/table_view_registry.hpp"
 
 extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/lsyscache.h"
 }
 
@@ -28,7 +32,7 @@ namespace {
 
 constexpr const char *duplicate_table = "42P07";
 constexpr const char *undefined_table = "42P01";
-constexpr const char *feature_not_supported = "0A000";
+constexpr const char *invalid_table_definition = "42P16";
 
 // "a table", "a materialized view", ... for messages.
 std::string describe(char relkind) {
@@ -55,8 +59,74 @@ std::string describe(char relkind) {
 
 std::string article(Kind kind) { return std::string("a ") + kind_name(kind); }
 
-bool is_kind(char relkind, Kind kind) {
-    return (kind == Kind::view && relkind == RELKIND_VIEW) || (kind == Kind::matview && relkind == RELKIND_MATVIEW);
+bool is_table_view(Oid rel) {
+    tableview::TableView tv;
+    return tableview::lookup(rel, &tv);
+}
+
+bool is_kind(Oid rel, char relkind, Kind kind) {
+    switch (kind) {
+    case Kind::view:
+        return relkind == RELKIND_VIEW;
+    case Kind::matview:
+        return relkind == RELKIND_MATVIEW;
+    case Kind::table_view:
+        return relkind == RELKIND_RELATION && is_table_view(rel);
+    }
+    return false;
+}
+
+// Columns of a relation, for comparing a table view with its definition.
+int column_count(SqlRunner &sql, Oid rel) {
+    auto rows = sql.rows("SELECT count(*) FROM pg_catalog.pg_attribute WHERE attrelid = $1 AND attnum > 0 "
+                         "AND NOT attisdropped",
+                         rel);
+    return std::stoi(rows[0][0]);
+}
+
+// A new table view: its definition view, then the table filled from it.
+Oid create_table_view(SqlRunner &sql, const QualifiedName &name, Oid schema, const std::string &query,
+                      const std::vector<Option> &options, bool with_data, const std::vector<std::string> &key) {
+    QualifiedName definition{name.schema, tableview::definition_name(name.name)};
+    if (OidIsValid(pg_call([&definition, schema] { return get_relname_relid(definition.name.c_str(), schema); })))
+        throw Error(duplicate_table,
+                    "relation \"" + definition.name + "\" already exists",
+                    "A table view keeps its query in a view of that name.", "Choose another name.");
+    sql.run("CREATE VIEW " + definition.sql() + " AS\n" + query + "\n");
+    sql.run("CREATE TABLE " + name.sql() + with_clause(options) + " AS SELECT * FROM " + definition.sql() +
+            (with_data ? "" : " WITH NO DATA"));
+    tableview::TableView tv;
+    tv.table = pg_call([&name, schema] { return get_relname_relid(name.name.c_str(), schema); });
+    tv.definition = pg_call([&definition, schema] { return get_relname_relid(definition.name.c_str(), schema); });
+    tv.unique_key = key;
+    tableview::add(tv);
+    return tv.table;
+}
+
+// or_replace of a table view: a new query for the same columns, applied by a
+// refresh (only the difference is written).
+void replace_table_view(SqlRunner &sql, Oid table, const std::string &query, const std::vector<Option> &options,
+                        bool with_data) {
+    tableview::TableView tv;
+    (void) tableview::lookup(table, &tv);
+    if (!pg_call([table] { return pg_class_ownercheck(table, GetUserId()); }))
+        throw Error("42501", "must be owner of table view " + std::string(pg_call([table] { return get_rel_name(table); })));
+    std::string definition = pg_call([&tv] {
+        return quote_qualified_identifier(get_namespace_name(get_rel_namespace(tv.definition)),
+                                          get_rel_name(tv.definition));
+    });
+    std::string table_sql = pg_call([table] {
+        return quote_qualified_identifier(get_namespace_name(get_rel_namespace(table)), get_rel_name(table));
+    });
+    sql.run("CREATE OR REPLACE VIEW " + definition + " AS\n" + query + "\n");
+    if (column_count(sql, tv.definition) != column_count(sql, table))
+        throw Error(invalid_table_definition,
+                    "the new query of table view " + table_sql + " does not have the columns of the table", {},
+                    "Drop the table view with pgview_drop and create it again.");
+    if (!options.empty())
+        sql.run("ALTER TABLE " + table_sql + " SET (" + with_clause(options).substr(7));
+    if (with_data)
+        (void) refresh::refresh_matviews({table}, false, -1, refresh::Origin::manual);
 }
 
 std::string display(const QualifiedName &name) { return name.schema.empty() ? name.name : name.schema + "." + name.name; }
@@ -97,11 +167,6 @@ void ensure_unique_key(SqlRunner &sql, Oid rel, const std::string &qualified, st
 
 Oid create_view(const CreateRequest &r) {
     Kind kind = parse_kind(r.kind);
-    if (kind == Kind::table_view)
-        throw Error(feature_not_supported, "table views are not available yet",
-                    "This version creates views and materialized views; table-backed views with differential "
-                    "refresh are planned.",
-                    "Use kind => 'materialized view'.");
     if (r.or_replace && r.if_not_exists)
         throw Error(sqlstate::invalid_parameter_value, "or_replace and if_not_exists cannot both be true", {},
                     "or_replace replaces an existing view; if_not_exists keeps it.");
@@ -122,7 +187,7 @@ Oid create_view(const CreateRequest &r) {
     SqlRunner sql;
     if (OidIsValid(existing)) {
         char relkind = pg_call([existing] { return get_rel_relkind(existing); });
-        bool same = is_kind(relkind, kind);
+        bool same = is_kind(existing, relkind, kind);
         if (r.if_not_exists) {
             if (!same)
                 throw Error(duplicate_table,
@@ -143,8 +208,12 @@ Oid create_view(const CreateRequest &r) {
                         {}, "or_replace replaces a relation of the same kind only.");
         if (kind == Kind::matview)
             replace_matview(sql, existing, MatviewDefinition{name, query, options, r.with_data});
+        else if (kind == Kind::table_view)
+            replace_table_view(sql, existing, query, options, r.with_data);
         else
             sql.run("CREATE OR REPLACE VIEW " + qualified + with_clause(options) + " AS\n" + query + "\n");
+    } else if (kind == Kind::table_view) {
+        (void) create_table_view(sql, name, schema, query, options, r.with_data, key);
     } else if (kind == Kind::view) {
         sql.run("CREATE VIEW " + qualified + with_clause(options) + " AS\n" + query + "\n");
     } else {
@@ -169,10 +238,13 @@ bool drop_view(const std::string &text, bool cascade, bool if_exists) {
         return false;
     }
     char relkind = pg_call([rel] { return get_rel_relkind(rel); });
-    const char *what = relkind == RELKIND_VIEW ? "VIEW" : relkind == RELKIND_MATVIEW ? "MATERIALIZED VIEW" : nullptr;
+    const char *what = relkind == RELKIND_VIEW      ? "VIEW"
+                       : relkind == RELKIND_MATVIEW ? "MATERIALIZED VIEW"
+                       : is_table_view(rel)         ? "TABLE" // its definition goes with it (sql_drop)
+                                                    : nullptr;
     if (what == nullptr)
         throw Error(sqlstate::wrong_object_type, "\"" + display(name) + "\" is " + describe(relkind) + ", not a view",
-                    {}, "pgview_drop drops views and materialized views only.");
+                    {}, "pgview_drop drops views, materialized views and table views only.");
     std::string qualified = pg_call([rel] {
         return quote_qualified_identifier(get_namespace_name(get_rel_namespace(rel)), get_rel_name(rel));
     });

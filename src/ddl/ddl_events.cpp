@@ -20,7 +20,10 @@
 
 #include "graph/dependency_graph.hpp"
 #include "pg/guard.hpp"
+#include "pg/role_context.hpp"
 #include "syscat/catalog_reader.hpp"
+#include "syscat/relation_info.hpp"
+#include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
 #include "watch/capture_triggers.hpp"
 #include "watch/registry.hpp"
@@ -31,6 +34,7 @@ extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "commands/event_trigger.h"
+#include "executor/spi.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
 #include "utils/regproc.h"
@@ -41,6 +45,9 @@ using pgview::Error;
 using pgview::pg_call;
 namespace watch = pgview::watch;
 namespace graph = pgview::graph;
+namespace tableview = pgview::tableview;
+namespace syscat = pgview::syscat;
+using pgview::RoleContext;
 
 namespace {
 
@@ -149,6 +156,21 @@ void sync_names() {
 
 } // namespace
 
+// The definition view of a dropped table view, if this DROP did not take it
+// already: as its owner, marked as our own DDL (our triggers skip it).
+void drop_definition(Oid definition) {
+    if (get_rel_relkind(definition) == '\0')
+        return;
+    RoleContext role;
+    enter_role(&role, syscat::relation_owner(definition), true);
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "pgview_auto: SPI_connect failed");
+    watch::execute_internal_ddl(psprintf("DROP VIEW %s", quote_qualified_identifier(get_namespace_name(get_rel_namespace(definition)),
+                                                                         get_rel_name(definition))));
+    SPI_finish();
+    leave_role(&role);
+}
+
 PGVIEW_FUNCTION(pgview_on_ddl_command_end) {
     if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
         throw Error("39P01", "pgview_auto.on_ddl_command_end() must be called as an event trigger");
@@ -211,11 +233,12 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
         throw Error("39P01", "pgview_auto.on_sql_drop() must be called as an event trigger");
     if (watch::in_internal_ddl())
         PG_RETURN_VOID();
-    pg_call([] {
+    watch::DroppedRelation *dropped = nullptr;
+    int ndropped = 0;
+    pg_call([&dropped, &ndropped] {
         watch::RegistrySession session;
         watch::registry_begin(&session);
-        watch::DroppedRelation *dropped;
-        int ndropped = watch::ddl_dropped_relations(&dropped);
+        ndropped = watch::ddl_dropped_relations(&dropped);
         // Watched matviews first: their watches become orphans, by name.
         for (int i = 0; i < ndropped; i++) {
             Oid relid = dropped[i].relid;
@@ -252,5 +275,21 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
         }
         watch::registry_end(&session);
     });
+    // Table views: the table takes its definition view with it; a definition
+    // dropped alone (DROP VIEW, or CASCADE from a table it read) leaves a plain table.
+    for (int i = 0; i < ndropped; i++) {
+        tableview::TableView tv = tableview::forget(dropped[i].relid);
+        if (tv.table == dropped[i].relid)
+            pg_call([&tv] { drop_definition(tv.definition); });
+        else if (tv.definition == dropped[i].relid && OidIsValid(tv.table))
+            pg_call([&tv] {
+                if (get_rel_relkind(tv.table) != '\0')
+                    ereport(NOTICE, (errmsg("pgview_auto: table \"%s\" is no longer a table view: its definition "
+                                            "was dropped",
+                                            get_rel_name(tv.table)),
+                                     errhint("pgview_create(..., kind => 'table view', or_replace => true) cannot "
+                                             "restore it; drop the table and create the table view again.")));
+            });
+    }
     PG_RETURN_VOID();
 }

@@ -20,6 +20,7 @@ const char *kind_name(Kind k) {
     case Kind::view: return "view";
     case Kind::materialized_view: return "materialized view";
     case Kind::foreign_table: return "foreign table";
+    case Kind::table_view: return "table view";
     }
     return "relation";
 }

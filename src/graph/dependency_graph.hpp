@@ -23,6 +23,7 @@ enum class Kind : char {
     view = 'v',
     materialized_view = 'm',
     foreign_table = 'f',
+    table_view = 't', // not a relkind: a table pgview_auto keeps equal to a query
 };
 const char *kind_name(Kind k);          // 'table', 'materialized view', ...
 bool is_graph_kind(char relkind);       // one of the five above

@@ -10,6 +10,7 @@
 #include "pg/role_context.hpp"
 #include "pg/subtransaction.hpp"
 #include "syscat/relation_info.hpp"
+#include "tableview/difference.hpp"
 #include "watch/cascade_graph.hpp"
 #include "watch/registry.hpp"
 #include "watch/watch_cache.hpp"
@@ -50,11 +51,13 @@ struct RefreshTarget {
     bool warn;        // on_error 'warn': keep the writer's transaction
     Origin origin;
     const char *name; // qualified, for messages
+    const char *difference; // a table view: the statement that refreshes it; else nullptr
 };
 
 void refresh_error_context(void *arg) {
     auto *t = static_cast<RefreshTarget *>(arg);
-    errcontext("refreshing materialized view %s (pgview_auto, %s)", t->name, origin_text(t->origin));
+    errcontext("refreshing %s %s (pgview_auto, %s)", t->difference ? "table view" : "materialized view", t->name,
+               origin_text(t->origin));
 }
 
 [[noreturn]] void cannot_refresh_concurrently(const RefreshTarget *t, const char *why) {
@@ -82,8 +85,37 @@ void exec_refresh(Oid matview, bool concurrently) {
     CommandCounterIncrement();
 }
 
+// Refresh (the caller holds the lock) and record the statistics.
+bool run_and_record(const RefreshTarget *t, bool concurrently) {
+    watch::RegistrySession session;
+    if (IsolationUsesXactSnapshot()) {
+        watch::registry_begin(&session);
+        watch::stats_claim(t->matview);
+        watch::registry_end(&session);
+    }
+    TimestampTz start = GetCurrentTimestamp();
+    if (t->difference != nullptr)
+        (void) tableview::run_difference(t->matview, t->difference);
+    else
+        exec_refresh(t->matview, concurrently);
+    TimestampTz end = GetCurrentTimestamp();
+
+    watch::registry_begin(&session);
+    watch::stats_success(t->matview, end - start, concurrently);
+    watch::registry_end(&session);
+    // Opt-in; delivered when the transaction commits. A prepared transaction cannot notify.
+    if (worker::notify && t->origin != Origin::prepare)
+        Async_Notify("pgview_refresh", t->name);
+    return true;
+}
+
 // Lock, refresh, record. False when the matview was dropped meanwhile.
 bool refresh_one(const RefreshTarget *t) {
+    if (t->difference != nullptr) {
+        // A table view: ExclusiveLock, which readers pass; it never blocks them.
+        LockRelationOid(t->matview, ExclusiveLock);
+        return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(t->matview)) && run_and_record(t, true);
+    }
     bool concurrently = t->concurrently == 1 ||
                         (t->concurrently == -1 && syscat::concurrent_refresh_ok(t->matview));
     if (t->concurrently == 1 && !syscat::concurrent_refresh_ok(t->matview))
@@ -108,23 +140,7 @@ bool refresh_one(const RefreshTarget *t) {
         LockRelationOid(t->matview, AccessExclusiveLock);
     }
 
-    watch::RegistrySession session;
-    if (IsolationUsesXactSnapshot()) {
-        watch::registry_begin(&session);
-        watch::stats_claim(t->matview);
-        watch::registry_end(&session);
-    }
-    TimestampTz start = GetCurrentTimestamp();
-    exec_refresh(t->matview, concurrently);
-    TimestampTz end = GetCurrentTimestamp();
-
-    watch::registry_begin(&session);
-    watch::stats_success(t->matview, end - start, concurrently);
-    watch::registry_end(&session);
-    // Opt-in; delivered when the transaction commits. A prepared transaction cannot notify.
-    if (worker::notify && t->origin != Origin::prepare)
-        Async_Notify("pgview_refresh", t->name);
-    return true;
+    return run_and_record(t, concurrently);
 }
 
 // on_error 'warn': the refresh runs in a subtransaction; a failure is recorded,
@@ -192,7 +208,12 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
 
     int refreshed = 0;
     for (Oid matview : order) {
-        RefreshTarget target{matview, -1, false, origin, nullptr};
+        RefreshTarget target{matview, -1, false, origin, nullptr, nullptr};
+        tableview::TableView tv;
+        if (tableview::lookup(matview, &tv)) {
+            std::string statement = tableview::difference_statement(tv);
+            target.difference = pg_call([&statement] { return pstrdup(statement.c_str()); });
+        }
         bool is_root = root_set.count(matview) != 0;
         bool defer = false;
         pg_call([&] {

@@ -4,6 +4,7 @@
 // vectors. Each scan runs inside pg_call; the scan loops own no C++ object.
 #include "syscat/catalog_reader.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -24,6 +25,7 @@ extern "C" {
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_rewrite.h"  // RewriteRelationId
 #include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 }
 
@@ -72,6 +74,27 @@ void scan_relations(const std::unordered_set<Oid> &own, std::vector<graph::Relat
     table_close(rel, AccessShareLock);
 }
 
+// Table views from pgview_auto.table_view: (table, definition view). Read as a
+// catalog: a plain heap scan with the catalog snapshot.
+void scan_table_views(std::vector<std::pair<Oid, Oid>> &out) {
+    Oid nsp = get_namespace_oid("pgview_auto", true);
+    Oid registry = OidIsValid(nsp) ? get_relname_relid("table_view", nsp) : InvalidOid;
+    if (!OidIsValid(registry))
+        return; // installed SQL older than 0.5.0
+    Relation rel = table_open(registry, AccessShareLock);
+    SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, nullptr, 0, nullptr);
+    HeapTuple tup;
+    while (HeapTupleIsValid(tup = systable_getnext(scan))) {
+        bool isnull[2];
+        Datum table = heap_getattr(tup, 1, RelationGetDescr(rel), &isnull[0]);
+        Datum definition = heap_getattr(tup, 2, RelationGetDescr(rel), &isnull[1]);
+        if (!isnull[0] && !isnull[1])
+            out.emplace_back(DatumGetObjectId(table), DatumGetObjectId(definition));
+    }
+    systable_endscan(scan);
+    table_close(rel, AccessShareLock);
+}
+
 // One pass over the rewrite rules' dependencies. A view's or matview's SELECT
 // rule depends on its relation with DEPENDENCY_INTERNAL; other rules (CREATE
 // RULE ... ON INSERT TO a table) depend on theirs with DEPENDENCY_AUTO and are
@@ -110,12 +133,30 @@ graph::DependencyGraph read_dependency_graph() {
     pg_call([&] { scan_own_members(own); });
     pg_call([&] { scan_relations(own, relations); });
     pg_call([&] { scan_rule_dependencies(rule_owner, rule_reads); });
+    std::vector<std::pair<Oid, Oid>> table_views;
+    pg_call([&] { scan_table_views(table_views); });
+    // A table view reads what its definition reads; the definition itself is
+    // plumbing and leaves the graph.
+    std::unordered_map<Oid, Oid> table_of; // definition -> table
+    for (const auto &[table, definition] : table_views)
+        table_of[definition] = table;
+    std::unordered_set<Oid> tables;
+    for (const auto &[table, definition] : table_views)
+        tables.insert(table);
+    relations.erase(std::remove_if(relations.begin(), relations.end(),
+                                   [&](const graph::Relation &r) { return table_of.count(r.id) != 0; }),
+                    relations.end());
+    for (graph::Relation &r : relations)
+        if (tables.count(r.id) != 0)
+            r.kind = graph::Kind::table_view;
     std::vector<graph::Edge> edges;
     edges.reserve(rule_reads.size());
     for (const auto &[rule, referenced] : rule_reads) {
         auto owner = rule_owner.find(rule);
-        if (owner != rule_owner.end())
-            edges.push_back({owner->second, referenced});
+        if (owner == rule_owner.end() || table_of.count(referenced) != 0)
+            continue;
+        auto tv = table_of.find(owner->second);
+        edges.push_back({tv != table_of.end() ? tv->second : owner->second, referenced});
     }
     return graph::DependencyGraph(std::move(relations), edges);
 }

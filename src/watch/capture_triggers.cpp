@@ -29,6 +29,8 @@ namespace pgview::watch {
 
 namespace {
 
+bool internal_ddl = false; // our own DDL is running: our event triggers skip it
+
 const char *qualified(Oid relid) {
     return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
 }
@@ -50,24 +52,6 @@ bool is_capture_function(Oid func) {
     const char *name = get_func_name(func);
     return name != nullptr && strcmp(name, "capture") == 0 &&
            get_func_namespace(func) == get_namespace_oid("pgview_auto", false);
-}
-
-bool internal_ddl = false;
-
-void execute(const char *sql) {
-    volatile int rc = 0;
-    internal_ddl = true;
-    PG_TRY();
-    {
-        rc = SPI_execute(sql, false, 0);
-    }
-    PG_FINALLY();
-    {
-        internal_ddl = false; // also when the statement fails or is cancelled
-    }
-    PG_END_TRY();
-    if (rc != SPI_OK_UTILITY)
-        elog(ERROR, "pgview_auto: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
 }
 
 bool depends_on_extension(Oid trigger, Oid extension) {
@@ -115,7 +99,7 @@ void create_trigger(Oid table) {
     }
     // Foreign tables cannot have TRUNCATE triggers.
     bool foreign = get_rel_relkind(table) == RELKIND_FOREIGN_TABLE;
-    execute(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE%s ON %s "
+    execute_internal_ddl(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE%s ON %s "
                      "FOR EACH STATEMENT EXECUTE FUNCTION pgview_auto.capture()",
                      capture_trigger_name, foreign ? "" : " OR TRUNCATE", qualified(table)));
     adopt_capture_trigger(table);
@@ -129,12 +113,30 @@ void drop_trigger(Oid table, bool wait) {
     // and goes at the next sync.
     if (!wait && !ConditionalLockRelationOid(table, AccessExclusiveLock))
         return;
-    execute(psprintf("DROP TRIGGER %s ON %s", capture_trigger_name, qualified(table)));
+    execute_internal_ddl(psprintf("DROP TRIGGER %s ON %s", capture_trigger_name, qualified(table)));
 }
 
 } // namespace
 
 bool in_internal_ddl(void) { return internal_ddl; }
+
+void execute_internal_ddl(const char *sql) {
+    volatile int rc = 0;
+    internal_ddl = true;
+    PG_TRY();
+    {
+        rc = SPI_execute(sql, false, 0);
+    }
+    PG_FINALLY();
+    {
+        internal_ddl = false; // also when the statement fails or is cancelled
+    }
+    PG_END_TRY();
+    if (rc != SPI_OK_UTILITY)
+        elog(ERROR, "pgview_auto: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
+}
+
+
 
 void adopt_capture_trigger(Oid table) {
     Oid func = capture_trigger_function(table);

@@ -26,6 +26,8 @@ void sync_all_capture_triggers(void);
 
 // True while we run our own CREATE/DROP TRIGGER: our event triggers ignore it.
 bool in_internal_ddl(void);
+// Runs a utility statement through SPI (connected) as our own DDL. C-level.
+void execute_internal_ddl(const char *sql);
 
 // A trigger named capture_trigger_name on table that runs our capture function
 // goes with the extension (DROP EXTENSION needs no CASCADE): records that

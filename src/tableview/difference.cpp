@@ -1,0 +1,137 @@
+// pgview_auto — see difference.hpp.
+#include "tableview/difference.hpp"
+
+#include <algorithm>
+
+#include "pg/guard.hpp"
+#include "pg/role_context.hpp"
+#include "syscat/relation_info.hpp"
+
+extern "C" {
+#include "access/relation.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+}
+
+namespace pgview::tableview {
+
+namespace {
+
+std::string quoted(const std::string &name) {
+    return pg_call([&name] { return quote_identifier(name.c_str()); });
+}
+
+std::string qualified(Oid relid) {
+    return pg_call([relid] {
+        return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+    });
+}
+
+std::vector<std::string> column_names(Oid table) {
+    char **names = nullptr;
+    int n = 0;
+    pg_call([table, &names, &n] {
+        Relation rel = relation_open(table, NoLock); // the refresher holds the lock
+        TupleDesc desc = RelationGetDescr(rel);
+        names = static_cast<char **>(palloc(sizeof(char *) * (desc->natts + 1)));
+        for (int i = 0; i < desc->natts; i++)
+            if (!TupleDescAttr(desc, i)->attisdropped)
+                names[n++] = pstrdup(NameStr(TupleDescAttr(desc, i)->attname));
+        relation_close(rel, NoLock);
+    });
+    return std::vector<std::string>(names, names + n);
+}
+
+// "a.x = b.x AND a.y = b.y"
+std::string key_match(const std::string &a, const std::string &b, const std::vector<std::string> &key) {
+    std::string out;
+    for (const std::string &k : key)
+        out += (out.empty() ? "" : " AND ") + a + "." + k + " OPERATOR(pg_catalog.=) " + b + "." + k;
+    return out;
+}
+
+std::string list(const std::string &prefix, const std::vector<std::string> &columns) {
+    std::string out;
+    for (const std::string &c : columns)
+        out += (out.empty() ? "" : ", ") + prefix + c;
+    return out;
+}
+
+// The statement, from quoted names.
+std::string difference_sql(const std::string &table, const std::string &definition,
+                           const std::vector<std::string> &columns, const std::vector<std::string> &key) {
+    std::string cols = list("", columns);
+    if (!key.empty()) {
+        std::vector<std::string> rest;
+        for (const std::string &c : columns)
+            if (std::find(key.begin(), key.end(), c) == key.end())
+                rest.push_back(c);
+        std::string update =
+            rest.empty() ? std::string("u AS (SELECT 1 WHERE false), ")
+                         : "u AS (UPDATE " + table + " t SET (" + list("", rest) + ") = ROW(" + list("n.", rest) +
+                               ") FROM n WHERE " + key_match("n", "t", key) +
+                               " AND NOT (t.*)::pg_catalog.text OPERATOR(pg_catalog.=) (n.*)::pg_catalog.text RETURNING 1), ";
+        return "WITH n AS MATERIALIZED (SELECT " + cols + " FROM " + definition + "), " +
+               "d AS (DELETE FROM " + table + " t WHERE NOT EXISTS (SELECT FROM n WHERE " + key_match("n", "t", key) +
+               ") RETURNING 1), " + update + "i AS (INSERT INTO " + table + " (" + cols + ") SELECT " + cols +
+               " FROM n WHERE NOT EXISTS (SELECT FROM " + table + " o WHERE " + key_match("o", "n", key) +
+               ") RETURNING 1) " +
+               "SELECT (SELECT pg_catalog.count(*) FROM d), (SELECT pg_catalog.count(*) FROM u), (SELECT pg_catalog.count(*) FROM i)";
+    }
+    // A multiset: the k-th copy of a row on one side matches the k-th on the other.
+    return "WITH n AS MATERIALIZED (SELECT " + cols +
+           ", pgview_row, pg_catalog.row_number() OVER (PARTITION BY pgview_row) AS pgview_copy FROM (SELECT q.*, (q.*)::pg_catalog.text "
+           "AS pgview_row FROM (SELECT " + cols + " FROM " + definition + ") q) s), " +
+           "o AS MATERIALIZED (SELECT ctid AS pgview_ctid, pgview_row, pg_catalog.row_number() OVER (PARTITION BY pgview_row) "
+           "AS pgview_copy FROM (SELECT t.ctid, (t.*)::pg_catalog.text AS pgview_row FROM " + table + " t) s), " +
+           "d AS (DELETE FROM " + table + " t USING o WHERE t.ctid OPERATOR(pg_catalog.=) o.pgview_ctid AND NOT EXISTS (SELECT FROM n "
+           "WHERE n.pgview_row OPERATOR(pg_catalog.=) o.pgview_row AND n.pgview_copy OPERATOR(pg_catalog.=) o.pgview_copy) RETURNING 1), " +
+           "i AS (INSERT INTO " + table + " (" + cols + ") SELECT " + cols + " FROM n WHERE NOT EXISTS (SELECT FROM o "
+           "WHERE o.pgview_row OPERATOR(pg_catalog.=) n.pgview_row AND o.pgview_copy OPERATOR(pg_catalog.=) n.pgview_copy) RETURNING 1) " +
+           "SELECT (SELECT pg_catalog.count(*) FROM d), 0::pg_catalog.int8, (SELECT pg_catalog.count(*) FROM i)";
+}
+
+} // namespace
+
+std::string difference_statement(const TableView &tv) {
+    std::vector<std::string> columns = column_names(tv.table);
+    for (std::string &c : columns)
+        c = quoted(c);
+    std::vector<std::string> key;
+    for (const std::string &k : tv.unique_key)
+        key.push_back(quoted(k));
+    return difference_sql(qualified(tv.table), qualified(tv.definition), columns, key);
+}
+
+Changes run_difference(Oid table, const char *statement) {
+    Changes out;
+    // As the owner, as REFRESH does in PostgreSQL 15: restricted (no temporary
+    // objects, no SET ROLE from the query's functions), with the session's
+    // search_path for the query's functions and the table's triggers. Our own
+    // statement names every operator and function with its schema, so no
+    // search_path can substitute one.
+    RoleContext role;
+    enter_role(&role, syscat::relation_owner(table), false);
+    SetUserIdAndSecContext(GetUserId(),
+                           role.saved_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "pgview_auto: SPI_connect failed");
+    PushActiveSnapshot(GetTransactionSnapshot());
+    if (SPI_execute(statement, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "pgview_auto: the refresh of table view %s failed", get_rel_name(table));
+    bool isnull;
+    out.deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    out.updated = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+    out.inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+    PopActiveSnapshot();
+    SPI_finish();
+    leave_role(&role);
+    CommandCounterIncrement();
+    return out;
+}
+
+} // namespace pgview::tableview

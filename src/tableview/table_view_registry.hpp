@@ -1,0 +1,32 @@
+// pgview_auto — which tables are table views: pgview_auto.table_view, one row
+// per table view naming its definition (the view holding its query) and its
+// unique key. Read and written as the registry owner (watch/registry.hpp).
+// C++ API: PostgreSQL errors come back as pgview::Error.
+#pragma once
+
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "postgres.h"
+}
+
+namespace pgview::tableview {
+
+struct TableView {
+    Oid table = InvalidOid;
+    Oid definition = InvalidOid;
+    std::vector<std::string> unique_key; // empty: rows compared whole, as a multiset
+};
+
+// False when relid is not a table view (or the installed SQL predates them).
+bool lookup(Oid relid, TableView *out);
+void add(const TableView &tv);
+// A dropped table or definition: the registry row goes. Returns the table view
+// it belonged to (table == InvalidOid when none).
+TableView forget(Oid dropped);
+
+// The name of the definition view of a table view called `table_name`.
+std::string definition_name(const std::string &table_name);
+
+} // namespace pgview::tableview
