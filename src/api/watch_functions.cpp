@@ -90,7 +90,7 @@ PGVIEW_FUNCTION(pgview_watch) {
         requested = PG_GETARG_OID(1);
     watch::MatviewOptions options = parse_options(fcinfo);
 
-    pg_call([matview] { syscat::require_owned_matview(matview); });
+    pgview::tableview::require_owned_refreshable(matview);
     if (requested) {
         Oid source = *requested;
         pg_call([source] { syscat::require_catalog_relation(source, "pgview_watch"); });
@@ -125,7 +125,7 @@ PGVIEW_FUNCTION(pgview_unwatch) {
     require_not_null(fcinfo, 0, "matview", "pgview_unwatch", "Pass the watched materialized view.");
     Oid matview = PG_GETARG_OID(0);
     Oid source = PG_ARGISNULL(1) ? InvalidOid : PG_GETARG_OID(1);
-    pg_call([matview] { syscat::require_owned_matview(matview); });
+    pgview::tableview::require_owned_refreshable(matview);
 
     int removed = pg_call([&] {
         watch::RegistrySession session;
@@ -195,13 +195,7 @@ PGVIEW_FUNCTION(pgview_refresh) {
     if (pg_call([] { return RecoveryInProgress(); }))
         throw Error("25006", "cannot refresh materialized views during recovery", {},
                     "Refresh them on the primary; the standby receives the result.");
-    pgview::tableview::TableView tv;
-    if (pgview::tableview::lookup(matview, &tv)) {
-        if (!pg_call([matview] { return pg_class_ownercheck(matview, GetUserId()); }))
-            throw Error("42501", "must be owner of table view " + std::string(pg_call([matview] { return get_rel_name(matview); })));
-    } else {
-        pg_call([matview] { syscat::require_owned_matview(matview); });
-    }
+    pgview::tableview::require_owned_refreshable(matview);
     int n = pgview::refresh::refresh_matviews({matview}, cascade, concurrently,
                                               pgview::refresh::Origin::manual);
     PG_RETURN_INT32(n);

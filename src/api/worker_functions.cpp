@@ -6,6 +6,8 @@
 
 #include "api/args.hpp"
 #include "pg/guard.hpp"
+#include "tableview/table_view_registry.hpp"
+#include "watch/apply_watch.hpp"
 #include "pg/srf.hpp"
 #include "refresh/commit_refresh.hpp"
 #include "refresh/refresher.hpp"
@@ -40,7 +42,7 @@ namespace {
 Oid owned_matview_arg(FunctionCallInfo fcinfo, const char *function) {
     require_not_null(fcinfo, 0, "matview", function, "Pass a materialized view.");
     Oid matview = PG_GETARG_OID(0);
-    pg_call([matview] { syscat::require_owned_matview(matview); });
+    pgview::tableview::require_owned_refreshable(matview);
     return matview;
 }
 
@@ -101,7 +103,8 @@ PGVIEW_FUNCTION(pgview_refresh_pending) {
         for (int i = 0; i < n; i++) {
             if (!infos[i].dirty || (OidIsValid(only) && matviews[i] != only))
                 continue;
-            if (!OidIsValid(only) && (get_rel_relkind(matviews[i]) != RELKIND_MATVIEW ||
+            char relkind = get_rel_relkind(matviews[i]);
+            if (!OidIsValid(only) && ((relkind != RELKIND_MATVIEW && relkind != RELKIND_RELATION) ||
                                       !pg_class_ownercheck(matviews[i], GetUserId())))
                 continue; // not ours to refresh, or gone
             pgview::refresh::confirm_at_commit(matviews[i], worker::claim(matviews[i]));
@@ -120,11 +123,8 @@ PGVIEW_FUNCTION(pgview_wait) {
     require_not_null(fcinfo, 1, "timeout", "pgview_wait", "Pass an interval, e.g. '30 seconds'.");
     Oid matview = PG_GETARG_OID(0);
     int64 timeout_us = interval_us(PG_GETARG_INTERVAL_P(1));
-    pg_call([matview] {
-        if (get_rel_relkind(matview) != RELKIND_MATVIEW)
-            ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-                            errmsg("\"%s\" is not a materialized view", get_rel_name(matview))));
-    });
+    if (!pgview::tableview::is_refreshable(matview))
+        throw Error(pgview::sqlstate::wrong_object_type, watch::relation_name(matview) + " is not a materialized view");
     bool background = pg_call([matview] {
         const watch::MatviewOptions *o = watch::options_of(matview);
         return o != nullptr && o->mode != 'c';

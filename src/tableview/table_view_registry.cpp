@@ -2,11 +2,14 @@
 #include "tableview/table_view_registry.hpp"
 
 #include "pg/guard.hpp"
+#include "syscat/relation_info.hpp"
 #include "watch/registry.hpp"
 
 extern "C" {
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -128,6 +131,23 @@ TableView forget(Oid dropped) {
     tv.table = table;
     tv.definition = definition;
     return tv;
+}
+
+bool is_refreshable(Oid relid) {
+    TableView tv;
+    return pg_call([relid] { return get_rel_relkind(relid); }) == RELKIND_MATVIEW || lookup(relid, &tv);
+}
+
+void require_owned_refreshable(Oid relid) {
+    TableView tv;
+    if (!lookup(relid, &tv)) {
+        pg_call([relid] { syscat::require_owned_matview(relid); });
+        return;
+    }
+    pg_call([relid] {
+        if (!pg_class_ownercheck(relid, GetUserId()))
+            aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
+    });
 }
 
 std::string definition_name(const std::string &table_name) { return table_name + "_pgview_query"; }

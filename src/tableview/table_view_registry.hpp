@@ -26,6 +26,11 @@ void add(const TableView &tv);
 // it belonged to (table == InvalidOid when none).
 TableView forget(Oid dropped);
 
+// What pgview_watch, pgview_refresh, pgview_schedule, ... accept: a
+// materialized view or a table view, owned by the current user (42809, 42501).
+void require_owned_refreshable(Oid relid);
+bool is_refreshable(Oid relid); // a matview or a table view (no ownership check)
+
 // The name of the definition view of a table view called `table_name`.
 std::string definition_name(const std::string &table_name);
 
