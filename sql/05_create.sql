@@ -130,8 +130,6 @@ SELECT pgview_create('x', 'SELECT 1 AS a', with_data => false);
 \echo :LAST_ERROR_SQLSTATE
 SELECT pgview_create('x', 'SELECT 1', or_replace => true, if_not_exists => true);
 \echo :LAST_ERROR_SQLSTATE
-SELECT pgview_create('x', 'SELECT 1', kind => 'table view');
-\echo :LAST_ERROR_SQLSTATE
 SELECT pgview_create('x', 'SELECT no_such_column FROM orders');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM kinds;

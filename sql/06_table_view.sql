@@ -1,0 +1,112 @@
+-- Table views: a table kept equal to a query by differential refresh.
+\set SHOW_CONTEXT never
+CREATE SCHEMA tv;
+SET search_path = tv, public;
+CREATE TABLE src (id int PRIMARY KEY, grp int, val numeric, note text);
+INSERT INTO src SELECT g, g % 5, g, 'n' || g FROM generate_series(1, 50) g;
+-- differing rows between a relation and a query: 0 means equal as multisets
+CREATE FUNCTION differing(rel regclass, query text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+  EXECUTE format('SELECT count(*) FROM ((TABLE %s EXCEPT ALL %s) UNION ALL (%s EXCEPT ALL TABLE %s)) d',
+                 rel, query, query, rel) INTO n;
+  RETURN n;
+END $$;
+
+-- with a unique key, and without (rows compared whole, duplicates kept)
+SELECT pgview_create('per_grp', 'SELECT grp, count(*) AS n, sum(val) AS total FROM src GROUP BY grp',
+                     kind => 'table view', unique_key => ARRAY['grp']);
+SELECT pgview_create('tv.notes', 'SELECT grp, left(note, 2) AS prefix FROM src WHERE id <= 12',
+                     kind => 'table view', options => ARRAY['fillfactor=80']);
+SELECT relation, definition, unique_key FROM pgview_auto.table_view ORDER BY relation::text;
+SELECT relkind, reloptions FROM pg_class WHERE oid = 'notes'::regclass;
+SELECT indexrelid::regclass FROM pg_index WHERE indrelid = 'per_grp'::regclass;
+SELECT differing('per_grp', 'SELECT grp, count(*), sum(val) FROM src GROUP BY grp'),
+       differing('notes', 'SELECT grp, left(note, 2) FROM src WHERE id <= 12');
+
+-- a refresh writes only what changed: row triggers on the table view show it
+CREATE TABLE changes (op text, grp int);
+CREATE FUNCTION log_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO changes VALUES (TG_OP, coalesce(NEW.grp, OLD.grp)); RETURN NULL; END $$;
+CREATE TRIGGER per_grp_changes AFTER INSERT OR UPDATE OR DELETE ON per_grp
+  FOR EACH ROW EXECUTE FUNCTION log_change();
+CREATE TRIGGER notes_changes AFTER INSERT OR UPDATE OR DELETE ON notes
+  FOR EACH ROW EXECUTE FUNCTION log_change();
+UPDATE src SET val = val + 1 WHERE id = 1;        -- grp 1 changes
+DELETE FROM src WHERE grp = 4;                   -- grp 4 goes
+INSERT INTO src VALUES (100, 7, 1, 'new');       -- grp 7 comes
+SELECT pgview_refresh('per_grp');
+SELECT * FROM changes ORDER BY op, grp;
+SELECT differing('per_grp', 'SELECT grp, count(*), sum(val) FROM src GROUP BY grp');
+-- nothing changed: nothing written
+TRUNCATE changes;
+SELECT pgview_refresh('per_grp');
+SELECT count(*) FROM changes;
+-- without a key: a changed row is a DELETE and an INSERT; the rows of grp 4
+-- deleted above go; duplicate rows (ids 1 and 11 both give (1, 'n1')) stay two
+INSERT INTO src VALUES (101, 1, 0, 'n1');   -- not in the query (id > 12)
+UPDATE src SET note = 'x2' WHERE id = 2;
+SELECT pgview_refresh('notes');
+SELECT * FROM changes ORDER BY op, grp;
+SELECT differing('notes', 'SELECT grp, left(note, 2) FROM src WHERE id <= 12');
+SELECT grp, prefix, count(*) FROM notes GROUP BY 1, 2 HAVING count(*) > 1 ORDER BY 1, 2;
+
+-- statistics, the dependency catalog, pgview_views
+SELECT matview, refresh_count, last_concurrently FROM pgview_status() WHERE matview::text IN ('per_grp', 'notes') ORDER BY 1::text;
+SELECT dependent, dependent_kind, referenced, referenced_kind FROM pgview_deps() WHERE dependent::text IN ('per_grp', 'notes') ORDER BY 1::text;
+SELECT relation, kind, depth FROM pgview_dependencies('per_grp');
+SELECT relation, kind FROM pgview_dependents('src') ORDER BY 1::text;
+SELECT view, kind, populated, concurrent_refresh_ok, dependencies FROM pgview_views('tv') ORDER BY 1::text;
+
+-- watched: refreshed at commit; a matview over it cascades through its capture trigger
+SELECT pgview_watch('per_grp');
+CREATE MATERIALIZED VIEW grand_total AS SELECT sum(total) AS total FROM per_grp;
+SELECT pgview_watch('grand_total');
+SELECT matview, source FROM pgview_watches WHERE matview::text IN ('per_grp', 'grand_total') ORDER BY 1::text;
+INSERT INTO src VALUES (102, 2, 1000, 'big');
+SELECT total FROM per_grp WHERE grp = 2;
+SELECT total = (SELECT sum(val) FROM src) AS grand_total_fresh FROM grand_total;
+BEGIN;
+INSERT INTO src VALUES (103, 2, 1, 'rolled back');
+ROLLBACK;
+SELECT differing('per_grp', 'SELECT grp, count(*), sum(val) FROM src GROUP BY grp');
+
+-- or_replace: a new query for the same columns, applied as a difference
+TRUNCATE changes;
+SELECT pgview_create('per_grp', 'SELECT grp, count(*) AS n, sum(val) AS total FROM src WHERE grp <> 0 GROUP BY grp',
+                     kind => 'table view', or_replace => true);
+SELECT * FROM changes ORDER BY op, grp;
+SELECT pgview_create('per_grp', 'SELECT grp, count(*) AS n FROM src GROUP BY grp', kind => 'table view', or_replace => true);
+\echo :LAST_ERROR_SQLSTATE
+SELECT pgview_create('per_grp', 'SELECT grp, 1 AS n, 2 AS total, 3 AS extra FROM src', kind => 'table view', or_replace => true);
+\echo :LAST_ERROR_SQLSTATE
+-- if_not_exists, and names taken
+SELECT pgview_create('per_grp', 'SELECT 1', kind => 'table view', if_not_exists => true);
+SELECT pgview_create('src', 'SELECT 1', kind => 'table view', if_not_exists => true);
+\echo :LAST_ERROR_SQLSTATE
+SELECT pgview_create('src', 'SELECT 1', kind => 'table view', or_replace => true);
+\echo :LAST_ERROR_SQLSTATE
+CREATE VIEW taken_pgview_query AS SELECT 1;
+SELECT pgview_create('taken', 'SELECT 1 AS a', kind => 'table view');
+\echo :LAST_ERROR_SQLSTATE
+SELECT pgview_create('bad_key', 'SELECT 1 AS a', kind => 'table view', unique_key => ARRAY['b']);
+\echo :LAST_ERROR_SQLSTATE
+SELECT pgview_create('bad_opt', 'SELECT 1 AS a', kind => 'table view', options => ARRAY['check_option=local']);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM pg_class WHERE relname IN ('taken', 'bad_key', 'bad_key_pgview_query', 'bad_opt');
+-- a plain table is not a table view
+SELECT pgview_refresh('src');
+\echo :LAST_ERROR_SQLSTATE
+
+-- pgview_drop takes the definition with the table; dropping the definition alone
+-- leaves a plain table
+SELECT pgview_drop('notes');
+SELECT relname FROM pg_class WHERE relname LIKE 'notes%';
+SELECT pgview_unwatch('per_grp');
+DROP VIEW per_grp_pgview_query CASCADE;
+SELECT count(*) FROM pgview_auto.table_view;
+SELECT pgview_refresh('per_grp');
+\echo :LAST_ERROR_SQLSTATE
+
+DROP SCHEMA tv CASCADE;
+SELECT pgview_unwatch(orphaned) FROM pgview_watches WHERE orphaned::text LIKE 'tv.%' ORDER BY 1;
