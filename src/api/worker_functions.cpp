@@ -7,7 +7,6 @@
 #include "api/args.hpp"
 #include "pg/guard.hpp"
 #include "tableview/table_view_registry.hpp"
-#include "watch/apply_watch.hpp"
 #include "pg/srf.hpp"
 #include "refresh/commit_refresh.hpp"
 #include "refresh/refresher.hpp"
@@ -124,7 +123,11 @@ PGVIEW_FUNCTION(pgview_wait) {
     Oid matview = PG_GETARG_OID(0);
     int64 timeout_us = interval_us(PG_GETARG_INTERVAL_P(1));
     if (!pgview::tableview::is_refreshable(matview))
-        throw Error(pgview::sqlstate::wrong_object_type, watch::relation_name(matview) + " is not a materialized view");
+        throw Error(pgview::sqlstate::wrong_object_type,
+                    "\"" + std::string(pg_call([matview] {
+                        const char *name = get_rel_name(matview);
+                        return name != nullptr ? name : psprintf("%u", matview);
+                    })) + "\" is not a materialized view");
     bool background = pg_call([matview] {
         const watch::MatviewOptions *o = watch::options_of(matview);
         return o != nullptr && o->mode != 'c';

@@ -31,6 +31,9 @@ $node->safe_psql('source', q{
   SELECT pgview_watch('shop.event_sum', mode => 'async', debounce => '10 ms');
   SELECT pgview_watch('shop.nightly', mode => 'manual');
   SELECT pgview_schedule('shop.nightly', '1 day', only_if_dirty => true);
+  SELECT pgview_create('shop.by_total', 'SELECT total, count(*) AS n FROM shop.orders GROUP BY total',
+                       kind => 'table view', unique_key => ARRAY['total']);
+  SELECT pgview_watch('shop.by_total');
   INSERT INTO shop.orders (total) VALUES (50), (5);
 });
 
@@ -65,10 +68,14 @@ for my $format ('plain', 'custom') {
   is($node->safe_psql($db, $schedules_sql), $schedules, "$format: schedules came back");
   is($node->safe_psql($db, $triggers_sql), $triggers, "$format: each capture trigger exactly once");
   is($node->safe_psql($db, $stale_sql), '0', "$format: no stale OID in the registry");
+  is($node->safe_psql($db, q{SELECT relation || ' ' || definition || ' ' || unique_key::text FROM pgview_auto.table_view}),
+     'shop.by_total shop.by_total_pgview_query {total}', "$format: the table view is registered again");
 
   # They work: commit mode at once, async through the worker, manual on request.
   $node->safe_psql($db, q{INSERT INTO shop.orders (total) VALUES (100)});
   is($node->safe_psql($db, q{SELECT s FROM shop.big_sum}), '150', "$format: commit-mode watch refreshes");
+  is($node->safe_psql($db, q{SELECT string_agg(total || ':' || n, ',' ORDER BY total) FROM shop.by_total}),
+     '5:1,50:1,100:1', "$format: the watched table view refreshes");
   $node->safe_psql($db, q{INSERT INTO shop.events VALUES (1, 7)});
   is($node->safe_psql($db, q{SELECT pgview_wait('shop.event_sum', '30 s')}), 't', "$format: async watch refreshes");
   is($node->safe_psql($db, q{SELECT s FROM shop.event_sum}), '7', "$format: ... with the new row");
