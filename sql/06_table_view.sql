@@ -94,6 +94,22 @@ SELECT pgview_create('bad_key', 'SELECT 1 AS a', kind => 'table view', unique_ke
 SELECT pgview_create('bad_opt', 'SELECT 1 AS a', kind => 'table view', options => ARRAY['check_option=local']);
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM pg_class WHERE relname IN ('taken', 'bad_key', 'bad_key_pgview_query', 'bad_opt');
+-- a key the query gives twice is an error, as for REFRESH ... CONCURRENTLY; the table is kept
+CREATE TABLE dup (k int, v text, f float8);
+INSERT INTO dup VALUES (1, 'a', 0.3), (2, 'b', 0.3);
+SELECT pgview_create('dup_tv', 'SELECT k, v FROM dup', kind => 'table view', unique_key => ARRAY['k']);
+INSERT INTO dup VALUES (2, 'c', 0.3);
+SELECT pgview_refresh('dup_tv');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM dup_tv;
+-- rows compare exactly whatever the session's extra_float_digits
+SELECT pgview_create('float_tv', 'SELECT k, f FROM dup', kind => 'table view');
+SET extra_float_digits = 0;
+UPDATE dup SET f = 0.1::float8 + 0.2::float8 WHERE k = 1;
+SELECT pgview_refresh('float_tv');
+RESET extra_float_digits;
+SELECT count(*) FROM float_tv WHERE f = 0.1::float8 + 0.2::float8;
+
 -- a plain table is not a table view
 SELECT pgview_refresh('src');
 \echo :LAST_ERROR_SQLSTATE

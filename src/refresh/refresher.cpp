@@ -209,11 +209,6 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
     int refreshed = 0;
     for (Oid matview : order) {
         RefreshTarget target{matview, -1, false, origin, nullptr, nullptr};
-        tableview::TableView tv;
-        if (tableview::lookup(matview, &tv)) {
-            std::string statement = tableview::difference_statement(tv);
-            target.difference = pg_call([&statement] { return pstrdup(statement.c_str()); });
-        }
         bool is_root = root_set.count(matview) != 0;
         bool defer = false;
         pg_call([&] {
@@ -223,6 +218,14 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
         if (defer) {
             deferred->push_back(matview);
             continue;
+        }
+        tableview::TableView tv;
+        if (tableview::lookup(matview, &tv)) {
+            // Lock first (in refresh order, as refresh_one would): the statement
+            // names the table's columns, which ALTER TABLE could change meanwhile.
+            pg_call([matview] { LockRelationOid(matview, ExclusiveLock); });
+            std::string statement = tableview::difference_statement(tv);
+            target.difference = pg_call([&statement] { return pstrdup(statement.c_str()); });
         }
         pg_call([&] {
             const watch::MatviewOptions *options = watch::options_of(matview);

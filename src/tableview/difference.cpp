@@ -12,6 +12,7 @@ extern "C" {
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -80,7 +81,8 @@ std::string difference_sql(const std::string &table, const std::string &definiti
                ") RETURNING 1), " + update + "i AS (INSERT INTO " + table + " (" + cols + ") SELECT " + cols +
                " FROM n WHERE NOT EXISTS (SELECT FROM " + table + " o WHERE " + key_match("o", "n", key) +
                ") RETURNING 1) " +
-               "SELECT (SELECT pg_catalog.count(*) FROM d), (SELECT pg_catalog.count(*) FROM u), (SELECT pg_catalog.count(*) FROM i)";
+               "SELECT (SELECT pg_catalog.count(*) FROM d), (SELECT pg_catalog.count(*) FROM u), (SELECT pg_catalog.count(*) FROM i), " +
+               "EXISTS (SELECT FROM n GROUP BY " + list("", key) + " HAVING pg_catalog.count(*) > 1)";
     }
     // A multiset: the k-th copy of a row on one side matches the k-th on the other.
     return "WITH n AS MATERIALIZED (SELECT " + cols +
@@ -92,7 +94,7 @@ std::string difference_sql(const std::string &table, const std::string &definiti
            "WHERE n.pgview_row OPERATOR(pg_catalog.=) o.pgview_row AND n.pgview_copy OPERATOR(pg_catalog.=) o.pgview_copy) RETURNING 1), " +
            "i AS (INSERT INTO " + table + " (" + cols + ") SELECT " + cols + " FROM n WHERE NOT EXISTS (SELECT FROM o "
            "WHERE o.pgview_row OPERATOR(pg_catalog.=) n.pgview_row AND o.pgview_copy OPERATOR(pg_catalog.=) n.pgview_copy) RETURNING 1) " +
-           "SELECT (SELECT pg_catalog.count(*) FROM d), 0::pg_catalog.int8, (SELECT pg_catalog.count(*) FROM i)";
+           "SELECT (SELECT pg_catalog.count(*) FROM d), 0::pg_catalog.int8, (SELECT pg_catalog.count(*) FROM i), false";
 }
 
 } // namespace
@@ -116,6 +118,9 @@ Changes run_difference(Oid table, const char *statement) {
     // search_path can substitute one.
     RoleContext role;
     enter_role(&role, syscat::relation_owner(table), false);
+    // Rows are compared by their text form: floats must print exactly.
+    int guc_level = NewGUCNestLevel();
+    (void) set_config_option("extra_float_digits", "3", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
     SetUserIdAndSecContext(GetUserId(),
                            role.saved_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
     if (SPI_connect() != SPI_OK_CONNECT)
@@ -127,8 +132,16 @@ Changes run_difference(Oid table, const char *statement) {
     out.deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
     out.updated = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
     out.inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+    // As REFRESH ... CONCURRENTLY: a key the query gives twice is an error (the
+    // whole statement, already applied, goes with the transaction).
+    if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull)))
+        ereport(ERROR, (errcode(ERRCODE_CARDINALITY_VIOLATION),
+                        errmsg("the query of table view \"%s\" gives some unique key more than once",
+                               get_rel_name(table)),
+                        errhint("Fix the query, or the table view's unique_key.")));
     PopActiveSnapshot();
     SPI_finish();
+    AtEOXact_GUC(true, guc_level);
     leave_role(&role);
     CommandCounterIncrement();
     return out;
