@@ -13,6 +13,7 @@
 #include "create/sql_runner.hpp"
 #include "create/view_spec.hpp"
 #include "pg/guard.hpp"
+#include "pg/quote.hpp"
 #include "refresh/refresher.hpp"
 #include "tableview/table_view_registry.hpp"
 
@@ -21,8 +22,6 @@ extern "C" {
 #include "catalog/pg_class.h"
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
-#include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/lsyscache.h"
 }
 
@@ -59,11 +58,6 @@ std::string describe(char relkind) {
 
 std::string article(Kind kind) { return std::string("a ") + kind_name(kind); }
 
-bool is_table_view(Oid rel) {
-    tableview::TableView tv;
-    return tableview::lookup(rel, &tv);
-}
-
 bool is_kind(Oid rel, char relkind, Kind kind) {
     switch (kind) {
     case Kind::view:
@@ -71,7 +65,7 @@ bool is_kind(Oid rel, char relkind, Kind kind) {
     case Kind::matview:
         return relkind == RELKIND_MATVIEW;
     case Kind::table_view:
-        return relkind == RELKIND_RELATION && is_table_view(rel);
+        return relkind == RELKIND_RELATION && tableview::is_table_view(rel);
     }
     return false;
 }
@@ -107,17 +101,11 @@ Oid create_table_view(SqlRunner &sql, const QualifiedName &name, Oid schema, con
 // refresh (only the difference is written).
 void replace_table_view(SqlRunner &sql, Oid table, const std::string &query, const std::vector<Option> &options,
                         bool with_data) {
+    tableview::require_owned_refreshable(table);
     tableview::TableView tv;
     (void) tableview::lookup(table, &tv);
-    if (!pg_call([table] { return pg_class_ownercheck(table, GetUserId()); }))
-        throw Error("42501", "must be owner of table view " + std::string(pg_call([table] { return get_rel_name(table); })));
-    std::string definition = pg_call([&tv] {
-        return quote_qualified_identifier(get_namespace_name(get_rel_namespace(tv.definition)),
-                                          get_rel_name(tv.definition));
-    });
-    std::string table_sql = pg_call([table] {
-        return quote_qualified_identifier(get_namespace_name(get_rel_namespace(table)), get_rel_name(table));
-    });
+    std::string definition = qualified_name(tv.definition);
+    std::string table_sql = qualified_name(table);
     sql.run("CREATE OR REPLACE VIEW " + definition + " AS\n" + query + "\n");
     if (column_count(sql, tv.definition) != column_count(sql, table))
         throw Error(invalid_table_definition,
@@ -240,16 +228,13 @@ bool drop_view(const std::string &text, bool cascade, bool if_exists) {
     char relkind = pg_call([rel] { return get_rel_relkind(rel); });
     const char *what = relkind == RELKIND_VIEW      ? "VIEW"
                        : relkind == RELKIND_MATVIEW ? "MATERIALIZED VIEW"
-                       : is_table_view(rel)         ? "TABLE" // its definition goes with it (sql_drop)
+                       : tableview::is_table_view(rel) ? "TABLE" // its definition goes with it (sql_drop)
                                                     : nullptr;
     if (what == nullptr)
         throw Error(sqlstate::wrong_object_type, "\"" + display(name) + "\" is " + describe(relkind) + ", not a view",
                     {}, "pgview_drop drops views, materialized views and table views only.");
-    std::string qualified = pg_call([rel] {
-        return quote_qualified_identifier(get_namespace_name(get_rel_namespace(rel)), get_rel_name(rel));
-    });
     SqlRunner sql;
-    sql.run(std::string("DROP ") + what + " " + qualified + (cascade ? " CASCADE" : ""));
+    sql.run(std::string("DROP ") + what + " " + qualified_name(rel) + (cascade ? " CASCADE" : ""));
     return true;
 }
 

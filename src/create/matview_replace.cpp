@@ -2,6 +2,7 @@
 #include "create/matview_replace.hpp"
 
 #include "pg/guard.hpp"
+#include "pg/quote.hpp"
 
 extern "C" {
 #include "miscadmin.h"
@@ -21,7 +22,7 @@ constexpr const char *dependent_objects_still_exist = "2BP01";
 struct Kept {
     std::string owner;
     std::string tablespace;              // "" for the default
-    std::vector<std::string> reloptions; // 'name=value'
+    std::vector<Option> reloptions;
     std::string comment;
     bool has_comment = false;
     std::vector<std::pair<std::string, std::string>> column_comments;
@@ -33,20 +34,18 @@ Kept read_old(SqlRunner &sql, Oid matview) {
     Kept k;
     auto rel = sql.rows("SELECT pg_catalog.pg_get_userbyid(c.relowner), "
                         "       coalesce((SELECT spcname FROM pg_catalog.pg_tablespace WHERE oid = c.reltablespace), ''), "
-                        "       coalesce(pg_catalog.array_to_string(c.reloptions, E'\\n'), ''), "
                         "       pg_catalog.obj_description(c.oid, 'pg_class') IS NOT NULL, "
                         "       coalesce(pg_catalog.obj_description(c.oid, 'pg_class'), '') "
                         "FROM pg_catalog.pg_class c WHERE c.oid = $1",
                         matview);
     k.owner = rel[0][0];
     k.tablespace = rel[0][1];
-    for (size_t from = 0; from < rel[0][2].size();) {
-        size_t nl = rel[0][2].find('\n', from);
-        k.reloptions.push_back(rel[0][2].substr(from, nl - from));
-        from = nl == std::string::npos ? rel[0][2].size() : nl + 1;
-    }
-    k.has_comment = rel[0][3] == "t";
-    k.comment = rel[0][4];
+    k.has_comment = rel[0][2] == "t";
+    k.comment = rel[0][3];
+    for (auto &row : sql.rows("SELECT o.option_name, o.option_value FROM pg_catalog.pg_class c, "
+                              "pg_catalog.pg_options_to_table(c.reloptions) o WHERE c.oid = $1",
+                              matview))
+        k.reloptions.push_back({row[0], row[1]});
     for (auto &row : sql.rows("SELECT a.attname, d.description FROM pg_catalog.pg_description d "
                               "JOIN pg_catalog.pg_attribute a ON a.attrelid = d.objoid AND a.attnum = d.objsubid "
                               "WHERE d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objoid = $1 "
@@ -94,12 +93,7 @@ void replace_matview(SqlRunner &sql, Oid old_matview, const MatviewDefinition &d
     Kept kept = read_old(sql, old_matview);
 
     sql.run("DROP MATERIALIZED VIEW " + qualified);
-    std::vector<Option> options = def.options;
-    if (options.empty())
-        for (const std::string &o : kept.reloptions) {
-            size_t eq = o.find('=');
-            options.push_back({o.substr(0, eq), o.substr(eq + 1)});
-        }
+    const std::vector<Option> &options = def.options.empty() ? kept.reloptions : def.options;
     sql.run("CREATE MATERIALIZED VIEW " + qualified + with_clause(options) +
             (kept.tablespace.empty() ? "" : " TABLESPACE " + ident(kept.tablespace)) + " AS\n" + def.query + "\n" +
             (def.with_data ? "WITH DATA" : "WITH NO DATA"));

@@ -9,7 +9,6 @@
 extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "utils/builtins.h"
 }
 
 namespace pgview::create {
@@ -67,14 +66,6 @@ std::string SqlRunner::try_run(const std::string &sql) {
                                      const_cast<char *>(sql.c_str()));
     });
     return failure == nullptr ? std::string() : std::string(failure->message);
-}
-
-std::string ident(const std::string &name) {
-    return pg_call([&name] { return quote_identifier(name.c_str()); });
-}
-
-std::string literal(const std::string &text) {
-    return pg_call([&text] { return quote_literal_cstr(text.c_str()); });
 }
 
 } // namespace pgview::create

@@ -27,8 +27,4 @@ public:
     std::string try_run(const std::string &sql);
 };
 
-// For the statements: an identifier quoted where needed, a string literal.
-std::string ident(const std::string &name);
-std::string literal(const std::string &text);
-
 } // namespace pgview::create

@@ -5,8 +5,8 @@
 #include <cctype>
 #include <set>
 
-#include "create/sql_runner.hpp"
 #include "pg/guard.hpp"
+#include "pg/quote.hpp"
 
 extern "C" {
 #include "nodes/parsenodes.h"
@@ -62,18 +62,6 @@ const char *kind_name(Kind kind) {
         return "materialized view";
     case Kind::table_view:
         return "table view";
-    }
-    return "?";
-}
-
-const char *kind_sql(Kind kind) {
-    switch (kind) {
-    case Kind::view:
-        return "VIEW";
-    case Kind::matview:
-        return "MATERIALIZED VIEW";
-    case Kind::table_view:
-        return "TABLE";
     }
     return "?";
 }

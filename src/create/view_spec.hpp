@@ -14,7 +14,6 @@ namespace pgview::create {
 enum class Kind { view, matview, table_view };
 
 const char *kind_name(Kind kind);         // as pgview_create spells it
-const char *kind_sql(Kind kind);          // VIEW, MATERIALIZED VIEW, TABLE
 Kind parse_kind(const std::string &kind); // throws 22023 for anything else
 
 struct QualifiedName {

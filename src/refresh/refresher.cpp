@@ -95,7 +95,7 @@ bool run_and_record(const RefreshTarget *t, bool concurrently) {
     }
     TimestampTz start = GetCurrentTimestamp();
     if (t->difference != nullptr)
-        (void) tableview::run_difference(t->matview, t->difference);
+        tableview::run_difference(t->matview, t->difference);
     else
         exec_refresh(t->matview, concurrently);
     TimestampTz end = GetCurrentTimestamp();
@@ -111,11 +111,8 @@ bool run_and_record(const RefreshTarget *t, bool concurrently) {
 
 // Lock, refresh, record. False when the matview was dropped meanwhile.
 bool refresh_one(const RefreshTarget *t) {
-    if (t->difference != nullptr) {
-        // A table view: ExclusiveLock, which readers pass; it never blocks them.
-        LockRelationOid(t->matview, ExclusiveLock);
+    if (t->difference != nullptr) // a table view, locked (ExclusiveLock: readers pass) by refresh_matviews
         return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(t->matview)) && run_and_record(t, true);
-    }
     bool concurrently = t->concurrently == 1 ||
                         (t->concurrently == -1 && syscat::concurrent_refresh_ok(t->matview));
     if (t->concurrently == 1 && !syscat::concurrent_refresh_ok(t->matview))

@@ -138,11 +138,11 @@ graph::DependencyGraph read_dependency_graph() {
     // A table view reads what its definition reads; the definition itself is
     // plumbing and leaves the graph.
     std::unordered_map<Oid, Oid> table_of; // definition -> table
-    for (const auto &[table, definition] : table_views)
-        table_of[definition] = table;
     std::unordered_set<Oid> tables;
-    for (const auto &[table, definition] : table_views)
+    for (const auto &[table, definition] : table_views) {
+        table_of[definition] = table;
         tables.insert(table);
+    }
     relations.erase(std::remove_if(relations.begin(), relations.end(),
                                    [&](const graph::Relation &r) { return table_of.count(r.id) != 0; }),
                     relations.end());

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "pg/guard.hpp"
+#include "pg/quote.hpp"
 #include "pg/role_context.hpp"
 #include "syscat/relation_info.hpp"
 
@@ -21,16 +22,6 @@ extern "C" {
 namespace pgview::tableview {
 
 namespace {
-
-std::string quoted(const std::string &name) {
-    return pg_call([&name] { return quote_identifier(name.c_str()); });
-}
-
-std::string qualified(Oid relid) {
-    return pg_call([relid] {
-        return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
-    });
-}
 
 std::vector<std::string> column_names(Oid table) {
     char **names = nullptr;
@@ -102,15 +93,14 @@ std::string difference_sql(const std::string &table, const std::string &definiti
 std::string difference_statement(const TableView &tv) {
     std::vector<std::string> columns = column_names(tv.table);
     for (std::string &c : columns)
-        c = quoted(c);
+        c = ident(c);
     std::vector<std::string> key;
     for (const std::string &k : tv.unique_key)
-        key.push_back(quoted(k));
-    return difference_sql(qualified(tv.table), qualified(tv.definition), columns, key);
+        key.push_back(ident(k));
+    return difference_sql(qualified_name(tv.table), qualified_name(tv.definition), columns, key);
 }
 
-Changes run_difference(Oid table, const char *statement) {
-    Changes out;
+void run_difference(Oid table, const char *statement) {
     // As the owner, as REFRESH does in PostgreSQL 15: restricted (no temporary
     // objects, no SET ROLE from the query's functions), with the session's
     // search_path for the query's functions and the table's triggers. Our own
@@ -129,12 +119,15 @@ Changes run_difference(Oid table, const char *statement) {
     if (SPI_execute(statement, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
         elog(ERROR, "pgview_auto: the refresh of table view %s failed", get_rel_name(table));
     bool isnull;
-    out.deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-    out.updated = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-    out.inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+    HeapTuple row = SPI_tuptable->vals[0];
+    TupleDesc desc = SPI_tuptable->tupdesc;
+    elog(DEBUG1, "pgview_auto: table view %s refreshed: " INT64_FORMAT " rows deleted, " INT64_FORMAT
+                 " updated, " INT64_FORMAT " inserted",
+         get_rel_name(table), DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull)),
+         DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull)), DatumGetInt64(SPI_getbinval(row, desc, 3, &isnull)));
     // As REFRESH ... CONCURRENTLY: a key the query gives twice is an error (the
     // whole statement, already applied, goes with the transaction).
-    if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull)))
+    if (DatumGetBool(SPI_getbinval(row, desc, 4, &isnull)))
         ereport(ERROR, (errcode(ERRCODE_CARDINALITY_VIOLATION),
                         errmsg("the query of table view \"%s\" gives some unique key more than once",
                                get_rel_name(table)),
@@ -144,7 +137,6 @@ Changes run_difference(Oid table, const char *statement) {
     AtEOXact_GUC(true, guc_level);
     leave_role(&role);
     CommandCounterIncrement();
-    return out;
 }
 
 } // namespace pgview::tableview

@@ -13,17 +13,12 @@
 
 namespace pgview::tableview {
 
-struct Changes {
-    int64 deleted = 0;
-    int64 updated = 0;
-    int64 inserted = 0;
-};
-
 // The statement that refreshes tv (C++; errors as pgview::Error).
 std::string difference_statement(const TableView &tv);
 
 // Runs it as the table's owner under a snapshot taken now; the caller holds an
-// ExclusiveLock on the table. C-level: may ereport.
-Changes run_difference(Oid table, const char *statement);
+// ExclusiveLock on the table. C-level: may ereport. The rows deleted, updated
+// and inserted go to the server log at DEBUG1.
+void run_difference(Oid table, const char *statement);
 
 } // namespace pgview::tableview

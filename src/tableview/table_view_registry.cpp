@@ -133,14 +133,17 @@ TableView forget(Oid dropped) {
     return tv;
 }
 
-bool is_refreshable(Oid relid) {
+bool is_table_view(Oid relid) {
     TableView tv;
-    return pg_call([relid] { return get_rel_relkind(relid); }) == RELKIND_MATVIEW || lookup(relid, &tv);
+    return lookup(relid, &tv);
+}
+
+bool is_refreshable(Oid relid) {
+    return pg_call([relid] { return get_rel_relkind(relid); }) == RELKIND_MATVIEW || is_table_view(relid);
 }
 
 void require_owned_refreshable(Oid relid) {
-    TableView tv;
-    if (!lookup(relid, &tv)) {
+    if (!is_table_view(relid)) {
         pg_call([relid] { syscat::require_owned_matview(relid); });
         return;
     }

@@ -21,6 +21,7 @@ struct TableView {
 
 // False when relid is not a table view (or the installed SQL predates them).
 bool lookup(Oid relid, TableView *out);
+bool is_table_view(Oid relid);
 void add(const TableView &tv);
 // A dropped table or definition: the registry row goes. Returns the table view
 // it belonged to (table == InvalidOid when none).

@@ -1,0 +1,27 @@
+// pgview_auto — see quote.hpp.
+#include "pg/quote.hpp"
+
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+}
+
+namespace pgview {
+
+std::string ident(const std::string &name) {
+    return pg_call([&name] { return quote_identifier(name.c_str()); });
+}
+
+std::string literal(const std::string &text) {
+    return pg_call([&text] { return quote_literal_cstr(text.c_str()); });
+}
+
+std::string qualified_name(Oid relid) {
+    return pg_call([relid] {
+        return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+    });
+}
+
+} // namespace pgview

@@ -1,0 +1,17 @@
+// pgview_auto — quoting names and values for SQL text we build (C++; errors as
+// pgview::Error).
+#pragma once
+
+#include <string>
+
+extern "C" {
+#include "postgres.h"
+}
+
+namespace pgview {
+
+std::string ident(const std::string &name);     // an identifier, quoted where needed
+std::string literal(const std::string &text);   // a string literal
+std::string qualified_name(Oid relid);          // schema.name of a relation, quoted where needed
+
+} // namespace pgview
