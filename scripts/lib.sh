@@ -77,3 +77,17 @@ free_port() {
     done
     echo "no free port" >&2; return 1
 }
+
+# A benchmark's arguments: --smoke sets SMOKE=1; --help prints the calling
+# script's header comment (up to its `set -e` line).
+bench_args() {
+    SMOKE=0
+    local script=${BASH_SOURCE[1]} arg
+    for arg in "$@"; do
+        case $arg in
+        --smoke) SMOKE=1 ;;
+        -h | --help) sed -n '2,/^set -[eE]/p' "$script" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "unknown argument: $arg (try --help)" >&2; exit 64 ;;
+        esac
+    done
+}

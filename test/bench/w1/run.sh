@@ -63,14 +63,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/lib.sh
 source "$HERE/../../../scripts/lib.sh"
 
-SMOKE=0
-for arg in "$@"; do
-    case $arg in
-    --smoke) SMOKE=1 ;;
-    -h | --help) sed -n '2,/^set -E/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) echo "unknown argument: $arg (try --help)" >&2; exit 64 ;;
-    esac
-done
+bench_args "$@"
 
 if ((SMOKE)); then
     SECS=2
