@@ -110,6 +110,18 @@ SELECT pgview_refresh('float_tv');
 RESET extra_float_digits;
 SELECT count(*) FROM float_tv WHERE f = 0.1::float8 + 0.2::float8;
 
+-- only the owner refreshes or replaces a table view
+CREATE ROLE pgview_tv_stranger;
+GRANT USAGE ON SCHEMA tv TO pgview_tv_stranger;
+SET ROLE pgview_tv_stranger;
+SELECT pgview_refresh('float_tv');
+\echo :LAST_ERROR_SQLSTATE
+SELECT pgview_create('float_tv', 'SELECT k, f FROM dup', kind => 'table view', or_replace => true);
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+DROP OWNED BY pgview_tv_stranger;
+DROP ROLE pgview_tv_stranger;
+
 -- a plain table is not a table view
 SELECT pgview_refresh('src');
 \echo :LAST_ERROR_SQLSTATE
