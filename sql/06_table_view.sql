@@ -19,7 +19,7 @@ SELECT pgview_create('per_grp', 'SELECT grp, count(*) AS n, sum(val) AS total FR
 SELECT pgview_create('tv.notes', 'SELECT grp, left(note, 2) AS prefix FROM src WHERE id <= 12',
                      kind => 'table view', options => ARRAY['fillfactor=80']);
 SELECT relation, definition, unique_key FROM pgview_auto.table_view ORDER BY relation::text;
-SELECT relkind, reloptions FROM pg_class WHERE oid = 'notes'::regclass;
+SELECT relkind, reloptions, relreplident FROM pg_class WHERE oid = 'notes'::regclass;
 SELECT indexrelid::regclass FROM pg_index WHERE indrelid = 'per_grp'::regclass;
 SELECT differing('per_grp', 'SELECT grp, count(*), sum(val) FROM src GROUP BY grp'),
        differing('notes', 'SELECT grp, left(note, 2) FROM src WHERE id <= 12');

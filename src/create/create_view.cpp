@@ -89,6 +89,10 @@ Oid create_table_view(SqlRunner &sql, const QualifiedName &name, Oid schema, con
     sql.run("CREATE VIEW " + definition.sql() + " AS\n" + query + "\n");
     sql.run("CREATE TABLE " + name.sql() + with_clause(options) + " AS SELECT * FROM " + definition.sql() +
             (with_data ? "" : " WITH NO DATA"));
+    // Publishable as it is: its refresh updates and deletes rows, which logical
+    // replication sends only for a table with a replica identity, and a query's
+    // columns need not make a primary key. (It costs nothing below wal_level logical.)
+    sql.run("ALTER TABLE " + name.sql() + " REPLICA IDENTITY FULL");
     tableview::TableView tv;
     tv.table = pg_call([&name, schema] { return get_relname_relid(name.name.c_str(), schema); });
     tv.definition = pg_call([&definition, schema] { return get_relname_relid(definition.name.c_str(), schema); });
