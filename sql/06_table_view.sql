@@ -126,6 +126,37 @@ DROP ROLE pgview_tv_stranger;
 SELECT pgview_refresh('src');
 \echo :LAST_ERROR_SQLSTATE
 
+-- concurrently: a table view's refresh never blocks readers, so true is accepted
+-- (a matview without a unique index refuses it); messages name the table view
+SELECT pgview_create('tv_conc', 'SELECT k, v FROM dup', kind => 'table view');
+SELECT pgview_watch('tv_conc', mode => 'async', concurrently => true);
+SELECT matview, mode, "concurrently" FROM pgview_watches WHERE matview::text = 'tv_conc';
+SELECT pgview_refresh('tv_conc', concurrently => true);
+SELECT pgview_unwatch('tv_conc');
+SELECT pgview_unwatch('tv_conc');
+SELECT pgview_unschedule('tv_conc');
+-- a watched table view dropped and created again (a migration) gets its watch back,
+-- options and all; its schedule goes with it
+SELECT pgview_watch('tv_conc', concurrently => false, on_error => 'warn');
+SELECT pgview_schedule('tv_conc', '1 hour');
+SELECT pgview_drop('tv_conc');
+SELECT orphaned, mode, "concurrently", on_error FROM pgview_watches WHERE orphaned::text = 'tv.tv_conc';
+SELECT pgview_create('tv_conc', 'SELECT k, v || ''!'' AS v FROM dup', kind => 'table view');
+SELECT matview, source, mode, "concurrently", on_error, orphaned FROM pgview_watches WHERE matview::text = 'tv_conc';
+INSERT INTO dup VALUES (3, 'd', 0.5);
+SELECT * FROM tv_conc ORDER BY k, v;
+SELECT count(*) AS schedules FROM pgview_auto.schedule WHERE matview::text = 'tv_conc';
+-- and a watched matview replaced by a table view of its name keeps its watch too
+CREATE MATERIALIZED VIEW mv_to_tv AS SELECT k FROM dup;
+SELECT pgview_watch('mv_to_tv');
+DROP MATERIALIZED VIEW mv_to_tv;
+SELECT pgview_create('mv_to_tv', 'SELECT k, v FROM dup', kind => 'table view');
+INSERT INTO dup VALUES (4, 'e', 0.5);
+SELECT differing('mv_to_tv', 'SELECT k, v FROM dup');
+SELECT pgview_unwatch('tv_conc');
+SELECT pgview_unwatch('mv_to_tv');
+SELECT pgview_drop('tv_conc'), pgview_drop('mv_to_tv');
+
 -- pgview_drop takes the definition with the table; dropping the definition alone
 -- leaves a plain table
 SELECT pgview_drop('notes');

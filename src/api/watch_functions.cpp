@@ -35,6 +35,7 @@ using pgview::Error;
 using pgview::pg_call;
 namespace watch = pgview::watch;
 namespace syscat = pgview::syscat;
+namespace tableview = pgview::tableview;
 namespace sqlstate = pgview::sqlstate;
 using pgview::api::interval_us;
 using pgview::api::require_not_null;
@@ -90,16 +91,18 @@ PGVIEW_FUNCTION(pgview_watch) {
         requested = PG_GETARG_OID(1);
     watch::MatviewOptions options = parse_options(fcinfo);
 
-    pgview::tableview::require_owned_refreshable(matview);
+    tableview::require_owned_refreshable(matview);
     if (requested) {
         Oid source = *requested;
         pg_call([source] { syscat::require_catalog_relation(source, "pgview_watch"); });
         if (source == matview)
             throw Error(sqlstate::invalid_parameter_value,
-                        "materialized view " + watch::relation_name(matview) + " cannot watch itself", {},
+                        std::string(tableview::noun(matview)) + " " + watch::relation_name(matview) +
+                            " cannot watch itself",
+                        {},
                         "Name a table it reads as source, or pass NULL to watch all of them.");
     }
-    if (options.concurrently == 1 && !pg_call([matview] { return syscat::concurrent_refresh_ok(matview); }))
+    if (options.concurrently == 1 && !tableview::concurrent_refresh_ok(matview))
         throw Error(sqlstate::object_not_in_prerequisite_state,
                     "materialized view " + watch::relation_name(matview) + " cannot be refreshed concurrently",
                     "It is not populated, or has no unique index that REFRESH ... CONCURRENTLY accepts.",
@@ -125,7 +128,7 @@ PGVIEW_FUNCTION(pgview_unwatch) {
     require_not_null(fcinfo, 0, "matview", "pgview_unwatch", "Pass the watched materialized view.");
     Oid matview = PG_GETARG_OID(0);
     Oid source = PG_ARGISNULL(1) ? InvalidOid : PG_GETARG_OID(1);
-    pgview::tableview::require_owned_refreshable(matview);
+    tableview::require_owned_refreshable(matview);
 
     int removed = pg_call([&] {
         watch::RegistrySession session;
@@ -139,14 +142,16 @@ PGVIEW_FUNCTION(pgview_unwatch) {
         watch::registry_end(&session);
         return n;
     });
-    if (removed == 0)
+    if (removed == 0) {
+        const char *noun = tableview::noun(matview);
         pg_call([&] {
             if (OidIsValid(source))
-                ereport(NOTICE, (errmsg("materialized view %s does not watch %s, skipping",
-                                        get_rel_name(matview), get_rel_name(source))));
+                ereport(NOTICE, (errmsg("%s %s does not watch %s, skipping", noun, get_rel_name(matview),
+                                        get_rel_name(source))));
             else
-                ereport(NOTICE, (errmsg("materialized view %s is not watched, skipping", get_rel_name(matview))));
+                ereport(NOTICE, (errmsg("%s %s is not watched, skipping", noun, get_rel_name(matview))));
         });
+    }
     PG_RETURN_INT32(removed);
 }
 
@@ -195,7 +200,7 @@ PGVIEW_FUNCTION(pgview_refresh) {
     if (pg_call([] { return RecoveryInProgress(); }))
         throw Error("25006", "cannot refresh materialized views during recovery", {},
                     "Refresh them on the primary; the standby receives the result.");
-    pgview::tableview::require_owned_refreshable(matview);
+    tableview::require_owned_refreshable(matview);
     int n = pgview::refresh::refresh_matviews({matview}, cascade, concurrently,
                                               pgview::refresh::Origin::manual);
     PG_RETURN_INT32(n);

@@ -69,13 +69,14 @@ PGVIEW_FUNCTION(pgview_schedule) {
 
 PGVIEW_FUNCTION(pgview_unschedule) {
     Oid matview = owned_matview_arg(fcinfo, "pgview_unschedule");
-    bool removed = pg_call([matview] {
+    const char *noun = pgview::tableview::noun(matview);
+    bool removed = pg_call([matview, noun] {
         watch::RegistrySession session;
         watch::registry_begin(&session);
         bool r = watch::registry_remove_schedule(matview);
         watch::registry_end(&session);
         if (!r)
-            ereport(NOTICE, (errmsg("materialized view \"%s\" has no schedule, skipping", get_rel_name(matview))));
+            ereport(NOTICE, (errmsg("%s \"%s\" has no schedule, skipping", noun, get_rel_name(matview))));
         return r;
     });
     PG_RETURN_BOOL(removed);
@@ -137,12 +138,13 @@ PGVIEW_FUNCTION(pgview_wait) {
     if (!background || !worker::shared_state_ready() || pg_call([] { return RecoveryInProgress(); }))
         PG_RETURN_BOOL(true);
 
-    pg_call([matview] {
+    bool readers_pass = pgview::tableview::concurrent_refresh_ok(matview);
+    pg_call([matview, readers_pass] {
         // A plain refresh needs ACCESS EXCLUSIVE: if this transaction holds any
         // lock on the matview (a query that also reads it), the wait could only time out.
         LOCKTAG tag;
         SET_LOCKTAG_RELATION(tag, MyDatabaseId, matview);
-        if (LockHeldByMe(&tag, AccessShareLock) && !syscat::concurrent_refresh_ok(matview))
+        if (LockHeldByMe(&tag, AccessShareLock) && !readers_pass)
             ereport(ERROR, (errcode(ERRCODE_LOCK_NOT_AVAILABLE),
                             errmsg("pgview_wait cannot wait for materialized view \"%s\": this transaction holds a "
                                    "lock on it", get_rel_name(matview)),

@@ -16,8 +16,10 @@
 #include "pg/quote.hpp"
 #include "refresh/refresher.hpp"
 #include "tableview/table_view_registry.hpp"
+#include "watch/apply_watch.hpp"
 
 extern "C" {
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "nodes/makefuncs.h"
@@ -98,6 +100,10 @@ Oid create_table_view(SqlRunner &sql, const QualifiedName &name, Oid schema, con
     tv.definition = pg_call([&definition, schema] { return get_relname_relid(definition.name.c_str(), schema); });
     tv.unique_key = key;
     tableview::add(tv);
+    // A watched table view (or matview) of this name dropped earlier, say by a
+    // migration, gets its watch back, as a new matview does (event trigger).
+    pg_call([] { CommandCounterIncrement(); });
+    watch::restore_orphan(tv.table);
     return tv.table;
 }
 

@@ -2,7 +2,8 @@
 //
 // ddl_command_end (only for the tags named in the extension script; the parse
 // tree says at once whether a command matters, so unrelated DDL costs nothing):
-//   CREATE MATERIALIZED VIEW     an orphaned watch of that name comes back
+//   CREATE MATERIALIZED VIEW     an orphaned watch of that name comes back (a new
+//                                table view gets it in pgview_create)
 //   CREATE OR REPLACE VIEW       watched matviews above the view re-resolve their sources
 //   CREATE TABLE ... PARTITION OF, ALTER TABLE ... ATTACH / DETACH PARTITION
 //                                the partition gains or loses its capture trigger
@@ -53,45 +54,6 @@ namespace {
 
 Oid relation_of(RangeVar *rv) {
     return pg_call([rv] { return RangeVarGetRelid(rv, NoLock, true); });
-}
-
-// An orphaned watch of this matview's name comes back, with its options and sources.
-void restore_orphan(Oid matview) {
-    watch::MatviewOptions options{};
-    char **requested = nullptr;
-    int nrequested = 0;
-    bool restored = pg_call([&] {
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        bool r = watch::registry_restore_orphan(matview, &options, &requested, &nrequested);
-        watch::registry_end(&session);
-        return r;
-    });
-    if (!restored)
-        return;
-    for (int i = 0; i < nrequested; i++) {
-        std::optional<Oid> source;
-        if (requested[i] != nullptr) {
-            const char *name = requested[i];
-            Oid relid = pg_call([name] {
-                return RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)), NoLock, true);
-            });
-            if (!OidIsValid(relid)) {
-                pg_call([name] {
-                    ereport(WARNING, (errmsg("pgview_auto: source %s of the restored watch no longer exists", name)));
-                });
-                continue;
-            }
-            source = relid;
-        }
-        watch::apply_watch(matview, source, options, false);
-    }
-    std::string name = watch::relation_name(matview);
-    const char *mode = watch::mode_name(options.mode);
-    pg_call([&name, mode] {
-        ereport(NOTICE, (errmsg("pgview_auto: watch of materialized view %s restored (mode %s)", name.c_str(), mode),
-                         errdetail("A materialized view of this name was dropped while watched.")));
-    });
 }
 
 // CREATE OR REPLACE VIEW: the watched matviews above it resolve their sources again.
@@ -184,7 +146,7 @@ PGVIEW_FUNCTION(pgview_on_ddl_command_end) {
         if (stmt->objtype == OBJECT_MATVIEW) {
             Oid matview = relation_of(stmt->into->rel);
             if (OidIsValid(matview))
-                restore_orphan(matview);
+                watch::restore_orphan(matview);
         }
         break;
     }
@@ -242,13 +204,16 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
         // Watched matviews first: their watches become orphans, by name.
         for (int i = 0; i < ndropped; i++) {
             Oid relid = dropped[i].relid;
+            // Only these two can be watched or scheduled.
+            const char *noun = dropped[i].is_matview ? "materialized view" : "table view";
             if (watch::registry_is_watched(relid)) {
                 Oid *old_sources;
                 char *name;
                 int n = watch::registry_orphan(relid, dropped, ndropped, &old_sources, &name);
-                ereport(NOTICE, (errmsg("pgview_auto: materialized view %s was dropped; its watch is kept as orphaned",
-                                        name),
-                                 errdetail("It comes back when a materialized view of that name is created."),
+                ereport(NOTICE, (errmsg("pgview_auto: %s %s was dropped; its watch is kept as orphaned",
+                                        noun, name),
+                                 errdetail("It comes back when a materialized view or a table view of that name "
+                                           "is created."),
                                  errhint("pgview_unwatch('%s') removes it.", name)));
                 CommandCounterIncrement();
                 for (int j = 0; j < n; j++)
@@ -258,7 +223,7 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
                 watch::stats_forget(relid);
             }
             if (watch::registry_remove_schedule(relid))
-                ereport(NOTICE, (errmsg("pgview_auto: schedule of dropped materialized view %s removed",
+                ereport(NOTICE, (errmsg("pgview_auto: schedule of dropped %s %s removed", noun,
                                         dropped[i].name)));
         }
         // Then sources: the watches on them go.

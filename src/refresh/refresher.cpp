@@ -161,7 +161,8 @@ bool refresh_one_or_warn(const RefreshTarget *t) {
         watch::stats_failure(t->matview, failure->message);
         watch::registry_end(&session);
         ereport(WARNING, (errcode(failure->sqlerrcode),
-                          errmsg("materialized view %s was not refreshed: %s", t->name, failure->message),
+                          errmsg("%s %s was not refreshed: %s", t->difference ? "table view" : "materialized view", t->name,
+                                 failure->message),
                           errdetail("The transaction's changes are kept; the view is stale until its next "
                                     "refresh (on_error => 'warn')."),
                           errhint("See pgview_status() for the error, or run pgview_refresh('%s').", t->name)));

@@ -29,7 +29,9 @@ constexpr const char *select_row =
 bool read_row(Oid relid, Oid *table, Oid *definition, char ***key, int *nkey, MemoryContext into) {
     Oid types[1] = {OIDOID};
     Datum values[1] = {ObjectIdGetDatum(relid)};
-    if (SPI_execute_with_args(select_row, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT)
+    // Not read-only: a fresh snapshot, so a table view registered earlier in this
+    // transaction (pgview_create) is one already.
+    if (SPI_execute_with_args(select_row, 1, types, values, nullptr, false, 1) != SPI_OK_SELECT)
         elog(ERROR, "pgview_auto: reading pgview_auto.table_view failed");
     if (SPI_processed == 0)
         return false;
@@ -140,6 +142,12 @@ bool is_table_view(Oid relid) {
 
 bool is_refreshable(Oid relid) {
     return pg_call([relid] { return get_rel_relkind(relid); }) == RELKIND_MATVIEW || is_table_view(relid);
+}
+
+const char *noun(Oid relid) { return is_table_view(relid) ? "table view" : "materialized view"; }
+
+bool concurrent_refresh_ok(Oid relid) {
+    return is_table_view(relid) || pg_call([relid] { return syscat::concurrent_refresh_ok(relid); });
 }
 
 void require_owned_refreshable(Oid relid) {

@@ -31,6 +31,11 @@ TableView forget(Oid dropped);
 // materialized view or a table view, owned by the current user (42809, 42501).
 void require_owned_refreshable(Oid relid);
 bool is_refreshable(Oid relid); // a matview or a table view (no ownership check)
+// "table view" or "materialized view": what messages call a refreshable relation.
+const char *noun(Oid relid);
+// Whether a refresh of relid can leave its readers unblocked: a table view's
+// always does; a matview's when REFRESH ... CONCURRENTLY accepts it.
+bool concurrent_refresh_ok(Oid relid);
 
 // The name of the definition view of a table view called `table_name`.
 std::string definition_name(const std::string &table_name);

@@ -7,18 +7,21 @@
 #include "pg/guard.hpp"
 #include "refresh/commit_refresh.hpp"
 #include "syscat/catalog_reader.hpp"
+#include "tableview/table_view_registry.hpp"
 #include "watch/capture_triggers.hpp"
 #include "watch/cascade_graph.hpp"
 #include "watch/resolve.hpp"
 
 extern "C" {
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/regproc.h"
 }
 
 namespace pgview::watch {
@@ -71,7 +74,8 @@ void apply_watch(Oid matview, std::optional<Oid> requested, const MatviewOptions
     std::vector<ResolvedSource> sources = resolve_sources(g, matview, requested);
     if (sources.empty())
         throw Error(sqlstate::object_not_in_prerequisite_state,
-                    (requested ? "view " + relation_name(*requested) : "materialized view " + relation_name(matview)) +
+                    (requested ? "view " + relation_name(*requested)
+                               : std::string(tableview::noun(matview)) + " " + relation_name(matview)) +
                         " reads no table",
                     "Only tables (through plain views) and materialized views can be watched.",
                     "Name the table it depends on: pgview_watch(matview, source => 'the_table').");
@@ -107,6 +111,46 @@ void apply_watch(Oid matview, std::optional<Oid> requested, const MatviewOptions
         registry_end(&session);
         if (options.mode == 'a')
             refresh::wake_worker_at_commit();
+    });
+}
+
+// An orphaned watch of this matview's name comes back, with its options and sources.
+void restore_orphan(Oid matview) {
+    MatviewOptions options{};
+    char **requested = nullptr;
+    int nrequested = 0;
+    bool restored = pg_call([&] {
+        RegistrySession session;
+        registry_begin(&session);
+        bool r = registry_restore_orphan(matview, &options, &requested, &nrequested);
+        registry_end(&session);
+        return r;
+    });
+    if (!restored)
+        return;
+    for (int i = 0; i < nrequested; i++) {
+        std::optional<Oid> source;
+        if (requested[i] != nullptr) {
+            const char *name = requested[i];
+            Oid relid = pg_call([name] {
+                return RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)), NoLock, true);
+            });
+            if (!OidIsValid(relid)) {
+                pg_call([name] {
+                    ereport(WARNING, (errmsg("pgview_auto: source %s of the restored watch no longer exists", name)));
+                });
+                continue;
+            }
+            source = relid;
+        }
+        apply_watch(matview, source, options, false);
+    }
+    std::string name = relation_name(matview);
+    const char *mode = mode_name(options.mode);
+    const char *noun = tableview::noun(matview);
+    pg_call([&name, mode, noun] {
+        ereport(NOTICE, (errmsg("pgview_auto: watch of %s %s restored (mode %s)", noun, name.c_str(), mode),
+                         errdetail("A watched relation of this name was dropped; its watch was kept.")));
     });
 }
 

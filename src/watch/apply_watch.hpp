@@ -21,4 +21,9 @@ std::string relation_name(Oid relid);
 void apply_watch(Oid matview, std::optional<Oid> requested, const MatviewOptions &options,
                  bool check_privileges);
 
+// The orphaned watch of matview's name, if there is one (its matview was
+// dropped while watched), comes back on matview with its options and sources;
+// NOTICE. Called for a new materialized view or table view.
+void restore_orphan(Oid matview);
+
 } // namespace pgview::watch

@@ -82,7 +82,8 @@ Statement drop_orphan_of = {
 
 // DDL tracking (0.4.0).
 Statement dropped_relations = {
-    "SELECT objid, format('%I.%I', schema_name, object_name) FROM pg_event_trigger_dropped_objects() "
+    "SELECT objid, format('%I.%I', schema_name, object_name), object_type = 'materialized view' "
+    "FROM pg_event_trigger_dropped_objects() "
     "WHERE classid = 'pg_class'::regclass AND objsubid = 0 "
     "AND object_type IN ('table', 'view', 'materialized view', 'foreign table')",
     0, {}, nullptr};
@@ -375,6 +376,8 @@ int ddl_dropped_relations(DroppedRelation **out) {
         char *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
         d[i].name = static_cast<char *>(SPI_palloc(strlen(name) + 1));
         strcpy(d[i].name, name);
+        bool isnull;
+        d[i].is_matview = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
     }
     *out = d;
     return n;

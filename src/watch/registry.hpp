@@ -78,6 +78,7 @@ bool registry_remove_schedule(Oid matview);
 struct DroppedRelation {
     Oid relid;
     char *name; // schema.name, quoted as needed
+    bool is_matview; // else a table, a view or a foreign table
 };
 int ddl_dropped_relations(DroppedRelation **out); // in a sql_drop event trigger
 bool registry_is_watched(Oid matview);

@@ -1,6 +1,7 @@
 # ALTER EXTENSION pgview_auto UPDATE from every version the repo ships: the
 # result has the same objects as a fresh install, and watches made under an
-# older version keep working across the update. (Today CREATE EXTENSION itself
+# older version keep working across the update; a table view made after the
+# update works (created, watched, refreshed at commit, in pgview_deps). (Today CREATE EXTENSION itself
 # runs 0.1.0 plus the update scripts; the comparison guards the day a full
 # install script of a later version is added.)
 use strict;
@@ -65,6 +66,21 @@ for my $from (@earlier) {
     is($node->safe_psql($db, q{SELECT mode FROM pgview_status() WHERE matview = 'mv'::regclass}),
        'commit', "watch from $from kept its mode");
   }
+  # a table view (0.5.0) made after the update: created, watched, refreshed at commit
+  # (one refresh for the transaction), and in the dependency catalog
+  $node->safe_psql($db, q{
+    CREATE TABLE tv_src (k int PRIMARY KEY, v int);
+    INSERT INTO tv_src VALUES (1, 1), (3, 3);
+    SELECT pgview_create('tv', 'SELECT k, v FROM tv_src', kind => 'table view', unique_key => ARRAY['k']);
+    SELECT pgview_watch('tv');
+    BEGIN; UPDATE tv_src SET v = 5 WHERE k = 1; INSERT INTO tv_src VALUES (2, 2); DELETE FROM tv_src WHERE k = 3; COMMIT;});
+  is($node->safe_psql($db, q{SELECT string_agg(k || ':' || v, ',' ORDER BY k) FROM tv}), '1:5,2:2',
+     "table view created after $from -> $current refreshes at commit");
+  is($node->safe_psql($db, q{SELECT dependent_kind || ' ' || referenced::text FROM pgview_deps()
+                             WHERE dependent = 'tv'::regclass}),
+     'table view tv_src', "table view after $from -> $current: its edges in pgview_deps");
+  is($node->safe_psql($db, q{SELECT refresh_count FROM pgview_status() WHERE matview = 'tv'::regclass}),
+     '1', "table view after $from -> $current: one refresh for the transaction");
 }
 
 $node->stop;
