@@ -93,6 +93,15 @@ if [ -x "$REPO/test/bench/w1/run.sh" ]; then
     fi
 fi
 
+if [ -x "$REPO/test/bench/w1/async_pairs.sh" ]; then
+    say "benchmark smoke run (W1 async at 8 clients, interleaved: the view fresh after pgview_wait)"
+    if W1_SKIP_BUILD=1 bash "$REPO/test/bench/w1/async_pairs.sh" --smoke >"$WORK/bench_pairs.log" 2>&1; then
+        passed=$((passed + 1)); echo "   -> ok"
+    else
+        failed=$((failed + 1)); echo "   -> FAILED"; tail -30 "$WORK/bench_pairs.log"
+    fi
+fi
+
 if [ -x "$REPO/test/bench/tableview/run.sh" ]; then
     say "benchmark smoke run (table view vs REFRESH and REFRESH CONCURRENTLY, equal to the query after each round)"
     if TV_SKIP_BUILD=1 bash "$REPO/test/bench/tableview/run.sh" --smoke >"$WORK/bench_tv.log" 2>&1; then
