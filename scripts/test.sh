@@ -75,41 +75,25 @@ grep -E '^(ok|not ok) ' "$WORK/tap.log" | sed 's/^/   /'
 count "$WORK/tap.log" '^ok ' '^(ok|not ok) '
 grep -qE '^Result: PASS' "$WORK/tap.log" || { echo "   prove did not pass:"; grep -vE '^(ok|not ok) ' "$WORK/tap.log" | tail -40; grep -qE '^not ok ' "$WORK/tap.log" || failed=$((failed + 1)); }
 
-if [ -x "$REPO/test/bench/deps/run.sh" ]; then
-    say "benchmark smoke run (dependency catalog, small)"
-    if DEPS_N=300 DEPS_SKIP_BUILD=1 bash "$REPO/test/bench/deps/run.sh" --smoke >"$WORK/bench.log" 2>&1; then
+# smoke LABEL LOG SCRIPT [VAR=value ...]: one benchmark's smoke run, counted as one test.
+smoke() {
+    local label=$1 log=$WORK/$2 script=$REPO/$3
+    shift 3
+    [ -x "$script" ] || return 0
+    say "benchmark smoke run ($label)"
+    if env "$@" bash "$script" --smoke >"$log" 2>&1; then
         passed=$((passed + 1)); echo "   -> ok"
     else
-        failed=$((failed + 1)); echo "   -> FAILED"; tail -30 "$WORK/bench.log"
+        failed=$((failed + 1)); echo "   -> FAILED"; tail -30 "$log"
     fi
-fi
-
-if [ -x "$REPO/test/bench/w1/run.sh" ]; then
-    say "benchmark smoke run (W1: naive recipe vs commit and async mode, freshness after concurrent writers)"
-    if W1_SKIP_BUILD=1 bash "$REPO/test/bench/w1/run.sh" --smoke >"$WORK/bench_w1.log" 2>&1; then
-        passed=$((passed + 1)); echo "   -> ok"
-    else
-        failed=$((failed + 1)); echo "   -> FAILED"; tail -30 "$WORK/bench_w1.log"
-    fi
-fi
-
-if [ -x "$REPO/test/bench/w1/async_pairs.sh" ]; then
-    say "benchmark smoke run (W1 async at 8 clients, interleaved: the view fresh after pgview_wait)"
-    if W1_SKIP_BUILD=1 bash "$REPO/test/bench/w1/async_pairs.sh" --smoke >"$WORK/bench_pairs.log" 2>&1; then
-        passed=$((passed + 1)); echo "   -> ok"
-    else
-        failed=$((failed + 1)); echo "   -> FAILED"; tail -30 "$WORK/bench_pairs.log"
-    fi
-fi
-
-if [ -x "$REPO/test/bench/tableview/run.sh" ]; then
-    say "benchmark smoke run (table view vs REFRESH and REFRESH CONCURRENTLY, equal to the query after each round)"
-    if TV_SKIP_BUILD=1 bash "$REPO/test/bench/tableview/run.sh" --smoke >"$WORK/bench_tv.log" 2>&1; then
-        passed=$((passed + 1)); echo "   -> ok"
-    else
-        failed=$((failed + 1)); echo "   -> FAILED"; tail -30 "$WORK/bench_tv.log"
-    fi
-fi
+}
+smoke "dependency catalog, small" bench.log test/bench/deps/run.sh DEPS_N=300 DEPS_SKIP_BUILD=1
+smoke "W1: naive recipe vs commit and async mode, freshness after concurrent writers" bench_w1.log \
+    test/bench/w1/run.sh W1_SKIP_BUILD=1
+smoke "W1 async at 8 clients, interleaved: the view fresh after pgview_wait" bench_pairs.log \
+    test/bench/w1/async_pairs.sh W1_SKIP_BUILD=1
+smoke "table view vs REFRESH and REFRESH CONCURRENTLY, equal to the query after each round" bench_tv.log \
+    test/bench/tableview/run.sh TV_SKIP_BUILD=1
 
 echo
 echo "$passed passed, $failed failed"

@@ -72,6 +72,11 @@ bool is_kind(Oid rel, char relkind, Kind kind) {
     return false;
 }
 
+// The relation called `name` in `schema`, or InvalidOid.
+Oid relation_in(Oid schema, const std::string &name) {
+    return pg_call([schema, &name] { return get_relname_relid(name.c_str(), schema); });
+}
+
 // Columns of a relation, for comparing a table view with its definition.
 int column_count(SqlRunner &sql, Oid rel) {
     auto rows = sql.rows("SELECT count(*) FROM pg_catalog.pg_attribute WHERE attrelid = $1 AND attnum > 0 "
@@ -84,7 +89,7 @@ int column_count(SqlRunner &sql, Oid rel) {
 Oid create_table_view(SqlRunner &sql, const QualifiedName &name, Oid schema, const std::string &query,
                       const std::vector<Option> &options, bool with_data, const std::vector<std::string> &key) {
     QualifiedName definition{name.schema, tableview::definition_name(name.name)};
-    if (OidIsValid(pg_call([&definition, schema] { return get_relname_relid(definition.name.c_str(), schema); })))
+    if (OidIsValid(relation_in(schema, definition.name)))
         throw Error(duplicate_table,
                     "relation \"" + definition.name + "\" already exists",
                     "A table view keeps its query in a view of that name.", "Choose another name.");
@@ -96,8 +101,8 @@ Oid create_table_view(SqlRunner &sql, const QualifiedName &name, Oid schema, con
     // columns need not make a primary key. (It costs nothing below wal_level logical.)
     sql.run("ALTER TABLE " + name.sql() + " REPLICA IDENTITY FULL");
     tableview::TableView tv;
-    tv.table = pg_call([&name, schema] { return get_relname_relid(name.name.c_str(), schema); });
-    tv.definition = pg_call([&definition, schema] { return get_relname_relid(definition.name.c_str(), schema); });
+    tv.table = relation_in(schema, name.name);
+    tv.definition = relation_in(schema, definition.name);
     tv.unique_key = key;
     tableview::add(tv);
     // A watched table view (or matview) of this name dropped earlier, say by a
@@ -122,7 +127,7 @@ void replace_table_view(SqlRunner &sql, Oid table, const std::string &query, con
                     "the new query of table view " + table_sql + " does not have the columns of the table", {},
                     "Drop the table view with pgview_drop and create it again.");
     if (!options.empty())
-        sql.run("ALTER TABLE " + table_sql + " SET (" + with_clause(options).substr(7));
+        sql.run("ALTER TABLE " + table_sql + " SET (" + option_list(options) + ")");
     if (with_data)
         (void) refresh::refresh_matviews({table}, false, -1, refresh::Origin::manual);
 }
@@ -179,8 +184,7 @@ Oid create_view(const CreateRequest &r) {
     Oid schema = pg_call([&name] { return RangeVarGetCreationNamespace(range_var(name)); });
     name.schema = pg_call([schema] { return get_namespace_name(schema); });
     const std::string qualified = name.sql();
-    auto lookup = [&name, schema] { return pg_call([&name, schema] { return get_relname_relid(name.name.c_str(), schema); }); };
-    Oid existing = lookup();
+    Oid existing = relation_in(schema, name.name);
 
     SqlRunner sql;
     if (OidIsValid(existing)) {
@@ -219,7 +223,7 @@ Oid create_view(const CreateRequest &r) {
         sql.run("CREATE MATERIALIZED VIEW " + qualified + with_clause(options) + " AS\n" + query + "\n" +
                 (r.with_data ? "WITH DATA" : "WITH NO DATA"));
     }
-    Oid created = lookup();
+    Oid created = relation_in(schema, name.name);
     if (!key.empty())
         ensure_unique_key(sql, created, qualified, key);
     return created;

@@ -150,16 +150,15 @@ std::vector<Option> parse_options(const std::vector<std::string> &options, Kind 
     return out;
 }
 
+std::string option_list(const std::vector<Option> &options) {
+    std::string out;
+    for (const Option &o : options)
+        out += (out.empty() ? "" : ", ") + o.name + " = " + literal(o.value);
+    return out;
+}
+
 std::string with_clause(const std::vector<Option> &options) {
-    if (options.empty())
-        return {};
-    std::string out = " WITH (";
-    for (size_t i = 0; i < options.size(); i++) {
-        if (i > 0)
-            out += ", ";
-        out += options[i].name + " = " + literal(options[i].value);
-    }
-    return out + ")";
+    return options.empty() ? std::string() : " WITH (" + option_list(options) + ")";
 }
 
 std::vector<std::string> parse_unique_key(const std::vector<std::string> &columns, Kind kind) {

@@ -35,6 +35,7 @@ struct Option {
 // 'name=value' strings; for a view only security_barrier, security_invoker and
 // check_option; storage parameters otherwise (PostgreSQL checks their names).
 std::vector<Option> parse_options(const std::vector<std::string> &options, Kind kind);
+std::string option_list(const std::vector<Option> &options); // "a = 'x', b = 'y'"
 std::string with_clause(const std::vector<Option> &options); // "" or " WITH (...)"
 
 // Column names for a unique index; throws 22023 on an empty or repeated one.

@@ -21,6 +21,7 @@
 
 #include "graph/dependency_graph.hpp"
 #include "pg/guard.hpp"
+#include "pg/quote.hpp"
 #include "pg/role_context.hpp"
 #include "syscat/catalog_reader.hpp"
 #include "syscat/relation_info.hpp"
@@ -116,8 +117,6 @@ void sync_names() {
     watch::registry_end(&session);
 }
 
-} // namespace
-
 // The definition view of a dropped table view, if this DROP did not take it
 // already: as its owner, marked as our own DDL (our triggers skip it).
 void drop_definition(Oid definition) {
@@ -127,11 +126,12 @@ void drop_definition(Oid definition) {
     enter_role(&role, syscat::relation_owner(definition), true);
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "pgview_auto: SPI_connect failed");
-    watch::execute_internal_ddl(psprintf("DROP VIEW %s", quote_qualified_identifier(get_namespace_name(get_rel_namespace(definition)),
-                                                                         get_rel_name(definition))));
+    watch::execute_internal_ddl(psprintf("DROP VIEW %s", pgview::quote_relation(definition)));
     SPI_finish();
     leave_role(&role);
 }
+
+} // namespace
 
 PGVIEW_FUNCTION(pgview_on_ddl_command_end) {
     if (!CALLED_AS_EVENT_TRIGGER(fcinfo))

@@ -18,10 +18,12 @@ std::string literal(const std::string &text) {
     return pg_call([&text] { return quote_literal_cstr(text.c_str()); });
 }
 
+const char *quote_relation(Oid relid) {
+    return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+}
+
 std::string qualified_name(Oid relid) {
-    return pg_call([relid] {
-        return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
-    });
+    return pg_call([relid] { return quote_relation(relid); });
 }
 
 } // namespace pgview

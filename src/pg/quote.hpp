@@ -14,4 +14,7 @@ std::string ident(const std::string &name);     // an identifier, quoted where n
 std::string literal(const std::string &text);   // a string literal
 std::string qualified_name(Oid relid);          // schema.name of a relation, quoted where needed
 
+// The same, C-level (may ereport; palloc'd): for code already inside pg_call.
+const char *quote_relation(Oid relid);
+
 } // namespace pgview

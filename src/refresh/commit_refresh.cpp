@@ -43,11 +43,7 @@ namespace {
 constexpr int max_rounds = 8;
 
 // Tickets taken at PRE_COMMIT, marked at COMMIT (TopTransactionContext).
-struct Deferred {
-    worker::Ticket ticket;
-    bool wake_worker; // async: yes; manual: the matview waits for pgview_refresh_pending
-};
-Deferred *deferred_tickets = nullptr;
+worker::Mark *deferred_tickets = nullptr;
 int ndeferred = 0;
 bool wake_at_commit = false; // a watch or schedule that needs a worker was created
 
@@ -65,7 +61,7 @@ std::vector<Oid> take_tickets(const std::vector<Oid> &matviews) {
     std::vector<Oid> untracked;
     pg_call([&] {
         MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-        auto *t = static_cast<Deferred *>(palloc(sizeof(Deferred) * (ndeferred + matviews.size() + 1)));
+        auto *t = static_cast<worker::Mark *>(palloc(sizeof(worker::Mark) * (ndeferred + matviews.size() + 1)));
         for (int i = 0; i < ndeferred; i++)
             t[i] = deferred_tickets[i];
         for (Oid matview : matviews) {
@@ -154,10 +150,8 @@ void settle_claims(bool committed) {
 }
 
 void mark_tickets() {
-    for (int i = 0; i < ndeferred; i++)
-        worker::mark_dirty(deferred_tickets[i].ticket, deferred_tickets[i].wake_worker);
     if (worker::shared_state_ready())
-        worker::end_commit();
+        worker::commit_marks(deferred_tickets, ndeferred);
     if (wake_at_commit && worker::shared_state_ready())
         worker::request_worker(MyDatabaseId);
 }

@@ -1,6 +1,7 @@
 // pgview_auto — capture triggers on source tables (see capture_triggers.hpp).
 #include "watch/capture_triggers.hpp"
 
+#include "pg/quote.hpp"
 #include "watch/registry.hpp"
 
 extern "C" {
@@ -30,10 +31,6 @@ namespace pgview::watch {
 namespace {
 
 bool internal_ddl = false; // our own DDL is running: our event triggers skip it
-
-const char *qualified(Oid relid) {
-    return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
-}
 
 bool capture_needed(Oid table) {
     if (registry_source_needed(table))
@@ -93,7 +90,7 @@ void create_trigger(Oid table) {
         if (is_capture_function(existing))
             return;
         ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT),
-                        errmsg("table %s already has a trigger named \"%s\"", qualified(table),
+                        errmsg("table %s already has a trigger named \"%s\"", quote_relation(table),
                                capture_trigger_name),
                         errhint("Rename that trigger; pgview_auto needs the name for its capture trigger.")));
     }
@@ -101,7 +98,7 @@ void create_trigger(Oid table) {
     bool foreign = get_rel_relkind(table) == RELKIND_FOREIGN_TABLE;
     execute_internal_ddl(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE%s ON %s "
                      "FOR EACH STATEMENT EXECUTE FUNCTION pgview_auto.capture()",
-                     capture_trigger_name, foreign ? "" : " OR TRUNCATE", qualified(table)));
+                     capture_trigger_name, foreign ? "" : " OR TRUNCATE", quote_relation(table)));
     adopt_capture_trigger(table);
 }
 
@@ -113,7 +110,7 @@ void drop_trigger(Oid table, bool wait) {
     // and goes at the next sync.
     if (!wait && !ConditionalLockRelationOid(table, AccessExclusiveLock))
         return;
-    execute_internal_ddl(psprintf("DROP TRIGGER %s ON %s", capture_trigger_name, qualified(table)));
+    execute_internal_ddl(psprintf("DROP TRIGGER %s ON %s", capture_trigger_name, quote_relation(table)));
 }
 
 } // namespace

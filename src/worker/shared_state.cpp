@@ -200,11 +200,11 @@ Ticket announce(Oid matview) {
     return t;
 }
 
-void mark_dirty(const Ticket &t, bool wake_worker) {
-    TimestampTz now = GetCurrentTimestamp();
-    LWLockAcquire(state->lock, LW_EXCLUSIVE);
-    DatabaseSlot *db = find_database(MyDatabaseId, true);
-    Entry *e = t.ticket != 0 ? find_entry(t.matview, HASH_FIND) : nullptr;
+namespace {
+
+// One matview written by a committed transaction (lock held).
+void mark_one(const Mark &m, DatabaseSlot *db, TimestampTz now) {
+    Entry *e = m.ticket.ticket != 0 ? find_entry(m.ticket.matview, HASH_FIND) : nullptr;
     // Only news wakes the worker: a matview turning dirty, or a database without
     // a worker. Later changes just move last_change, which the worker reads when
     // its deadline comes (at 20k commits a second, a wake-up per commit would
@@ -217,46 +217,47 @@ void mark_dirty(const Ticket &t, bool wake_worker) {
             news = true;
         }
         e->last_change = now;
-        e->marked = Max(e->marked, t.ticket);
-        // No longer in flight here (same lock as the mark: see InFlight).
-        InFlight *slot = my_slot();
-        if (slot != nullptr && slot->ticket == t.ticket && slot->n <= in_flight_matviews)
-            for (int i = 0; i < slot->n; i++)
-                if (slot->matviews[i] == t.matview) {
-                    slot->matviews[i] = slot->matviews[--slot->n];
-                    break;
-                }
+        e->marked = Max(e->marked, m.ticket.ticket);
     } else if (db != nullptr && !db->all_dirty) {
         db->all_dirty = true; // the table was full: never lose a change
         db->all_dirty_since = now;
         news = true;
     }
-    if (db != nullptr && wake_worker && (news || db->worker_latch == nullptr)) {
+    if (db != nullptr && m.wake_worker && (news || db->worker_latch == nullptr)) {
         db->wants_worker = true;
         wake(db);
     }
-    LWLockRelease(state->lock);
 }
 
-void end_commit(void) {
-    if (!my_ticket_in_flight)
-        return;
-    my_ticket_in_flight = false;
+} // namespace
+
+void commit_marks(const Mark *marks, int n) {
+    if (n == 0 && !my_ticket_in_flight)
+        return; // the common case: a transaction that wrote no async/manual source
+    TimestampTz now = GetCurrentTimestamp();
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    DatabaseSlot *db = find_database(MyDatabaseId, true);
+    for (int i = 0; i < n; i++)
+        mark_one(marks[i], db, now);
+    // The ticket is marked everywhere and leaves flight under the same lock (see
+    // InFlight): a claim or a waiter sees it in one state or the other.
     InFlight *slot = my_slot();
-    if (slot->n > in_flight_matviews) {
-        // Refreshes of any matview of this database left our ticket out, and
-        // we cannot say which matviews we wrote: all of them are dirty again.
-        DatabaseSlot *db = find_database(slot->dbid, true);
-        if (db != nullptr && !db->all_dirty) {
-            db->all_dirty = true;
-            db->all_dirty_since = GetCurrentTimestamp();
-            db->wants_worker = true;
-            wake(db);
+    if (my_ticket_in_flight && slot != nullptr) {
+        if (slot->n > in_flight_matviews) {
+            // Refreshes of any matview of this database left our ticket out, and
+            // we cannot say which matviews we wrote: all of them are dirty again.
+            DatabaseSlot *own = find_database(slot->dbid, true);
+            if (own != nullptr && !own->all_dirty) {
+                own->all_dirty = true;
+                own->all_dirty_since = now;
+                own->wants_worker = true;
+                wake(own);
+            }
         }
+        slot->ticket = 0;
+        slot->n = 0;
     }
-    slot->ticket = 0;
-    slot->n = 0;
+    my_ticket_in_flight = false;
     LWLockRelease(state->lock);
 }
 

@@ -4,9 +4,9 @@
 // Writers of async/manual matviews:
 //   at PRE_COMMIT  announce(): take a ticket, one per transaction, numbered in
 //                  order; it stays "in flight" (its commit not visible yet);
-//   at COMMIT      mark_dirty(): set the dirty bit, wake the worker. The commit is
-//                  already visible, and nothing here can fail. end_commit(): the
-//                  ticket is no longer in flight.
+//   at COMMIT      commit_marks(): set the dirty bits, wake the worker, and the
+//                  ticket is no longer in flight. The commit is already visible,
+//                  and nothing here can fail.
 // The refresher:   claim() clears the dirty bit *before* its refresh takes its
 //                  snapshot and returns what it covers: every ticket taken so far
 //                  except those still in flight for that matview (the snapshot
@@ -38,8 +38,15 @@ struct Ticket {
     bool tracked;  // false: no slot for this database; refresh in the transaction
 };
 Ticket announce(Oid matview);
-void mark_dirty(const Ticket &t, bool wake_worker);
-void end_commit(void); // after the marks (COMMIT or ABORT): the ticket is no longer in flight
+// A ticket to mark at COMMIT; async matviews wake the worker, manual ones wait
+// for pgview_refresh_pending.
+struct Mark {
+    Ticket ticket;
+    bool wake_worker;
+};
+// At COMMIT (or ABORT): mark each matview dirty, and the transaction's ticket is
+// no longer in flight; one lock for all of it.
+void commit_marks(const Mark *marks, int n);
 void request_worker(Oid dbid); // a worker for this database, please (async watch, schedule)
 
 // What a refresh covers: tickets up to `upto` but the n in `except`.
@@ -76,7 +83,7 @@ int pending_list(Oid **matviews, PendingInfo **infos);
 // Waiters: what a waiter is owed, taken at its call.
 struct WaitTarget {
     uint64 ticket;   // the matview's last ticket (0: none)
-    int n;           // tickets in flight then (not owed), up to max_waiter_in_flight
+    int n;           // tickets in flight then (not owed), up to max_in_flight
     bool overflowed; // the database is all dirty (or not settled): not servable yet
     static constexpr int max_in_flight = 64;
     uint64 in_flight[max_in_flight];
