@@ -91,3 +91,12 @@ bench_args() {
         esac
     done
 }
+
+# The reference workloads (../shared/bench beside the repository, where the
+# issues' figures come from; else the copy in test/bench/reference, kept equal to it
+# by scripts/test.sh whenever both are there).
+if [ -d "$REPO/../shared/bench" ]; then
+    REFERENCE_WORKLOADS=$(cd "$REPO/../shared/bench" && pwd)
+else
+    REFERENCE_WORKLOADS=$REPO/test/bench/reference
+fi

@@ -75,6 +75,16 @@ grep -E '^(ok|not ok) ' "$WORK/tap.log" | sed 's/^/   /'
 count "$WORK/tap.log" '^ok ' '^(ok|not ok) '
 grep -qE '^Result: PASS' "$WORK/tap.log" || { echo "   prove did not pass:"; grep -vE '^(ok|not ok) ' "$WORK/tap.log" | tail -40; grep -qE '^not ok ' "$WORK/tap.log" || failed=$((failed + 1)); }
 
+# The copy of the reference workloads must not drift from the original.
+if [ -d "$REPO/../shared/bench" ]; then
+    say "reference workloads: test/bench/reference equals ../shared/bench"
+    if diff -r -x COPIED.md "$REPO/../shared/bench" "$REPO/test/bench/reference" >"$WORK/reference.diff" 2>&1; then
+        passed=$((passed + 1)); echo "   -> ok"
+    else
+        failed=$((failed + 1)); echo "   -> FAILED"; head -30 "$WORK/reference.diff"
+    fi
+fi
+
 # smoke LABEL LOG SCRIPT [VAR=value ...]: one benchmark's smoke run, counted as one test.
 smoke() {
     local label=$1 log=$WORK/$2 script=$REPO/$3

@@ -24,7 +24,7 @@
 #   DEPS_N           number of views (default 10000; 300 with --smoke)
 #   DEPS_REPS        runs of each fast query (default 5; 1 with --smoke)
 #   DEPS_CTE_REPS    runs of the slow closure CTE baseline (default 2; 1 with --smoke)
-#   DEPS_WORKLOADS   the reference workloads (default $REPO/../shared/bench)
+#   DEPS_WORKLOADS   the reference workloads (default ../shared/bench, else test/bench/reference)
 #   DEPS_SKIP_BUILD  1: use the installed extension as it is (no make / make install)
 #   DEPS_STRICT      1: exit 2 when a performance target is not met
 # Exit status: 0 all rows agree (and, with DEPS_STRICT=1, every target met);
@@ -44,7 +44,7 @@ if ((SMOKE)); then
 else
     N=${DEPS_N:-10000}; REPS=${DEPS_REPS:-5}; CTE_REPS=${DEPS_CTE_REPS:-2}
 fi
-WORKLOADS=${DEPS_WORKLOADS:-$REPO/../shared/bench}
+WORKLOADS=${DEPS_WORKLOADS:-$REFERENCE_WORKLOADS}
 DEP_REL=dg.t7          # the relation deps_dependents_cte.sql asks about
 DB=pgview_deps_bench
 RESULTS=$HERE/RESULTS.md

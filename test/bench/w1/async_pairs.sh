@@ -21,7 +21,7 @@
 # Environment:
 #   W1_SECONDS     seconds per pgbench run (default 10)
 #   W1_REPEAT      repetitions (default 5)
-#   W1_WORKLOADS   the reference workloads (default $REPO/../shared/bench)
+#   W1_WORKLOADS   the reference workloads (default ../shared/bench, else test/bench/reference)
 #   W1_SKIP_BUILD  1: use the installed extension as it is
 # Exit status: 0 the view was fresh after every async run; 1 it was not; 3 the run failed.
 set -Eeuo pipefail
@@ -35,7 +35,7 @@ bench_args "$@"
 if ((SMOKE)); then SECS=2; REPEAT=1; else SECS=${W1_SECONDS:-10}; REPEAT=${W1_REPEAT:-5}; fi
 [[ $SECS =~ ^[0-9]+$ && $REPEAT =~ ^[0-9]+$ ]] && ((SECS >= 1 && REPEAT >= 1)) ||
     { echo "async_pairs.sh: W1_SECONDS and W1_REPEAT must be whole numbers >= 1" >&2; exit 64; }
-WORKLOADS=$(cd "${W1_WORKLOADS:-$REPO/../shared/bench}" && pwd)
+WORKLOADS=$(cd "${W1_WORKLOADS:-$REFERENCE_WORKLOADS}" && pwd)
 SETUPS=(a e f m)
 declare -A WATCH=(
     [a]=""

@@ -47,7 +47,7 @@
 # Environment:
 #   W1_SECONDS       seconds per pgbench run (default 10; always 2 with --smoke)
 #   W1_LATENCY_SECONDS  seconds of the latency runs of (e) and (f) (default 2 x W1_SECONDS)
-#   W1_WORKLOADS     the reference workloads (default $REPO/../shared/bench)
+#   W1_WORKLOADS     the reference workloads (default ../shared/bench, else test/bench/reference)
 #   W1_SKIP_BUILD    1: use the installed extension as it is (no make / make install)
 #   W1_BUILD_HEAD    1: build and install the last commit (git archive HEAD, built in a
 #                    temporary directory) instead of the work tree, e.g. while others edit it
@@ -92,7 +92,7 @@ run_secs() { if [ "$1" = lat ]; then echo "$LSECS"; else echo "$SECS"; fi; }
 has_probe() { is_async "$1" && { [ "$2" = lat ] || { ((SMOKE)) && [ "$2.$3" = single.8 ]; }; }; }
 is_async() { [ "$1" = e ] || [ "$1" = f ]; }
 is_watched() { [ "$1" = c ] || [ "$1" = d ] || is_async "$1"; }
-WORKLOADS=${W1_WORKLOADS:-$REPO/../shared/bench}
+WORKLOADS=${W1_WORKLOADS:-$REFERENCE_WORKLOADS}
 DB=pgview_w1_bench
 RESULTS=$HERE/RESULTS.md
 NAIVE_REFERENCE_STALE=14   # README.md of the reference workloads: naive recipe, 8 clients
