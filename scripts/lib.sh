@@ -4,9 +4,19 @@
 set -euo pipefail
 
 PGVER=15
-PGBIN=/usr/lib/postgresql/$PGVER/bin
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+# PGVIEW_PG_ROOT: a private, relocated copy of the PostgreSQL installation
+# (scripts/sandbox_pg.sh makes one), so that several checkouts can build, install
+# and test side by side without replacing each other's pgview_auto.so.
+if [ -n "${PGVIEW_PG_ROOT:-}" ]; then
+    PGBIN=$PGVIEW_PG_ROOT/usr/lib/postgresql/$PGVER/bin
+    SUDO_INSTALL=""
+else
+    PGBIN=/usr/lib/postgresql/$PGVER/bin
+    SUDO_INSTALL=$SUDO
+fi
+export PG_CONFIG=$PGBIN/pg_config
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -28,14 +38,21 @@ TEST_PACKAGES=(libipc-run-perl googletest libgtest-dev python3)
 
 build_and_install() {
     say "building pgview_auto"
-    make -C "$REPO" -s -j2 2>&1 | { grep -v '^make' || true; }
-    $SUDO make -C "$REPO" -s install >/dev/null
+    make -C "$REPO" -s -j2 PG_CONFIG="$PG_CONFIG" 2>&1 | { grep -v '^make' || true; }
+    $SUDO_INSTALL make -C "$REPO" -s install PG_CONFIG="$PG_CONFIG" >/dev/null
 }
 
 # The OS user the server runs as: PostgreSQL refuses to run as root.
 if [ "$(id -u)" -eq 0 ]; then PGUSER_OS=postgres; else PGUSER_OS=$(id -un); fi
+# The server's user may not be able to enter the caller's working directory (a
+# clone in a mode-700 home directory): then the command runs from /tmp.
 as_pg() {
-    if [ "$(id -u)" -eq 0 ]; then runuser -u "$PGUSER_OS" -- env PATH="$PGBIN:$PATH" "$@"
+    if [ "$(id -u)" -eq 0 ]; then
+        if runuser -u "$PGUSER_OS" -- test -x "$PWD" 2>/dev/null; then
+            runuser -u "$PGUSER_OS" -- env PATH="$PGBIN:$PATH" "$@"
+        else
+            (cd /tmp && runuser -u "$PGUSER_OS" -- env PATH="$PGBIN:$PATH" "$@")
+        fi
     else env PATH="$PGBIN:$PATH" "$@"; fi
 }
 

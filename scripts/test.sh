@@ -11,7 +11,7 @@ set +e  # count failures instead of stopping at the first
 ensure_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" || exit 1
 build_and_install || exit 1
 
-PGXS_SRC=$(dirname "$(dirname "$(pg_config --pgxs)")")   # .../pgxs/src
+PGXS_SRC=$(dirname "$(dirname "$("$PG_CONFIG" --pgxs)")")   # .../pgxs/src
 WORK=$(mktemp -d /tmp/pgview_auto_test.XXXXXX)
 chmod 755 "$WORK"
 PORT=$(free_port 54340)
@@ -34,7 +34,7 @@ say "META.json (PGXN meta spec 1.0.0)"
 if python3 "$REPO/test/meta_check.py" "$REPO"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 say "unit tests (GoogleTest)"
-if make -C "$REPO" -s unit-test >"$WORK/unit.log" 2>&1; then :; fi
+if make -C "$REPO" -s unit-test PG_CONFIG="$PG_CONFIG" >"$WORK/unit.log" 2>&1; then :; fi
 grep -E '^\[ +(OK|FAILED) +\]' "$WORK/unit.log" | sed 's/^/   /'
 # gtest's own summary: "[  PASSED  ] N tests." and "[  FAILED  ] N tests, listed below:"
 up=$(sed -nE 's/^\[  PASSED  \] ([0-9]+) tests?\..*/\1/p' "$WORK/unit.log")

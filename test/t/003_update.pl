@@ -28,7 +28,7 @@ my $objects_sql = q{
       AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pgview_auto')) o};
 
 my @versions = map { /pgview_auto--([0-9.]+)\.sql$/ ? $1 : () }
-  glob('/usr/share/postgresql/15/extension/pgview_auto--*.sql');
+  glob(`pg_config --sharedir` =~ s/\s+$//r . '/extension/pgview_auto--*.sql');
 my $current = $node->safe_psql('postgres',
   q{SELECT default_version FROM pg_available_extensions WHERE name = 'pgview_auto'});
 ok(scalar(@versions) >= 1, "install scripts found (@versions), current $current");

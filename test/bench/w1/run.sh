@@ -139,7 +139,7 @@ if [ "${W1_SKIP_BUILD:-0}" != 1 ]; then
         log "building pgview_auto from HEAD in $BUILD_DIR"
         git -C "$REPO" archive HEAD | tar -x -C "$BUILD_DIR"
         make -C "$BUILD_DIR" -s -j2 2>&1 | { grep -v '^make' || true; } >&2
-        $SUDO make -C "$BUILD_DIR" -s install >/dev/null
+        $SUDO_INSTALL make -C "$BUILD_DIR" -s install >/dev/null
         rm -rf "$BUILD_DIR"
     else
         build_and_install >&2
