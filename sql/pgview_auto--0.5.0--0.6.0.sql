@@ -1,3 +1,108 @@
 -- pgview_auto 0.5.0 -> 0.6.0: security and reliability fixes, incremental refresh of
 -- table views, pgview_alter.
 \echo Use "ALTER EXTENSION pgview_auto UPDATE TO '0.6.0'" to load this file. \quit
+
+-- ---------------------------------------------------------------------------
+-- Incremental refresh of table views: keys derived from the definition's query,
+-- captured from changed rows, and only those keys recomputed.
+
+-- NULL: incrementally where the changes can be keyed; true: required; false: never.
+ALTER TABLE pgview_auto.watched ADD COLUMN incremental boolean;
+
+DROP FUNCTION @extschema@.pgview_watch(regclass, regclass, text, boolean, text, interval, interval);
+CREATE FUNCTION @extschema@.pgview_watch(matview regclass, source regclass DEFAULT NULL,
+                                         mode text DEFAULT 'commit', "concurrently" boolean DEFAULT NULL,
+                                         on_error text DEFAULT 'error', debounce interval DEFAULT '0',
+                                         max_delay interval DEFAULT NULL, incremental boolean DEFAULT NULL)
+  RETURNS SETOF regclass
+  LANGUAGE c VOLATILE CALLED ON NULL INPUT
+  AS 'MODULE_PATHNAME', 'pgview_watch';
+COMMENT ON FUNCTION @extschema@.pgview_watch(regclass, regclass, text, boolean, text, interval, interval, boolean) IS
+  'Refresh matview (or table view) when source (default: every table it reads) changes: at commit, or after it by the background worker (async, debounced), or on request (manual); a table view with a unique key is refreshed incrementally where its changes can be keyed; returns the tables now captured for it';
+
+CREATE OR REPLACE VIEW @extschema@.pgview_watches AS
+  SELECT * FROM (
+    SELECT DISTINCT w.matview, w.source, w.via, o.mode, o."concurrently", o.on_error, NULL::text AS orphaned,
+           o.incremental
+    FROM pgview_auto.watch w JOIN pgview_auto.watched o USING (matview)
+    UNION ALL
+    SELECT NULL, NULL, NULL, o.mode, o."concurrently", o.on_error, o.matview_name, o.incremental
+    FROM pgview_auto.watched o WHERE o.matview IS NULL) d
+  ORDER BY coalesce(d.matview::text, d.orphaned), d.source::text, d.via::text;
+
+CREATE FUNCTION @extschema@.pgview_explain(view regclass)
+  RETURNS TABLE (source regclass, refresh text, key_from text, reason text)
+  LANGUAGE c STABLE CALLED ON NULL INPUT
+  AS 'MODULE_PATHNAME', 'pgview_explain';
+COMMENT ON FUNCTION @extschema@.pgview_explain(regclass) IS
+  'For each source table of a table view or materialized view: whether its changes are refreshed incrementally (and how the key is found) or in full (and why)';
+
+-- Capture of changed keys: statement triggers with transition tables on tables
+-- incremental views derive keys from, and a row trigger (ENABLE REPLICA) on every
+-- captured table for logical replication's apply workers, which fire row triggers only.
+CREATE FUNCTION pgview_auto.capture_keys() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'pgview_capture_keys';
+CREATE FUNCTION pgview_auto.capture_replica() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'pgview_capture_replica';
+
+-- Keyed refreshes lock their keys by upserting these rows (one per view and
+-- bucket of key hashes; -1: the whole table), and count there. Runtime data,
+-- like refresh_stats: not dumped.
+CREATE TABLE pgview_auto.key_lock (
+  matview    regclass NOT NULL,
+  bucket     integer NOT NULL,
+  refreshes  bigint NOT NULL DEFAULT 0,   -- keyed refreshes (counted on one bucket each)
+  keys       bigint NOT NULL DEFAULT 0,   -- keys refreshed
+  last_keys  bigint,                      -- keys of the last keyed refresh counted here
+  last_at    timestamptz,
+  PRIMARY KEY (matview, bucket)
+) WITH (fillfactor = 50);
+GRANT SELECT ON pgview_auto.key_lock TO PUBLIC;
+
+-- Brings every captured table's triggers up to this version's set (adopted by
+-- the extension); run once below, and usable after a restore.
+CREATE FUNCTION pgview_auto.sync_capture_triggers() RETURNS integer
+  LANGUAGE c AS 'MODULE_PATHNAME', 'pgview_sync_capture_triggers';
+SELECT pgview_auto.sync_capture_triggers();
+
+DROP FUNCTION @extschema@.pgview_status();
+CREATE FUNCTION @extschema@.pgview_status()
+  RETURNS TABLE (matview regclass, mode text, sources regclass[],
+                 refresh_count bigint, last_refresh timestamptz,
+                 last_duration interval, total_duration interval,
+                 min_duration interval, max_duration interval,
+                 last_concurrently boolean, failures bigint,
+                 last_error text, last_error_at timestamptz,
+                 pending boolean, pending_since timestamptz,
+                 next_refresh timestamptz, schedule interval,
+                 incremental_refreshes bigint, keys_refreshed bigint, last_keys bigint)
+  LANGUAGE sql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    WITH m AS (
+      SELECT matview FROM pgview_auto.watched WHERE matview IS NOT NULL
+      UNION SELECT matview FROM pgview_auto.refresh_stats
+      UNION SELECT matview FROM pgview_auto.schedule
+      UNION SELECT matview FROM pgview_auto.key_lock),
+    k AS (
+      SELECT l.matview, sum(l.refreshes)::bigint AS refreshes, sum(l.keys)::bigint AS keys,
+             (array_agg(l.last_keys ORDER BY l.last_at DESC NULLS LAST))[1] AS last_keys, max(l.last_at) AS last_at
+      FROM pgview_auto.key_lock l GROUP BY l.matview)
+    SELECT m.matview, o.mode,
+           (SELECT array_agg(DISTINCT w.source ORDER BY w.source)
+              FROM pgview_auto.watch w WHERE w.matview = m.matview),
+           coalesce(s.refresh_count, 0), greatest(s.last_refresh, k.last_at), s.last_duration,
+           coalesce(s.total_duration, '0'), s.min_duration, s.max_duration,
+           s.last_concurrently, coalesce(s.failures, 0), s.last_error, s.last_error_at,
+           coalesce(p.pending, false), p.pending_since, p.next_refresh, sc.every,
+           coalesce(k.refreshes, 0), coalesce(k.keys, 0), k.last_keys
+    FROM m
+    LEFT JOIN pgview_auto.watched o ON o.matview = m.matview
+    LEFT JOIN pgview_auto.refresh_stats s ON s.matview = m.matview
+    LEFT JOIN pgview_auto.schedule sc ON sc.matview = m.matview
+    LEFT JOIN k ON k.matview = m.matview
+    LEFT JOIN pgview_auto.pending_state() p ON p.matview = m.matview
+    ORDER BY m.matview
+  $$;
+COMMENT ON FUNCTION @extschema@.pgview_status() IS
+  'One row per watched, scheduled or refreshed materialized view or table view: mode, sources, refresh statistics (full refreshes in refresh_count, keyed ones in incremental_refreshes), last error, pending changes, next refresh';

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "api/args.hpp"
+#include "incremental/source_plan.hpp"
 #include "pg/guard.hpp"
 #include "pg/srf.hpp"
 #include "refresh/commit_refresh.hpp"
@@ -64,7 +65,9 @@ watch::MatviewOptions parse_options(FunctionCallInfo fcinfo) {
         throw Error(sqlstate::invalid_parameter_value, "unknown on_error '" + on_error + "'", {},
                     "Use on_error => 'error' (the writer's transaction fails with the refresh) or 'warn' "
                     "(it commits, the view stays stale, a WARNING says why).");
-    watch::MatviewOptions options{mode[0], -1, on_error == "warn", 0, -1};
+    watch::MatviewOptions options{mode[0], -1, on_error == "warn", 0, -1, -1};
+    if (PG_NARGS() >= 8 && !PG_ARGISNULL(7)) // the SQL of 0.6.0 passes incremental
+        options.incremental = PG_GETARG_BOOL(7) ? 1 : 0;
     if (!PG_ARGISNULL(3))
         options.concurrently = PG_GETARG_BOOL(3) ? 1 : 0;
     if (has_timing) {
@@ -79,6 +82,18 @@ watch::MatviewOptions parse_options(FunctionCallInfo fcinfo) {
         throw Error(sqlstate::invalid_parameter_value, "debounce and max_delay apply to mode 'async' only", {},
                     "Pass mode => 'async', or leave debounce and max_delay out.");
     return options;
+}
+
+// incremental => true: every source must be keyed (55000 naming the first that is not, and why).
+void require_incremental(Oid view) {
+    for (const pgview::incremental::SourcePlan &p : pgview::incremental::source_plans(view, 1))
+        if (!p.incremental)
+            throw Error(sqlstate::object_not_in_prerequisite_state,
+                        std::string("changes to ") + watch::relation_name(p.source) + " cannot refresh " +
+                            tableview::noun(view) + " " + watch::relation_name(view) + " incrementally",
+                        "Its changes would be refreshed in full: " + p.reason + ".",
+                        "See pgview_explain('" + watch::relation_name(view) +
+                            "'), or pass incremental => NULL to refresh incrementally where possible.");
 }
 
 } // namespace
@@ -107,6 +122,9 @@ PGVIEW_FUNCTION(pgview_watch) {
                     "materialized view " + watch::relation_name(matview) + " cannot be refreshed concurrently",
                     "It is not populated, or has no unique index that REFRESH ... CONCURRENTLY accepts.",
                     "Create a unique index with no WHERE clause on plain columns, or pass concurrently => NULL.");
+
+    if (options.incremental == 1)
+        require_incremental(matview);
 
     watch::apply_watch(matview, requested, options, true);
     Oid *captured = nullptr;
@@ -204,4 +222,28 @@ PGVIEW_FUNCTION(pgview_refresh) {
     int n = pgview::refresh::refresh_matviews({matview}, cascade, concurrently,
                                               pgview::refresh::Origin::manual);
     PG_RETURN_INT32(n);
+}
+
+// pgview_auto.sync_capture_triggers(): every captured table gets this version's
+// set of triggers (the update script runs it; pg_restore'd databases may too).
+PGVIEW_FUNCTION(pgview_sync_capture_triggers) {
+    (void) fcinfo;
+    int synced = pg_call([] {
+        watch::RegistrySession session;
+        watch::registry_begin(&session);
+        watch::WatchRow *rows;
+        watch::OptionsRow *options;
+        int nrows, noptions;
+        watch::registry_load(&rows, &nrows, &options, &noptions, CurrentMemoryContext);
+        List *tables = NIL;
+        for (int i = 0; i < nrows; i++)
+            if (!rows[i].source_is_matview)
+                tables = list_append_unique_oid(tables, rows[i].source);
+        ListCell *lc;
+        foreach (lc, tables)
+            watch::sync_capture_trigger(lfirst_oid(lc));
+        watch::registry_end(&session);
+        return list_length(tables);
+    });
+    PG_RETURN_INT32(synced);
 }

@@ -177,7 +177,7 @@ PGVIEW_FUNCTION(pgview_on_ddl_command_end) {
         break;
     case T_CreateTrigStmt: {
         auto *stmt = reinterpret_cast<CreateTrigStmt *>(parsetree);
-        if (strcmp(stmt->trigname, watch::capture_trigger_name) == 0) {
+        if (watch::is_capture_trigger_name(stmt->trigname)) {
             Oid table = relation_of(stmt->relation);
             if (OidIsValid(table))
                 pg_call([table] { watch::adopt_capture_trigger(table); });

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "pg/guard.hpp"
+#include "incremental/key_set.hpp"
 #include "refresh/dirty_set.hpp"
 #include "refresh/refresher.hpp"
 #include "watch/watch_cache.hpp"
@@ -78,38 +79,48 @@ std::vector<Oid> take_tickets(const std::vector<Oid> &matviews) {
     return untracked;
 }
 
-// The matviews watching the tables written, not yet handled in this commit.
-std::vector<Oid> watchers_not_done(const std::vector<Oid> &tables, std::unordered_set<Oid> &done) {
+// The matviews watching the tables written (each once).
+std::vector<Oid> watchers_of_tables(const std::vector<Oid> &tables) {
     std::vector<Oid> out;
+    std::unordered_set<Oid> seen;
     pg_call([&] {
         for (Oid table : tables) {
             int n;
             const Oid *matviews = watch::watchers_of(table, &n);
             for (int i = 0; i < n; i++)
-                if (done.insert(matviews[i]).second)
+                if (seen.insert(matviews[i]).second)
                     out.push_back(matviews[i]);
         }
     });
     return out;
 }
 
+// The keys this transaction changed, for a keyed refresh at commit.
+bool transaction_keys(Oid view, bool *full, List **keys) { return incremental::keyset_take(view, full, keys); }
+
 void refresh_dirty(Origin origin) {
     // Without the worker (or at PREPARE) everything is refreshed here.
     bool defer = origin == Origin::commit && worker::shared_state_ready();
-    std::vector<Oid> tables, later;
-    std::unordered_set<Oid> done;
+    std::vector<Oid> later;
+    std::unordered_set<Oid> deferred;
     pg_call([] { AcceptInvalidationMessages(); }); // the registry as committed now
-    // Each round maps the tables written to their watching matviews again: a
-    // refresh may have waited for a lock while the registry changed (a watched
-    // matview dropped and created again), or dirtied more tables.
+    // Each round maps the tables written since the last round to their watching
+    // matviews: a refresh may have waited for a lock while the registry changed
+    // (a watched matview dropped and created again), or written tables that
+    // other views watch (a table view is a source too): those are refreshed
+    // again, after it.
     for (int round = 0;; round++) {
+        std::vector<Oid> tables;
         pg_call([&tables] {
             List *dirty = dirty_take();
             ListCell *lc;
             foreach (lc, dirty)
                 tables.push_back(lfirst_oid(lc));
         });
-        std::vector<Oid> roots = watchers_not_done(tables, done);
+        std::vector<Oid> roots;
+        for (Oid matview : watchers_of_tables(tables))
+            if (deferred.count(matview) == 0)
+                roots.push_back(matview);
         if (roots.empty())
             break;
         if (round == max_rounds)
@@ -129,7 +140,11 @@ void refresh_dirty(Origin origin) {
                                  errhint("Add pgview_auto to shared_preload_libraries and restart the server.")));
                 }
             });
-        refresh_matviews(roots, true, use_watch_option, origin, defer ? &later : nullptr);
+        std::vector<Oid> round_later;
+        refresh_matviews(roots, true, use_watch_option, origin, defer ? &round_later : nullptr, transaction_keys);
+        for (Oid matview : round_later)
+            if (deferred.insert(matview).second)
+                later.push_back(matview);
     }
     if (later.empty())
         return;
@@ -137,7 +152,7 @@ void refresh_dirty(Origin origin) {
     // fallback for a database shared memory has no room for.
     std::vector<Oid> untracked = take_tickets(later);
     if (!untracked.empty())
-        refresh_matviews(untracked, false, use_watch_option, origin);
+        refresh_matviews(untracked, false, use_watch_option, origin, nullptr, transaction_keys);
 }
 
 void settle_claims(bool committed) {
@@ -158,6 +173,7 @@ void mark_tickets() {
 
 void forget() {
     dirty_forget();
+    incremental::keyset_forget();
     deferred_tickets = nullptr;
     ndeferred = 0;
     wake_at_commit = false;

@@ -9,6 +9,7 @@
 #include "pg/guard.hpp"
 #include "pg/role_context.hpp"
 #include "pg/subtransaction.hpp"
+#include "refresh/keyed_refresh.hpp"
 #include "syscat/relation_info.hpp"
 #include "tableview/difference.hpp"
 #include "watch/cascade_graph.hpp"
@@ -52,6 +53,9 @@ struct RefreshTarget {
     Origin origin;
     const char *name; // qualified, for messages
     const char *difference; // a table view: the statement that refreshes it; else nullptr
+    const KeyedSpec *keyed; // a table view refreshed for these keys only; else nullptr
+    List *keys;             // (SinkKey *)
+    bool too_many_keys;     // out: the keyed refresh gave up (refresh in full)
 };
 
 void refresh_error_context(void *arg) {
@@ -109,8 +113,24 @@ bool run_and_record(const RefreshTarget *t, bool concurrently) {
     return true;
 }
 
+// A keyed refresh (it locks the keys itself), counted in pgview_auto.key_lock.
+bool refresh_keyed(RefreshTarget *t) {
+    if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(t->matview)))
+        return false;
+    int64 nkeys = 0;
+    if (!refresh_keys(t->keyed, t->keys, &nkeys)) {
+        t->too_many_keys = true;
+        return false;
+    }
+    if (worker::notify && t->origin != Origin::prepare)
+        Async_Notify("pgview_refresh", t->name);
+    return true;
+}
+
 // Lock, refresh, record. False when the matview was dropped meanwhile.
-bool refresh_one(const RefreshTarget *t) {
+bool refresh_one(RefreshTarget *t) {
+    if (t->keyed != nullptr)
+        return refresh_keyed(t);
     if (t->difference != nullptr) // a table view, locked (ExclusiveLock: readers pass) by refresh_matviews
         return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(t->matview)) && run_and_record(t, true);
     bool concurrently = t->concurrently == 1 ||
@@ -142,9 +162,9 @@ bool refresh_one(const RefreshTarget *t) {
 
 // on_error 'warn': the refresh runs in a subtransaction; a failure is recorded,
 // reported as a WARNING, and the writer's transaction goes on.
-bool refresh_one_or_warn(const RefreshTarget *t) {
+bool refresh_one_or_warn(RefreshTarget *t) {
     struct Call {
-        const RefreshTarget *t;
+        RefreshTarget *t;
         bool refreshed;
     } call{t, false};
     ErrorData *failure = run_in_subtransaction(
@@ -197,7 +217,7 @@ std::vector<Oid> cascade_order(const std::vector<Oid> &roots) {
 }
 
 int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concurrently, Origin origin,
-                     std::vector<Oid> *deferred) {
+                     std::vector<Oid> *deferred, KeyProvider key_provider) {
     std::vector<Oid> order = cascade_order(roots);
     std::unordered_set<Oid> root_set(roots.begin(), roots.end());
     if (!cascade)
@@ -206,7 +226,7 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
 
     int refreshed = 0;
     for (Oid matview : order) {
-        RefreshTarget target{matview, -1, false, origin, nullptr, nullptr};
+        RefreshTarget target{matview, -1, false, origin, nullptr, nullptr, nullptr, NIL, false};
         bool is_root = root_set.count(matview) != 0;
         bool defer = false;
         pg_call([&] {
@@ -218,12 +238,18 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
             continue;
         }
         tableview::TableView tv;
-        if (tableview::lookup(matview, &tv)) {
-            // Lock first (in refresh order, as refresh_one would): the statement
-            // names the table's columns, which ALTER TABLE could change meanwhile.
-            pg_call([matview] { LockRelationOid(matview, ExclusiveLock); });
-            std::string statement = tableview::difference_statement(tv);
-            target.difference = pg_call([&statement] { return pstrdup(statement.c_str()); });
+        bool table_view = tableview::lookup(matview, &tv);
+        if (table_view) {
+            // Its changed keys, if they were collected (and are not too many).
+            bool have_keys = false, full = true;
+            List *keys = NIL;
+            if (key_provider != nullptr)
+                pg_call([&] { have_keys = key_provider(matview, &full, &keys); });
+            const incremental::KeyedView *kv = have_keys && !full ? incremental::keyed_view(matview) : nullptr;
+            if (kv != nullptr) {
+                target.keyed = pg_call([kv] { return keyed_spec(kv); });
+                target.keys = keys;
+            }
         }
         pg_call([&] {
             const watch::MatviewOptions *options = watch::options_of(matview);
@@ -234,6 +260,23 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
             if (is_root && root_concurrently != use_watch_option)
                 target.concurrently = root_concurrently;
             target.name = qualified_name(matview);
+        });
+        if (target.keyed != nullptr) {
+            bool done = pg_call([&target] { return refresh_target(&target); });
+            if (!target.too_many_keys) {
+                refreshed += done;
+                continue;
+            }
+            target.keyed = nullptr; // past pgview_auto.max_keys: in full
+        }
+        if (table_view) {
+            // Lock first (in refresh order, as refresh_one would): the statement
+            // names the table's columns, which ALTER TABLE could change meanwhile.
+            pg_call([matview] { LockRelationOid(matview, ExclusiveLock); });
+            std::string statement = tableview::difference_statement(tv);
+            target.difference = pg_call([&statement] { return pstrdup(statement.c_str()); });
+        }
+        pg_call([&] {
             if (refresh_target(&target))
                 refreshed++;
         });

@@ -18,6 +18,7 @@
 
 extern "C" {
 #include "postgres.h"
+#include "nodes/pg_list.h"
 }
 
 namespace pgview::refresh {
@@ -27,13 +28,20 @@ enum class Origin { commit, prepare, manual, worker };
 // -1: use the matview's watch option (or "when possible" if unwatched).
 inline constexpr int use_watch_option = -2;
 
+// Where a refresh finds a table view's changed keys (the transaction's key set
+// at commit, the keys claimed from the worker's shared memory): false when none
+// were collected for the view (refresh it in full); else *full (refresh in full
+// anyway) and the keys (SinkKey *). C-level.
+using KeyProvider = bool (*)(Oid view, bool *full, List **keys);
+
 // Refreshes `roots` and, with cascade, every matview watching them (transitively),
 // in refresh order. root_concurrently applies to the roots: -1 when possible,
 // 0 never, 1 required, use_watch_option. With `deferred`, matviews whose watch
 // mode is not 'commit' are appended there instead of refreshed (the background
-// worker takes them). Returns the number refreshed.
+// worker takes them). A table view refreshed incrementally takes its keys
+// from `keys` (nullptr: every refresh is full). Returns the number refreshed.
 int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concurrently, Origin origin,
-                     std::vector<Oid> *deferred = nullptr);
+                     std::vector<Oid> *deferred = nullptr, KeyProvider keys = nullptr);
 
 // The roots and every matview watching them, in refresh order (the global lock order).
 std::vector<Oid> cascade_order(const std::vector<Oid> &roots);

@@ -3,6 +3,7 @@
 // the transaction's dirty set: no I/O, no catalog write, no look-up. The
 // matviews watching it are found at commit (so a matview dropped and created
 // again meanwhile is found under its new OID).
+#include "incremental/capture_plan.hpp"
 #include "pg/guard.hpp"
 #include "refresh/dirty_set.hpp"
 
@@ -19,6 +20,7 @@ PGVIEW_FUNCTION(pgview_capture) {
         throw pgview::Error("39P01", "pgview_auto.capture() must be an AFTER ... FOR EACH STATEMENT trigger");
     Oid relid = RelationGetRelid(trigger->tg_relation);
     pgview::pg_call([relid] { pgview::refresh::dirty_add(relid); });
+    pgview::incremental::capture_unkeyed(relid, TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event));
     return PointerGetDatum(nullptr);
 }
 

@@ -1,6 +1,7 @@
 // pgview_auto — capture triggers on source tables (see capture_triggers.hpp).
 #include "watch/capture_triggers.hpp"
 
+#include "incremental/capture_plan.hpp"
 #include "pg/quote.hpp"
 #include "watch/registry.hpp"
 
@@ -32,6 +33,36 @@ namespace {
 
 bool internal_ddl = false; // our own DDL is running: our event triggers skip it
 
+// Our triggers: name, the function it runs, and how it is created.
+struct TriggerKind {
+    const char *name;
+    const char *function;
+    const char *definition; // after "CREATE TRIGGER name"; %s is the table
+    const char *enable;     // ENABLE ALWAYS / REPLICA, or nullptr
+};
+constexpr TriggerKind capture_kind{capture_trigger_name, "capture",
+                                   "AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s FOR EACH STATEMENT "
+                                   "EXECUTE FUNCTION pgview_auto.capture()",
+                                   "ALWAYS"};
+constexpr TriggerKind replica_kind{replica_trigger_name, "capture_replica",
+                                   "AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW "
+                                   "EXECUTE FUNCTION pgview_auto.capture_replica()",
+                                   "REPLICA"};
+constexpr TriggerKind key_kinds[] = {
+    {"pgview_auto_keys_insert", "capture_keys",
+     "AFTER INSERT ON %s REFERENCING NEW TABLE AS pgview_new FOR EACH STATEMENT "
+     "EXECUTE FUNCTION pgview_auto.capture_keys()",
+     nullptr},
+    {"pgview_auto_keys_update", "capture_keys",
+     "AFTER UPDATE ON %s REFERENCING OLD TABLE AS pgview_old NEW TABLE AS pgview_new FOR EACH STATEMENT "
+     "EXECUTE FUNCTION pgview_auto.capture_keys()",
+     nullptr},
+    {"pgview_auto_keys_delete", "capture_keys",
+     "AFTER DELETE ON %s REFERENCING OLD TABLE AS pgview_old FOR EACH STATEMENT "
+     "EXECUTE FUNCTION pgview_auto.capture_keys()",
+     nullptr},
+};
+
 bool capture_needed(Oid table) {
     if (registry_source_needed(table))
         return true;
@@ -45,10 +76,22 @@ bool capture_needed(Oid table) {
     return false;
 }
 
-bool is_capture_function(Oid func) {
+bool is_our_function(Oid func, const char *expected) {
     const char *name = get_func_name(func);
-    return name != nullptr && strcmp(name, "capture") == 0 &&
+    return name != nullptr && strcmp(name, expected) == 0 &&
            get_func_namespace(func) == get_namespace_oid("pgview_auto", false);
+}
+
+// The kind of our trigger called `name`, or nullptr.
+const TriggerKind *kind_named(const char *name) {
+    if (strcmp(name, capture_kind.name) == 0)
+        return &capture_kind;
+    if (strcmp(name, replica_kind.name) == 0)
+        return &replica_kind;
+    for (const TriggerKind &k : key_kinds)
+        if (strcmp(name, k.name) == 0)
+            return &k;
+    return nullptr;
 }
 
 bool depends_on_extension(Oid trigger, Oid extension) {
@@ -68,14 +111,14 @@ bool depends_on_extension(Oid trigger, Oid extension) {
     return found;
 }
 
-// The function of table's trigger named capture_trigger_name, or InvalidOid.
+// The function of table's trigger named `name`, or InvalidOid.
 // (pg_trigger has no syscache: scan its (tgrelid, tgname) index.)
-Oid capture_trigger_function(Oid table) {
+Oid trigger_function(Oid table, const char *name) {
     Relation rel = table_open(TriggerRelationId, AccessShareLock);
     ScanKeyData keys[2];
     ScanKeyInit(&keys[0], Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(table));
     ScanKeyInit(&keys[1], Anum_pg_trigger_tgname, BTEqualStrategyNumber, F_NAMEEQ,
-                CStringGetDatum(capture_trigger_name));
+                CStringGetDatum(name));
     SysScanDesc scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, nullptr, 2, keys);
     HeapTuple tup = systable_getnext(scan);
     Oid func = HeapTupleIsValid(tup) ? reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tup))->tgfoid : InvalidOid;
@@ -84,33 +127,67 @@ Oid capture_trigger_function(Oid table) {
     return func;
 }
 
-void create_trigger(Oid table) {
-    Oid existing = capture_trigger_function(table);
-    if (OidIsValid(existing)) {
-        if (is_capture_function(existing))
-            return;
-        ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT),
-                        errmsg("table %s already has a trigger named \"%s\"", quote_relation(table),
-                               capture_trigger_name),
-                        errhint("Rename that trigger; pgview_auto needs the name for its capture trigger.")));
-    }
-    // Foreign tables cannot have TRUNCATE triggers.
-    bool foreign = get_rel_relkind(table) == RELKIND_FOREIGN_TABLE;
-    execute_internal_ddl(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE%s ON %s "
-                     "FOR EACH STATEMENT EXECUTE FUNCTION pgview_auto.capture()",
-                     capture_trigger_name, foreign ? "" : " OR TRUNCATE", quote_relation(table)));
-    adopt_capture_trigger(table);
+bool has_trigger(Oid table, const TriggerKind &kind) {
+    Oid existing = trigger_function(table, kind.name);
+    if (!OidIsValid(existing))
+        return false;
+    if (is_our_function(existing, kind.function))
+        return true;
+    ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT),
+                    errmsg("table %s already has a trigger named \"%s\"", quote_relation(table), kind.name),
+                    errhint("Rename that trigger; pgview_auto needs the name for its capture trigger.")));
+    pg_unreachable();
 }
 
-void drop_trigger(Oid table, bool wait) {
-    if (!OidIsValid(get_trigger_oid(table, capture_trigger_name, true)))
+void create_trigger(Oid table, const TriggerKind &kind) {
+    if (has_trigger(table, kind))
+        return;
+    const char *target = quote_relation(table);
+    execute_internal_ddl(psprintf("CREATE TRIGGER %s %s", kind.name, psprintf(kind.definition, target)));
+    if (kind.enable != nullptr)
+        execute_internal_ddl(psprintf("ALTER TABLE %s ENABLE %s TRIGGER %s", target, kind.enable, kind.name));
+}
+
+void drop_trigger(Oid table, const char *name, bool wait) {
+    if (!OidIsValid(get_trigger_oid(table, name, true)))
         return;
     // DROP TRIGGER takes ACCESS EXCLUSIVE on the table. Inside someone's DDL we do
     // not queue behind the table's writers: an unused trigger captures nothing
     // and goes at the next sync.
     if (!wait && !ConditionalLockRelationOid(table, AccessExclusiveLock))
         return;
-    execute_internal_ddl(psprintf("DROP TRIGGER %s ON %s", capture_trigger_name, quote_relation(table)));
+    execute_internal_ddl(psprintf("DROP TRIGGER %s ON %s", name, quote_relation(table)));
+}
+
+// The whole set a captured table needs (see capture_triggers.hpp).
+void create_triggers(Oid table, bool keyed) {
+    char relkind = get_rel_relkind(table);
+    if (relkind == RELKIND_FOREIGN_TABLE) { // no TRUNCATE triggers, no transition tables
+        if (!has_trigger(table, capture_kind))
+            execute_internal_ddl(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH "
+                                          "STATEMENT EXECUTE FUNCTION pgview_auto.capture()",
+                                          capture_trigger_name, quote_relation(table)));
+        adopt_capture_trigger(table);
+        return;
+    }
+    create_trigger(table, capture_kind);
+    // Row triggers of a partitioned table are cloned to its partitions, which
+    // get their own: leaf tables only.
+    if (relkind == RELKIND_RELATION)
+        create_trigger(table, replica_kind);
+    for (const TriggerKind &k : key_kinds)
+        if (keyed)
+            create_trigger(table, k);
+    adopt_capture_trigger(table);
+}
+
+void drop_triggers(Oid table, bool keys_only, bool wait) {
+    for (const TriggerKind &k : key_kinds)
+        drop_trigger(table, k.name, wait);
+    if (keys_only)
+        return;
+    drop_trigger(table, replica_kind.name, wait);
+    drop_trigger(table, capture_kind.name, wait);
 }
 
 } // namespace
@@ -136,14 +213,19 @@ void execute_internal_ddl(const char *sql) {
 
 
 void adopt_capture_trigger(Oid table) {
-    Oid func = capture_trigger_function(table);
-    if (!OidIsValid(func) || !is_capture_function(func))
-        return;
-    ObjectAddress trigger{TriggerRelationId, get_trigger_oid(table, capture_trigger_name, false), 0};
+    const TriggerKind *kinds[] = {&capture_kind, &replica_kind, &key_kinds[0], &key_kinds[1], &key_kinds[2]};
     ObjectAddress extension{ExtensionRelationId, get_extension_oid("pgview_auto", false), 0};
-    if (!depends_on_extension(trigger.objectId, extension.objectId))
-        recordDependencyOn(&trigger, &extension, DEPENDENCY_AUTO);
+    for (const TriggerKind *k : kinds) {
+        Oid func = trigger_function(table, k->name);
+        if (!OidIsValid(func) || !is_our_function(func, k->function))
+            continue;
+        ObjectAddress trigger{TriggerRelationId, get_trigger_oid(table, k->name, false), 0};
+        if (!depends_on_extension(trigger.objectId, extension.objectId))
+            recordDependencyOn(&trigger, &extension, DEPENDENCY_AUTO);
+    }
 }
+
+bool is_capture_trigger_name(const char *name) { return kind_named(name) != nullptr; }
 
 void sync_all_capture_triggers(void) {
     Relation rel = table_open(TriggerRelationId, AccessShareLock);
@@ -152,15 +234,20 @@ void sync_all_capture_triggers(void) {
     HeapTuple tup;
     while (HeapTupleIsValid(tup = systable_getnext(scan))) {
         auto *form = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tup));
-        if (strcmp(NameStr(form->tgname), capture_trigger_name) == 0 && is_capture_function(form->tgfoid))
-            tables = lappend_oid(tables, form->tgrelid);
+        const TriggerKind *kind = kind_named(NameStr(form->tgname));
+        if (kind != nullptr && is_our_function(form->tgfoid, kind->function))
+            tables = list_append_unique_oid(tables, form->tgrelid);
     }
     systable_endscan(scan);
     table_close(rel, AccessShareLock);
     ListCell *lc;
-    foreach (lc, tables)
-        if (!capture_needed(lfirst_oid(lc)))
-            drop_trigger(lfirst_oid(lc), true);
+    foreach (lc, tables) {
+        Oid table = lfirst_oid(lc);
+        if (!capture_needed(table))
+            drop_triggers(table, false, false);
+        else if (!incremental::keys_captured_from(table))
+            drop_triggers(table, true, false);
+    }
 }
 
 int capture_targets(Oid table, Oid **targets) {
@@ -181,10 +268,14 @@ void sync_capture_trigger(Oid table, bool wait) {
     Oid *targets;
     int n = capture_targets(table, &targets);
     for (int i = 0; i < n; i++) {
-        if (capture_needed(targets[i]))
-            create_trigger(targets[i]);
-        else
-            drop_trigger(targets[i], wait);
+        if (!capture_needed(targets[i])) {
+            drop_triggers(targets[i], false, wait);
+            continue;
+        }
+        bool keyed = incremental::keys_captured_from(targets[i]);
+        create_triggers(targets[i], keyed);
+        if (!keyed)
+            drop_triggers(targets[i], true, wait);
     }
 }
 

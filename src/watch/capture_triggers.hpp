@@ -1,6 +1,16 @@
-// pgview_auto — creating and dropping the capture trigger on a source table
-// (and its partitions: statement triggers of a partitioned table fire only for
-// statements naming the parent). C-level, inside a registry session.
+// pgview_auto — creating and dropping the capture triggers on a source table
+// (and its partitions and inheritance children: statement triggers fire only for
+// statements naming the table itself). C-level, inside a registry session.
+//
+// Every captured table has:
+//   pgview_auto_capture   AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE FOR EACH
+//                         STATEMENT, ENABLE ALWAYS: marks the table dirty;
+//   pgview_auto_replica   AFTER INSERT OR UPDATE OR DELETE FOR EACH ROW, ENABLE
+//                         REPLICA (leaf tables only): logical replication's apply
+//                         workers fire row triggers only; dirty mark and keys;
+// and a table some incremental view derives keys from also has
+//   pgview_auto_keys_insert / _update / _delete  AFTER ... FOR EACH STATEMENT
+//                         with transition tables: the changed rows' keys.
 #pragma once
 
 extern "C" {
@@ -10,6 +20,7 @@ extern "C" {
 namespace pgview::watch {
 
 inline constexpr const char *capture_trigger_name = "pgview_auto_capture";
+inline constexpr const char *replica_trigger_name = "pgview_auto_replica";
 
 // Tables that get a capture trigger for `table`: itself and every partition.
 // Palloc'd array; also locks them (ShareRowExclusiveLock, as CREATE TRIGGER does).
@@ -29,9 +40,10 @@ bool in_internal_ddl(void);
 // Runs a utility statement through SPI (connected) as our own DDL. C-level.
 void execute_internal_ddl(const char *sql);
 
-// A trigger named capture_trigger_name on table that runs our capture function
-// goes with the extension (DROP EXTENSION needs no CASCADE): records that
-// dependency if missing (pg_restore recreates the triggers without it).
+// Our triggers on table (each named as above, running our function) go with the
+// extension (DROP EXTENSION needs no CASCADE): records that dependency where
+// missing (pg_restore recreates the triggers without it).
 void adopt_capture_trigger(Oid table);
+bool is_capture_trigger_name(const char *name);
 
 } // namespace pgview::watch

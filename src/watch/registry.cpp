@@ -24,7 +24,7 @@ constexpr const char *registry_schema = "pgview_auto";
 struct Statement {
     const char *sql;
     int nargs;
-    Oid argtypes[6];
+    Oid argtypes[8];
     SPIPlanPtr plan;
 };
 
@@ -48,6 +48,26 @@ Statement set_options = {
     "WHERE (o.mode, o.\"concurrently\", o.on_error, o.debounce, o.max_delay) IS DISTINCT FROM "
     "(excluded.mode, excluded.\"concurrently\", excluded.on_error, excluded.debounce, excluded.max_delay)",
     6, {REGCLASSOID, TEXTOID, BOOLOID, TEXTOID, INT8OID, INT8OID}, nullptr};
+// 0.6.0: the incremental option.
+Statement load_options_0_6 = {
+    "SELECT o.matview, o.mode, o.\"concurrently\", o.on_error, "
+    "  (LEAST(extract(epoch FROM o.debounce), 9e12) * 1000000)::int8, "
+    "  (LEAST(extract(epoch FROM o.max_delay), 9e12) * 1000000)::int8, o.incremental "
+    "FROM pgview_auto.watched o JOIN pg_class m ON m.oid = o.matview",
+    0, {}, nullptr};
+Statement set_options_0_6 = {
+    "INSERT INTO pgview_auto.watched AS o (matview, matview_name, mode, \"concurrently\", on_error, debounce, max_delay, "
+    "  incremental) "
+    "SELECT $1, format('%I.%I', n.nspname, c.relname), $2, $3, $4, $5 * interval '1 microsecond', "
+    "  $6 * interval '1 microsecond', $7 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1 "
+    "ON CONFLICT (matview) DO UPDATE "
+    "SET mode = excluded.mode, \"concurrently\" = excluded.\"concurrently\", on_error = excluded.on_error, "
+    "    debounce = excluded.debounce, max_delay = excluded.max_delay, matview_name = excluded.matview_name, "
+    "    incremental = excluded.incremental "
+    "WHERE (o.mode, o.\"concurrently\", o.on_error, o.debounce, o.max_delay, o.matview_name, o.incremental) "
+    "IS DISTINCT FROM (excluded.mode, excluded.\"concurrently\", excluded.on_error, excluded.debounce, "
+    " excluded.max_delay, excluded.matview_name, excluded.incremental)",
+    7, {REGCLASSOID, TEXTOID, BOOLOID, TEXTOID, INT8OID, INT8OID, BOOLOID}, nullptr};
 // Before 0.3.0 (library updated, ALTER EXTENSION UPDATE not run yet): no
 // background modes, no schedules.
 Statement load_options_0_2 = {
@@ -116,6 +136,8 @@ Statement restore_orphan = {
     "RETURNING o.mode, o.\"concurrently\", o.on_error, (extract(epoch FROM o.debounce) * 1000000)::int8, "
     "  (extract(epoch FROM o.max_delay) * 1000000)::int8, o.requested_names",
     1, {OIDOID}, nullptr};
+Statement incremental_of = {
+    "SELECT incremental FROM pgview_auto.watched WHERE matview = $1", 1, {OIDOID}, nullptr};
 Statement sync_names = {
     "UPDATE pgview_auto.watched o SET matview_name = format('%I.%I', n.nspname, c.relname) "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -189,6 +211,19 @@ Statement failure_stats = {
     "  last_error_at = excluded.last_error_at, stale = true",
     2, {REGCLASSOID, TEXTOID}, nullptr};
 
+// 0.6.0: bucket rows of keyed refreshes (see refresh/keyed_refresh.hpp).
+Statement key_lock = {
+    "INSERT INTO pgview_auto.key_lock AS l (matview, bucket, refreshes, keys, last_keys, last_at) "
+    "SELECT $1, b.bucket, CASE WHEN $5 AND b.ord = 1 THEN 1 ELSE 0 END, b.n, "
+    "  CASE WHEN $5 AND b.ord = 1 THEN $4 END, CASE WHEN $5 AND b.ord = 1 THEN clock_timestamp() END "
+    "FROM unnest($2::int4[], $3::int8[]) WITH ORDINALITY AS b(bucket, n, ord) ORDER BY b.bucket "
+    "ON CONFLICT (matview, bucket) DO UPDATE SET refreshes = l.refreshes + excluded.refreshes, "
+    "  keys = l.keys + excluded.keys, last_keys = coalesce(excluded.last_keys, l.last_keys), "
+    "  last_at = coalesce(excluded.last_at, l.last_at)",
+    5, {REGCLASSOID, INT4ARRAYOID, INT8ARRAYOID, INT8OID, BOOLOID}, nullptr};
+Statement forget_key_locks = {
+    "DELETE FROM pgview_auto.key_lock WHERE matview = $1", 1, {OIDOID}, nullptr};
+
 int run(Statement &st, const Datum *values, const char *nulls, int expected) {
     if (st.plan == nullptr) {
         SPIPlanPtr plan = SPI_prepare(st.sql, st.nargs, st.argtypes);
@@ -259,7 +294,9 @@ void registry_load(WatchRow **watches, int *nwatches, OptionsRow **options, int 
     *watches = w;
     *nwatches = n;
 
-    n = run(registry_at_least("0.3.0") ? load_options : load_options_0_2, nullptr, nullptr, SPI_OK_SELECT);
+    bool has_incremental = registry_at_least("0.6.0");
+    n = run(has_incremental ? load_options_0_6 : registry_at_least("0.3.0") ? load_options : load_options_0_2, nullptr,
+            nullptr, SPI_OK_SELECT);
     auto *o = static_cast<OptionsRow *>(MemoryContextAllocZero(into, sizeof(OptionsRow) * (n + 1)));
     for (int i = 0; i < n; i++) {
         HeapTuple tup = SPI_tuptable->vals[i];
@@ -274,6 +311,11 @@ void registry_load(WatchRow **watches, int *nwatches, OptionsRow **options, int 
         o[i].options.debounce_us = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
         Datum max_delay = SPI_getbinval(tup, desc, 6, &isnull);
         o[i].options.max_delay_us = isnull ? -1 : DatumGetInt64(max_delay);
+        o[i].options.incremental = -1;
+        if (has_incremental) {
+            Datum incremental = SPI_getbinval(tup, desc, 7, &isnull);
+            o[i].options.incremental = isnull ? -1 : (DatumGetBool(incremental) ? 1 : 0);
+        }
     }
     *options = o;
     *noptions = n;
@@ -288,8 +330,8 @@ const char *mode_name(char mode) {
 }
 
 void registry_set_options(Oid matview, const MatviewOptions *options) {
-    Datum values[6];
-    char nulls[7] = "      ";
+    Datum values[7];
+    char nulls[8] = "       ";
     values[0] = ObjectIdGetDatum(matview);
     values[1] = CStringGetTextDatum(mode_name(options->mode));
     values[2] = BoolGetDatum(options->concurrently == 1);
@@ -300,9 +342,13 @@ void registry_set_options(Oid matview, const MatviewOptions *options) {
     values[5] = Int64GetDatum(options->max_delay_us);
     if (options->max_delay_us < 0)
         nulls[5] = 'n';
+    values[6] = BoolGetDatum(options->incremental == 1);
+    if (options->incremental < 0)
+        nulls[6] = 'n';
     if (registry_at_least("0.4.0"))
         run(drop_orphan_of, values, nulls, SPI_OK_DELETE);
-    run(registry_at_least("0.4.0")   ? set_options_0_4
+    run(registry_at_least("0.6.0")   ? set_options_0_6
+        : registry_at_least("0.4.0") ? set_options_0_4
         : registry_at_least("0.3.0") ? set_options
                                      : set_options_0_2,
         values, nulls, SPI_OK_INSERT);
@@ -412,13 +458,29 @@ int registry_orphan(Oid matview, const DroppedRelation *dropped, int ndropped, O
     const char *orphan_name = SPI_processed > 0 ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : "";
     *name = static_cast<char *>(SPI_palloc(strlen(orphan_name) + 1));
     strcpy(*name, orphan_name);
-    run(forget_stats, values, nullptr, SPI_OK_DELETE);
+    stats_forget(matview);
     return n;
 }
 
 void stats_forget(Oid matview) {
     Datum values[1] = {ObjectIdGetDatum(matview)};
     run(forget_stats, values, nullptr, SPI_OK_DELETE);
+    if (registry_at_least("0.6.0"))
+        run(forget_key_locks, values, nullptr, SPI_OK_DELETE);
+}
+
+void key_lock_count(Oid matview, int n, const int32 *buckets, const int64 *counts, int64 total, bool count_refresh) {
+    Datum *b = static_cast<Datum *>(palloc(sizeof(Datum) * n));
+    Datum *c = static_cast<Datum *>(palloc(sizeof(Datum) * n));
+    for (int i = 0; i < n; i++) {
+        b[i] = Int32GetDatum(buckets[i]);
+        c[i] = Int64GetDatum(counts[i]);
+    }
+    Datum values[5] = {ObjectIdGetDatum(matview),
+                       PointerGetDatum(construct_array(b, n, INT4OID, 4, true, TYPALIGN_INT)),
+                       PointerGetDatum(construct_array(c, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)),
+                       Int64GetDatum(total), BoolGetDatum(count_refresh)};
+    run(key_lock, values, nullptr, SPI_OK_INSERT);
 }
 
 int registry_forget_source(Oid relid, Oid **matviews, Oid **sources) {
@@ -444,6 +506,7 @@ bool registry_restore_orphan(Oid matview, MatviewOptions *options, char ***reque
     Datum max_delay = SPI_getbinval(tup, desc, 5, &isnull);
     options->max_delay_us = isnull ? -1 : DatumGetInt64(max_delay);
     Datum names = SPI_getbinval(tup, desc, 6, &isnull);
+    options->incremental = -1;
     *nrequested = 0;
     *requested = static_cast<char **>(SPI_palloc(sizeof(char *)));
     if (!isnull) {
@@ -462,6 +525,10 @@ bool registry_restore_orphan(Oid matview, MatviewOptions *options, char ***reque
             (*requested)[i] = copy;
         }
         *nrequested = n;
+    }
+    if (registry_at_least("0.6.0") && run(incremental_of, values, nullptr, SPI_OK_SELECT) == 1) {
+        Datum incremental = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+        options->incremental = isnull ? -1 : (DatumGetBool(incremental) ? 1 : 0);
     }
     return true;
 }

@@ -19,6 +19,7 @@ struct MatviewOptions {
     bool on_error_warn;
     int64 debounce_us;    // async: quiet time before refreshing
     int64 max_delay_us;   // async: longest wait after the first change; -1: none
+    int incremental;      // table views: -1 = NULL (when possible), 0 never, 1 required
 };
 const char *mode_name(char mode);
 
@@ -95,6 +96,12 @@ void registry_sync_names(void);                       // after RENAME / SET SCHE
 int registry_requests(Oid matview, Oid **requested);  // distinct requests (InvalidOid: everything)
 int registry_remove_orphan(const char *name);         // schema.name, or a name on search_path
 void stats_forget(Oid matview);
+
+// Keyed refreshes (inside a session): upserts the rows (matview, bucket) of
+// pgview_auto.key_lock in ascending bucket order (their row locks, held to
+// commit, are the key locks), adding counts[i] keys to each; with
+// count_refresh the first row also counts one refresh of `total` keys.
+void key_lock_count(Oid matview, int n, const int32 *buckets, const int64 *counts, int64 total, bool count_refresh);
 
 // Statistics (inside a session).
 void stats_claim(Oid matview);                    // row lock; 40001 for a stale snapshot

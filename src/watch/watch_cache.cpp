@@ -1,6 +1,8 @@
 // pgview_auto — the per-backend watch cache (see watch_cache.hpp).
 #include "watch/watch_cache.hpp"
 
+#include "incremental/capture_plan.hpp"
+
 extern "C" {
 #include "catalog/partition.h"
 #include "utils/hsearch.h"
@@ -35,9 +37,11 @@ HTAB *watchers = nullptr;         // relid -> matviews, filled lazily
 HTAB *options = nullptr;          // matview -> options
 
 void invalidate(Datum, Oid relid) {
+    bool registry = relid == InvalidOid || relid == watch_relid || relid == watched_relid;
+    incremental::capture_plan_invalidate(registry ? InvalidOid : relid);
     if (!cache_valid)
         return;
-    if (relid == InvalidOid || relid == watch_relid || relid == watched_relid) {
+    if (registry) {
         cache_valid = false; // memory is reset at the next load
     } else {
         // A partition attached or detached: its ancestors may have changed.

@@ -1,0 +1,40 @@
+// pgview_auto — pgview_explain: for each source of a view, how its changes are refreshed.
+#include "api/args.hpp"
+#include "incremental/source_plan.hpp"
+#include "pg/guard.hpp"
+#include "pg/srf.hpp"
+#include "tableview/table_view_registry.hpp"
+#include "watch/apply_watch.hpp"
+#include "watch/watch_cache.hpp"
+
+extern "C" {
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+}
+
+using pgview::pg_call;
+
+PGVIEW_FUNCTION(pgview_explain) {
+    pgview::api::require_not_null(fcinfo, 0, "view", "pgview_explain", "Pass a table view or a materialized view.");
+    Oid view = PG_GETARG_OID(0);
+    if (!pgview::tableview::is_refreshable(view))
+        throw pgview::Error(pgview::sqlstate::wrong_object_type,
+                            "\"" + pgview::watch::relation_name(view) + "\" is not a table view or a materialized view",
+                            {}, "pgview_explain tells how table views and materialized views are refreshed.");
+    int option = pg_call([view] {
+        const pgview::watch::MatviewOptions *o = pgview::watch::options_of(view);
+        return o != nullptr ? o->incremental : -1;
+    });
+    std::vector<pgview::incremental::SourcePlan> plans = pgview::incremental::source_plans(view, option);
+    pgview::SrfOutput out(fcinfo);
+    out.put_rows(plans.size(), [&](size_t i, Datum *values, bool *nulls) {
+        const pgview::incremental::SourcePlan &p = plans[i];
+        values[0] = ObjectIdGetDatum(p.source);
+        values[1] = CStringGetTextDatum(p.incremental ? "incremental" : "full");
+        values[2] = p.key_from.empty() ? (Datum) 0 : CStringGetTextDatum(p.key_from.c_str());
+        nulls[2] = p.key_from.empty();
+        values[3] = p.reason.empty() ? (Datum) 0 : CStringGetTextDatum(p.reason.c_str());
+        nulls[3] = p.reason.empty();
+    });
+    return (Datum) 0;
+}

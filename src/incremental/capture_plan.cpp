@@ -1,0 +1,290 @@
+// pgview_auto — the capture plan cache (see capture_plan.hpp).
+//
+// Everything lives in one memory context, reset at the first use after an
+// invalidation (never inside the invalidation callback: a caller may be using
+// it). A relation is tracked when an analysis depended on it; an invalidation
+// of a tracked relation (or of everything) drops the plan.
+#include "incremental/capture_plan.hpp"
+
+#include <string>
+#include <vector>
+
+#include "pg/guard.hpp"
+#include "tableview/table_view_registry.hpp"
+#include "watch/watch_cache.hpp"
+
+extern "C" {
+#include "access/attmap.h"
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_type.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/fmgroids.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+}
+
+namespace pgview::incremental {
+
+namespace {
+
+struct TableEntry {
+    Oid table;
+    CaptureItem **items;
+};
+struct ViewEntry {
+    Oid view;
+    KeyedView *keyed; // nullptr: not incremental
+};
+
+MemoryContext plan_context = nullptr;
+bool valid = false;
+HTAB *tables = nullptr;
+HTAB *views = nullptr;
+HTAB *tracked = nullptr;
+
+HTAB *make_hash(const char *name, Size entry_size) {
+    HASHCTL ctl;
+    ctl.keysize = sizeof(Oid);
+    ctl.entrysize = entry_size;
+    ctl.hcxt = plan_context;
+    return hash_create(name, 32, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+void ensure_valid() {
+    if (valid)
+        return;
+    if (plan_context == nullptr)
+        plan_context = AllocSetContextCreate(CacheMemoryContext, "pgview_auto capture plan", ALLOCSET_SMALL_SIZES);
+    MemoryContextReset(plan_context);
+    tables = make_hash("pgview_auto capture plan: tables", sizeof(TableEntry));
+    views = make_hash("pgview_auto capture plan: views", sizeof(ViewEntry));
+    tracked = make_hash("pgview_auto capture plan: tracked", sizeof(Oid));
+    valid = true; // an invalidation arriving while we build marks it invalid again
+}
+
+void track(Oid relid) { (void) hash_search(tracked, &relid, HASH_ENTER, nullptr); }
+
+// Parents of relid through pg_inherits (partitions and inheritance children alike), nearest first.
+List *ancestors_of(Oid relid) {
+    List *out = NIL;
+    List *queue = list_make1_oid(relid);
+    Relation inherits = table_open(InheritsRelationId, AccessShareLock);
+    for (int i = 0; i < list_length(queue); i++) {
+        ScanKeyData key;
+        ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber, F_OIDEQ,
+                    ObjectIdGetDatum(list_nth_oid(queue, i)));
+        SysScanDesc scan = systable_beginscan(inherits, InheritsRelidSeqnoIndexId, true, nullptr, 1, &key);
+        HeapTuple tup;
+        while (HeapTupleIsValid(tup = systable_getnext(scan))) {
+            Oid parent = reinterpret_cast<Form_pg_inherits>(GETSTRUCT(tup))->inhparent;
+            if (!list_member_oid(out, parent)) {
+                out = lappend_oid(out, parent);
+                queue = lappend_oid(queue, parent);
+            }
+        }
+        systable_endscan(scan);
+    }
+    table_close(inherits, AccessShareLock);
+    return out;
+}
+
+// The key analysis of a table view (C-level, in plan_context).
+KeyedView *build_keyed_view(Oid view, Oid definition, int nkeys, const char *const *names) {
+    MemoryContext old = MemoryContextSwitchTo(plan_context);
+    List *key_names = NIL;
+    for (int i = 0; i < nkeys; i++)
+        key_names = lappend(key_names, pstrdup(names[i]));
+    track(view);
+    track(definition);
+    KeyAnalysis *ka = analyze_keys(definition, key_names);
+    ListCell *lc;
+    foreach (lc, ka->depends_on)
+        track(lfirst_oid(lc));
+    KeyedView *kv = nullptr;
+    bool arrays = true;
+    for (int i = 0; i < ka->nkeys; i++)
+        arrays = arrays && OidIsValid(get_array_type(ka->key_types[i]));
+    if (ka->view_reason == nullptr && arrays) {
+        kv = static_cast<KeyedView *>(palloc0(sizeof(KeyedView)));
+        kv->view = view;
+        kv->definition = definition;
+        kv->nkeys = ka->nkeys;
+        kv->key_names = ka->key_names;
+        kv->key_types = ka->key_types;
+        kv->analysis = ka;
+        foreach (lc, ka->sources)
+            if (static_cast<SourceKey *>(lfirst(lc))->kind == derive_join)
+                kv->join_sources = lappend(kv->join_sources, lfirst(lc));
+    }
+    MemoryContextSwitchTo(old);
+    return kv;
+}
+
+int sink_of(const KeyedView *kv, const SourceKey *sk) {
+    int i = 1;
+    ListCell *lc;
+    foreach (lc, kv->join_sources) {
+        if (lfirst(lc) == sk)
+            return i;
+        i++;
+    }
+    return 0;
+}
+
+// The items one view gives a table: from the analysis of the table itself, or
+// of the ancestor it is read through (columns mapped by name). C-level.
+void add_items(List **items, const KeyedView *kv, Oid table) {
+    List *sources = sources_of(kv->analysis, table);
+    Oid read_as = table;
+    if (sources == NIL) {
+        ListCell *lc;
+        foreach (lc, ancestors_of(table)) {
+            sources = sources_of(kv->analysis, lfirst_oid(lc));
+            if (sources != NIL) {
+                read_as = lfirst_oid(lc);
+                break;
+            }
+        }
+    }
+    if (sources == NIL) { // watched, but not read by the query itself: not keyed
+        auto *item = static_cast<CaptureItem *>(palloc0(sizeof(CaptureItem)));
+        *item = {kv->view, derive_full, 0, NIL, 0, nullptr, nullptr, kv};
+        *items = lappend(*items, item);
+        return;
+    }
+    AttrMap *map = nullptr;
+    if (read_as != table) {
+        Relation child = relation_open(table, AccessShareLock);
+        Relation parent = relation_open(read_as, AccessShareLock);
+        map = build_attrmap_by_name(RelationGetDescr(child), RelationGetDescr(parent));
+        relation_close(parent, AccessShareLock);
+        relation_close(child, AccessShareLock);
+    }
+    ListCell *lc;
+    foreach (lc, sources) {
+        auto *sk = static_cast<SourceKey *>(lfirst(lc));
+        auto *item = static_cast<CaptureItem *>(palloc0(sizeof(CaptureItem)));
+        item->view = kv->view;
+        item->kind = sk->kind;
+        item->keyed = kv;
+        if (sk->kind == derive_direct) {
+            ListCell *e;
+            foreach (e, sk->exprs) {
+                Node *expr = static_cast<Node *>(copyObjectImpl(lfirst(e)));
+                bool whole_row = false;
+                if (map != nullptr)
+                    expr = map_variable_attnos(expr, 1, 0, map, InvalidOid, &whole_row);
+                item->exprs = lappend(item->exprs, expr);
+            }
+        } else if (sk->kind == derive_join) {
+            item->sink = sink_of(kv, sk);
+            item->nattrs = list_length(sk->capture_attnos);
+            item->attnos = static_cast<AttrNumber *>(palloc(sizeof(AttrNumber) * item->nattrs));
+            item->types = static_cast<Oid *>(palloc(sizeof(Oid) * item->nattrs));
+            for (int i = 0; i < item->nattrs; i++) {
+                AttrNumber attno = static_cast<AttrNumber>(list_nth_int(sk->capture_attnos, i));
+                item->attnos[i] = map != nullptr ? map->attnums[attno - 1] : attno;
+                item->types[i] = list_nth_oid(sk->capture_types, i);
+            }
+        }
+        *items = lappend(*items, item);
+    }
+}
+
+} // namespace
+
+namespace {
+
+// keyed_view without the validity check: the caller made the cache valid, and
+// nothing here resets it (pointers handed out earlier in the call stay good).
+const KeyedView *find_keyed_view(Oid view) {
+    auto *e = static_cast<ViewEntry *>(pg_call([view] { return hash_search(views, &view, HASH_FIND, nullptr); }));
+    if (e != nullptr)
+        return e->keyed;
+    int incremental = pg_call([view] {
+        const watch::MatviewOptions *o = watch::options_of(view);
+        return o == nullptr ? 0 : (o->incremental == 0 ? 0 : 1);
+    });
+    KeyedView *kv = nullptr;
+    tableview::TableView tv;
+    if (incremental == 1 && tableview::lookup(view, &tv) && !tv.unique_key.empty()) {
+        std::vector<const char *> names;
+        for (const std::string &k : tv.unique_key)
+            names.push_back(k.c_str());
+        Oid definition = tv.definition;
+        int n = static_cast<int>(names.size());
+        const char *const *data = names.data();
+        kv = pg_call([&] { return build_keyed_view(view, definition, n, data); });
+    }
+    pg_call([view, kv] {
+        auto *entry = static_cast<ViewEntry *>(hash_search(views, &view, HASH_ENTER, nullptr));
+        entry->keyed = kv;
+    });
+    return kv;
+}
+
+} // namespace
+
+const KeyedView *keyed_view(Oid view) {
+    pg_call([] { ensure_valid(); });
+    return find_keyed_view(view);
+}
+
+CaptureItem *const *capture_items(Oid table) {
+    pg_call([] { ensure_valid(); });
+    auto *e = static_cast<TableEntry *>(pg_call([table] { return hash_search(tables, &table, HASH_FIND, nullptr); }));
+    if (e != nullptr)
+        return e->items;
+    Oid *watchers = nullptr;
+    int nwatchers = pg_call([&watchers, table] {
+        int n;
+        const Oid *v = watch::watchers_of(table, &n);
+        watchers = static_cast<Oid *>(palloc(sizeof(Oid) * (n + 1)));
+        memcpy(watchers, v, sizeof(Oid) * n);
+        return n;
+    });
+    std::vector<const KeyedView *> keyed;
+    for (int i = 0; i < nwatchers; i++)
+        if (const KeyedView *kv = find_keyed_view(watchers[i]))
+            keyed.push_back(kv);
+    const KeyedView *const *kvs = keyed.data();
+    int nkeyed = static_cast<int>(keyed.size());
+    return pg_call([=] {
+        MemoryContext old = MemoryContextSwitchTo(plan_context);
+        track(table);
+        List *items = NIL;
+        for (int i = 0; i < nkeyed; i++)
+            add_items(&items, kvs[i], table);
+        auto **array = static_cast<CaptureItem **>(palloc0(sizeof(CaptureItem *) * (list_length(items) + 1)));
+        for (int i = 0; i < list_length(items); i++)
+            array[i] = static_cast<CaptureItem *>(list_nth(items, i));
+        auto *entry = static_cast<TableEntry *>(hash_search(tables, &table, HASH_ENTER, nullptr));
+        entry->items = array;
+        MemoryContextSwitchTo(old);
+        return array;
+    });
+}
+
+bool keys_captured_from(Oid table) {
+    CaptureItem *const *items = capture_items(table);
+    for (int i = 0; items[i] != nullptr; i++)
+        if (items[i]->kind != derive_full)
+            return true;
+    return false;
+}
+
+void capture_plan_invalidate(Oid relid) {
+    if (!valid)
+        return;
+    if (relid == InvalidOid || hash_search(tracked, &relid, HASH_FIND, nullptr) != nullptr)
+        valid = false;
+}
+
+} // namespace pgview::incremental

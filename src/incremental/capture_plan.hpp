@@ -1,0 +1,57 @@
+// pgview_auto — this backend's plan of what to capture from a changed row, per
+// table, and what a keyed refresh of each incremental view needs; built from the
+// watch registry and the key analysis of each view (key_analysis.hpp), kept
+// until a relevant relcache invalidation (the registry, a view's definition, a
+// table it reads). C++ (errors as pgview::Error); the structures themselves are
+// plain, in a PostgreSQL memory context, valid until the next call into this cache.
+#pragma once
+
+#include "incremental/key_analysis.hpp"
+
+extern "C" {
+#include "access/attnum.h"
+}
+
+namespace pgview::incremental {
+
+// An incremental table view: a watched table view with a unique key whose watch
+// allows incremental refresh.
+struct KeyedView {
+    Oid view;
+    Oid definition;
+    int nkeys;
+    char **key_names;
+    Oid *key_types;
+    List *join_sources; // SourceKey * of kind derive_join; sink i is the i-th (1-based)
+    const KeyAnalysis *analysis;
+};
+
+// What one changed row of a table gives one view.
+struct CaptureItem {
+    Oid view;
+    char kind;          // derive_direct, derive_join, derive_full
+    int sink;           // direct: 0; join: the join source's sink
+    List *exprs;        // direct: key expressions over this table's row (Vars varno 1)
+    int nattrs;         // join: captured columns of this table
+    AttrNumber *attnos;
+    Oid *types;
+    const KeyedView *keyed;
+};
+
+// The capture items of a table (nullptr-terminated array; empty when no
+// incremental view watches it).
+CaptureItem *const *capture_items(Oid table);
+// nullptr when view is not refreshed incrementally.
+const KeyedView *keyed_view(Oid view);
+// Whether some incremental view derives keys from this table's rows (it needs
+// the key capture triggers).
+bool keys_captured_from(Oid table);
+
+// The plain capture trigger's share of a change: the views that cannot key
+// this table's changes (and with TRUNCATE every view) are marked full.
+void capture_unkeyed(Oid table, bool truncate);
+
+// Relcache invalidation (from the watch cache's callback): relid InvalidOid = all.
+void capture_plan_invalidate(Oid relid);
+
+} // namespace pgview::incremental

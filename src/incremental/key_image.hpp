@@ -1,0 +1,24 @@
+// pgview_auto — a key (one value per key column) as a byte string: what the
+// transaction's key set deduplicates and shared memory carries to the worker.
+// Equal images mean equal keys; equal keys may have different images (numeric
+// 1.0 and 1.00): then both are refreshed, which is harmless (a superset).
+// C-level: may ereport (detoasting).
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+}
+
+namespace pgview::incremental {
+
+struct KeyImage {
+    int len;
+    char *data; // palloc'd
+};
+
+// The image of values[0..n) of the given types.
+KeyImage encode_key(int n, const Datum *values, const bool *nulls, const Oid *types);
+// Back to values (palloc'd in the current memory context); false if the image is malformed.
+bool decode_key(const KeyImage &image, int n, const Oid *types, Datum *values, bool *nulls);
+
+} // namespace pgview::incremental

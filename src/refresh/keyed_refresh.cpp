@@ -1,0 +1,499 @@
+// pgview_auto — the keyed refresh of a table view (see keyed_refresh.hpp).
+#include "refresh/keyed_refresh.hpp"
+
+#include "pg/quote.hpp"
+#include "pg/role_context.hpp"
+#include "syscat/relation_info.hpp"
+#include "watch/registry.hpp"
+
+extern "C" {
+#include "access/relation.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/typcache.h"
+}
+
+namespace pgview::refresh {
+
+namespace {
+
+constexpr int lock_buckets = 1024;   // the buckets a view's keys hash into
+constexpr int max_bucket_locks = 32; // past this many, the table's EXCLUSIVE lock instead
+constexpr int max_join_rounds = 8;   // join keys looked up again until none is new
+
+// ------------------------------------------------------------- saved plans
+
+// Statements run from plans prepared once per backend (planning the keyed
+// statement costs more than running it), found by their text.
+struct PlanEntry {
+    const char *sql; // hash key
+    SPIPlanPtr plan;
+};
+HTAB *plans = nullptr;
+
+uint32 sql_hash(const void *key, Size) {
+    const char *s = *static_cast<const char *const *>(key);
+    return hash_bytes(reinterpret_cast<const unsigned char *>(s), static_cast<int>(strlen(s)));
+}
+int sql_match(const void *a, const void *b, Size) {
+    return strcmp(*static_cast<const char *const *>(a), *static_cast<const char *const *>(b));
+}
+void *sql_copy(void *dest, const void *src, Size) {
+    *static_cast<const char **>(dest) = MemoryContextStrdup(TopMemoryContext, *static_cast<const char *const *>(src));
+    return dest;
+}
+
+SPIPlanPtr saved_plan(const char *sql, int nargs, Oid *types) {
+    if (plans == nullptr) {
+        HASHCTL ctl;
+        ctl.keysize = sizeof(const char *);
+        ctl.entrysize = sizeof(PlanEntry);
+        ctl.hash = sql_hash;
+        ctl.match = sql_match;
+        ctl.keycopy = sql_copy;
+        plans = hash_create("pgview_auto keyed refresh plans", 32, &ctl,
+                            HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_KEYCOPY);
+    }
+    auto *e = static_cast<PlanEntry *>(hash_search(plans, &sql, HASH_FIND, nullptr));
+    if (e != nullptr)
+        return e->plan;
+    SPIPlanPtr plan = SPI_prepare(sql, nargs, types);
+    if (plan == nullptr)
+        elog(ERROR, "pgview_auto: could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+    SPI_keepplan(plan);
+    e = static_cast<PlanEntry *>(hash_search(plans, &sql, HASH_ENTER, nullptr));
+    e->plan = plan;
+    return plan;
+}
+
+// ------------------------------------------------------------- keys
+
+// The view's keys, deduplicated by image, with their values decoded.
+struct ViewKeys {
+    HTAB *seen;
+    List *images; // KeyImage *
+    bool nulls;   // some key has a NULL part
+};
+struct SeenEntry {
+    incremental::KeyImage key; // compared by bytes
+};
+
+uint32 image_hash(const void *key, Size) {
+    auto *k = static_cast<const incremental::KeyImage *>(key);
+    return hash_bytes(reinterpret_cast<const unsigned char *>(k->data), k->len);
+}
+int image_match(const void *a, const void *b, Size) {
+    auto *x = static_cast<const incremental::KeyImage *>(a);
+    auto *y = static_cast<const incremental::KeyImage *>(b);
+    return x->len != y->len ? 1 : memcmp(x->data, y->data, x->len);
+}
+
+ViewKeys make_keys() {
+    HASHCTL ctl;
+    ctl.keysize = sizeof(incremental::KeyImage);
+    ctl.entrysize = sizeof(SeenEntry);
+    ctl.hash = image_hash;
+    ctl.match = image_match;
+    ctl.hcxt = CurrentMemoryContext;
+    return {hash_create("pgview_auto keys of a refresh", 64, &ctl, HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT),
+            NIL, false};
+}
+
+// Adds a key; true when it is new.
+bool add_key(ViewKeys *keys, const incremental::KeyImage &image) {
+    bool found;
+    (void) hash_search(keys->seen, &image, HASH_ENTER, &found);
+    if (found)
+        return false;
+    auto *copy = static_cast<incremental::KeyImage *>(palloc(sizeof(incremental::KeyImage)));
+    *copy = image;
+    keys->images = lappend(keys->images, copy);
+    return true;
+}
+
+// Column `col` of the given images as an array of `type`; *has_null when one is NULL.
+Datum column_array(const List *images, int ncols, const Oid *types, int col, bool *has_null) {
+    int n = list_length(images);
+    Datum *elems = static_cast<Datum *>(palloc(sizeof(Datum) * (n + 1)));
+    bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * (n + 1)));
+    Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * ncols));
+    bool *value_nulls = static_cast<bool *>(palloc(sizeof(bool) * ncols));
+    for (int i = 0; i < n; i++) {
+        auto *image = static_cast<incremental::KeyImage *>(list_nth(images, i));
+        if (!incremental::decode_key(*image, ncols, types, values, value_nulls))
+            elog(ERROR, "pgview_auto: a captured key could not be read back");
+        elems[i] = values[col];
+        nulls[i] = value_nulls[col];
+        *has_null = *has_null || nulls[i];
+    }
+    int16 typlen;
+    bool byval;
+    char align;
+    get_typlenbyvalalign(types[col], &typlen, &byval, &align);
+    int dims[1] = {n};
+    int lbs[1] = {1};
+    return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, types[col], typlen, byval, align));
+}
+
+// ------------------------------------------------------------- join keys
+
+// Keys of the view for the captured join values of sink s: its key query.
+// Returns whether a new key was found.
+bool keys_from_join(const KeyedSpec *spec, int s, const List *values, ViewKeys *keys) {
+    if (values == NIL)
+        return false;
+    int nattrs = spec->join_nattrs[s - 1];
+    Oid *types = spec->join_types[s - 1];
+    Oid *argtypes = static_cast<Oid *>(palloc(sizeof(Oid) * nattrs));
+    Datum *args = static_cast<Datum *>(palloc(sizeof(Datum) * nattrs));
+    for (int i = 0; i < nattrs; i++) {
+        bool has_null = false;
+        argtypes[i] = get_array_type(types[i]);
+        args[i] = column_array(values, nattrs, types, i, &has_null);
+    }
+    SPIPlanPtr plan = saved_plan(spec->join_queries[s - 1], nattrs, argtypes);
+    if (SPI_execute_plan(plan, args, nullptr, true, 0) != SPI_OK_SELECT)
+        elog(ERROR, "pgview_auto: the key query of a table view failed");
+    bool fresh = false;
+    Datum *v = static_cast<Datum *>(palloc(sizeof(Datum) * spec->nkeys));
+    bool *n = static_cast<bool *>(palloc(sizeof(bool) * spec->nkeys));
+    for (uint64 r = 0; r < SPI_processed; r++) {
+        for (int k = 0; k < spec->nkeys; k++)
+            v[k] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, k + 1, &n[k]);
+        // (encode_key copies the values out of the tuple table)
+        fresh = add_key(keys, incremental::encode_key(spec->nkeys, v, n, spec->key_types)) || fresh;
+    }
+    SPI_freetuptable(SPI_tuptable);
+    return fresh;
+}
+
+// ------------------------------------------------------------- locks
+
+// Buckets of the keys (hashed with each key type's hash function, so equal keys
+// agree), ascending, with the number of keys in each. -1: some type cannot hash.
+int buckets_of(const KeyedSpec *spec, const List *images, int32 **buckets, int64 **counts) {
+    int64 *per = static_cast<int64 *>(palloc0(sizeof(int64) * lock_buckets));
+    Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * spec->nkeys));
+    bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * spec->nkeys));
+    TypeCacheEntry **tc = static_cast<TypeCacheEntry **>(palloc(sizeof(TypeCacheEntry *) * spec->nkeys));
+    for (int k = 0; k < spec->nkeys; k++) {
+        tc[k] = lookup_type_cache(spec->key_types[k], TYPECACHE_HASH_PROC_FINFO);
+        if (!OidIsValid(tc[k]->hash_proc))
+            return -1;
+    }
+    ListCell *lc;
+    foreach (lc, images) {
+        auto *image = static_cast<incremental::KeyImage *>(lfirst(lc));
+        if (!incremental::decode_key(*image, spec->nkeys, spec->key_types, values, nulls))
+            elog(ERROR, "pgview_auto: a captured key could not be read back");
+        uint32 h = 0;
+        for (int k = 0; k < spec->nkeys; k++) {
+            uint32 part = nulls[k] ? 0
+                                   : DatumGetUInt32(FunctionCall1Coll(&tc[k]->hash_proc_finfo, spec->key_collations[k],
+                                                                      values[k]));
+            h = hash_combine(h, part);
+        }
+        per[h % lock_buckets]++;
+    }
+    int n = 0;
+    for (int b = 0; b < lock_buckets; b++)
+        n += per[b] > 0;
+    *buckets = static_cast<int32 *>(palloc(sizeof(int32) * (n + 1)));
+    *counts = static_cast<int64 *>(palloc(sizeof(int64) * (n + 1)));
+    n = 0;
+    for (int b = 0; b < lock_buckets; b++)
+        if (per[b] > 0) {
+            (*buckets)[n] = b;
+            (*counts)[n++] = per[b];
+        }
+    return n;
+}
+
+// Locks the buckets of `images` (and counts them, the first row counting the
+// refresh when count_refresh), or the whole table when they are too many.
+void lock_keys(const KeyedSpec *spec, const List *images, int64 total, bool count_refresh, bool *coarse) {
+    int32 *buckets = nullptr;
+    int64 *counts = nullptr;
+    int n = *coarse ? -1 : buckets_of(spec, images, &buckets, &counts);
+    if (n < 0 || n > max_bucket_locks)
+        *coarse = true;
+    watch::RegistrySession session;
+    if (*coarse) {
+        LockRelationOid(spec->view, ExclusiveLock);
+        int32 all = -1;
+        watch::registry_begin(&session);
+        watch::key_lock_count(spec->view, 1, &all, &total, total, count_refresh);
+        watch::stats_claim(spec->view); // REPEATABLE READ writers' snapshots must see it (see header)
+        watch::registry_end(&session);
+        return;
+    }
+    LockRelationOid(spec->view, RowExclusiveLock);
+    if (n == 0 && !count_refresh)
+        return;
+    watch::registry_begin(&session);
+    if (n == 0) { // a keyed change of no row: counted, on the table's own row
+        int32 none = -1;
+        int64 zero = 0;
+        watch::key_lock_count(spec->view, 1, &none, &zero, 0, true);
+    } else {
+        watch::key_lock_count(spec->view, n, buckets, counts, total, count_refresh);
+    }
+    watch::registry_end(&session);
+}
+
+// ------------------------------------------------------------- the statement
+
+void append_list(StringInfo sql, const char *prefix, char **names, int n, const char *sep = ", ") {
+    for (int i = 0; i < n; i++)
+        appendStringInfo(sql, "%s%s%s", i > 0 ? sep : "", prefix, quote_identifier(names[i]));
+}
+
+// a.k1 = b.k1 AND ... (NULL-safe when nulls)
+void append_match(StringInfo sql, const char *a, const char *b, const KeyedSpec *spec, bool nulls) {
+    for (int k = 0; k < spec->nkeys; k++) {
+        const char *col = quote_identifier(spec->key_names[k]);
+        if (nulls)
+            appendStringInfo(sql, "%s(%s.%s OPERATOR(pg_catalog.=) %s.%s OR (%s.%s IS NULL AND %s.%s IS NULL))",
+                             k > 0 ? " AND " : "", a, col, b, col, a, col, b, col);
+        else
+            appendStringInfo(sql, "%s%s.%s OPERATOR(pg_catalog.=) %s.%s", k > 0 ? " AND " : "", a, col, b, col);
+    }
+}
+
+// The rows of alias whose key is one of the parameters' ($1 .. $nkeys: one
+// array per key column; with several columns, also the exact tuples: the
+// per-column filters alone are what the planner pushes down to indexes).
+void append_key_filter(StringInfo sql, const char *alias, const KeyedSpec *spec, bool nulls) {
+    for (int k = 0; k < spec->nkeys; k++) {
+        const char *col = quote_identifier(spec->key_names[k]);
+        if (nulls)
+            appendStringInfo(sql, "%s(%s.%s OPERATOR(pg_catalog.=) ANY ($%d) OR %s.%s IS NULL)", k > 0 ? " AND " : "",
+                             alias, col, k + 1, alias, col);
+        else
+            appendStringInfo(sql, "%s%s.%s OPERATOR(pg_catalog.=) ANY ($%d)", k > 0 ? " AND " : "", alias, col, k + 1);
+    }
+    if (spec->nkeys > 1 || nulls) {
+        appendStringInfoString(sql, " AND EXISTS (SELECT FROM pgview_keys WHERE ");
+        append_match(sql, "pgview_keys", alias, spec, nulls);
+        appendStringInfoChar(sql, ')');
+    }
+}
+
+// DELETE, UPDATE and INSERT of the rows with the given keys, as data-modifying
+// CTEs over one run of the query restricted to those keys (one snapshot).
+char *keyed_statement(const KeyedSpec *spec, bool nulls) {
+    Relation rel = relation_open(spec->view, NoLock); // the caller holds a lock
+    TupleDesc desc = RelationGetDescr(rel);
+    char **cols = static_cast<char **>(palloc(sizeof(char *) * (desc->natts + 1)));
+    char **rest = static_cast<char **>(palloc(sizeof(char *) * (desc->natts + 1)));
+    int ncols = 0, nrest = 0;
+    for (int i = 0; i < desc->natts; i++) {
+        Form_pg_attribute att = TupleDescAttr(desc, i);
+        if (att->attisdropped)
+            continue;
+        char *name = pstrdup(NameStr(att->attname));
+        cols[ncols++] = name;
+        bool is_key = false;
+        for (int k = 0; k < spec->nkeys; k++)
+            is_key = is_key || strcmp(spec->key_names[k], name) == 0;
+        if (!is_key)
+            rest[nrest++] = name;
+    }
+    relation_close(rel, NoLock);
+    const char *table = quote_relation(spec->view);
+    const char *definition = quote_relation(spec->definition);
+
+    StringInfoData sql;
+    initStringInfo(&sql);
+    appendStringInfoString(&sql, "WITH ");
+    if (spec->nkeys > 1 || nulls) {
+        appendStringInfoString(&sql, "pgview_keys AS (SELECT * FROM pg_catalog.unnest(");
+        for (int k = 0; k < spec->nkeys; k++)
+            appendStringInfo(&sql, "%s$%d", k > 0 ? ", " : "", k + 1);
+        appendStringInfoString(&sql, ") AS u(");
+        append_list(&sql, "", spec->key_names, spec->nkeys);
+        appendStringInfoString(&sql, ")), ");
+    }
+    appendStringInfoString(&sql, "n AS MATERIALIZED (SELECT ");
+    append_list(&sql, "q.", cols, ncols);
+    appendStringInfo(&sql, " FROM %s q WHERE ", definition);
+    append_key_filter(&sql, "q", spec, nulls);
+    appendStringInfo(&sql, "), d AS (DELETE FROM %s t WHERE ", table);
+    append_key_filter(&sql, "t", spec, nulls);
+    appendStringInfoString(&sql, " AND NOT EXISTS (SELECT FROM n WHERE ");
+    append_match(&sql, "n", "t", spec, nulls);
+    appendStringInfoString(&sql, ") RETURNING 1), ");
+    if (nrest == 0) {
+        appendStringInfoString(&sql, "u AS (SELECT 1 WHERE false), ");
+    } else {
+        appendStringInfo(&sql, "u AS (UPDATE %s t SET (", table);
+        append_list(&sql, "", rest, nrest);
+        appendStringInfoString(&sql, ") = ROW(");
+        append_list(&sql, "n.", rest, nrest);
+        appendStringInfoString(&sql, ") FROM n WHERE ");
+        append_match(&sql, "n", "t", spec, nulls);
+        appendStringInfoString(&sql, " AND NOT (t.*)::pg_catalog.text OPERATOR(pg_catalog.=) (n.*)::pg_catalog.text "
+                                     "RETURNING 1), ");
+    }
+    appendStringInfo(&sql, "i AS (INSERT INTO %s (", table);
+    append_list(&sql, "", cols, ncols);
+    appendStringInfoString(&sql, ") SELECT ");
+    append_list(&sql, "n.", cols, ncols);
+    appendStringInfo(&sql, " FROM n WHERE NOT EXISTS (SELECT FROM %s o WHERE ", table);
+    append_match(&sql, "o", "n", spec, nulls);
+    appendStringInfoString(&sql, ") RETURNING 1) SELECT (SELECT pg_catalog.count(*) FROM d), "
+                                 "(SELECT pg_catalog.count(*) FROM u), (SELECT pg_catalog.count(*) FROM i), "
+                                 "EXISTS (SELECT FROM n GROUP BY ");
+    append_list(&sql, "n.", spec->key_names, spec->nkeys);
+    appendStringInfoString(&sql, " HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1)");
+    return sql.data;
+}
+
+void run_statement(const KeyedSpec *spec, const ViewKeys &keys) {
+    Datum *args = static_cast<Datum *>(palloc(sizeof(Datum) * spec->nkeys));
+    Oid *argtypes = static_cast<Oid *>(palloc(sizeof(Oid) * spec->nkeys));
+    bool nulls = false;
+    for (int k = 0; k < spec->nkeys; k++) {
+        argtypes[k] = get_array_type(spec->key_types[k]);
+        args[k] = column_array(keys.images, spec->nkeys, spec->key_types, k, &nulls);
+    }
+    SPIPlanPtr plan = saved_plan(keyed_statement(spec, nulls), spec->nkeys, argtypes);
+    if (SPI_execute_plan(plan, args, nullptr, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "pgview_auto: the keyed refresh of table view %s failed", get_rel_name(spec->view));
+    bool isnull;
+    HeapTuple row = SPI_tuptable->vals[0];
+    TupleDesc desc = SPI_tuptable->tupdesc;
+    elog(DEBUG1, "pgview_auto: table view %s refreshed for %d keys: " INT64_FORMAT " rows deleted, " INT64_FORMAT
+                 " updated, " INT64_FORMAT " inserted",
+         get_rel_name(spec->view), list_length(keys.images), DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull)),
+         DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull)), DatumGetInt64(SPI_getbinval(row, desc, 3, &isnull)));
+    if (DatumGetBool(SPI_getbinval(row, desc, 4, &isnull)))
+        ereport(ERROR, (errcode(ERRCODE_CARDINALITY_VIOLATION),
+                        errmsg("the query of table view \"%s\" gives some unique key more than once",
+                               get_rel_name(spec->view)),
+                        errhint("Fix the query, or the table view's unique_key.")));
+}
+
+} // namespace
+
+KeyedSpec *keyed_spec(const incremental::KeyedView *kv) {
+    auto *spec = static_cast<KeyedSpec *>(palloc0(sizeof(KeyedSpec)));
+    spec->view = kv->view;
+    spec->definition = kv->definition;
+    spec->nkeys = kv->nkeys;
+    spec->key_names = static_cast<char **>(palloc(sizeof(char *) * kv->nkeys));
+    spec->key_types = static_cast<Oid *>(palloc(sizeof(Oid) * kv->nkeys));
+    spec->key_collations = static_cast<Oid *>(palloc(sizeof(Oid) * kv->nkeys));
+    Relation rel = relation_open(kv->definition, AccessShareLock);
+    TupleDesc desc = RelationGetDescr(rel);
+    for (int k = 0; k < kv->nkeys; k++) {
+        spec->key_names[k] = pstrdup(kv->key_names[k]);
+        spec->key_types[k] = kv->key_types[k];
+        spec->key_collations[k] = InvalidOid;
+        for (int i = 0; i < desc->natts; i++)
+            if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), kv->key_names[k]) == 0)
+                spec->key_collations[k] = TupleDescAttr(desc, i)->attcollation;
+    }
+    relation_close(rel, AccessShareLock);
+    spec->njoins = list_length(kv->join_sources);
+    spec->join_queries = static_cast<char **>(palloc(sizeof(char *) * (spec->njoins + 1)));
+    spec->join_nattrs = static_cast<int *>(palloc(sizeof(int) * (spec->njoins + 1)));
+    spec->join_types = static_cast<Oid **>(palloc(sizeof(Oid *) * (spec->njoins + 1)));
+    for (int s = 0; s < spec->njoins; s++) {
+        auto *sk = static_cast<incremental::SourceKey *>(list_nth(kv->join_sources, s));
+        spec->join_queries[s] = pstrdup(sk->key_query);
+        spec->join_nattrs[s] = list_length(sk->capture_types);
+        spec->join_types[s] = static_cast<Oid *>(palloc(sizeof(Oid) * (spec->join_nattrs[s] + 1)));
+        for (int i = 0; i < spec->join_nattrs[s]; i++)
+            spec->join_types[s][i] = list_nth_oid(sk->capture_types, i);
+    }
+    return spec;
+}
+
+bool refresh_keys(const KeyedSpec *spec, List *sink_keys, int64 *nkeys) {
+    ViewKeys keys = make_keys();
+    List **join_values = static_cast<List **>(palloc0(sizeof(List *) * (spec->njoins + 1)));
+    ListCell *lc;
+    foreach (lc, sink_keys) {
+        auto *sk = static_cast<incremental::SinkKey *>(lfirst(lc));
+        if (sk->sink == 0)
+            (void) add_key(&keys, sk->image);
+        else if (sk->sink <= spec->njoins)
+            join_values[sk->sink - 1] = lappend(join_values[sk->sink - 1], &sk->image);
+    }
+
+    // As the table's owner, restricted like REFRESH, with a safe search_path;
+    // rows are compared by their text form, so floats must print exactly.
+    RoleContext role;
+    enter_role(&role, syscat::relation_owner(spec->view), true);
+    int guc_level = NewGUCNestLevel();
+    (void) set_config_option("extra_float_digits", "3", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    SetUserIdAndSecContext(GetUserId(),
+                           role.saved_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "pgview_auto: SPI_connect failed");
+
+    // Join values to keys, under a snapshot taken now (looked up again below).
+    PushActiveSnapshot(GetTransactionSnapshot());
+    for (int s = 1; s <= spec->njoins; s++)
+        (void) keys_from_join(spec, s, join_values[s - 1], &keys);
+    PopActiveSnapshot();
+    if (list_length(keys.images) > incremental::max_keys) {
+        SPI_finish();
+        AtEOXact_GUC(true, guc_level);
+        leave_role(&role);
+        return false;
+    }
+
+    bool coarse = false;
+    lock_keys(spec, keys.images, list_length(keys.images), true, &coarse);
+    if (IsolationUsesXactSnapshot() && !coarse) {
+        watch::RegistrySession session;
+        watch::registry_begin(&session);
+        watch::stats_claim(spec->view);
+        watch::registry_end(&session);
+    }
+    // Locked, then the snapshot. A join key looked up before the lock may have
+    // moved (another writer's change to the joined table, now committed): look
+    // again, lock what is new, until nothing is.
+    for (int round = 0; spec->njoins > 0; round++) {
+        PushActiveSnapshot(GetTransactionSnapshot());
+        List *before = list_copy(keys.images);
+        bool fresh = false;
+        for (int s = 1; s <= spec->njoins; s++)
+            fresh = keys_from_join(spec, s, join_values[s - 1], &keys) || fresh;
+        PopActiveSnapshot();
+        if (!fresh)
+            break;
+        List *added = list_copy_tail(keys.images, list_length(before));
+        if (round + 1 >= max_join_rounds)
+            coarse = true; // keys keep moving: lock the table and stop chasing them
+        lock_keys(spec, added, list_length(added), false, &coarse);
+    }
+
+    PushActiveSnapshot(GetTransactionSnapshot());
+    if (keys.images != NIL)
+        run_statement(spec, keys);
+    PopActiveSnapshot();
+    *nkeys = list_length(keys.images); // (the list lives in SPI's memory)
+    SPI_finish();
+    AtEOXact_GUC(true, guc_level);
+    leave_role(&role);
+    CommandCounterIncrement();
+    return true;
+}
+
+} // namespace pgview::refresh
