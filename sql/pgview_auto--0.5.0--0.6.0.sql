@@ -106,3 +106,7 @@ CREATE FUNCTION @extschema@.pgview_status()
   $$;
 COMMENT ON FUNCTION @extschema@.pgview_status() IS
   'One row per watched, scheduled or refreshed materialized view or table view: mode, sources, refresh statistics (full refreshes in refresh_count, keyed ones in incremental_refreshes), last error, pending changes, next refresh';
+
+-- Backends cache which tables are table views: changes must reach them.
+CREATE TRIGGER registry_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+  ON pgview_auto.table_view FOR EACH STATEMENT EXECUTE FUNCTION pgview_auto.registry_changed();

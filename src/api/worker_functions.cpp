@@ -45,6 +45,25 @@ Oid owned_matview_arg(FunctionCallInfo fcinfo, const char *function) {
     return matview;
 }
 
+// The keys claimed by pgview_refresh_pending, per matview (this call's memory).
+struct ClaimedKeys {
+    Oid matview;
+    bool keyed;
+    List *keys;
+};
+ClaimedKeys *claimed = nullptr;
+int nclaimed = 0;
+
+bool claimed_keys(Oid matview, bool *full, List **keys) {
+    for (int i = 0; i < nclaimed; i++)
+        if (claimed[i].matview == matview) {
+            *full = !claimed[i].keyed;
+            *keys = claimed[i].keys;
+            return true;
+        }
+    return false;
+}
+
 } // namespace
 
 PGVIEW_FUNCTION(pgview_schedule) {
@@ -100,6 +119,8 @@ PGVIEW_FUNCTION(pgview_refresh_pending) {
         Oid *matviews;
         worker::PendingInfo *infos;
         int n = worker::pending_list(&matviews, &infos);
+        claimed = static_cast<ClaimedKeys *>(palloc0(sizeof(ClaimedKeys) * (n + 1)));
+        nclaimed = 0;
         for (int i = 0; i < n; i++) {
             if (!infos[i].dirty || (OidIsValid(only) && matviews[i] != only))
                 continue;
@@ -107,14 +128,17 @@ PGVIEW_FUNCTION(pgview_refresh_pending) {
             if (!OidIsValid(only) && ((relkind != RELKIND_MATVIEW && relkind != RELKIND_RELATION) ||
                                       !pg_class_ownercheck(matviews[i], GetUserId())))
                 continue; // not ours to refresh, or gone
-            pgview::refresh::confirm_at_commit(matviews[i], worker::claim(matviews[i]));
+            ClaimedKeys *c = &claimed[nclaimed++];
+            c->matview = matviews[i];
+            pgview::refresh::confirm_at_commit(matviews[i], worker::claim(matviews[i], &c->keyed, &c->keys));
             roots.push_back(matviews[i]);
         }
     });
     if (roots.empty())
         PG_RETURN_INT32(0);
     int n = pgview::refresh::refresh_matviews(roots, true, pgview::refresh::use_watch_option,
-                                              pgview::refresh::Origin::manual);
+                                              pgview::refresh::Origin::manual, nullptr, claimed_keys);
+    nclaimed = 0;
     PG_RETURN_INT32(n);
 }
 

@@ -68,10 +68,15 @@ std::vector<Oid> take_tickets(const std::vector<Oid> &matviews) {
         for (Oid matview : matviews) {
             const watch::MatviewOptions *options = watch::options_of(matview);
             worker::Ticket ticket = worker::announce(matview);
-            if (ticket.tracked)
-                t[ndeferred++] = {ticket, options != nullptr && options->mode == 'a'};
-            else
+            if (!ticket.tracked) {
                 untracked.push_back(matview);
+                continue;
+            }
+            // The keys this transaction changed go to shared memory at COMMIT.
+            bool full = true;
+            List *keys = NIL;
+            bool known = incremental::keyset_take(matview, &full, &keys);
+            t[ndeferred++] = {ticket, options != nullptr && options->mode == 'a', known && !full, keys};
         }
         deferred_tickets = t;
         MemoryContextSwitchTo(old);

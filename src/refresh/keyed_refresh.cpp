@@ -70,7 +70,9 @@ SPIPlanPtr saved_plan(const char *sql, int nargs, Oid *types) {
     auto *e = static_cast<PlanEntry *>(hash_search(plans, &sql, HASH_FIND, nullptr));
     if (e != nullptr)
         return e->plan;
-    SPIPlanPtr plan = SPI_prepare(sql, nargs, types);
+    // A generic plan: the planner's cost of a custom plan for every call is what
+    // a keyed refresh must not pay (the keys' index scans do not depend on them).
+    SPIPlanPtr plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
     if (plan == nullptr)
         elog(ERROR, "pgview_auto: could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
     SPI_keepplan(plan);
@@ -344,6 +346,8 @@ char *keyed_statement(const KeyedSpec *spec, bool nulls) {
         appendStringInfoString(&sql, ") = ROW(");
         append_list(&sql, "n.", rest, nrest);
         appendStringInfoString(&sql, ") FROM n WHERE ");
+        append_key_filter(&sql, "t", spec, nulls); // (finds the table's rows by its key's index)
+        appendStringInfoString(&sql, " AND ");
         append_match(&sql, "n", "t", spec, nulls);
         appendStringInfoString(&sql, " AND NOT (t.*)::pg_catalog.text OPERATOR(pg_catalog.=) (n.*)::pg_catalog.text "
                                      "RETURNING 1), ");
@@ -353,6 +357,8 @@ char *keyed_statement(const KeyedSpec *spec, bool nulls) {
     appendStringInfoString(&sql, ") SELECT ");
     append_list(&sql, "n.", cols, ncols);
     appendStringInfo(&sql, " FROM n WHERE NOT EXISTS (SELECT FROM %s o WHERE ", table);
+    append_key_filter(&sql, "o", spec, nulls);
+    appendStringInfoString(&sql, " AND ");
     append_match(&sql, "o", "n", spec, nulls);
     appendStringInfoString(&sql, ") RETURNING 1) SELECT (SELECT pg_catalog.count(*) FROM d), "
                                  "(SELECT pg_catalog.count(*) FROM u), (SELECT pg_catalog.count(*) FROM i), "
@@ -441,6 +447,10 @@ bool refresh_keys(const KeyedSpec *spec, List *sink_keys, int64 *nkeys) {
     enter_role(&role, syscat::relation_owner(spec->view), true);
     int guc_level = NewGUCNestLevel();
     (void) set_config_option("extra_float_digits", "3", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    // The statements run from generic plans made for a few keys: reaching each
+    // key's rows by index is what they are for, whatever the size of the table
+    // at planning time (a small table would otherwise be read whole per refresh).
+    (void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
     SetUserIdAndSecContext(GetUserId(),
                            role.saved_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
     if (SPI_connect() != SPI_OK_CONNECT)

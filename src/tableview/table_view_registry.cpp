@@ -6,7 +6,14 @@
 #include "watch/registry.hpp"
 
 extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_trigger.h"
+#include "utils/fmgroids.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -60,7 +67,73 @@ bool installed() {
     return pg_call([] { return OidIsValid(watch::registry_relid("table_view")); });
 }
 
+// This backend's answers, per relation: every refresh asks. Dropped when the
+// registry table changes (its registry_changed trigger, 0.6.0, sends a relcache
+// invalidation, seen here at the next command and by others at commit); without
+// that trigger (older SQL) nothing is cached.
+struct CachedAnswer {
+    Oid relid; // hash key
+    bool is_table_view;
+    Oid definition;
+    int nkey;
+    char **key;
+};
+MemoryContext answers_context = nullptr;
+HTAB *answers = nullptr;
+Oid answers_registry = InvalidOid; // the registry table the answers came from
+bool answers_valid = false;
+
+// C-level.
+bool has_registry_trigger(Oid registry) {
+    Relation rel = table_open(TriggerRelationId, AccessShareLock);
+    ScanKeyData keys[2];
+    ScanKeyInit(&keys[0], Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(registry));
+    ScanKeyInit(&keys[1], Anum_pg_trigger_tgname, BTEqualStrategyNumber, F_NAMEEQ, CStringGetDatum("registry_changed"));
+    SysScanDesc scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, nullptr, 2, keys);
+    bool found = HeapTupleIsValid(systable_getnext(scan));
+    systable_endscan(scan);
+    table_close(rel, AccessShareLock);
+    return found;
+}
+
+// C-level: the cached answer for relid, or nullptr.
+CachedAnswer *cached(Oid relid) {
+    if (!answers_valid) {
+        Oid registry = watch::registry_relid("table_view");
+        if (!OidIsValid(registry) || !has_registry_trigger(registry))
+            return nullptr;
+        if (answers_context == nullptr)
+            answers_context = AllocSetContextCreate(CacheMemoryContext, "pgview_auto table views", ALLOCSET_SMALL_SIZES);
+        MemoryContextReset(answers_context);
+        HASHCTL ctl;
+        ctl.keysize = sizeof(Oid);
+        ctl.entrysize = sizeof(CachedAnswer);
+        ctl.hcxt = answers_context;
+        answers = hash_create("pgview_auto table views", 32, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+        answers_registry = registry;
+        answers_valid = true;
+    }
+    return static_cast<CachedAnswer *>(hash_search(answers, &relid, HASH_FIND, nullptr));
+}
+
+void remember(Oid relid, bool is_table_view, Oid definition, int nkey, char **key) {
+    if (!answers_valid)
+        return;
+    auto *a = static_cast<CachedAnswer *>(hash_search(answers, &relid, HASH_ENTER, nullptr));
+    a->is_table_view = is_table_view;
+    a->definition = definition;
+    a->nkey = nkey;
+    a->key = static_cast<char **>(MemoryContextAlloc(answers_context, sizeof(char *) * (nkey + 1)));
+    for (int i = 0; i < nkey; i++)
+        a->key[i] = MemoryContextStrdup(answers_context, key[i]);
+}
+
 } // namespace
+
+void cache_invalidate(Oid relid) {
+    if (relid == InvalidOid || relid == answers_registry)
+        answers_valid = false;
+}
 
 bool lookup(Oid relid, TableView *out) {
     // Only an ordinary table can be one (and this spares matviews the query).
@@ -70,11 +143,20 @@ bool lookup(Oid relid, TableView *out) {
     char **key = nullptr;
     int nkey = 0;
     bool found = pg_call([&] {
+        CachedAnswer *a = cached(relid);
+        if (a != nullptr) {
+            table = a->is_table_view ? relid : InvalidOid;
+            definition = a->definition;
+            key = a->key;
+            nkey = a->nkey;
+            return a->is_table_view;
+        }
         MemoryContext caller = CurrentMemoryContext;
         watch::RegistrySession session;
         watch::registry_begin(&session);
         bool f = read_row(relid, &table, &definition, &key, &nkey, caller);
         watch::registry_end(&session);
+        remember(relid, f && table == relid, definition, f ? nkey : 0, key);
         return f;
     });
     if (!found || table != relid)

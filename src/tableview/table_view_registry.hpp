@@ -21,6 +21,8 @@ struct TableView {
 
 // False when relid is not a table view (or the installed SQL predates them).
 bool lookup(Oid relid, TableView *out);
+// Relcache invalidation (from the watch cache's callback): drops cached answers.
+void cache_invalidate(Oid relid);
 bool is_table_view(Oid relid);
 void add(const TableView &tv);
 // A dropped table or definition: the registry row goes. Returns the table view

@@ -2,6 +2,7 @@
 #include "watch/watch_cache.hpp"
 
 #include "incremental/capture_plan.hpp"
+#include "tableview/table_view_registry.hpp"
 
 extern "C" {
 #include "catalog/partition.h"
@@ -39,6 +40,7 @@ HTAB *options = nullptr;          // matview -> options
 void invalidate(Datum, Oid relid) {
     bool registry = relid == InvalidOid || relid == watch_relid || relid == watched_relid;
     incremental::capture_plan_invalidate(registry ? InvalidOid : relid);
+    tableview::cache_invalidate(relid);
     if (!cache_valid)
         return;
     if (registry) {

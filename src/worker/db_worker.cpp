@@ -142,11 +142,24 @@ TimestampTz choose(const Plan &plan, TimestampTz now, std::vector<Oid> &due) {
     return next;
 }
 
+// The keys claimed for the matview being refreshed (in pass_context).
+Oid claimed_view = InvalidOid;
+bool claimed_keyed = false;
+List *claimed_keys = NIL;
+
+bool claimed(Oid view, bool *full, List **keys) {
+    if (view != claimed_view)
+        return false;
+    *full = !claimed_keyed;
+    *keys = claimed_keys;
+    return true;
+}
+
 bool refresh_in_transaction(Oid matview) {
     // pure C++ inside; entry_guard turns its exceptions into an ERROR
     return entry_guard([matview] {
                return refresh::refresh_matviews({matview}, false, refresh::use_watch_option,
-                                                refresh::Origin::worker);
+                                                refresh::Origin::worker, nullptr, claimed);
            }) > 0;
 }
 
@@ -172,7 +185,9 @@ void record_failure(Oid matview, const char *message) {
 // One matview in its own transaction. The dirty bit is cleared before the
 // refresh takes its snapshot; a failure sets it again with a retry time.
 void refresh_one(Oid matview) {
-    Coverage covered = claim(matview);
+    claimed_keys = NIL;
+    Coverage covered = claim(matview, &claimed_keyed, &claimed_keys);
+    claimed_view = matview;
     char *volatile message = nullptr;
     SetCurrentStatementStartTimestamp();
     StartTransactionCommand();

@@ -1,6 +1,9 @@
 // pgview_auto — configuration parameters (see settings.hpp).
 #include "worker/settings.hpp"
 
+#include "incremental/key_set.hpp"
+#include "worker/pending_keys.hpp"
+
 extern "C" {
 #include "postgres.h"
 #include "utils/guc.h"
@@ -46,6 +49,16 @@ void settings_init(bool preload) {
                                 "Past this, a database's changes are tracked as \"everything is dirty\".",
                                 &max_matviews, 1024, 16, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
     }
+    DefineCustomIntVariable("pgview_auto.max_keys",
+                            "Keys of one table view a transaction (or a background refresh) recomputes incrementally.",
+                            "Past this many changed keys the table view is refreshed in full instead.",
+                            &incremental::max_keys, 10000, 1, 100000000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    if (preload)
+        DefineCustomIntVariable("pgview_auto.max_pending_keys",
+                                "Changed keys of async and manual table views shared memory holds for the worker.",
+                                "A key that finds no room makes its table view's next refresh full.",
+                                &max_pending_keys, 65536, 0, 100000000, PGC_POSTMASTER, 0, nullptr, nullptr,
+                                nullptr);
     MarkGUCPrefixReserved("pgview_auto");
 }
 

@@ -1,6 +1,7 @@
 // pgview_auto — shared memory state (see shared_state.hpp).
 #include "worker/shared_state.hpp"
 
+#include "worker/pending_keys.hpp"
 #include "worker/settings.hpp"
 
 extern "C" {
@@ -37,6 +38,8 @@ struct Entry {
     int failures_in_row;
     uint64 marked;    // the last ticket marked here (its commit visible)
     Coverage done;    // of the newest refresh committed
+    bool keys_full;   // some pending change brought no keys (or they did not fit): refresh in full
+    int32 nkeys;      // pending keys in the key table (pending_keys.hpp)
 };
 
 // A committing transaction's ticket, from PRE_COMMIT until its COMMIT (or
@@ -85,7 +88,7 @@ void request_shmem() {
     if (prev_shmem_request)
         prev_shmem_request();
     RequestAddinShmemSpace(MAXALIGN(sizeof(SharedState)) + MAXALIGN(mul_size(MaxBackends, sizeof(InFlight))) +
-                           hash_estimate_size(max_matviews, sizeof(Entry)));
+                           hash_estimate_size(max_matviews, sizeof(Entry)) + pending_keys_shmem_size());
     RequestNamedLWLockTranche("pgview_auto", 1);
 }
 
@@ -110,6 +113,7 @@ void startup_shmem() {
     ctl.keysize = sizeof(EntryKey);
     ctl.entrysize = sizeof(Entry);
     entries = ShmemInitHash("pgview_auto pending", max_matviews, max_matviews, &ctl, HASH_ELEM | HASH_BLOBS);
+    pending_keys_shmem_init();
     LWLockRelease(AddinShmemInitLock);
 }
 
@@ -138,8 +142,38 @@ Entry *find_entry(Oid matview, HASHACTION action) {
         e->failures_in_row = 0;
         e->marked = 0;
         e->done = Coverage{};
+        e->keys_full = false;
+        e->nkeys = 0;
     }
     return e;
+}
+
+// The matview's next refresh must be full: its pending keys are of no use.
+void keys_useless(Entry *e) {
+    e->keys_full = true;
+    pending_keys_take(e->key.dbid, e->key.matview, e->nkeys, nullptr);
+    e->nkeys = 0;
+}
+
+// A committed change's keys join the matview's pending ones (lock held). Never
+// fails: what does not fit makes the next refresh full.
+void add_keys(Entry *e, const Mark &m) {
+    if (e->keys_full)
+        return;
+    if (!m.keyed) {
+        keys_useless(e);
+        return;
+    }
+    ListCell *lc;
+    foreach (lc, m.keys) {
+        auto *sk = static_cast<incremental::SinkKey *>(lfirst(lc));
+        if (e->nkeys >= incremental::max_keys ||
+            !pending_keys_add(e->key.dbid, e->key.matview, sk->sink, sk->image)) {
+            keys_useless(e);
+            return;
+        }
+        e->nkeys++;
+    }
 }
 
 InFlight *my_slot() {
@@ -216,6 +250,7 @@ void mark_one(const Mark &m, DatabaseSlot *db, TimestampTz now) {
             e->pending_since = now;
             news = true;
         }
+        add_keys(e, m);
         e->last_change = now;
         e->marked = Max(e->marked, m.ticket.ticket);
     } else if (db != nullptr && !db->all_dirty) {
@@ -271,11 +306,21 @@ void request_worker(Oid dbid) {
     LWLockRelease(state->lock);
 }
 
-Coverage claim(Oid matview) {
+Coverage claim(Oid matview, bool *keyed, List **keys) {
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     Entry *e = find_entry(matview, HASH_ENTER_NULL);
+    DatabaseSlot *db = find_database(MyDatabaseId, false);
     Coverage c{};
+    if (keyed != nullptr)
+        *keyed = false;
     if (e != nullptr) {
+        // A keyed refresh only for changes that all brought their keys (a
+        // matview that is not dirty, or a database all dirty, gets a full one).
+        if (keyed != nullptr)
+            *keyed = e->dirty && !e->keys_full && (db == nullptr || !db->all_dirty);
+        pending_keys_take(MyDatabaseId, matview, e->nkeys, keyed != nullptr && *keyed ? keys : nullptr);
+        e->nkeys = 0;
+        e->keys_full = false;
         e->dirty = false;
         e->pending_since = 0;
         // Every ticket is either marked (its commit visible, so the snapshot
@@ -325,6 +370,7 @@ void unclaim(Oid matview, TimestampTz retry_at) {
             e->dirty = true;
             e->pending_since = now;
         }
+        keys_useless(e); // the claimed keys went with the failed refresh
         e->failures_in_row++;
         e->retry_at = retry_at;
     }
@@ -347,6 +393,7 @@ void mark_dirty_since(Oid matview, TimestampTz since) {
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     Entry *e = find_entry(matview, HASH_ENTER_NULL);
     if (e != nullptr) {
+        keys_useless(e); // (after a restart or an overflow nobody knows which keys changed)
         e->marked = ++state->last_ticket; // a waiter arriving now waits for the refresh this causes
         if (!e->dirty) {
             e->dirty = true;

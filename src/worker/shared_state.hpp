@@ -24,6 +24,7 @@
 extern "C" {
 #include "postgres.h"
 #include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
 }
 
 namespace pgview::worker {
@@ -43,6 +44,8 @@ Ticket announce(Oid matview);
 struct Mark {
     Ticket ticket;
     bool wake_worker;
+    bool keyed;  // a table view whose changed keys this transaction collected (not too many)
+    List *keys;  // then these (SinkKey *): they wait in shared memory for the refresh
 };
 // At COMMIT (or ABORT): mark each matview dirty, and the transaction's ticket is
 // no longer in flight; one lock for all of it.
@@ -59,7 +62,10 @@ struct Coverage {
 };
 
 // Refresher.
-Coverage claim(Oid matview);               // clears dirty; returns what the refresh covers
+// Clears dirty; returns what the refresh covers. With keyed: whether the refresh
+// may be keyed (the matview was dirty and every change brought its keys), and
+// then the keys (SinkKey *, palloc'd); the pending keys are taken either way.
+Coverage claim(Oid matview, bool *keyed = nullptr, List **keys = nullptr);
 void done(Oid matview, const Coverage &c); // after the refresh committed
 void unclaim(Oid matview, TimestampTz retry_at); // refresh failed: dirty again, retry later
 bool take_all_dirty(TimestampTz *since);   // this database overflowed: take and clear the flag

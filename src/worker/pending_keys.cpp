@@ -1,0 +1,88 @@
+// pgview_auto — pending keys in shared memory (see pending_keys.hpp).
+#include "worker/pending_keys.hpp"
+
+extern "C" {
+#include "storage/shmem.h"
+#include "utils/hsearch.h"
+}
+
+namespace pgview::worker {
+
+int max_pending_keys = 65536;
+
+namespace {
+
+// Room for the image of most keys (integers, dates, uuids, short text).
+constexpr int image_room = 52;
+
+struct PendingKey {
+    Oid dbid;
+    Oid view;
+    int32 sink;
+    int32 len;
+    char image[image_room]; // zero-padded: the whole struct is the hash key
+};
+
+HTAB *pending = nullptr;
+
+void make_key(PendingKey *k, Oid dbid, Oid view, int sink, const incremental::KeyImage &image) {
+    memset(k, 0, sizeof *k);
+    k->dbid = dbid;
+    k->view = view;
+    k->sink = sink;
+    k->len = image.len;
+    memcpy(k->image, image.data, image.len);
+}
+
+} // namespace
+
+Size pending_keys_shmem_size(void) {
+    return max_pending_keys > 0 ? hash_estimate_size(max_pending_keys, sizeof(PendingKey)) : 0;
+}
+
+void pending_keys_shmem_init(void) {
+    if (max_pending_keys <= 0)
+        return;
+    HASHCTL ctl;
+    ctl.keysize = sizeof(PendingKey);
+    ctl.entrysize = sizeof(PendingKey);
+    pending = ShmemInitHash("pgview_auto pending keys", max_pending_keys, max_pending_keys, &ctl,
+                            HASH_ELEM | HASH_BLOBS);
+}
+
+bool pending_keys_add(Oid dbid, Oid view, int sink, const incremental::KeyImage &image) {
+    if (pending == nullptr || image.len > image_room)
+        return false;
+    PendingKey key;
+    make_key(&key, dbid, view, sink, image);
+    bool found;
+    return hash_search(pending, &key, HASH_ENTER_NULL, &found) != nullptr;
+}
+
+void pending_keys_take(Oid dbid, Oid view, int expected, List **out) {
+    if (pending == nullptr || expected <= 0)
+        return;
+    HASH_SEQ_STATUS seq;
+    hash_seq_init(&seq, pending);
+    PendingKey *k;
+    int taken = 0;
+    while ((k = static_cast<PendingKey *>(hash_seq_search(&seq))) != nullptr) {
+        if (k->dbid != dbid || k->view != view)
+            continue;
+        if (out != nullptr) {
+            auto *sk = static_cast<incremental::SinkKey *>(palloc(sizeof(incremental::SinkKey)));
+            sk->sink = k->sink;
+            sk->image.len = k->len;
+            sk->image.data = static_cast<char *>(palloc(k->len + 1));
+            memcpy(sk->image.data, k->image, k->len);
+            *out = lappend(*out, sk);
+        }
+        (void) hash_search(pending, k, HASH_REMOVE, nullptr); // allowed for the entry just returned
+        if (++taken == expected) {
+            hash_seq_term(&seq);
+            break;
+        }
+    }
+}
+
+} // namespace pgview::worker

@@ -1,0 +1,27 @@
+// pgview_auto — the keys of async and manual table views waiting for the
+// worker: a shared hash table of (database, view, sink, key image), filled by
+// writers at COMMIT and emptied by the refresh that claims them. Fixed size
+// (pgview_auto.max_pending_keys); a key that does not fit (table full, image
+// longer than a slot) makes that view's next refresh full instead — nothing is
+// lost. Every function expects the caller to hold the shared state's lock
+// (worker/shared_state.cpp), exclusively for changes. C-level, never ereports
+// (COMMIT calls it).
+#pragma once
+
+#include "incremental/key_set.hpp"
+
+namespace pgview::worker {
+
+Size pending_keys_shmem_size(void);
+void pending_keys_shmem_init(void);  // in shmem_startup_hook, under AddinShmemInitLock
+
+// False when the key could not be kept (the view must be refreshed in full).
+bool pending_keys_add(Oid dbid, Oid view, int sink, const incremental::KeyImage &image);
+// Removes the view's `expected` keys (its count); with `out`, returns them as
+// palloc'd SinkKey *s (the caller's memory context; may ereport on out of memory,
+// so call it only where an error is allowed, never at COMMIT).
+void pending_keys_take(Oid dbid, Oid view, int expected, List **out);
+
+extern int max_pending_keys; // GUC pgview_auto.max_pending_keys
+
+} // namespace pgview::worker
