@@ -27,7 +27,7 @@ SELECT differing('per_grp', 'SELECT grp, count(*), sum(val) FROM src GROUP BY gr
 -- a refresh writes only what changed: row triggers on the table view show it
 CREATE TABLE changes (op text, grp int);
 CREATE FUNCTION log_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN INSERT INTO changes VALUES (TG_OP, coalesce(NEW.grp, OLD.grp)); RETURN NULL; END $$;
+BEGIN INSERT INTO tv.changes VALUES (TG_OP, coalesce(NEW.grp, OLD.grp)); RETURN NULL; END $$;
 CREATE TRIGGER per_grp_changes AFTER INSERT OR UPDATE OR DELETE ON per_grp
   FOR EACH ROW EXECUTE FUNCTION log_change();
 CREATE TRIGGER notes_changes AFTER INSERT OR UPDATE OR DELETE ON notes

@@ -7,7 +7,10 @@
 -- captured from changed rows, and only those keys recomputed.
 
 -- NULL: incrementally where the changes can be keyed; true: required; false: never.
-ALTER TABLE pgview_auto.watched ADD COLUMN incremental boolean;
+-- needs_full: watched anew, the next refresh is full (the view may be stale from
+-- before the watch, which keyed refreshes would not repair).
+ALTER TABLE pgview_auto.watched ADD COLUMN incremental boolean,
+                                ADD COLUMN needs_full boolean NOT NULL DEFAULT false;
 
 DROP FUNCTION @extschema@.pgview_watch(regclass, regclass, text, boolean, text, interval, interval);
 CREATE FUNCTION @extschema@.pgview_watch(matview regclass, source regclass DEFAULT NULL,

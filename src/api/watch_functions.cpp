@@ -65,7 +65,7 @@ watch::MatviewOptions parse_options(FunctionCallInfo fcinfo) {
         throw Error(sqlstate::invalid_parameter_value, "unknown on_error '" + on_error + "'", {},
                     "Use on_error => 'error' (the writer's transaction fails with the refresh) or 'warn' "
                     "(it commits, the view stays stale, a WARNING says why).");
-    watch::MatviewOptions options{mode[0], -1, on_error == "warn", 0, -1, -1};
+    watch::MatviewOptions options{mode[0], -1, on_error == "warn", 0, -1, -1, false};
     if (PG_NARGS() >= 8 && !PG_ARGISNULL(7)) // the SQL of 0.6.0 passes incremental
         options.incremental = PG_GETARG_BOOL(7) ? 1 : 0;
     if (!PG_ARGISNULL(3))

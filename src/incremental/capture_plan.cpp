@@ -11,6 +11,7 @@
 
 #include "pg/guard.hpp"
 #include "tableview/table_view_registry.hpp"
+#include "watch/registry.hpp"
 #include "watch/watch_cache.hpp"
 
 extern "C" {
@@ -208,9 +209,12 @@ const KeyedView *find_keyed_view(Oid view) {
     auto *e = static_cast<ViewEntry *>(pg_call([view] { return hash_search(views, &view, HASH_FIND, nullptr); }));
     if (e != nullptr)
         return e->keyed;
+    // (Not before the SQL of 0.6.0 is installed: keyed refreshes lock keys in its table.)
     int incremental = pg_call([view] {
         const watch::MatviewOptions *o = watch::options_of(view);
-        return o == nullptr ? 0 : (o->incremental == 0 ? 0 : 1);
+        if (o == nullptr || o->incremental == 0 || !OidIsValid(watch::registry_relid("key_lock")))
+            return 0;
+        return 1;
     });
     KeyedView *kv = nullptr;
     tableview::TableView tv;

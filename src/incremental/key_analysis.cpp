@@ -714,12 +714,13 @@ SourceKey *join_source(const JoinTree *jt, Query *q, Oid relid, int t, List *key
         appendStringInfo(&key_desc, "%s%s.%s", i > 0 ? ", " : "", rel_name(arel), column_name(arel, v->varattno));
         i++;
     }
-    appendStringInfo(&sql, " FROM %s WHERE EXISTS (SELECT FROM pg_catalog.unnest(", from.data);
+    appendStringInfo(&sql, " FROM %s WHERE EXISTS (SELECT FROM ROWS FROM (", from.data);
     i = 0;
     ListCell *tc;
     foreach (tc, sk->capture_types) {
         i++;
-        appendStringInfo(&sql, "%s$%d::%s[]", i > 1 ? ", " : "", i, format_type_be_qualified(lfirst_oid(tc)));
+        appendStringInfo(&sql, "%spg_catalog.unnest($%d::%s[])", i > 1 ? ", " : "", i,
+                         format_type_be_qualified(lfirst_oid(tc)));
     }
     appendStringInfoString(&sql, ") AS u(");
     for (int k = 1; k <= i; k++)

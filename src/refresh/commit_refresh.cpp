@@ -17,6 +17,7 @@
 // matviews are refreshed at commit too, with a WARNING.
 #include "refresh/commit_refresh.hpp"
 
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -84,18 +85,15 @@ std::vector<Oid> take_tickets(const std::vector<Oid> &matviews) {
     return untracked;
 }
 
-// The matviews watching the tables written (each once).
-std::vector<Oid> watchers_of_tables(const std::vector<Oid> &tables) {
+// The matviews watching a table (copied: the cache may be reloaded by the caller's next call).
+std::vector<Oid> watchers_of_table(Oid table) {
     std::vector<Oid> out;
-    std::unordered_set<Oid> seen;
-    pg_call([&] {
-        for (Oid table : tables) {
-            int n;
-            const Oid *matviews = watch::watchers_of(table, &n);
-            for (int i = 0; i < n; i++)
-                if (seen.insert(matviews[i]).second)
-                    out.push_back(matviews[i]);
-        }
+    pg_call([&out, table] {
+        int n;
+        const Oid *matviews = watch::watchers_of(table, &n);
+        out.reserve(n); // (may throw bad_alloc: caught by pg_call before any longjmp can happen)
+        for (int i = 0; i < n; i++)
+            out.push_back(matviews[i]);
     });
     return out;
 }
@@ -108,24 +106,31 @@ void refresh_dirty(Origin origin) {
     bool defer = origin == Origin::commit && worker::shared_state_ready();
     std::vector<Oid> later;
     std::unordered_set<Oid> deferred;
+    // Each round maps every table written so far to its watching matviews again:
+    // a refresh may have waited for a lock while the registry changed (a watched
+    // matview dropped and created again has a new OID), or written tables that
+    // other views watch (a table view is a source too). A matview is refreshed
+    // in a round when a table it watches was written after its last refresh
+    // here: written[t] is the round whose start took t's dirt, refreshed[m] the
+    // round that refreshed m.
+    std::unordered_map<Oid, int> written, refreshed;
     pg_call([] { AcceptInvalidationMessages(); }); // the registry as committed now
-    // Each round maps the tables written since the last round to their watching
-    // matviews: a refresh may have waited for a lock while the registry changed
-    // (a watched matview dropped and created again), or written tables that
-    // other views watch (a table view is a source too): those are refreshed
-    // again, after it.
     for (int round = 0;; round++) {
-        std::vector<Oid> tables;
-        pg_call([&tables] {
+        pg_call([&written, round] {
             List *dirty = dirty_take();
             ListCell *lc;
             foreach (lc, dirty)
-                tables.push_back(lfirst_oid(lc));
+                written[lfirst_oid(lc)] = round;
         });
         std::vector<Oid> roots;
-        for (Oid matview : watchers_of_tables(tables))
-            if (deferred.count(matview) == 0)
-                roots.push_back(matview);
+        std::unordered_set<Oid> seen;
+        for (const auto &[table, when] : written)
+            for (Oid matview : watchers_of_table(table)) {
+                auto r = refreshed.find(matview);
+                if ((r == refreshed.end() || r->second < when) && deferred.count(matview) == 0 &&
+                    seen.insert(matview).second)
+                    roots.push_back(matview);
+            }
         if (roots.empty())
             break;
         if (round == max_rounds)
@@ -145,6 +150,8 @@ void refresh_dirty(Origin origin) {
                                  errhint("Add pgview_auto to shared_preload_libraries and restart the server.")));
                 }
             });
+        for (Oid matview : roots)
+            refreshed[matview] = round;
         std::vector<Oid> round_later;
         refresh_matviews(roots, true, use_watch_option, origin, defer ? &round_later : nullptr, transaction_keys);
         for (Oid matview : round_later)

@@ -224,6 +224,53 @@ int buckets_of(const KeyedSpec *spec, const List *images, int32 **buckets, int64
     return n;
 }
 
+// A serialization failure in fn (a REPEATABLE READ writer whose keys were
+// refreshed by a transaction its snapshot does not see) said in our words.
+void in_serializable_words(const KeyedSpec *spec, void (*fn)(void *), void *arg) {
+    MemoryContext caller = CurrentMemoryContext;
+    PG_TRY();
+    {
+        fn(arg);
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(caller);
+        ErrorData *e = CopyErrorData();
+        if (e->sqlerrcode != ERRCODE_T_R_SERIALIZATION_FAILURE)
+            PG_RE_THROW();
+        FlushErrorState();
+        ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                        errmsg("table view %s was refreshed by a transaction newer than this one's snapshot",
+                               quote_relation(spec->view)),
+                        errdetail("This REPEATABLE READ or SERIALIZABLE transaction changed rows that keys of the "
+                                  "table view depend on, and another transaction refreshed some of those keys after "
+                                  "this one's snapshot was taken: refreshing them from it would undo that."),
+                        errhint("Retry the transaction.")));
+    }
+    PG_END_TRY();
+}
+
+struct LockCall {
+    const KeyedSpec *spec;
+    int n;
+    int32 *buckets;
+    int64 *counts;
+    int64 total;
+    bool count_refresh;
+    bool claim_stats;
+};
+
+void lock_rows(void *arg) {
+    auto *c = static_cast<LockCall *>(arg);
+    watch::RegistrySession session;
+    watch::registry_begin(&session);
+    if (c->n > 0)
+        watch::key_lock_count(c->spec->view, c->n, c->buckets, c->counts, c->total, c->count_refresh);
+    if (c->claim_stats)
+        watch::stats_claim(c->spec->view);
+    watch::registry_end(&session);
+}
+
 // Locks the buckets of `images` (and counts them, the first row counting the
 // refresh when count_refresh), or the whole table when they are too many.
 void lock_keys(const KeyedSpec *spec, const List *images, int64 total, bool count_refresh, bool *coarse) {
@@ -232,28 +279,23 @@ void lock_keys(const KeyedSpec *spec, const List *images, int64 total, bool coun
     int n = *coarse ? -1 : buckets_of(spec, images, &buckets, &counts);
     if (n < 0 || n > max_bucket_locks)
         *coarse = true;
-    watch::RegistrySession session;
+    // A REPEATABLE READ writer's snapshot must not be older than a refresh of
+    // its keys: one by bucket rows, or by the statistics row that a full or
+    // table-locked refresh claims.
+    bool claim_stats = IsolationUsesXactSnapshot();
+    int32 table_row = -1;
+    int64 total_keys = total, no_keys = 0;
+    LockCall call{spec, n, buckets, counts, total, count_refresh, claim_stats};
     if (*coarse) {
         LockRelationOid(spec->view, ExclusiveLock);
-        int32 all = -1;
-        watch::registry_begin(&session);
-        watch::key_lock_count(spec->view, 1, &all, &total, total, count_refresh);
-        watch::stats_claim(spec->view); // REPEATABLE READ writers' snapshots must see it (see header)
-        watch::registry_end(&session);
-        return;
-    }
-    LockRelationOid(spec->view, RowExclusiveLock);
-    if (n == 0 && !count_refresh)
-        return;
-    watch::registry_begin(&session);
-    if (n == 0) { // a keyed change of no row: counted, on the table's own row
-        int32 none = -1;
-        int64 zero = 0;
-        watch::key_lock_count(spec->view, 1, &none, &zero, 0, true);
+        call = {spec, 1, &table_row, &total_keys, total, count_refresh, true};
     } else {
-        watch::key_lock_count(spec->view, n, buckets, counts, total, count_refresh);
+        LockRelationOid(spec->view, RowExclusiveLock);
+        if (n == 0) // a keyed change of no row: counted on the table's own row
+            call = {spec, count_refresh ? 1 : 0, &table_row, &no_keys, 0, count_refresh, claim_stats};
     }
-    watch::registry_end(&session);
+    if (call.n > 0 || call.claim_stats)
+        in_serializable_words(spec, lock_rows, &call);
 }
 
 // ------------------------------------------------------------- the statement
@@ -322,9 +364,10 @@ char *keyed_statement(const KeyedSpec *spec, bool nulls) {
     initStringInfo(&sql);
     appendStringInfoString(&sql, "WITH ");
     if (spec->nkeys > 1 || nulls) {
-        appendStringInfoString(&sql, "pgview_keys AS (SELECT * FROM pg_catalog.unnest(");
+        // (the unnest(a, b) shorthand exists unqualified only)
+        appendStringInfoString(&sql, "pgview_keys AS (SELECT * FROM ROWS FROM (");
         for (int k = 0; k < spec->nkeys; k++)
-            appendStringInfo(&sql, "%s$%d", k > 0 ? ", " : "", k + 1);
+            appendStringInfo(&sql, "%spg_catalog.unnest($%d)", k > 0 ? ", " : "", k + 1);
         appendStringInfoString(&sql, ") AS u(");
         append_list(&sql, "", spec->key_names, spec->nkeys);
         appendStringInfoString(&sql, ")), ");
@@ -470,12 +513,6 @@ bool refresh_keys(const KeyedSpec *spec, List *sink_keys, int64 *nkeys) {
 
     bool coarse = false;
     lock_keys(spec, keys.images, list_length(keys.images), true, &coarse);
-    if (IsolationUsesXactSnapshot() && !coarse) {
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        watch::stats_claim(spec->view);
-        watch::registry_end(&session);
-    }
     // Locked, then the snapshot. A join key looked up before the lock may have
     // moved (another writer's change to the joined table, now committed): look
     // again, lock what is new, until nothing is.

@@ -53,6 +53,8 @@ struct RefreshTarget {
     Origin origin;
     const char *name; // qualified, for messages
     const char *difference; // a table view: the statement that refreshes it; else nullptr
+    bool table_view;
+    bool needs_full;        // a new watch's first refresh (full): clear the mark after it
     const KeyedSpec *keyed; // a table view refreshed for these keys only; else nullptr
     List *keys;             // (SinkKey *)
     bool too_many_keys;     // out: the keyed refresh gave up (refresh in full)
@@ -60,7 +62,7 @@ struct RefreshTarget {
 
 void refresh_error_context(void *arg) {
     auto *t = static_cast<RefreshTarget *>(arg);
-    errcontext("refreshing %s %s (pgview_auto, %s)", t->difference ? "table view" : "materialized view", t->name,
+    errcontext("refreshing %s %s (pgview_auto, %s)", t->table_view ? "table view" : "materialized view", t->name,
                origin_text(t->origin));
 }
 
@@ -106,6 +108,8 @@ bool run_and_record(const RefreshTarget *t, bool concurrently) {
 
     watch::registry_begin(&session);
     watch::stats_success(t->matview, end - start, concurrently);
+    if (t->needs_full)
+        watch::registry_full_done(t->matview);
     watch::registry_end(&session);
     // Opt-in; delivered when the transaction commits. A prepared transaction cannot notify.
     if (worker::notify && t->origin != Origin::prepare)
@@ -181,7 +185,7 @@ bool refresh_one_or_warn(RefreshTarget *t) {
         watch::stats_failure(t->matview, failure->message);
         watch::registry_end(&session);
         ereport(WARNING, (errcode(failure->sqlerrcode),
-                          errmsg("%s %s was not refreshed: %s", t->difference ? "table view" : "materialized view", t->name,
+                          errmsg("%s %s was not refreshed: %s", t->table_view ? "table view" : "materialized view", t->name,
                                  failure->message),
                           errdetail("The transaction's changes are kept; the view is stale until its next "
                                     "refresh (on_error => 'warn')."),
@@ -226,7 +230,7 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
 
     int refreshed = 0;
     for (Oid matview : order) {
-        RefreshTarget target{matview, -1, false, origin, nullptr, nullptr, nullptr, NIL, false};
+        RefreshTarget target{matview, -1, false, origin, nullptr, nullptr, false, false, nullptr, NIL, false};
         bool is_root = root_set.count(matview) != 0;
         bool defer = false;
         pg_call([&] {
@@ -239,12 +243,18 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
         }
         tableview::TableView tv;
         bool table_view = tableview::lookup(matview, &tv);
+        target.table_view = table_view;
         if (table_view) {
             // Its changed keys, if they were collected (and are not too many).
             bool have_keys = false, full = true;
             List *keys = NIL;
-            if (key_provider != nullptr)
-                pg_call([&] { have_keys = key_provider(matview, &full, &keys); });
+            pg_call([&] {
+                if (key_provider != nullptr)
+                    have_keys = key_provider(matview, &full, &keys);
+                const watch::MatviewOptions *options = watch::options_of(matview);
+                target.needs_full = options != nullptr && options->needs_full;
+                full = full || target.needs_full;
+            });
             const incremental::KeyedView *kv = have_keys && !full ? incremental::keyed_view(matview) : nullptr;
             if (kv != nullptr) {
                 target.keyed = pg_call([kv] { return keyed_spec(kv); });

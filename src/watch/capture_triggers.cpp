@@ -25,6 +25,8 @@ extern "C" {
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "utils/fmgroids.h"
+#include "parser/parse_func.h"
+#include "nodes/value.h"
 }
 
 namespace pgview::watch {
@@ -159,6 +161,14 @@ void drop_trigger(Oid table, const char *name, bool wait) {
     execute_internal_ddl(psprintf("DROP TRIGGER %s ON %s", name, quote_relation(table)));
 }
 
+// Whether the installed SQL has our function (the library may be newer than
+// the SQL until ALTER EXTENSION UPDATE; the update script itself creates them
+// before it syncs the triggers).
+bool has_function(const char *name) {
+    List *qualified = list_make2(makeString(pstrdup("pgview_auto")), makeString(pstrdup(name)));
+    return OidIsValid(LookupFuncName(qualified, 0, nullptr, true));
+}
+
 // The whole set a captured table needs (see capture_triggers.hpp).
 void create_triggers(Oid table, bool keyed) {
     char relkind = get_rel_relkind(table);
@@ -173,10 +183,10 @@ void create_triggers(Oid table, bool keyed) {
     create_trigger(table, capture_kind);
     // Row triggers of a partitioned table are cloned to its partitions, which
     // get their own: leaf tables only.
-    if (relkind == RELKIND_RELATION)
+    if (relkind == RELKIND_RELATION && has_function(replica_kind.function))
         create_trigger(table, replica_kind);
     for (const TriggerKind &k : key_kinds)
-        if (keyed)
+        if (keyed && has_function(k.function))
             create_trigger(table, k);
     adopt_capture_trigger(table);
 }

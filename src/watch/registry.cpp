@@ -52,9 +52,17 @@ Statement set_options = {
 Statement load_options_0_6 = {
     "SELECT o.matview, o.mode, o.\"concurrently\", o.on_error, "
     "  (LEAST(extract(epoch FROM o.debounce), 9e12) * 1000000)::int8, "
-    "  (LEAST(extract(epoch FROM o.max_delay), 9e12) * 1000000)::int8, o.incremental "
+    "  (LEAST(extract(epoch FROM o.max_delay), 9e12) * 1000000)::int8, o.incremental, o.needs_full "
     "FROM pgview_auto.watched o JOIN pg_class m ON m.oid = o.matview",
     0, {}, nullptr};
+// A new (or changed) watch: the view may be stale from before it, which keyed
+// refreshes would not see; its first refresh is full.
+Statement mark_needs_full = {
+    "UPDATE pgview_auto.watched SET needs_full = true WHERE matview = $1 AND NOT needs_full",
+    1, {REGCLASSOID}, nullptr};
+Statement clear_needs_full = {
+    "UPDATE pgview_auto.watched SET needs_full = false WHERE matview = $1 AND needs_full",
+    1, {REGCLASSOID}, nullptr};
 Statement set_options_0_6 = {
     "INSERT INTO pgview_auto.watched AS o (matview, matview_name, mode, \"concurrently\", on_error, debounce, max_delay, "
     "  incremental) "
@@ -312,9 +320,11 @@ void registry_load(WatchRow **watches, int *nwatches, OptionsRow **options, int 
         Datum max_delay = SPI_getbinval(tup, desc, 6, &isnull);
         o[i].options.max_delay_us = isnull ? -1 : DatumGetInt64(max_delay);
         o[i].options.incremental = -1;
+        o[i].options.needs_full = false;
         if (has_incremental) {
             Datum incremental = SPI_getbinval(tup, desc, 7, &isnull);
             o[i].options.incremental = isnull ? -1 : (DatumGetBool(incremental) ? 1 : 0);
+            o[i].options.needs_full = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
         }
     }
     *options = o;
@@ -347,11 +357,19 @@ void registry_set_options(Oid matview, const MatviewOptions *options) {
         nulls[6] = 'n';
     if (registry_at_least("0.4.0"))
         run(drop_orphan_of, values, nulls, SPI_OK_DELETE);
-    run(registry_at_least("0.6.0")   ? set_options_0_6
+    bool at_0_6 = registry_at_least("0.6.0");
+    run(at_0_6                       ? set_options_0_6
         : registry_at_least("0.4.0") ? set_options_0_4
         : registry_at_least("0.3.0") ? set_options
                                      : set_options_0_2,
         values, nulls, SPI_OK_INSERT);
+    if (at_0_6)
+        run(mark_needs_full, values, nullptr, SPI_OK_UPDATE);
+}
+
+void registry_full_done(Oid matview) {
+    Datum values[1] = {ObjectIdGetDatum(matview)};
+    run(clear_needs_full, values, nullptr, SPI_OK_UPDATE);
 }
 
 int registry_replace_watch(Oid matview, Oid requested, int n, const Oid *sources, const Oid *vias,

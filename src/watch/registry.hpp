@@ -20,6 +20,7 @@ struct MatviewOptions {
     int64 debounce_us;    // async: quiet time before refreshing
     int64 max_delay_us;   // async: longest wait after the first change; -1: none
     int incremental;      // table views: -1 = NULL (when possible), 0 never, 1 required
+    bool needs_full;      // watched anew: the next refresh is full (the view may be stale from before)
 };
 const char *mode_name(char mode);
 
@@ -53,7 +54,9 @@ void registry_load(WatchRow **watches, int *nwatches, OptionsRow **options, int 
                    MemoryContext into);
 
 // Writes (inside a session).
+// Also marks the matview for a full refresh next (needs_full).
 void registry_set_options(Oid matview, const MatviewOptions *options);
+void registry_full_done(Oid matview); // a full refresh done: keyed ones may follow
 // Replaces the rows of (matview, requested); the sources they had come back in
 // *old_sources (palloc'd in the caller's context).
 int registry_replace_watch(Oid matview, Oid requested, int n, const Oid *sources, const Oid *vias,
