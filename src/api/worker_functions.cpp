@@ -41,7 +41,7 @@ namespace {
 Oid owned_matview_arg(FunctionCallInfo fcinfo, const char *function) {
     require_not_null(fcinfo, 0, "matview", function, "Pass a materialized view.");
     Oid matview = PG_GETARG_OID(0);
-    pgview::tableview::require_owned_refreshable(matview);
+    pgview::tableview::require_owned_refreshable(matview, function);
     return matview;
 }
 
@@ -94,8 +94,8 @@ PGVIEW_FUNCTION(pgview_refresh_pending) {
 
     // The pending matviews this user may refresh; each is claimed (dirty bit
     // cleared) before the refresh takes its snapshot, and settled at commit.
-    std::vector<Oid> roots;
-    pg_call([&roots, only] {
+    std::vector<Oid> candidates, roots;
+    pg_call([&candidates, only] {
         worker::settle_database();
         Oid *matviews;
         worker::PendingInfo *infos;
@@ -107,9 +107,17 @@ PGVIEW_FUNCTION(pgview_refresh_pending) {
             if (!OidIsValid(only) && ((relkind != RELKIND_MATVIEW && relkind != RELKIND_RELATION) ||
                                       !pg_class_ownercheck(matviews[i], GetUserId())))
                 continue; // not ours to refresh, or gone
-            pgview::refresh::confirm_at_commit(matviews[i], worker::claim(matviews[i]));
-            roots.push_back(matviews[i]);
+            candidates.push_back(matviews[i]);
         }
+    });
+    // A table that is no longer a table view (its definition was dropped) has
+    // nothing to refresh.
+    for (Oid matview : candidates)
+        if (pgview::tableview::is_refreshable(matview))
+            roots.push_back(matview);
+    pg_call([&roots] {
+        for (Oid matview : roots)
+            pgview::refresh::confirm_at_commit(matview, worker::claim(matview));
     });
     if (roots.empty())
         PG_RETURN_INT32(0);

@@ -116,7 +116,7 @@ Oid create_table_view(SqlRunner &sql, const QualifiedName &name, Oid schema, con
 // refresh (only the difference is written).
 void replace_table_view(SqlRunner &sql, Oid table, const std::string &query, const std::vector<Option> &options,
                         bool with_data) {
-    tableview::require_owned_refreshable(table);
+    tableview::require_owned_refreshable(table, "pgview_create");
     tableview::TableView tv;
     (void) tableview::lookup(table, &tv);
     std::string definition = qualified_name(tv.definition);

@@ -150,9 +150,9 @@ bool concurrent_refresh_ok(Oid relid) {
     return is_table_view(relid) || pg_call([relid] { return syscat::concurrent_refresh_ok(relid); });
 }
 
-void require_owned_refreshable(Oid relid) {
+void require_owned_refreshable(Oid relid, const char *function) {
     if (!is_table_view(relid)) {
-        pg_call([relid] { syscat::require_owned_matview(relid); });
+        pg_call([relid, function] { syscat::require_owned_matview(relid, function); });
         return;
     }
     pg_call([relid] {

@@ -28,8 +28,9 @@ void add(const TableView &tv);
 TableView forget(Oid dropped);
 
 // What pgview_watch, pgview_refresh, pgview_schedule, ... accept: a
-// materialized view or a table view, owned by the current user (42809, 42501).
-void require_owned_refreshable(Oid relid);
+// materialized view or a table view, owned by the current user (42809, 42501);
+// `function` names the caller for the hint of a wrong kind.
+void require_owned_refreshable(Oid relid, const char *function);
 bool is_refreshable(Oid relid); // a matview or a table view (no ownership check)
 // "table view" or "materialized view": what messages call a refreshable relation.
 const char *noun(Oid relid);

@@ -109,6 +109,11 @@ Statement forget_stats = {
 Statement forget_source = {
     "DELETE FROM pgview_auto.watch WHERE source = $1 OR requested = $1 OR via = $1 RETURNING matview, source",
     1, {OIDOID}, nullptr};
+// After forget_source: a watch whose last source went watches nothing; it goes too.
+Statement forget_empty_watches = {
+    "DELETE FROM pgview_auto.watched o WHERE o.matview::oid = ANY ($1) "
+    "AND NOT EXISTS (SELECT FROM pgview_auto.watch w WHERE w.matview = o.matview) RETURNING o.matview_name",
+    1, {OIDARRAYOID}, nullptr};
 Statement restore_orphan = {
     "UPDATE pgview_auto.watched o SET matview = $1, orphaned_at = NULL "  /* RETURNING shows new values: keep the names */
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -151,9 +156,24 @@ Statement delete_request = {
 Statement insert_watch = {
     "INSERT INTO pgview_auto.watch (matview, requested, source, via) VALUES ($1, $2, $3, $4)",
     4, {REGCLASSOID, REGCLASSOID, REGCLASSOID, REGCLASSOID}, nullptr};
+// pgview_unwatch(matview, source) removes the rows of the request
+// pgview_watch(matview, source) made, and no other; source NULL: every row.
 Statement remove_watch = {
-    "DELETE FROM pgview_auto.watch WHERE matview = $1 "
-    "AND ($2 IS NULL OR source = $2 OR requested = $2 OR via = $2) RETURNING source",
+    "DELETE FROM pgview_auto.watch WHERE matview = $1 AND ($2 IS NULL OR requested = $2) RETURNING source",
+    2, {REGCLASSOID, REGCLASSOID}, nullptr};
+// Before remove_watch: the pgview_watches rows (distinct source and via) that
+// only the rows about to go hold.
+Statement count_vanishing = {
+    "SELECT count(*) FROM (SELECT DISTINCT source, via FROM pgview_auto.watch "
+    "                      WHERE matview = $1 AND ($2 IS NULL OR requested = $2)) r "
+    "WHERE $2 IS NULL OR NOT EXISTS (SELECT FROM pgview_auto.watch o WHERE o.matview = $1 "
+    "  AND o.requested IS DISTINCT FROM $2 AND o.source = r.source AND o.via IS NOT DISTINCT FROM r.via)",
+    2, {REGCLASSOID, REGCLASSOID}, nullptr};
+// A relation watched for matview (as source or via) under some request: which
+// one (NULL: the watch of everything the matview reads). Named requests first.
+Statement covering_request = {
+    "SELECT requested FROM pgview_auto.watch WHERE matview = $1 AND (source = $2 OR via = $2) "
+    "ORDER BY requested IS NULL, requested::text LIMIT 1",
     2, {REGCLASSOID, REGCLASSOID}, nullptr};
 Statement remove_orphan_options = {
     "DELETE FROM pgview_auto.watched o WHERE matview = $1 "
@@ -327,11 +347,15 @@ int registry_replace_watch(Oid matview, Oid requested, int n, const Oid *sources
     return nold;
 }
 
-int registry_remove(Oid matview, Oid source, Oid **removed) {
+int registry_remove(Oid matview, Oid requested, Oid **removed, int *vanished) {
     Datum values[2];
     char nulls[3] = "  ";
     values[0] = ObjectIdGetDatum(matview);
-    values[1] = oid_or_null(source, &nulls[1]);
+    values[1] = oid_or_null(requested, &nulls[1]);
+    run(count_vanishing, values, nulls, SPI_OK_SELECT);
+    bool isnull;
+    *vanished = static_cast<int>(
+        DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)));
     int n = run(remove_watch, values, nulls, SPI_OK_DELETE_RETURNING);
     // SPI memory dies with registry_end: copy into the caller's context.
     Oid *out = static_cast<Oid *>(SPI_palloc(sizeof(Oid) * (n + 1)));
@@ -340,6 +364,14 @@ int registry_remove(Oid matview, Oid source, Oid **removed) {
     run(remove_orphan_options, values, nulls, SPI_OK_DELETE);
     *removed = out;
     return n;
+}
+
+bool registry_covering_request(Oid matview, Oid relid, Oid *request) {
+    Datum values[2] = {ObjectIdGetDatum(matview), ObjectIdGetDatum(relid)};
+    if (run(covering_request, values, nullptr, SPI_OK_SELECT) == 0)
+        return false;
+    *request = column_oid(0, 1);
+    return true;
 }
 
 bool registry_source_needed(Oid table) {
@@ -427,6 +459,22 @@ int registry_forget_source(Oid relid, Oid **matviews, Oid **sources) {
     *matviews = oid_column(n, 1);
     *sources = oid_column(n, 2);
     return n;
+}
+
+int registry_forget_empty_watches(const Oid *matviews, int n, char ***names) {
+    Datum *elems = static_cast<Datum *>(palloc(sizeof(Datum) * (n + 1)));
+    for (int i = 0; i < n; i++)
+        elems[i] = ObjectIdGetDatum(matviews[i]);
+    Datum values[1] = {PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT))};
+    int gone = run(forget_empty_watches, values, nullptr, SPI_OK_DELETE_RETURNING);
+    char **out = static_cast<char **>(SPI_palloc(sizeof(char *) * (gone + 1))); // outlives SPI_finish
+    for (int i = 0; i < gone; i++) {
+        const char *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+        out[i] = static_cast<char *>(SPI_palloc(strlen(name) + 1));
+        strcpy(out[i], name);
+    }
+    *names = out;
+    return gone;
 }
 
 bool registry_restore_orphan(Oid matview, MatviewOptions *options, char ***requested, int *nrequested) {
