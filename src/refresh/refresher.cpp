@@ -206,6 +206,7 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
 
     int refreshed = 0;
     for (Oid matview : order) {
+        int done_before = refreshed;
         RefreshTarget target{matview, -1, false, origin, nullptr, nullptr};
         bool is_root = root_set.count(matview) != 0;
         bool defer = false;
@@ -237,6 +238,9 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
             if (refresh_target(&target))
                 refreshed++;
         });
+        // A table view created without data is populated by its first refresh.
+        if (OidIsValid(tv.table) && !tv.populated && refreshed > done_before)
+            tableview::mark_populated(matview);
     }
     return refreshed;
 }

@@ -17,12 +17,15 @@ struct TableView {
     Oid table = InvalidOid;
     Oid definition = InvalidOid;
     std::vector<std::string> unique_key; // empty: rows compared whole, as a multiset
+    bool populated = true; // false from pgview_create(..., with_data => false) to its first refresh
 };
 
 // False when relid is not a table view (or the installed SQL predates them).
 bool lookup(Oid relid, TableView *out);
 bool is_table_view(Oid relid);
 void add(const TableView &tv);
+// The first refresh of a table view created without data: populated from now on.
+void mark_populated(Oid table);
 // A dropped table or definition: the registry row goes. Returns the table view
 // it belonged to (table == InvalidOid when none).
 TableView forget(Oid dropped);
