@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "api/args.hpp"
+#include "api/schedule_notice.hpp"
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
 #include "pg/srf.hpp"
@@ -192,6 +193,8 @@ PGVIEW_FUNCTION(pgview_unwatch) {
         watch::registry_end(&session);
         return n;
     });
+    if (removed > 0)
+        pgview::api::notice_if_schedule_idle(matview, true);
     if (OidIsValid(source)) {
         notice_still_watched(matview, source, removed > 0);
     } else if (removed == 0) {

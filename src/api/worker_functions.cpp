@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "api/args.hpp"
+#include "api/schedule_notice.hpp"
 #include "pg/guard.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "pg/srf.hpp"
@@ -25,6 +26,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/regproc.h"
 #include "utils/timestamp.h"
 }
 
@@ -64,6 +66,7 @@ PGVIEW_FUNCTION(pgview_schedule) {
         watch::registry_end(&session);
         pgview::refresh::wake_worker_at_commit();
     });
+    pgview::api::notice_if_schedule_idle(matview, false);
     PG_RETURN_VOID();
 }
 
@@ -77,6 +80,10 @@ PGVIEW_FUNCTION(pgview_unschedule) {
         watch::registry_end(&session);
         if (!r)
             ereport(NOTICE, (errmsg("%s \"%s\" has no schedule, skipping", noun, get_rel_name(matview))));
+        // No refresh is planned any more: pgview_status() shows none at once (a
+        // rollback leaves the worker to plan it again at its next pass).
+        if (r && worker::shared_state_ready())
+            worker::set_next_refresh(matview, 0);
         return r;
     });
     PG_RETURN_BOOL(removed);
@@ -145,6 +152,19 @@ PGVIEW_FUNCTION(pgview_wait) {
     // the view, or never will be by us. A standby's views come from its primary.
     if (!background || !worker::shared_state_ready() || pg_call([] { return RecoveryInProgress(); }))
         PG_RETURN_BOOL(true);
+    // Background refresh switched off: the wait can only end by a refresh some
+    // session runs itself. Say so at once rather than time out without a word.
+    if (!worker::enabled)
+        pg_call([matview] {
+            const char *name = get_rel_name(matview);
+            ereport(WARNING, (errmsg("pgview_auto.enabled is off: the background worker does not refresh \"%s\"", name),
+                              errdetail("pgview_wait returns once a refresh covers the changes; until background "
+                                        "refresh is on again, only pgview_refresh_pending() refreshes it."),
+                              errhint("Set pgview_auto.enabled = on in postgresql.conf and reload, or run "
+                                      "pgview_refresh_pending(%s).",
+                                      quote_literal_cstr(DatumGetCString(
+                                          DirectFunctionCall1(regclassout, ObjectIdGetDatum(matview)))))));
+        });
 
     bool readers_pass = pgview::tableview::concurrent_refresh_ok(matview);
     pg_call([matview, readers_pass] {

@@ -9,6 +9,8 @@
 //                                the partition gains or loses its capture trigger
 //   RENAME, SET SCHEMA           the registry keeps the matview's new name
 //   CREATE TRIGGER pgview_auto_capture (pg_restore)  it goes with the extension again
+// ddl_command_start (DROP EXTENSION only):
+//   DROP EXTENSION pgview_auto  its table views stay as plain tables (NOTICE)
 // sql_drop:
 //   a watched matview            its watch becomes orphaned (kept by name, NOTICE);
 //                                its schedule and statistics go
@@ -162,7 +164,50 @@ void forget_former_table_view(Oid table) {
                              "drop the table and create the table view again.")));
 }
 
+// DROP EXTENSION pgview_auto is about to run: the table views it leaves behind
+// stay as plain tables, each with its definition view. Say which (C-level).
+void notice_table_views_left() {
+    watch::RegistrySession session;
+    watch::registry_begin(&session);
+    if (SPI_execute("SELECT pg_catalog.count(*), pg_catalog.string_agg(relation::text, ', ' ORDER BY relation::text) "
+                    "FROM pgview_auto.table_view",
+                    true, 0) != SPI_OK_SELECT)
+        elog(ERROR, "pgview_auto: reading pgview_auto.table_view failed");
+    bool isnull;
+    int64 n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    char *names = n > 0 ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2) : nullptr;
+    if (n > 0)
+        ereport(NOTICE, (errmsg("pgview_auto: %lld table view%s will stay as plain table%s: %s", (long long) n,
+                                n == 1 ? "" : "s", n == 1 ? "" : "s", names),
+                         errdetail("Each keeps its rows and its definition view (named <table>_pgview_query); "
+                                   "nothing refreshes them without the extension."),
+                         errhint("Drop them first with pgview_drop, or drop the tables and their _pgview_query "
+                                 "views afterwards.")));
+    watch::registry_end(&session);
+}
+
+bool drops_this_extension(DropStmt *stmt) {
+    if (stmt->removeType != OBJECT_EXTENSION)
+        return false;
+    ListCell *lc;
+    foreach (lc, stmt->objects)
+        if (strcmp(strVal(lfirst(lc)), "pgview_auto") == 0)
+            return true;
+    return false;
+}
+
 } // namespace
+
+// ddl_command_start, for DROP EXTENSION only (the tag filter of the event trigger).
+PGVIEW_FUNCTION(pgview_on_ddl_command_start) {
+    if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+        throw Error("39P01", "pgview_auto.on_ddl_command_start() must be called as an event trigger");
+    auto *trigger = reinterpret_cast<EventTriggerData *>(fcinfo->context);
+    if (IsA(trigger->parsetree, DropStmt) && drops_this_extension(reinterpret_cast<DropStmt *>(trigger->parsetree)) &&
+        pg_call([] { return OidIsValid(watch::registry_relid("table_view")); }))
+        pg_call([] { notice_table_views_left(); });
+    PG_RETURN_VOID();
+}
 
 PGVIEW_FUNCTION(pgview_on_ddl_command_end) {
     if (!CALLED_AS_EVENT_TRIGGER(fcinfo))

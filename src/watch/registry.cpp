@@ -142,6 +142,12 @@ Statement set_schedule = {
     "INSERT INTO pgview_auto.schedule AS s (matview, every, only_if_dirty) VALUES ($1, $2, $3) "
     "ON CONFLICT (matview) DO UPDATE SET every = excluded.every, only_if_dirty = excluded.only_if_dirty",
     3, {REGCLASSOID, INTERVALOID, BOOLOID}, nullptr};
+// A schedule with only_if_dirty on a matview nothing watches: nothing marks it
+// dirty, so the schedule never refreshes it (but after a restart).
+Statement idle_schedule = {
+    "SELECT EXISTS (SELECT FROM pgview_auto.schedule s WHERE s.matview = $1 AND s.only_if_dirty "
+    "  AND NOT EXISTS (SELECT FROM pgview_auto.watched o WHERE o.matview = s.matview))",
+    1, {REGCLASSOID}, nullptr};
 Statement remove_schedule = {
     "DELETE FROM pgview_auto.schedule WHERE matview = $1",
     1, {REGCLASSOID}, nullptr};
@@ -558,6 +564,15 @@ void registry_set_schedule(Oid matview, const Interval *every, bool only_if_dirt
     run(set_schedule, values, nullptr, SPI_OK_INSERT);
 }
 
+bool registry_schedule_idle(Oid matview) {
+    if (!registry_at_least("0.3.0"))
+        return false;
+    Datum values[1] = {ObjectIdGetDatum(matview)};
+    run(idle_schedule, values, nullptr, SPI_OK_SELECT);
+    bool isnull;
+    return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
 bool registry_remove_schedule(Oid matview) {
     Datum values[1] = {ObjectIdGetDatum(matview)};
     return run(remove_schedule, values, nullptr, SPI_OK_DELETE) > 0;
@@ -573,7 +588,32 @@ void stats_reset(Oid matview, Oid user) {
 
 void stats_claim(Oid matview) {
     Datum values[1] = {ObjectIdGetDatum(matview)};
-    run(claim_stats, values, nullptr, SPI_OK_INSERT);
+    MemoryContext caller = CurrentMemoryContext;
+    PG_TRY();
+    {
+        run(claim_stats, values, nullptr, SPI_OK_INSERT);
+    }
+    PG_CATCH();
+    {
+        // The row was updated by a refresh this transaction's snapshot cannot
+        // see: say that, not what our statement ran into (the transaction
+        // aborts either way).
+        MemoryContextSwitchTo(caller);
+        ErrorData *failure = CopyErrorData();
+        if (failure->sqlerrcode != ERRCODE_T_R_SERIALIZATION_FAILURE)
+            PG_RE_THROW();
+        FlushErrorState();
+        const char *name = get_rel_name(matview);
+        ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                        errmsg("%s was refreshed by a transaction newer than this transaction's snapshot",
+                               name != nullptr ? quote_qualified_identifier(
+                                                     get_namespace_name(get_rel_namespace(matview)), name)
+                                               : "the view"),
+                        errdetail("A REPEATABLE READ or SERIALIZABLE transaction cannot take a newer snapshot, and "
+                                  "refreshing from its own would undo that refresh."),
+                        errhint("Retry the transaction.")));
+    }
+    PG_END_TRY();
 }
 
 void stats_success(Oid matview, int64 duration_us, bool concurrently) {

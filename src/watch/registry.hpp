@@ -78,6 +78,8 @@ struct ScheduleRow {
 int registry_load_schedules(ScheduleRow **rows, MemoryContext into);
 void registry_set_schedule(Oid matview, const Interval *every, bool only_if_dirty);
 bool registry_remove_schedule(Oid matview);
+// matview has a schedule with only_if_dirty and no watch: nothing marks it dirty.
+bool registry_schedule_idle(Oid matview);
 
 // DDL tracking (inside a session, 0.4.0 and later). Arrays are palloc'd in the
 // caller's context.
