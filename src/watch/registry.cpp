@@ -6,6 +6,7 @@
 
 extern "C" {
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/array.h"
@@ -605,10 +606,11 @@ void stats_claim(Oid matview) {
         FlushErrorState();
         const char *name = get_rel_name(matview);
         ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-                        errmsg("%s was refreshed by a transaction newer than this transaction's snapshot",
+                        errmsg("%s %s was refreshed by a transaction newer than this transaction's snapshot",
+                               get_rel_relkind(matview) == RELKIND_MATVIEW ? "materialized view" : "table view",
                                name != nullptr ? quote_qualified_identifier(
                                                      get_namespace_name(get_rel_namespace(matview)), name)
-                                               : "the view"),
+                                               : "?"),
                         errdetail("A REPEATABLE READ or SERIALIZABLE transaction cannot take a newer snapshot, and "
                                   "refreshing from its own would undo that refresh."),
                         errhint("Retry the transaction.")));

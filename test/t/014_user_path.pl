@@ -33,7 +33,7 @@ $rr->query_safe(q{INSERT INTO orders (amount) VALUES (1)});
 $node->safe_psql('postgres', q{INSERT INTO orders (amount) VALUES (2)});    # refreshed at its commit
 $rr->query(q{COMMIT});
 my $err = $rr->{stderr};
-like($err, qr/ERROR:  40001: public\.order_count was refreshed by a transaction newer than this transaction's snapshot/,
+like($err, qr/ERROR:  40001: materialized view public\.order_count was refreshed by a transaction newer than this transaction's snapshot/,
 	'RR writer: 40001 says the view was refreshed by a newer transaction');
 like($err, qr/HINT:  Retry the transaction\./, 'RR writer: the hint says to retry');
 like($err, qr/CONTEXT:  refreshing materialized view public\.order_count \(pgview_auto, at commit\)/,
