@@ -43,10 +43,10 @@ DROP TABLE per_day, per_day_m, notes;
 CREATE MATERIALIZED VIEW mv AS SELECT u.id, count(o.id) AS n FROM users u, v_orders o GROUP BY u.id;
 SELECT pgview_watch('mv');
 SELECT pgview_watch('mv', 'v_orders');
-SELECT source, via FROM pgview_watches WHERE matview = 'mv'::regclass ORDER BY 1::text, 2::text;
+SELECT source, via FROM pgview_watches WHERE matview = 'mv'::regclass ORDER BY source::text, via::text;
 -- the request for v_orders goes; its rows duplicated the watch of everything: 0 rows vanish
 SELECT pgview_unwatch('mv', 'v_orders');
-SELECT source, via FROM pgview_watches WHERE matview = 'mv'::regclass ORDER BY 1::text, 2::text;
+SELECT source, via FROM pgview_watches WHERE matview = 'mv'::regclass ORDER BY source::text, via::text;
 -- a source only the watch of everything covers: nothing removed, NOTICE says how
 SELECT pgview_unwatch('mv', 'users');
 SELECT pgview_unwatch('mv', 'v_orders');
@@ -57,11 +57,11 @@ SELECT pgview_unwatch('mv');
 SELECT pgview_watch('mv', 'orders');
 SELECT pgview_watch('mv', 'v_orders');
 SELECT pgview_watch('mv', 'users');
-SELECT source, via FROM pgview_watches WHERE matview = 'mv'::regclass ORDER BY 1::text, 2::text;
+SELECT source, via FROM pgview_watches WHERE matview = 'mv'::regclass ORDER BY source::text, via::text;
 SELECT pgview_unwatch('mv', 'v_orders');
-SELECT source, via FROM pgview_watches WHERE matview = 'mv'::regclass ORDER BY 1::text, 2::text;
+SELECT source, via FROM pgview_watches WHERE matview = 'mv'::regclass ORDER BY source::text, via::text;
 SELECT pgview_unwatch('mv', 'users');
-SELECT tgrelid::regclass FROM pg_trigger WHERE tgname = 'pgview_auto_capture' ORDER BY 1::text;
+SELECT tgrelid::regclass FROM pg_trigger WHERE tgname = 'pgview_auto_capture' ORDER BY tgrelid::text;
 SELECT pgview_unwatch('mv');
 SELECT count(*) AS options_rows FROM pgview_auto.watched;
 

@@ -50,7 +50,7 @@ SELECT * FROM per_day ORDER BY day;
 -- 12. a table view created without data is not populated until its first refresh
 SELECT pgview_create('per_day_empty', 'SELECT day, count(*) AS n FROM orders GROUP BY day',
                      kind => 'table view', with_data => false);
-SELECT view, kind, populated FROM pgview_views('upc') ORDER BY 1::text;
+SELECT view, kind, populated FROM pgview_views('upc') ORDER BY view::text;
 SELECT pgview_refresh('per_day_empty');
 SELECT view, populated FROM pgview_views('upc') WHERE view = 'per_day_empty'::regclass;
 -- or_replace without data keeps it as it was; a watched one is populated by the
@@ -84,6 +84,13 @@ SELECT pgview_watch('daily', 'pgview_auto.watched');
 \echo :LAST_ERROR_SQLSTATE
 -- the table view itself stands for its definition
 SELECT relation, kind, depth FROM pgview_dependencies('per_day');
+
+-- 6. the catalog as the caller's transaction sees it: its own new view is there
+BEGIN;
+CREATE VIEW big AS SELECT * FROM orders WHERE amount > 5;
+SELECT relation, kind, depth FROM pgview_dependents('orders') ORDER BY relation::text;
+ROLLBACK;
+SELECT relation, kind, depth FROM pgview_dependents('orders') ORDER BY relation::text;
 SELECT count(*) AS watches FROM pgview_watches;
 
 RESET search_path;
