@@ -19,6 +19,14 @@ CREATE OR REPLACE VIEW @extschema@.pgview_watches AS
            CASE WHEN o.mode = 'async' THEN o.max_delay END
     FROM pgview_auto.watched o WHERE o.matview IS NULL) d
   ORDER BY coalesce(d.matview::text, d.orphaned), d.source::text, d.via::text;
+COMMENT ON VIEW @extschema@.pgview_watches IS
+  'Which relation each watched materialized view is refreshed for, and through which view it was found; orphaned: the name of a dropped watched matview whose watch comes back when it is created again; debounce and max_delay of async watches';
+
+-- pgview_unwatch(matview, source) removes what pgview_watch(matview, source) added, no more.
+COMMENT ON FUNCTION @extschema@.pgview_unwatch(regclass, regclass) IS
+  'Stop what pgview_watch(matview, source) started (source NULL: every watch of matview); returns the number of pgview_watches rows that disappeared';
+COMMENT ON FUNCTION @extschema@.pgview_unwatch(text) IS
+  'Stop every watch of the named materialized view, or remove the orphaned watch of a dropped one; returns the number of pgview_watches rows that disappeared';
 
 -- DROP EXTENSION says which table views stay behind as plain tables.
 CREATE FUNCTION pgview_auto.on_ddl_command_start() RETURNS event_trigger
