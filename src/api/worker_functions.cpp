@@ -47,6 +47,20 @@ Oid owned_matview_arg(FunctionCallInfo fcinfo, const char *function) {
     return matview;
 }
 
+// pgview_wait has something to wait for, but background refresh is switched
+// off: only a refresh some session runs itself can end the wait. Say so at once
+// rather than time out without a word (C-level).
+void warn_background_off(Oid matview) {
+    ereport(WARNING, (errmsg("pgview_auto.enabled is off: the background worker does not refresh \"%s\"",
+                             get_rel_name(matview)),
+                      errdetail("pgview_wait returns once a refresh covers the changes; until background refresh "
+                                "is on again, only pgview_refresh_pending() refreshes it."),
+                      errhint("Set pgview_auto.enabled = on in postgresql.conf and reload, or run "
+                              "pgview_refresh_pending(%s).",
+                              quote_literal_cstr(
+                                  DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(matview)))))));
+}
+
 } // namespace
 
 PGVIEW_FUNCTION(pgview_schedule) {
@@ -152,20 +166,6 @@ PGVIEW_FUNCTION(pgview_wait) {
     // the view, or never will be by us. A standby's views come from its primary.
     if (!background || !worker::shared_state_ready() || pg_call([] { return RecoveryInProgress(); }))
         PG_RETURN_BOOL(true);
-    // Background refresh switched off: the wait can only end by a refresh some
-    // session runs itself. Say so at once rather than time out without a word.
-    if (!worker::enabled)
-        pg_call([matview] {
-            const char *name = get_rel_name(matview);
-            ereport(WARNING, (errmsg("pgview_auto.enabled is off: the background worker does not refresh \"%s\"", name),
-                              errdetail("pgview_wait returns once a refresh covers the changes; until background "
-                                        "refresh is on again, only pgview_refresh_pending() refreshes it."),
-                              errhint("Set pgview_auto.enabled = on in postgresql.conf and reload, or run "
-                                      "pgview_refresh_pending(%s).",
-                                      quote_literal_cstr(DatumGetCString(
-                                          DirectFunctionCall1(regclassout, ObjectIdGetDatum(matview)))))));
-        });
-
     bool readers_pass = pgview::tableview::concurrent_refresh_ok(matview);
     pg_call([matview, readers_pass] {
         // A plain refresh needs ACCESS EXCLUSIVE: if this transaction holds any
@@ -186,12 +186,14 @@ PGVIEW_FUNCTION(pgview_wait) {
         // Every commit visible now took its ticket before committing.
         worker::WaitTarget target;
         worker::wait_target(matview, &target);
-        for (;;) {
+        for (bool first = true;; first = false) {
             CHECK_FOR_INTERRUPTS();
             if (target.overflowed) // wait for the worker to turn "all dirty" into tickets
                 worker::wait_target(matview, &target);
             if (!target.overflowed && worker::served(matview, target))
                 return true;
+            if (first && !worker::enabled)
+                warn_background_off(matview);
             long remaining = (deadline - GetCurrentTimestamp()) / 1000;
             if (remaining <= 0)
                 return false;

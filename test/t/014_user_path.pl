@@ -58,8 +58,10 @@ sub set_enabled
 $node->safe_psql('postgres', q{SELECT pgview_watch('order_count', mode => 'async')});
 $node->safe_psql('postgres', q{SELECT pgview_wait('order_count', '10 seconds')});
 set_enabled('off');
-$node->safe_psql('postgres', q{INSERT INTO orders (amount) VALUES (3)});
 my ($ret, $out, $warn) = $node->psql('postgres', q{SELECT pgview_wait('order_count', '200 ms')});
+is("$out|$warn", 't|', 'enabled = off, nothing pending: true, no warning');
+$node->safe_psql('postgres', q{INSERT INTO orders (amount) VALUES (3)});
+($ret, $out, $warn) = $node->psql('postgres', q{SELECT pgview_wait('order_count', '200 ms')});
 is($out, 'f', 'enabled = off: pgview_wait times out');
 like($warn, qr/WARNING:  pgview_auto\.enabled is off: the background worker does not refresh "order_count"/,
 	'enabled = off: pgview_wait says why at once');
