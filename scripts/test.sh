@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # pgview_auto — the whole test suite on a throwaway server:
 #   unit tests of the pure C++ graph (GoogleTest), pg_regress (sql/ + expected/),
-#   isolation specs (test/isolation), TAP tests (test/t, PostgreSQL::Test::Cluster),
-#   and a smoke run of the benchmarks.
+#   isolation specs (test/isolation), the SQL examples of README.md, TAP tests
+#   (test/t, PostgreSQL::Test::Cluster), and a smoke run of the benchmarks.
 # Installs what it needs, builds, installs the extension, and ends with one line
 # "N passed, N failed". Exit status is non-zero when anything failed.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -64,6 +64,19 @@ as_pg "$PGXS_SRC/test/isolation/pg_isolation_regress" "${COMMON[@]}" \
 grep -E '\.\.\. ' "$WORK/isolation.log" | sed 's/^/   /'
 count "$WORK/isolation.log" '\.\.\. ok' '^(test| ) .*\.\.\. '
 [ -s "$WORK/isolation/regression.diffs" ] && cat "$WORK/isolation/regression.diffs"
+
+# Every ```sql block of README.md, in order, on an empty database: the examples
+# a new user copies must run as written.
+say "README examples (every \`\`\`sql block of README.md, in order, on an empty database)"
+if bash "$REPO/scripts/readme_examples.sh" "$REPO/README.md" >"$WORK/readme_examples.sql" &&
+    [ -s "$WORK/readme_examples.sql" ] &&
+    as_pg createdb -h "$WORK/server" -p "$PORT" -U postgres pgview_readme &&
+    cluster_psql "$WORK/server" "$PORT" -d pgview_readme -v ON_ERROR_STOP=1 \
+        -f "$WORK/readme_examples.sql" >"$WORK/readme.log" 2>&1; then
+    passed=$((passed + 1)); echo "   -> $(grep -c '^-- README.md, line' "$WORK/readme_examples.sql") blocks ran: ok"
+else
+    failed=$((failed + 1)); echo "   -> FAILED"; tail -20 "$WORK/readme.log" 2>/dev/null
+fi
 
 stop_cluster "$WORK/server"
 

@@ -93,7 +93,9 @@ SELECT pgview_refresh('user_stats', cascade => false);
 SELECT pgview_refresh('user_stats', concurrently => false, cascade => false);
 SELECT matview, refresh_count, last_concurrently FROM refreshes;
 
--- Unwatch one source, then everything; capture triggers go when nothing needs them
+-- pgview_unwatch(mv, source) stops what pgview_watch(mv, source) started, and no
+-- more: users is covered by the watch of everything (NOTICE, 0 removed). Then the
+-- whole watches go; capture triggers go when nothing needs them
 SELECT pgview_unwatch('user_stats', 'users');
 SELECT matview, source FROM pgview_watches ORDER BY matview::text, source::text;
 SELECT tgrelid::regclass FROM pg_trigger WHERE tgname = 'pgview_auto_capture' ORDER BY tgrelid::text;

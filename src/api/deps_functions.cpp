@@ -90,6 +90,7 @@ Datum emit_reached(FunctionCallInfo fcinfo, bool dependents) {
     bool transitive = PG_GETARG_BOOL(1);
 
     graph::DependencyGraph g = pgview::syscat::read_dependency_graph();
+    pgview::syscat::require_in_graph(g, relid, function);
     std::vector<graph::Reached> reached =
         dependents ? g.dependents(relid, transitive) : g.dependencies(relid, transitive);
     KindTexts kinds;
@@ -179,6 +180,8 @@ PGVIEW_FUNCTION(pgview_refresh_order) {
     }
     graph::DependencyGraph g = pgview::syscat::read_dependency_graph();
     for (graph::RelId id : roots)
+        pgview::syscat::require_in_graph(g, id, "pgview_refresh_order");
+    for (graph::RelId id : roots)
         if (g.kind(id) != graph::Kind::materialized_view)
             throw Error(sqlstate::wrong_object_type,
                         "\"" + relation_name(id) + "\" is not a materialized view",
@@ -208,7 +211,7 @@ Datum call_nullable(PGFunction fn, Datum arg, bool *isnull) {
 
 // One pgview_views row; C-level (catalog look-ups and functions that may ereport).
 // False when the relation was dropped since the graph was read.
-bool fill_view_row(Oid relid, Oid definition, Datum *values, bool *nulls) {
+bool fill_view_row(Oid relid, Oid definition, bool tv_populated, Datum *values, bool *nulls) {
     // Its definition and size need the relation itself: lock it as a SELECT
     // would (waiting for a concurrent DROP or REFRESH, as pg_matviews does),
     // then check it still exists.
@@ -232,7 +235,7 @@ bool fill_view_row(Oid relid, Oid definition, Datum *values, bool *nulls) {
         values[3] = BoolGetDatum(form->relispopulated);
         values[4] = BoolGetDatum(pgview::syscat::concurrent_refresh_ok(relid));
     } else if (is_table_view) {
-        values[3] = BoolGetDatum(true);
+        values[3] = BoolGetDatum(tv_populated); // false until the first refresh of one created without data
         values[4] = BoolGetDatum(true); // its refresh never blocks readers
     } else {
         nulls[3] = true; // a plain view has no stored rows to be populated
@@ -262,16 +265,19 @@ PGVIEW_FUNCTION(pgview_views) {
         views.push_back(r.id);
     }
     std::vector<Oid> definitions(views.size(), InvalidOid);
+    std::vector<char> populated(views.size(), true);
     for (std::size_t i = 0; i < views.size(); i++) {
         pgview::tableview::TableView tv;
-        if (g.kind(views[i]) == graph::Kind::table_view && pgview::tableview::lookup(views[i], &tv))
+        if (g.kind(views[i]) == graph::Kind::table_view && pgview::tableview::lookup(views[i], &tv)) {
             definitions[i] = tv.definition;
+            populated[i] = tv.populated;
+        }
     }
     SrfOutput out(fcinfo);
     out.put_rows(views.size(), [&](std::size_t i, Datum *values, bool *nulls) {
         values[6] = Int32GetDatum(static_cast<int32>(g.dependency_count(views[i])));
         values[7] = Int32GetDatum(static_cast<int32>(g.dependent_count(views[i])));
-        return fill_view_row(views[i], definitions[i], values, nulls);
+        return fill_view_row(views[i], definitions[i], populated[i], values, nulls);
     });
     return (Datum) 0;
 }

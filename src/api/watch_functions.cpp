@@ -5,8 +5,10 @@
 #include <vector>
 
 #include "api/args.hpp"
+#include "api/schedule_notice.hpp"
 #include "incremental/source_plan.hpp"
 #include "pg/guard.hpp"
+#include "pg/quote.hpp"
 #include "pg/srf.hpp"
 #include "refresh/commit_refresh.hpp"
 #include "refresh/refresher.hpp"
@@ -106,7 +108,7 @@ PGVIEW_FUNCTION(pgview_watch) {
         requested = PG_GETARG_OID(1);
     watch::MatviewOptions options = parse_options(fcinfo);
 
-    tableview::require_owned_refreshable(matview);
+    tableview::require_owned_refreshable(matview, "pgview_watch");
     if (requested) {
         Oid source = *requested;
         pg_call([source] { syscat::require_catalog_relation(source, "pgview_watch"); });
@@ -142,17 +144,66 @@ PGVIEW_FUNCTION(pgview_watch) {
     return (Datum) 0;
 }
 
+namespace {
+
+// After pgview_unwatch(matview, source): source may still be watched through
+// another of matview's requests (the watch of everything it reads, or of a
+// view above it). Say so, and how to stop that one.
+void notice_still_watched(Oid matview, Oid source, bool removed_some) {
+    Oid cover = InvalidOid;
+    bool covered = pg_call([matview, source, &cover] {
+        watch::RegistrySession session;
+        watch::registry_begin(&session);
+        bool c = watch::registry_covering_request(matview, source, &cover);
+        watch::registry_end(&session);
+        return c;
+    });
+    std::string noun = tableview::noun(matview);
+    std::string name = watch::relation_name(matview);
+    std::string source_name = watch::relation_name(source);
+    std::string message, detail, hint;
+    if (!covered) {
+        if (removed_some)
+            return;
+        message = noun + " " + name + " does not watch " + source_name + ", skipping";
+    } else {
+        message = noun + " " + name + (removed_some ? " still watches " + source_name + " through another watch"
+                                                    : " watches " + source_name +
+                                                          " only through another watch; nothing removed");
+        if (OidIsValid(cover)) {
+            std::string cover_name = watch::relation_name(cover);
+            detail = "pgview_watch(" + pgview::literal(name) + ", " + pgview::literal(cover_name) + ") covers it.";
+            hint = "pgview_unwatch(" + pgview::literal(name) + ", " + pgview::literal(cover_name) +
+                   ") removes that watch.";
+        } else {
+            detail = "pgview_watch(" + pgview::literal(name) + ") covers every table it reads.";
+            hint = "pgview_unwatch(" + pgview::literal(name) +
+                   ") stops its whole watch; then watch the sources to keep by name.";
+        }
+    }
+    pg_call([&message, &detail, &hint] {
+        ereport(NOTICE, (errmsg("%s", message.c_str()), detail.empty() ? 0 : errdetail("%s", detail.c_str()),
+                         hint.empty() ? 0 : errhint("%s", hint.c_str())));
+    });
+}
+
+} // namespace
+
+// pgview_unwatch(matview, source): removes what pgview_watch(matview, source)
+// recorded (source NULL: the whole watch) and returns the number of
+// pgview_watches rows that disappeared.
 PGVIEW_FUNCTION(pgview_unwatch) {
     require_not_null(fcinfo, 0, "matview", "pgview_unwatch", "Pass the watched materialized view.");
     Oid matview = PG_GETARG_OID(0);
     Oid source = PG_ARGISNULL(1) ? InvalidOid : PG_GETARG_OID(1);
-    tableview::require_owned_refreshable(matview);
+    tableview::require_owned_refreshable(matview, "pgview_unwatch");
 
+    int vanished = 0;
     int removed = pg_call([&] {
         watch::RegistrySession session;
         watch::registry_begin(&session);
         Oid *sources;
-        int n = watch::registry_remove(matview, source, &sources);
+        int n = watch::registry_remove(matview, source, &sources, &vanished);
         CommandCounterIncrement();
         for (int i = 0; i < n; i++)
             if (get_rel_relkind(sources[i]) != RELKIND_MATVIEW)
@@ -160,17 +211,15 @@ PGVIEW_FUNCTION(pgview_unwatch) {
         watch::registry_end(&session);
         return n;
     });
-    if (removed == 0) {
+    if (removed > 0)
+        pgview::api::notice_if_schedule_idle(matview, true);
+    if (OidIsValid(source)) {
+        notice_still_watched(matview, source, removed > 0);
+    } else if (removed == 0) {
         const char *noun = tableview::noun(matview);
-        pg_call([&] {
-            if (OidIsValid(source))
-                ereport(NOTICE, (errmsg("%s %s does not watch %s, skipping", noun, get_rel_name(matview),
-                                        get_rel_name(source))));
-            else
-                ereport(NOTICE, (errmsg("%s %s is not watched, skipping", noun, get_rel_name(matview))));
-        });
+        pg_call([&] { ereport(NOTICE, (errmsg("%s %s is not watched, skipping", noun, get_rel_name(matview)))); });
     }
-    PG_RETURN_INT32(removed);
+    PG_RETURN_INT32(vanished);
 }
 
 // pgview_unwatch(text): a matview by name, or the orphaned watch of a dropped one.
@@ -218,7 +267,7 @@ PGVIEW_FUNCTION(pgview_refresh) {
     if (pg_call([] { return RecoveryInProgress(); }))
         throw Error("25006", "cannot refresh materialized views during recovery", {},
                     "Refresh them on the primary; the standby receives the result.");
-    tableview::require_owned_refreshable(matview);
+    tableview::require_owned_refreshable(matview, "pgview_refresh");
     int n = pgview::refresh::refresh_matviews({matview}, cascade, concurrently,
                                               pgview::refresh::Origin::manual);
     PG_RETURN_INT32(n);

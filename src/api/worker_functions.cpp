@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "api/args.hpp"
+#include "api/schedule_notice.hpp"
 #include "pg/guard.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "pg/srf.hpp"
@@ -25,6 +26,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/regproc.h"
 #include "utils/timestamp.h"
 }
 
@@ -41,7 +43,7 @@ namespace {
 Oid owned_matview_arg(FunctionCallInfo fcinfo, const char *function) {
     require_not_null(fcinfo, 0, "matview", function, "Pass a materialized view.");
     Oid matview = PG_GETARG_OID(0);
-    pgview::tableview::require_owned_refreshable(matview);
+    pgview::tableview::require_owned_refreshable(matview, function);
     return matview;
 }
 
@@ -64,6 +66,20 @@ bool claimed_keys(Oid matview, bool *full, List **keys) {
     return false;
 }
 
+// pgview_wait has something to wait for, but background refresh is switched
+// off: only a refresh some session runs itself can end the wait. Say so at once
+// rather than time out without a word (C-level).
+void warn_background_off(Oid matview) {
+    ereport(WARNING, (errmsg("pgview_auto.enabled is off: the background worker does not refresh \"%s\"",
+                             get_rel_name(matview)),
+                      errdetail("pgview_wait returns once a refresh covers the changes; until background refresh "
+                                "is on again, only pgview_refresh_pending() refreshes it."),
+                      errhint("Set pgview_auto.enabled = on in postgresql.conf and reload, or run "
+                              "pgview_refresh_pending(%s).",
+                              quote_literal_cstr(
+                                  DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(matview)))))));
+}
+
 } // namespace
 
 PGVIEW_FUNCTION(pgview_schedule) {
@@ -83,6 +99,7 @@ PGVIEW_FUNCTION(pgview_schedule) {
         watch::registry_end(&session);
         pgview::refresh::wake_worker_at_commit();
     });
+    pgview::api::notice_if_schedule_idle(matview, false);
     PG_RETURN_VOID();
 }
 
@@ -96,6 +113,10 @@ PGVIEW_FUNCTION(pgview_unschedule) {
         watch::registry_end(&session);
         if (!r)
             ereport(NOTICE, (errmsg("%s \"%s\" has no schedule, skipping", noun, get_rel_name(matview))));
+        // No refresh is planned any more: pgview_status() shows none at once (a
+        // rollback leaves the worker to plan it again at its next pass).
+        if (r && worker::shared_state_ready())
+            worker::set_next_refresh(matview, 0);
         return r;
     });
     PG_RETURN_BOOL(removed);
@@ -113,14 +134,12 @@ PGVIEW_FUNCTION(pgview_refresh_pending) {
 
     // The pending matviews this user may refresh; each is claimed (dirty bit
     // cleared) before the refresh takes its snapshot, and settled at commit.
-    std::vector<Oid> roots;
-    pg_call([&roots, only] {
+    std::vector<Oid> candidates, roots;
+    pg_call([&candidates, only] {
         worker::settle_database();
         Oid *matviews;
         worker::PendingInfo *infos;
         int n = worker::pending_list(&matviews, &infos);
-        claimed = static_cast<ClaimedKeys *>(palloc0(sizeof(ClaimedKeys) * (n + 1)));
-        nclaimed = 0;
         for (int i = 0; i < n; i++) {
             if (!infos[i].dirty || (OidIsValid(only) && matviews[i] != only))
                 continue;
@@ -128,10 +147,21 @@ PGVIEW_FUNCTION(pgview_refresh_pending) {
             if (!OidIsValid(only) && ((relkind != RELKIND_MATVIEW && relkind != RELKIND_RELATION) ||
                                       !pg_class_ownercheck(matviews[i], GetUserId())))
                 continue; // not ours to refresh, or gone
+            candidates.push_back(matviews[i]);
+        }
+    });
+    // A table that is no longer a table view (its definition was dropped) has
+    // nothing to refresh.
+    for (Oid matview : candidates)
+        if (pgview::tableview::is_refreshable(matview))
+            roots.push_back(matview);
+    pg_call([&roots] {
+        claimed = static_cast<ClaimedKeys *>(palloc0(sizeof(ClaimedKeys) * (roots.size() + 1)));
+        nclaimed = 0;
+        for (Oid matview : roots) {
             ClaimedKeys *c = &claimed[nclaimed++];
-            c->matview = matviews[i];
-            pgview::refresh::confirm_at_commit(matviews[i], worker::claim(matviews[i], &c->keyed, &c->keys));
-            roots.push_back(matviews[i]);
+            c->matview = matview;
+            pgview::refresh::confirm_at_commit(matview, worker::claim(matview, &c->keyed, &c->keys));
         }
     });
     if (roots.empty())
@@ -161,7 +191,6 @@ PGVIEW_FUNCTION(pgview_wait) {
     // the view, or never will be by us. A standby's views come from its primary.
     if (!background || !worker::shared_state_ready() || pg_call([] { return RecoveryInProgress(); }))
         PG_RETURN_BOOL(true);
-
     bool readers_pass = pgview::tableview::concurrent_refresh_ok(matview);
     pg_call([matview, readers_pass] {
         // A plain refresh needs ACCESS EXCLUSIVE: if this transaction holds any
@@ -182,12 +211,14 @@ PGVIEW_FUNCTION(pgview_wait) {
         // Every commit visible now took its ticket before committing.
         worker::WaitTarget target;
         worker::wait_target(matview, &target);
-        for (;;) {
+        for (bool first = true;; first = false) {
             CHECK_FOR_INTERRUPTS();
             if (target.overflowed) // wait for the worker to turn "all dirty" into tickets
                 worker::wait_target(matview, &target);
             if (!target.overflowed && worker::served(matview, target))
                 return true;
+            if (first && !worker::enabled)
+                warn_background_off(matview);
             long remaining = (deadline - GetCurrentTimestamp()) / 1000;
             if (remaining <= 0)
                 return false;

@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "create/matview_replace.hpp"
+#include "create/query_columns.hpp"
 #include "create/sql_runner.hpp"
 #include "create/view_spec.hpp"
 #include "pg/guard.hpp"
@@ -77,12 +78,30 @@ Oid relation_in(Oid schema, const std::string &name) {
     return pg_call([schema, &name] { return get_relname_relid(name.c_str(), schema); });
 }
 
-// Columns of a relation, for comparing a table view with its definition.
-int column_count(SqlRunner &sql, Oid rel) {
-    auto rows = sql.rows("SELECT count(*) FROM pg_catalog.pg_attribute WHERE attrelid = $1 AND attnum > 0 "
-                         "AND NOT attisdropped",
-                         rel);
-    return std::stoi(rows[0][0]);
+constexpr const char *undefined_column = "42703";
+
+// Every unique_key column is a column of the query: checked before anything is
+// created (CREATE INDEX would find out only after the view was created and filled).
+void require_key_columns(SqlRunner &sql, const std::string &query, const std::vector<std::string> &key) {
+    if (key.empty())
+        return;
+    std::vector<Column> columns = query_columns(sql, query);
+    for (const std::string &k : key) {
+        bool found = std::any_of(columns.begin(), columns.end(), [&k](const Column &c) { return c.name == k; });
+        if (found)
+            continue;
+        std::string names;
+        for (const Column &c : columns)
+            names += (names.empty() ? "" : ", ") + ident(c.name);
+        throw Error(undefined_column, "column \"" + k + "\" of unique_key is not a column of the query", {},
+                    "The query's columns are: " + names + ".");
+    }
+}
+
+bool same_columns(const std::vector<Column> &a, const std::vector<Column> &b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](const Column &x, const Column &y) {
+               return x.name == y.name && x.type == y.type && x.typmod == y.typmod;
+           });
 }
 
 // A new table view: its definition view, then the table filled from it.
@@ -104,6 +123,7 @@ Oid create_table_view(SqlRunner &sql, const QualifiedName &name, Oid schema, con
     tv.table = relation_in(schema, name.name);
     tv.definition = relation_in(schema, definition.name);
     tv.unique_key = key;
+    tv.populated = with_data; // until its first refresh
     tableview::add(tv);
     // A watched table view (or matview) of this name dropped earlier, say by a
     // migration, gets its watch back, as a new matview does (event trigger).
@@ -116,16 +136,22 @@ Oid create_table_view(SqlRunner &sql, const QualifiedName &name, Oid schema, con
 // refresh (only the difference is written).
 void replace_table_view(SqlRunner &sql, Oid table, const std::string &query, const std::vector<Option> &options,
                         bool with_data) {
-    tableview::require_owned_refreshable(table);
+    tableview::require_owned_refreshable(table, "pgview_create");
     tableview::TableView tv;
     (void) tableview::lookup(table, &tv);
     std::string definition = qualified_name(tv.definition);
     std::string table_sql = qualified_name(table);
-    sql.run("CREATE OR REPLACE VIEW " + definition + " AS\n" + query + "\n");
-    if (column_count(sql, tv.definition) != column_count(sql, table))
+    // The table keeps its columns: the query must give exactly those (names and
+    // types, in order). CREATE OR REPLACE VIEW alone would accept new ones.
+    std::vector<Column> has = relation_columns(sql, table), gives = query_columns(sql, query);
+    if (!same_columns(has, gives))
         throw Error(invalid_table_definition,
-                    "the new query of table view " + table_sql + " does not have the columns of the table", {},
-                    "Drop the table view with pgview_drop and create it again.");
+                    "the new query of table view " + table_sql + " does not give the columns of the table",
+                    "The table has (" + describe_columns(has) + "); the query gives (" + describe_columns(gives) +
+                        ").",
+                    "A table view's columns cannot change: give a query with those columns, or drop the table view "
+                    "with pgview_drop and create it again.");
+    sql.run("CREATE OR REPLACE VIEW " + definition + " AS\n" + query + "\n");
     if (!options.empty())
         sql.run("ALTER TABLE " + table_sql + " SET (" + option_list(options) + ")");
     if (with_data)
@@ -208,20 +234,24 @@ Oid create_view(const CreateRequest &r) {
             throw Error(sqlstate::wrong_object_type, "\"" + display(name) + "\" is " + describe(relkind) + ", not " +
                                                          article(kind),
                         {}, "or_replace replaces a relation of the same kind only.");
+        require_key_columns(sql, query, key);
         if (kind == Kind::matview)
             replace_matview(sql, existing, MatviewDefinition{name, query, options, r.with_data});
         else if (kind == Kind::table_view)
             replace_table_view(sql, existing, query, options, r.with_data);
         else
             sql.run("CREATE OR REPLACE VIEW " + qualified + with_clause(options) + " AS\n" + query + "\n");
-    } else if (kind == Kind::table_view) {
-        (void) create_table_view(sql, name, schema, query, options, r.with_data, key);
-    } else if (kind == Kind::view) {
-        sql.run("CREATE VIEW " + qualified + with_clause(options) + " AS\n" + query + "\n");
     } else {
-        // The newline ends a trailing "--" comment the query may hold.
-        sql.run("CREATE MATERIALIZED VIEW " + qualified + with_clause(options) + " AS\n" + query + "\n" +
-                (r.with_data ? "WITH DATA" : "WITH NO DATA"));
+        require_key_columns(sql, query, key);
+        if (kind == Kind::table_view) {
+            (void) create_table_view(sql, name, schema, query, options, r.with_data, key);
+        } else if (kind == Kind::view) {
+            sql.run("CREATE VIEW " + qualified + with_clause(options) + " AS\n" + query + "\n");
+        } else {
+            // The newline ends a trailing "--" comment the query may hold.
+            sql.run("CREATE MATERIALIZED VIEW " + qualified + with_clause(options) + " AS\n" + query + "\n" +
+                    (r.with_data ? "WITH DATA" : "WITH NO DATA"));
+        }
     }
     Oid created = relation_in(schema, name.name);
     if (!key.empty())

@@ -9,10 +9,15 @@
 //                                the partition gains or loses its capture trigger
 //   RENAME, SET SCHEMA           the registry keeps the matview's new name
 //   CREATE TRIGGER pgview_auto_capture (pg_restore)  it goes with the extension again
+// ddl_command_start (DROP EXTENSION only):
+//   DROP EXTENSION pgview_auto  its table views stay as plain tables (NOTICE)
 // sql_drop:
 //   a watched matview            its watch becomes orphaned (kept by name, NOTICE);
 //                                its schedule and statistics go
-//   a source table or view       the watches on it go (NOTICE); triggers follow
+//   a source table or view       the watches on it go (NOTICE); triggers follow;
+//                                a watch left with no source goes (NOTICE)
+//   a table view's definition    alone: the table is a plain table, its watch,
+//                                schedule and statistics go (NOTICE)
 // Everything runs in the DDL's own transaction: it succeeds with the registry
 // right, or fails whole.
 #include <optional>
@@ -131,7 +136,78 @@ void drop_definition(Oid definition) {
     leave_role(&role);
 }
 
+// A table view whose definition was dropped alone is a plain table now, which
+// nothing refreshes: its watch, schedule and statistics go with the definition
+// (capture triggers follow, without waiting inside the user's DDL). NOTICE.
+// C-level.
+void forget_former_table_view(Oid table) {
+    watch::RegistrySession session;
+    watch::registry_begin(&session);
+    Oid *sources;
+    int vanished;
+    int n = watch::registry_remove(table, InvalidOid, &sources, &vanished);
+    bool scheduled = watch::registry_remove_schedule(table);
+    watch::stats_forget(table);
+    CommandCounterIncrement();
+    for (int i = 0; i < n; i++)
+        if (get_rel_relkind(sources[i]) != '\0' && get_rel_relkind(sources[i]) != RELKIND_MATVIEW)
+            watch::sync_capture_trigger(sources[i], false);
+    watch::registry_end(&session);
+    const char *gone = n > 0 && scheduled ? "Its watch and its schedule were removed."
+                       : n > 0            ? "Its watch was removed."
+                       : scheduled        ? "Its schedule was removed."
+                                          : nullptr;
+    ereport(NOTICE, (errmsg("pgview_auto: table \"%s\" is no longer a table view: its definition was dropped",
+                            get_rel_name(table)),
+                     gone != nullptr ? errdetail("%s", gone) : 0,
+                     errhint("pgview_create(..., kind => 'table view', or_replace => true) cannot restore it; "
+                             "drop the table and create the table view again.")));
+}
+
+// DROP EXTENSION pgview_auto is about to run: the table views it leaves behind
+// stay as plain tables, each with its definition view. Say which (C-level).
+void notice_table_views_left() {
+    watch::RegistrySession session;
+    watch::registry_begin(&session);
+    if (SPI_execute("SELECT pg_catalog.count(*), pg_catalog.string_agg(relation::text, ', ' ORDER BY relation::text) "
+                    "FROM pgview_auto.table_view",
+                    true, 0) != SPI_OK_SELECT)
+        elog(ERROR, "pgview_auto: reading pgview_auto.table_view failed");
+    bool isnull;
+    int64 n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    char *names = n > 0 ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2) : nullptr;
+    if (n > 0)
+        ereport(NOTICE, (errmsg("pgview_auto: %lld table view%s will stay as plain table%s: %s", (long long) n,
+                                n == 1 ? "" : "s", n == 1 ? "" : "s", names),
+                         errdetail("Each keeps its rows and its definition view (named <table>_pgview_query); "
+                                   "nothing refreshes them without the extension."),
+                         errhint("Drop them first with pgview_drop, or drop the tables and their _pgview_query "
+                                 "views afterwards.")));
+    watch::registry_end(&session);
+}
+
+bool drops_this_extension(DropStmt *stmt) {
+    if (stmt->removeType != OBJECT_EXTENSION)
+        return false;
+    ListCell *lc;
+    foreach (lc, stmt->objects)
+        if (strcmp(strVal(lfirst(lc)), "pgview_auto") == 0)
+            return true;
+    return false;
+}
+
 } // namespace
+
+// ddl_command_start, for DROP EXTENSION only (the tag filter of the event trigger).
+PGVIEW_FUNCTION(pgview_on_ddl_command_start) {
+    if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+        throw Error("39P01", "pgview_auto.on_ddl_command_start() must be called as an event trigger");
+    auto *trigger = reinterpret_cast<EventTriggerData *>(fcinfo->context);
+    if (IsA(trigger->parsetree, DropStmt) && drops_this_extension(reinterpret_cast<DropStmt *>(trigger->parsetree)) &&
+        pg_call([] { return OidIsValid(watch::registry_relid("table_view")); }))
+        pg_call([] { notice_table_views_left(); });
+    PG_RETURN_VOID();
+}
 
 PGVIEW_FUNCTION(pgview_on_ddl_command_end) {
     if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
@@ -234,6 +310,14 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
                 ereport(NOTICE, (errmsg("pgview_auto: %s was dropped; %d watch%s on it removed", dropped[i].name, n,
                                         n == 1 ? "" : "es")));
             CommandCounterIncrement();
+            // A watch left with no source at all (it named this one) goes too.
+            char **unwatched;
+            int nunwatched = n > 0 ? watch::registry_forget_empty_watches(matviews, n, &unwatched) : 0;
+            for (int j = 0; j < nunwatched; j++)
+                ereport(NOTICE, (errmsg("pgview_auto: %s watches nothing any more; its watch was removed",
+                                        unwatched[j]),
+                                 errdetail("Its last source, %s, was dropped.", dropped[i].name),
+                                 errhint("pgview_watch(%s, ...) watches it again.", quote_literal_cstr(unwatched[j]))));
             for (int j = 0; j < n; j++)
                 if (get_rel_relkind(sources[j]) != '\0' && get_rel_relkind(sources[j]) != RELKIND_MATVIEW)
                     watch::sync_capture_trigger(sources[j], false);
@@ -248,12 +332,8 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
             pg_call([&tv] { drop_definition(tv.definition); });
         else if (tv.definition == dropped[i].relid && OidIsValid(tv.table))
             pg_call([&tv] {
-                if (get_rel_relkind(tv.table) != '\0')
-                    ereport(NOTICE, (errmsg("pgview_auto: table \"%s\" is no longer a table view: its definition "
-                                            "was dropped",
-                                            get_rel_name(tv.table)),
-                                     errhint("pgview_create(..., kind => 'table view', or_replace => true) cannot "
-                                             "restore it; drop the table and create the table view again.")));
+                if (get_rel_relkind(tv.table) != '\0') // not dropped by the same command
+                    forget_former_table_view(tv.table);
             });
     }
     PG_RETURN_VOID();

@@ -66,12 +66,15 @@ void refresh_error_context(void *arg) {
                origin_text(t->origin));
 }
 
-[[noreturn]] void cannot_refresh_concurrently(const RefreshTarget *t, const char *why) {
+constexpr const char *hint_unique_index = "Create a unique index with no WHERE clause on plain columns of the "
+                                          "materialized view and populate it, or watch it with concurrently => NULL.";
+
+[[noreturn]] void cannot_refresh_concurrently(const RefreshTarget *t, const char *why,
+                                              const char *hint = hint_unique_index) {
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("cannot refresh materialized view %s concurrently", t->name),
                     errdetail("%s", why),
-                    errhint("Create a unique index with no WHERE clause on plain columns of the "
-                            "materialized view and populate it, or watch it with concurrently => NULL.")));
+                    errhint("%s", hint)));
 }
 
 // Runs REFRESH MATERIALIZED VIEW as the matview's owner, under the snapshot
@@ -145,7 +148,9 @@ bool refresh_one(RefreshTarget *t) {
     if (concurrently && t->origin == Origin::prepare) {
         // CONCURRENTLY needs a temporary table, which a prepared transaction cannot hold.
         if (t->concurrently == 1)
-            cannot_refresh_concurrently(t, "A prepared transaction cannot refresh concurrently.");
+            cannot_refresh_concurrently(t, "A prepared transaction cannot refresh concurrently.",
+                                        "Commit without PREPARE TRANSACTION, or watch it with concurrently => NULL "
+                                        "(at PREPARE it is then refreshed plainly).");
         concurrently = false;
     }
 
@@ -230,6 +235,7 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
 
     int refreshed = 0;
     for (Oid matview : order) {
+        int done_before = refreshed;
         RefreshTarget target{matview, -1, false, origin, nullptr, nullptr, false, false, nullptr, NIL, false};
         bool is_root = root_set.count(matview) != 0;
         bool defer = false;
@@ -290,6 +296,9 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
             if (refresh_target(&target))
                 refreshed++;
         });
+        // A table view created without data is populated by its first refresh.
+        if (OidIsValid(tv.table) && !tv.populated && refreshed > done_before)
+            tableview::mark_populated(matview);
     }
     return refreshed;
 }

@@ -25,6 +25,7 @@ extern "C" {
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_rewrite.h"  // RewriteRelationId
 #include "utils/fmgroids.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 }
@@ -123,7 +124,48 @@ void scan_rule_dependencies(std::unordered_map<Oid, Oid> &rule_owner,
     table_close(rel, AccessShareLock);
 }
 
+// Why relid is not in the graph, as an ERROR (C-level). `table` is the table
+// view whose definition it is, if it is one.
+void explain_left_out(Oid relid, Oid table, const char *function) {
+    Oid extension = get_extension_oid("pgview_auto", true);
+    const char *name = get_rel_name(relid);
+    if (OidIsValid(table)) {
+        const char *table_name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(table)),
+                                                            get_rel_name(table));
+        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                        errmsg("\"%s\" is the definition of table view %s", name, table_name),
+                        errdetail("pgview_auto keeps a table view's query in this view; the dependency catalog "
+                                  "shows the table view in its place, with the definition's edges."),
+                        strcmp(function, "pgview_watch") == 0
+                            ? errhint("Name the table view %s, or a table its query reads, as source.", table_name)
+                            : errhint("Pass the table view %s.", table_name)));
+    }
+    if (OidIsValid(extension) && getExtensionOfObject(RelationRelationId, relid) == extension)
+        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                        errmsg("relation %s belongs to extension pgview_auto",
+                               quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), name)),
+                        errdetail("The dependency catalog leaves out pgview_auto's own tables and views; %s takes "
+                                  "relations of user schemas.",
+                                  function)));
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("relation \"%s\" is not in the dependency catalog", name != nullptr ? name : "?"),
+                    errdetail("It was created or dropped while %s read the catalog.", function),
+                    errhint("Try again.")));
+}
+
 } // namespace
+
+void require_in_graph(const graph::DependencyGraph &g, Oid relid, const char *function) {
+    if (g.contains(relid))
+        return;
+    std::vector<std::pair<Oid, Oid>> table_views;
+    pg_call([&] { scan_table_views(table_views); });
+    Oid table = InvalidOid;
+    for (const auto &[t, definition] : table_views)
+        if (definition == relid)
+            table = t;
+    pg_call([relid, table, function] { explain_left_out(relid, table, function); });
+}
 
 graph::DependencyGraph read_dependency_graph() {
     std::vector<graph::Relation> relations;

@@ -4,6 +4,10 @@
 
 #include "graph/dependency_graph.hpp"
 
+extern "C" {
+#include "postgres.h"
+}
+
 namespace pgview::syscat {
 
 // The graph of every table, partitioned table, view, materialized view and
@@ -12,5 +16,11 @@ namespace pgview::syscat {
 // with an edge for each relation a view or materialized view reads.
 // Read with the catalog snapshot: what PostgreSQL itself sees for DDL now.
 graph::DependencyGraph read_dependency_graph();
+
+// A relation the graph leaves out on purpose is an error (42809) naming it and
+// why: pgview_auto's own tables and views, or the definition view of a table
+// view (the table view stands in for it). `function` names the caller, whose
+// hint differs. Nothing happens for a relation the graph holds.
+void require_in_graph(const graph::DependencyGraph &g, Oid relid, const char *function);
 
 } // namespace pgview::syscat

@@ -88,7 +88,49 @@ Oid relation_owner(Oid relid) {
     return owner;
 }
 
-void require_owned_matview(Oid relid) {
+namespace {
+// What to do instead, per function, when given a table or a view where a
+// materialized view (or table view) belongs: only pgview_watch and
+// pgview_unwatch have a source argument the table could go in.
+struct WrongKindHints {
+    const char *function;
+    const char *table; // a table, partitioned table or foreign table
+    const char *view;
+};
+constexpr WrongKindHints wrong_kind_hints[] = {
+    {"pgview_watch", "Name the materialized view to refresh; the table goes in source.",
+     "A view is always current; watch a materialized view built on it (the view can be its source)."},
+    {"pgview_unwatch", "Name the watching materialized view (pgview_watches lists them); a table it watches goes "
+                       "in source.",
+     "A view is never watched itself; name the materialized view watching through it (pgview_watches lists "
+     "them)."},
+    {"pgview_refresh", "A table holds its own rows; refresh the materialized views that read it "
+                       "(pgview_dependents lists them).",
+     "A view is always current: there is nothing to refresh."},
+    {"pgview_schedule", "Schedule the materialized views that read it (pgview_dependents lists them).",
+     "A view is always current; schedule a materialized view built on it."},
+    {"pgview_unschedule", "Only materialized views and table views have schedules (pgview_status() shows them).",
+     "Only materialized views and table views have schedules (pgview_status() shows them)."},
+    {"pgview_refresh_pending", "Pass a materialized view or table view, or nothing for every one you own.",
+     "Pass a materialized view or table view, or nothing for every one you own."},
+    {"pgview_reset_stats", "Pass a materialized view or table view, or nothing for every one you own.",
+     "Pass a materialized view or table view, or nothing for every one you own."},
+};
+
+int wrong_kind_hint(const char *function, char relkind) {
+    for (const WrongKindHints &h : wrong_kind_hints)
+        if (strcmp(h.function, function) == 0) {
+            if (relkind == RELKIND_VIEW)
+                return errhint("%s", h.view);
+            if (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
+                relkind == RELKIND_FOREIGN_TABLE)
+                return errhint("%s", h.table);
+        }
+    return errhint("%s takes a materialized view or a table view.", function);
+}
+} // namespace
+
+void require_owned_matview(Oid relid, const char *function) {
     char relkind = get_rel_relkind(relid);
     if (relkind == '\0')
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
@@ -97,9 +139,7 @@ void require_owned_matview(Oid relid) {
         ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
                         errmsg("\"%s\" is not a materialized view", get_rel_name(relid)),
                         errdetail("It is %s.", relkind_description(relkind)),
-                        relkind == RELKIND_VIEW
-                            ? errhint("A view is always current; watch a materialized view built on it.")
-                            : errhint("Name the materialized view to refresh; the table goes in source.")));
+                        wrong_kind_hint(function, relkind)));
     if (!pg_class_ownercheck(relid, GetUserId()))
         aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_MATVIEW, get_rel_name(relid));
 }

@@ -15,9 +15,10 @@ bool concurrent_refresh_ok(Oid matview);
 // Owner of a relation (InvalidOid if it is gone).
 Oid relation_owner(Oid relid);
 
-// Raises 42P01 if gone, 42809 if not a materialized view, 42501 if the current
-// user does not own it (or belong to its owner role).
-void require_owned_matview(Oid relid);
+// Raises 42P01 if gone, 42809 if not a materialized view (with a hint that
+// fits `function`, the SQL function the relation was given to), 42501 if the
+// current user does not own it (or belong to its owner role).
+void require_owned_matview(Oid relid, const char *function);
 
 // The relation's kind with its article, for messages ("an index", "a sequence", ...).
 const char *relkind_description(char relkind);

@@ -27,18 +27,24 @@ namespace pgview::tableview {
 
 namespace {
 
+// populated came with 0.6.0: before the update every table view counts as populated.
 constexpr const char *select_row =
-    "SELECT relation::oid, definition::oid, unique_key FROM pgview_auto.table_view "
+    "SELECT relation::oid, definition::oid, unique_key, populated FROM pgview_auto.table_view "
+    "WHERE relation::oid = $1 OR definition::oid = $1";
+constexpr const char *select_row_0_5 =
+    "SELECT relation::oid, definition::oid, unique_key, true FROM pgview_auto.table_view "
     "WHERE relation::oid = $1 OR definition::oid = $1";
 
 // Inside a registry session: the row naming relid (as table or definition); the
 // key's strings are palloc'd in `into` (SPI's memory goes with the session).
-bool read_row(Oid relid, Oid *table, Oid *definition, char ***key, int *nkey, MemoryContext into) {
+bool read_row(Oid relid, Oid *table, Oid *definition, char ***key, int *nkey, bool *populated,
+              MemoryContext into) {
     Oid types[1] = {OIDOID};
     Datum values[1] = {ObjectIdGetDatum(relid)};
     // Not read-only: a fresh snapshot, so a table view registered earlier in this
     // transaction (pgview_create) is one already.
-    if (SPI_execute_with_args(select_row, 1, types, values, nullptr, false, 1) != SPI_OK_SELECT)
+    if (SPI_execute_with_args(watch::registry_at_least("0.6.0") ? select_row : select_row_0_5, 1, types, values,
+                              nullptr, false, 1) != SPI_OK_SELECT)
         elog(ERROR, "pgview_auto: reading pgview_auto.table_view failed");
     if (SPI_processed == 0)
         return false;
@@ -47,6 +53,7 @@ bool read_row(Oid relid, Oid *table, Oid *definition, char ***key, int *nkey, Me
     TupleDesc desc = SPI_tuptable->tupdesc;
     *table = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
     *definition = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
+    *populated = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
     Datum keys = SPI_getbinval(tup, desc, 3, &isnull);
     *nkey = 0;
     if (!isnull) {
@@ -77,6 +84,7 @@ struct CachedAnswer {
     Oid definition;
     int nkey;
     char **key;
+    bool populated;
 };
 MemoryContext answers_context = nullptr;
 HTAB *answers = nullptr;
@@ -116,11 +124,12 @@ CachedAnswer *cached(Oid relid) {
     return static_cast<CachedAnswer *>(hash_search(answers, &relid, HASH_FIND, nullptr));
 }
 
-void remember(Oid relid, bool is_table_view, Oid definition, int nkey, char **key) {
+void remember(Oid relid, bool is_table_view, Oid definition, int nkey, char **key, bool populated) {
     if (!answers_valid)
         return;
     auto *a = static_cast<CachedAnswer *>(hash_search(answers, &relid, HASH_ENTER, nullptr));
     a->is_table_view = is_table_view;
+    a->populated = populated;
     a->definition = definition;
     a->nkey = nkey;
     a->key = static_cast<char **>(MemoryContextAlloc(answers_context, sizeof(char *) * (nkey + 1)));
@@ -142,6 +151,7 @@ bool lookup(Oid relid, TableView *out) {
     Oid table = InvalidOid, definition = InvalidOid;
     char **key = nullptr;
     int nkey = 0;
+    bool populated = true;
     bool found = pg_call([&] {
         CachedAnswer *a = cached(relid);
         if (a != nullptr) {
@@ -149,14 +159,15 @@ bool lookup(Oid relid, TableView *out) {
             definition = a->definition;
             key = a->key;
             nkey = a->nkey;
+            populated = a->populated;
             return a->is_table_view;
         }
         MemoryContext caller = CurrentMemoryContext;
         watch::RegistrySession session;
         watch::registry_begin(&session);
-        bool f = read_row(relid, &table, &definition, &key, &nkey, caller);
+        bool f = read_row(relid, &table, &definition, &key, &nkey, &populated, caller);
         watch::registry_end(&session);
-        remember(relid, f && table == relid, definition, f ? nkey : 0, key);
+        remember(relid, f && table == relid, definition, f ? nkey : 0, key, populated);
         return f;
     });
     if (!found || table != relid)
@@ -164,6 +175,7 @@ bool lookup(Oid relid, TableView *out) {
     out->table = table;
     out->definition = definition;
     out->unique_key.assign(key, key + nkey);
+    out->populated = populated;
     return true;
 }
 
@@ -182,12 +194,33 @@ void add(const TableView &tv) {
         }
         watch::RegistrySession session;
         watch::registry_begin(&session);
-        Oid types[3] = {OIDOID, OIDOID, TEXTARRAYOID};
-        Datum values[3] = {ObjectIdGetDatum(tv.table), ObjectIdGetDatum(tv.definition), keys};
-        const char nulls[4] = {' ', ' ', key.empty() ? 'n' : ' ', '\0'};
-        if (SPI_execute_with_args("INSERT INTO pgview_auto.table_view VALUES ($1, $2, $3)", 3, types, values,
-                                  nulls, false, 0) != SPI_OK_INSERT)
+        Oid types[4] = {OIDOID, OIDOID, TEXTARRAYOID, BOOLOID};
+        Datum values[4] = {ObjectIdGetDatum(tv.table), ObjectIdGetDatum(tv.definition), keys,
+                           BoolGetDatum(tv.populated)};
+        const char nulls[5] = {' ', ' ', key.empty() ? 'n' : ' ', ' ', '\0'};
+        bool has_populated = watch::registry_at_least("0.6.0");
+        if (SPI_execute_with_args(has_populated
+                                      ? "INSERT INTO pgview_auto.table_view (relation, definition, unique_key, "
+                                        "populated) VALUES ($1, $2, $3, $4)"
+                                      : "INSERT INTO pgview_auto.table_view (relation, definition, unique_key) "
+                                        "VALUES ($1, $2, $3)",
+                                  has_populated ? 4 : 3, types, values, nulls, false, 0) != SPI_OK_INSERT)
             elog(ERROR, "pgview_auto: registering a table view failed");
+        watch::registry_end(&session);
+    });
+}
+
+void mark_populated(Oid table) {
+    pg_call([table] {
+        watch::RegistrySession session;
+        watch::registry_begin(&session);
+        Oid types[1] = {OIDOID};
+        Datum values[1] = {ObjectIdGetDatum(table)};
+        if (watch::registry_at_least("0.6.0") &&
+            SPI_execute_with_args("UPDATE pgview_auto.table_view SET populated = true "
+                                  "WHERE relation::oid = $1 AND NOT populated",
+                                  1, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
+            elog(ERROR, "pgview_auto: marking a table view populated failed");
         watch::registry_end(&session);
     });
 }
@@ -203,7 +236,8 @@ TableView forget(Oid dropped) {
         watch::registry_begin(&session);
         char **key;
         int nkey;
-        if (read_row(dropped, &table, &definition, &key, &nkey, caller)) {
+        bool populated;
+        if (read_row(dropped, &table, &definition, &key, &nkey, &populated, caller)) {
             Oid types[1] = {OIDOID};
             Datum values[1] = {ObjectIdGetDatum(table)};
             if (SPI_execute_with_args("DELETE FROM pgview_auto.table_view WHERE relation::oid = $1", 1, types,
@@ -232,9 +266,9 @@ bool concurrent_refresh_ok(Oid relid) {
     return is_table_view(relid) || pg_call([relid] { return syscat::concurrent_refresh_ok(relid); });
 }
 
-void require_owned_refreshable(Oid relid) {
+void require_owned_refreshable(Oid relid, const char *function) {
     if (!is_table_view(relid)) {
-        pg_call([relid] { syscat::require_owned_matview(relid); });
+        pg_call([relid, function] { syscat::require_owned_matview(relid, function); });
         return;
     }
     pg_call([relid] {

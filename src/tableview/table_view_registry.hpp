@@ -17,6 +17,7 @@ struct TableView {
     Oid table = InvalidOid;
     Oid definition = InvalidOid;
     std::vector<std::string> unique_key; // empty: rows compared whole, as a multiset
+    bool populated = true; // false from pgview_create(..., with_data => false) to its first refresh
 };
 
 // False when relid is not a table view (or the installed SQL predates them).
@@ -25,13 +26,16 @@ bool lookup(Oid relid, TableView *out);
 void cache_invalidate(Oid relid);
 bool is_table_view(Oid relid);
 void add(const TableView &tv);
+// The first refresh of a table view created without data: populated from now on.
+void mark_populated(Oid table);
 // A dropped table or definition: the registry row goes. Returns the table view
 // it belonged to (table == InvalidOid when none).
 TableView forget(Oid dropped);
 
 // What pgview_watch, pgview_refresh, pgview_schedule, ... accept: a
-// materialized view or a table view, owned by the current user (42809, 42501).
-void require_owned_refreshable(Oid relid);
+// materialized view or a table view, owned by the current user (42809, 42501);
+// `function` names the caller for the hint of a wrong kind.
+void require_owned_refreshable(Oid relid, const char *function);
 bool is_refreshable(Oid relid); // a matview or a table view (no ownership check)
 // "table view" or "materialized view": what messages call a refreshable relation.
 const char *noun(Oid relid);

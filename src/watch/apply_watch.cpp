@@ -71,6 +71,8 @@ std::string relation_name(Oid relid) {
 void apply_watch(Oid matview, std::optional<Oid> requested, const MatviewOptions &options,
                  bool check_privileges) {
     graph::DependencyGraph g = syscat::read_dependency_graph();
+    if (requested)
+        syscat::require_in_graph(g, *requested, "pgview_watch");
     std::vector<ResolvedSource> sources = resolve_sources(g, matview, requested);
     if (sources.empty())
         throw Error(sqlstate::object_not_in_prerequisite_state,

@@ -6,6 +6,7 @@
 
 extern "C" {
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/array.h"
@@ -137,6 +138,11 @@ Statement forget_stats = {
 Statement forget_source = {
     "DELETE FROM pgview_auto.watch WHERE source = $1 OR requested = $1 OR via = $1 RETURNING matview, source",
     1, {OIDOID}, nullptr};
+// After forget_source: a watch whose last source went watches nothing; it goes too.
+Statement forget_empty_watches = {
+    "DELETE FROM pgview_auto.watched o WHERE o.matview::oid = ANY ($1) "
+    "AND NOT EXISTS (SELECT FROM pgview_auto.watch w WHERE w.matview = o.matview) RETURNING o.matview_name",
+    1, {OIDARRAYOID}, nullptr};
 Statement restore_orphan = {
     "UPDATE pgview_auto.watched o SET matview = $1, orphaned_at = NULL "  /* RETURNING shows new values: keep the names */
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -167,6 +173,12 @@ Statement set_schedule = {
     "INSERT INTO pgview_auto.schedule AS s (matview, every, only_if_dirty) VALUES ($1, $2, $3) "
     "ON CONFLICT (matview) DO UPDATE SET every = excluded.every, only_if_dirty = excluded.only_if_dirty",
     3, {REGCLASSOID, INTERVALOID, BOOLOID}, nullptr};
+// A schedule with only_if_dirty on a matview nothing watches: nothing marks it
+// dirty, so the schedule never refreshes it (but after a restart).
+Statement idle_schedule = {
+    "SELECT EXISTS (SELECT FROM pgview_auto.schedule s WHERE s.matview = $1 AND s.only_if_dirty "
+    "  AND NOT EXISTS (SELECT FROM pgview_auto.watched o WHERE o.matview = s.matview))",
+    1, {REGCLASSOID}, nullptr};
 Statement remove_schedule = {
     "DELETE FROM pgview_auto.schedule WHERE matview = $1",
     1, {REGCLASSOID}, nullptr};
@@ -181,9 +193,24 @@ Statement delete_request = {
 Statement insert_watch = {
     "INSERT INTO pgview_auto.watch (matview, requested, source, via) VALUES ($1, $2, $3, $4)",
     4, {REGCLASSOID, REGCLASSOID, REGCLASSOID, REGCLASSOID}, nullptr};
+// pgview_unwatch(matview, source) removes the rows of the request
+// pgview_watch(matview, source) made, and no other; source NULL: every row.
 Statement remove_watch = {
-    "DELETE FROM pgview_auto.watch WHERE matview = $1 "
-    "AND ($2 IS NULL OR source = $2 OR requested = $2 OR via = $2) RETURNING source",
+    "DELETE FROM pgview_auto.watch WHERE matview = $1 AND ($2 IS NULL OR requested = $2) RETURNING source",
+    2, {REGCLASSOID, REGCLASSOID}, nullptr};
+// Before remove_watch: the pgview_watches rows (distinct source and via) that
+// only the rows about to go hold.
+Statement count_vanishing = {
+    "SELECT count(*) FROM (SELECT DISTINCT source, via FROM pgview_auto.watch "
+    "                      WHERE matview = $1 AND ($2 IS NULL OR requested = $2)) r "
+    "WHERE $2 IS NULL OR NOT EXISTS (SELECT FROM pgview_auto.watch o WHERE o.matview = $1 "
+    "  AND o.requested IS DISTINCT FROM $2 AND o.source = r.source AND o.via IS NOT DISTINCT FROM r.via)",
+    2, {REGCLASSOID, REGCLASSOID}, nullptr};
+// A relation watched for matview (as source or via) under some request: which
+// one (NULL: the watch of everything the matview reads). Named requests first.
+Statement covering_request = {
+    "SELECT requested FROM pgview_auto.watch WHERE matview = $1 AND (source = $2 OR via = $2) "
+    "ORDER BY requested IS NULL, requested::text LIMIT 1",
     2, {REGCLASSOID, REGCLASSOID}, nullptr};
 Statement remove_orphan_options = {
     "DELETE FROM pgview_auto.watched o WHERE matview = $1 "
@@ -391,11 +418,15 @@ int registry_replace_watch(Oid matview, Oid requested, int n, const Oid *sources
     return nold;
 }
 
-int registry_remove(Oid matview, Oid source, Oid **removed) {
+int registry_remove(Oid matview, Oid requested, Oid **removed, int *vanished) {
     Datum values[2];
     char nulls[3] = "  ";
     values[0] = ObjectIdGetDatum(matview);
-    values[1] = oid_or_null(source, &nulls[1]);
+    values[1] = oid_or_null(requested, &nulls[1]);
+    run(count_vanishing, values, nulls, SPI_OK_SELECT);
+    bool isnull;
+    *vanished = static_cast<int>(
+        DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)));
     int n = run(remove_watch, values, nulls, SPI_OK_DELETE_RETURNING);
     // SPI memory dies with registry_end: copy into the caller's context.
     Oid *out = static_cast<Oid *>(SPI_palloc(sizeof(Oid) * (n + 1)));
@@ -404,6 +435,14 @@ int registry_remove(Oid matview, Oid source, Oid **removed) {
     run(remove_orphan_options, values, nulls, SPI_OK_DELETE);
     *removed = out;
     return n;
+}
+
+bool registry_covering_request(Oid matview, Oid relid, Oid *request) {
+    Datum values[2] = {ObjectIdGetDatum(matview), ObjectIdGetDatum(relid)};
+    if (run(covering_request, values, nullptr, SPI_OK_SELECT) == 0)
+        return false;
+    *request = column_oid(0, 1);
+    return true;
 }
 
 bool registry_source_needed(Oid table) {
@@ -509,6 +548,22 @@ int registry_forget_source(Oid relid, Oid **matviews, Oid **sources) {
     return n;
 }
 
+int registry_forget_empty_watches(const Oid *matviews, int n, char ***names) {
+    Datum *elems = static_cast<Datum *>(palloc(sizeof(Datum) * (n + 1)));
+    for (int i = 0; i < n; i++)
+        elems[i] = ObjectIdGetDatum(matviews[i]);
+    Datum values[1] = {PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT))};
+    int gone = run(forget_empty_watches, values, nullptr, SPI_OK_DELETE_RETURNING);
+    char **out = static_cast<char **>(SPI_palloc(sizeof(char *) * (gone + 1))); // outlives SPI_finish
+    for (int i = 0; i < gone; i++) {
+        const char *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+        out[i] = static_cast<char *>(SPI_palloc(strlen(name) + 1));
+        strcpy(out[i], name);
+    }
+    *names = out;
+    return gone;
+}
+
 bool registry_restore_orphan(Oid matview, MatviewOptions *options, char ***requested, int *nrequested) {
     Datum values[1] = {ObjectIdGetDatum(matview)};
     if (run(restore_orphan, values, nullptr, SPI_OK_UPDATE_RETURNING) == 0)
@@ -595,6 +650,15 @@ void registry_set_schedule(Oid matview, const Interval *every, bool only_if_dirt
     run(set_schedule, values, nullptr, SPI_OK_INSERT);
 }
 
+bool registry_schedule_idle(Oid matview) {
+    if (!registry_at_least("0.3.0"))
+        return false;
+    Datum values[1] = {ObjectIdGetDatum(matview)};
+    run(idle_schedule, values, nullptr, SPI_OK_SELECT);
+    bool isnull;
+    return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
 bool registry_remove_schedule(Oid matview) {
     Datum values[1] = {ObjectIdGetDatum(matview)};
     return run(remove_schedule, values, nullptr, SPI_OK_DELETE) > 0;
@@ -610,7 +674,33 @@ void stats_reset(Oid matview, Oid user) {
 
 void stats_claim(Oid matview) {
     Datum values[1] = {ObjectIdGetDatum(matview)};
-    run(claim_stats, values, nullptr, SPI_OK_INSERT);
+    MemoryContext caller = CurrentMemoryContext;
+    PG_TRY();
+    {
+        run(claim_stats, values, nullptr, SPI_OK_INSERT);
+    }
+    PG_CATCH();
+    {
+        // The row was updated by a refresh this transaction's snapshot cannot
+        // see: say that, not what our statement ran into (the transaction
+        // aborts either way).
+        MemoryContextSwitchTo(caller);
+        ErrorData *failure = CopyErrorData();
+        if (failure->sqlerrcode != ERRCODE_T_R_SERIALIZATION_FAILURE)
+            PG_RE_THROW();
+        FlushErrorState();
+        const char *name = get_rel_name(matview);
+        ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                        errmsg("%s %s was refreshed by a transaction newer than this transaction's snapshot",
+                               get_rel_relkind(matview) == RELKIND_MATVIEW ? "materialized view" : "table view",
+                               name != nullptr ? quote_qualified_identifier(
+                                                     get_namespace_name(get_rel_namespace(matview)), name)
+                                               : "?"),
+                        errdetail("A REPEATABLE READ or SERIALIZABLE transaction cannot take a newer snapshot, and "
+                                  "refreshing from its own would undo that refresh."),
+                        errhint("Retry the transaction.")));
+    }
+    PG_END_TRY();
 }
 
 void stats_success(Oid matview, int64 duration_us, bool concurrently) {

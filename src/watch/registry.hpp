@@ -61,9 +61,15 @@ void registry_full_done(Oid matview); // a full refresh done: keyed ones may fol
 // *old_sources (palloc'd in the caller's context).
 int registry_replace_watch(Oid matview, Oid requested, int n, const Oid *sources, const Oid *vias,
                            Oid **old_sources);
-// Removes the watches of matview for source (InvalidOid: all); returns the sources
-// they named in *removed (palloc'd) and their number.
-int registry_remove(Oid matview, Oid source, Oid **removed);
+// Removes what pgview_watch(matview, requested) recorded, leaving the matview's
+// other requests alone (requested InvalidOid: every row of the matview); its
+// options go with its last row. Returns the number of registry rows removed,
+// their sources in *removed (palloc'd), and in *vanished how many rows of
+// pgview_watches (distinct source and via) disappeared with them.
+int registry_remove(Oid matview, Oid requested, Oid **removed, int *vanished);
+// relid is watched for matview (as a source, or the view it was found through):
+// *request is the request that covers it (InvalidOid: the watch of everything).
+bool registry_covering_request(Oid matview, Oid relid, Oid *request);
 bool registry_source_needed(Oid table);          // some watch still names table
 int registry_captured_tables(Oid matview, Oid **tables); // non-matview sources, by name
 
@@ -76,6 +82,8 @@ struct ScheduleRow {
 int registry_load_schedules(ScheduleRow **rows, MemoryContext into);
 void registry_set_schedule(Oid matview, const Interval *every, bool only_if_dirty);
 bool registry_remove_schedule(Oid matview);
+// matview has a schedule with only_if_dirty and no watch: nothing marks it dirty.
+bool registry_schedule_idle(Oid matview);
 
 // DDL tracking (inside a session, 0.4.0 and later). Arrays are palloc'd in the
 // caller's context.
@@ -92,6 +100,9 @@ bool registry_is_watched(Oid matview);
 int registry_orphan(Oid matview, const DroppedRelation *dropped, int ndropped, Oid **old_sources, char **name);
 // A source (or requested view) was dropped: its rows go; (matview, source) pairs back.
 int registry_forget_source(Oid relid, Oid **matviews, Oid **sources);
+// Then the watches of these matviews left with no source go too; their names
+// (schema.name) come back in *names (palloc'd).
+int registry_forget_empty_watches(const Oid *matviews, int n, char ***names);
 // A matview of an orphan's name was created: the watch is its again. Requested
 // sources come back by name (NULL: everything).
 bool registry_restore_orphan(Oid matview, MatviewOptions *options, char ***requested, int *nrequested);

@@ -106,8 +106,10 @@ TimestampTz choose(const Plan &plan, TimestampTz now, std::vector<Oid> &due) {
     for (int i = 0; i < plan.noptions; i++) {
         const watch::MatviewOptions &o = plan.options[i].options;
         Oid matview = plan.options[i].matview;
-        if (o.mode != 'a')
+        if (o.mode != 'a') {
+            set_next_refresh(matview, 0); // none planned, unless its schedule (below) plans one
             continue;
+        }
         PendingInfo p;
         if (!pending_info(matview, &p) || !p.dirty) {
             set_next_refresh(matview, 0);

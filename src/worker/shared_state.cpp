@@ -431,7 +431,8 @@ bool pending_info(Oid matview, PendingInfo *info) {
 
 void set_next_refresh(Oid matview, TimestampTz when) {
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
-    Entry *e = find_entry(matview, HASH_ENTER_NULL);
+    // Clearing needs no entry of its own.
+    Entry *e = find_entry(matview, when == 0 ? HASH_FIND : HASH_ENTER_NULL);
     if (e != nullptr)
         e->next_refresh = when;
     LWLockRelease(state->lock);

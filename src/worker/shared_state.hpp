@@ -80,7 +80,7 @@ struct PendingInfo {
     int failures_in_row;
 };
 bool pending_info(Oid matview, PendingInfo *info); // false: nothing known
-void set_next_refresh(Oid matview, TimestampTz when);
+void set_next_refresh(Oid matview, TimestampTz when); // 0: none planned
 // Drop this database's entries of matviews not in keep[] and not dirty.
 void forget_entries_except(const Oid *keep, int n);
 // Every matview of this database with an entry: palloc'd arrays.

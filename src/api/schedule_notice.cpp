@@ -1,0 +1,39 @@
+// pgview_auto — see schedule_notice.hpp.
+#include "api/schedule_notice.hpp"
+
+#include <string>
+
+#include "pg/guard.hpp"
+#include "pg/quote.hpp"
+#include "tableview/table_view_registry.hpp"
+#include "watch/apply_watch.hpp"
+#include "watch/registry.hpp"
+
+namespace pgview::api {
+
+void notice_if_schedule_idle(Oid matview, bool unwatched) {
+    bool idle = pg_call([matview] {
+        watch::RegistrySession session;
+        watch::registry_begin(&session);
+        bool i = watch::registry_schedule_idle(matview);
+        watch::registry_end(&session);
+        return i;
+    });
+    if (!idle)
+        return;
+    std::string name = watch::relation_name(matview);
+    std::string message = std::string(tableview::noun(matview)) + " " + name +
+                          (unwatched ? " is no longer watched: its schedule (only_if_dirty) will not refresh it"
+                                     : " is not watched: its schedule (only_if_dirty) will not refresh it");
+    std::string hint = "Watch it with pgview_watch(" + literal(name) +
+                       ", mode => 'manual') so that writes mark it dirty, or schedule it with only_if_dirty => "
+                       "false to refresh it at every run.";
+    pg_call([&message, &hint] {
+        ereport(NOTICE, (errmsg("%s", message.c_str()),
+                         errdetail("A scheduled run with only_if_dirty refreshes only what a write marked dirty "
+                                   "through a watch; without one, nothing does (but a server restart)."),
+                         errhint("%s", hint.c_str())));
+    });
+}
+
+} // namespace pgview::api
