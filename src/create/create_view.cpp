@@ -18,13 +18,16 @@
 #include "refresh/refresher.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
+#include "watch/registry.hpp"
 
 extern "C" {
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "nodes/makefuncs.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 #include "utils/lsyscache.h"
 }
 
@@ -104,9 +107,11 @@ bool same_columns(const std::vector<Column> &a, const std::vector<Column> &b) {
            });
 }
 
-// A new table view: its definition view, then the table filled from it.
+// A new table view: its definition view, then the table filled from it; with
+// `owner` (another role's matview converted), both owned by that role.
 Oid create_table_view(SqlRunner &sql, const QualifiedName &name, Oid schema, const std::string &query,
-                      const std::vector<Option> &options, bool with_data, const std::vector<std::string> &key) {
+                      const std::vector<Option> &options, bool with_data, const std::vector<std::string> &key,
+                      const std::string &owner = {}) {
     QualifiedName definition{name.schema, tableview::definition_name(name.name)};
     if (OidIsValid(relation_in(schema, definition.name)))
         throw Error(duplicate_table,
@@ -119,6 +124,10 @@ Oid create_table_view(SqlRunner &sql, const QualifiedName &name, Oid schema, con
     // replication sends only for a table with a replica identity, and a query's
     // columns need not make a primary key. (It costs nothing below wal_level logical.)
     sql.run("ALTER TABLE " + name.sql() + " REPLICA IDENTITY FULL");
+    if (!owner.empty() && owner != pg_call([] { return GetUserNameFromId(GetUserId(), false); })) {
+        sql.run("ALTER TABLE " + name.sql() + " OWNER TO " + ident(owner));
+        sql.run("ALTER VIEW " + definition.sql() + " OWNER TO " + ident(owner));
+    }
     tableview::TableView tv;
     tv.table = relation_in(schema, name.name);
     tv.definition = relation_in(schema, definition.name);
@@ -130,6 +139,40 @@ Oid create_table_view(SqlRunner &sql, const QualifiedName &name, Oid schema, con
     pg_call([] { CommandCounterIncrement(); });
     watch::restore_orphan(tv.table);
     return tv.table;
+}
+
+// or_replace of a materialized view by a table view of its name: the matview
+// goes, the table view comes with what the matview had (owner, grants,
+// comments, storage parameters and tablespace, indexes that apply), its watch
+// (the orphan rule brings it back; the first refresh is full, then keyed) and
+// its schedule. Refused like a matview's or_replace when views read it.
+void convert_matview(SqlRunner &sql, Oid matview, const QualifiedName &name, Oid schema, const std::string &query,
+                     const std::vector<Option> &options, bool with_data, const std::vector<std::string> &key) {
+    const std::string qualified = name.sql();
+    const std::string shown = "\"" + name.schema + "." + name.name + "\"";
+    KeptMatview kept = keep_matview(sql, matview, shown);
+    auto schedule = sql.rows("SELECT every::text, only_if_dirty::text FROM pgview_auto.schedule WHERE matview = $1",
+                             matview);
+    sql.run("DROP MATERIALIZED VIEW " + qualified);
+    Oid table = create_table_view(sql, name, schema, query, options.empty() ? kept.reloptions : options, with_data,
+                                  key, kept.owner);
+    if (!kept.tablespace.empty())
+        sql.run("ALTER TABLE " + qualified + " SET TABLESPACE " + ident(kept.tablespace));
+    give_back(sql, qualified, shown, kept, "TABLE");
+    if (!schedule.empty()) {
+        std::string every = schedule[0][0];
+        bool only_if_dirty = schedule[0][1] == "true";
+        pg_call([table, &every, only_if_dirty] {
+            Interval *i = DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(every.c_str()),
+                                                                ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+            watch::RegistrySession session;
+            watch::registry_begin(&session);
+            watch::registry_set_schedule(table, i, only_if_dirty);
+            watch::registry_end(&session);
+            ereport(NOTICE, (errmsg("pgview_auto: schedule of table view %s restored (every %s)", get_rel_name(table),
+                                    every.c_str())));
+        });
+    }
 }
 
 // or_replace of a table view: a new query for the same columns, applied by a
@@ -230,12 +273,16 @@ Oid create_view(const CreateRequest &r) {
             throw Error(duplicate_table, "relation \"" + display(name) + "\" already exists", {},
                         same ? "Use or_replace => true to replace it, or if_not_exists => true to keep it."
                              : "It is " + describe(relkind) + "; choose another name.");
-        if (!same)
+        bool conversion = !same && kind == Kind::table_view && relkind == RELKIND_MATVIEW;
+        if (!same && !conversion)
             throw Error(sqlstate::wrong_object_type, "\"" + display(name) + "\" is " + describe(relkind) + ", not " +
                                                          article(kind),
-                        {}, "or_replace replaces a relation of the same kind only.");
+                        {}, "or_replace replaces a relation of the same kind only (and converts a materialized view "
+                            "into a table view).");
         require_key_columns(sql, query, key);
-        if (kind == Kind::matview)
+        if (conversion)
+            convert_matview(sql, existing, name, schema, query, options, r.with_data, key);
+        else if (kind == Kind::matview)
             replace_matview(sql, existing, MatviewDefinition{name, query, options, r.with_data});
         else if (kind == Kind::table_view)
             replace_table_view(sql, existing, query, options, r.with_data);

@@ -18,20 +18,8 @@ namespace {
 constexpr const char *insufficient_privilege = "42501";
 constexpr const char *dependent_objects_still_exist = "2BP01";
 
-// What the old matview had that the new one should get back.
-struct Kept {
-    std::string owner;
-    std::string tablespace;              // "" for the default
-    std::vector<Option> reloptions;
-    std::string comment;
-    bool has_comment = false;
-    std::vector<std::pair<std::string, std::string>> column_comments;
-    std::vector<std::vector<std::string>> grants; // grantee ("" = PUBLIC), privilege, grantable
-    std::vector<std::pair<std::string, std::string>> indexes; // name, CREATE INDEX statement
-};
-
-Kept read_old(SqlRunner &sql, Oid matview) {
-    Kept k;
+KeptMatview read_old(SqlRunner &sql, Oid matview) {
+    KeptMatview k;
     auto rel = sql.rows("SELECT pg_catalog.pg_get_userbyid(c.relowner), "
                         "       coalesce((SELECT spcname FROM pg_catalog.pg_tablespace WHERE oid = c.reltablespace), ''), "
                         "       pg_catalog.obj_description(c.oid, 'pg_class') IS NOT NULL, "
@@ -68,10 +56,8 @@ Kept read_old(SqlRunner &sql, Oid matview) {
 
 } // namespace
 
-void replace_matview(SqlRunner &sql, Oid old_matview, const MatviewDefinition &def) {
-    const std::string qualified = def.name.sql();
-    const std::string shown = "\"" + def.name.schema + "." + def.name.name + "\"";
-    bool owner = pg_call([old_matview] { return pg_class_ownercheck(old_matview, GetUserId()); });
+KeptMatview keep_matview(SqlRunner &sql, Oid matview, const std::string &shown) {
+    bool owner = pg_call([matview] { return pg_class_ownercheck(matview, GetUserId()); });
     if (!owner)
         throw Error(insufficient_privilege, "must be owner of materialized view " + shown);
     // Views (and rules) reading the matview would go with it: refuse.
@@ -80,7 +66,7 @@ void replace_matview(SqlRunner &sql, Oid old_matview, const MatviewDefinition &d
                             "WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
                             "  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
                             "  AND d.refobjid = $1 AND r.ev_class <> $1 ORDER BY 1",
-                            old_matview);
+                            matview);
     if (!readers.empty()) {
         std::string list;
         for (const auto &row : readers)
@@ -90,7 +76,41 @@ void replace_matview(SqlRunner &sql, Oid old_matview, const MatviewDefinition &d
                     "Read by: " + list + ".",
                     "Drop those first (pgview_drop(..., cascade => true) drops them with it), then create again.");
     }
-    Kept kept = read_old(sql, old_matview);
+    return read_old(sql, matview);
+}
+
+void give_back(SqlRunner &sql, const std::string &qualified, const std::string &shown, const KeptMatview &kept,
+               const std::string &kind) {
+    for (const auto &g : kept.grants)
+        sql.run("GRANT " + g[1] + " ON " + qualified + " TO " + (g[0].empty() ? "PUBLIC" : ident(g[0])) +
+                (g[2] == "true" ? " WITH GRANT OPTION" : ""));
+    const char *noun = kind == "TABLE" ? "table view" : "materialized view";
+    if (kept.has_comment)
+        sql.run("COMMENT ON " + kind + " " + qualified + " IS " + literal(kept.comment));
+    for (const auto &[column, text] : kept.column_comments) {
+        // Only columns the new query still has.
+        std::string failure = sql.try_run("COMMENT ON COLUMN " + qualified + "." + ident(column) + " IS " + literal(text));
+        if (!failure.empty())
+            pg_call([&column, &shown, noun] {
+                ereport(NOTICE, (errmsg("the comment on column \"%s\" of %s %s was not kept: the new query has no "
+                                        "such column",
+                                        column.c_str(), noun, shown.c_str())));
+            });
+    }
+    for (const auto &[index, statement] : kept.indexes) {
+        std::string failure = sql.try_run(statement);
+        if (!failure.empty())
+            pg_call([&index, &shown, &failure, noun] {
+                ereport(NOTICE, (errmsg("index \"%s\" of %s %s was not kept: %s", index.c_str(), noun, shown.c_str(),
+                                        failure.c_str())));
+            });
+    }
+}
+
+void replace_matview(SqlRunner &sql, Oid old_matview, const MatviewDefinition &def) {
+    const std::string qualified = def.name.sql();
+    const std::string shown = "\"" + def.name.schema + "." + def.name.name + "\"";
+    KeptMatview kept = keep_matview(sql, old_matview, shown);
 
     sql.run("DROP MATERIALIZED VIEW " + qualified);
     const std::vector<Option> &options = def.options.empty() ? kept.reloptions : def.options;
@@ -101,29 +121,7 @@ void replace_matview(SqlRunner &sql, Oid old_matview, const MatviewDefinition &d
     std::string me = pg_call([] { return GetUserNameFromId(GetUserId(), false); });
     if (kept.owner != me)
         sql.run("ALTER MATERIALIZED VIEW " + qualified + " OWNER TO " + ident(kept.owner));
-    for (const auto &g : kept.grants)
-        sql.run("GRANT " + g[1] + " ON " + qualified + " TO " + (g[0].empty() ? "PUBLIC" : ident(g[0])) +
-                (g[2] == "true" ? " WITH GRANT OPTION" : ""));
-    if (kept.has_comment)
-        sql.run("COMMENT ON MATERIALIZED VIEW " + qualified + " IS " + literal(kept.comment));
-    for (const auto &[column, text] : kept.column_comments) {
-        // Only columns the new query still has.
-        std::string failure = sql.try_run("COMMENT ON COLUMN " + qualified + "." + ident(column) + " IS " + literal(text));
-        if (!failure.empty())
-            pg_call([&column, &shown] {
-                ereport(NOTICE, (errmsg("the comment on column \"%s\" of materialized view %s was not kept: the "
-                                        "new query has no such column",
-                                        column.c_str(), shown.c_str())));
-            });
-    }
-    for (const auto &[index, statement] : kept.indexes) {
-        std::string failure = sql.try_run(statement);
-        if (!failure.empty())
-            pg_call([&index, &shown, &failure] {
-                ereport(NOTICE, (errmsg("index \"%s\" of materialized view %s was not kept: %s", index.c_str(),
-                                        shown.c_str(), failure.c_str())));
-            });
-    }
+    give_back(sql, qualified, shown, kept, "MATERIALIZED VIEW");
 }
 
 } // namespace pgview::create

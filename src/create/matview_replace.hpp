@@ -24,4 +24,23 @@ struct MatviewDefinition {
 
 void replace_matview(SqlRunner &sql, Oid old_matview, const MatviewDefinition &def);
 
+// What a matview had that its replacement gets back (its owner, storage, comments,
+// grants, indexes). keep_matview refuses (42501) a caller who does not own it and
+// (2BP01) a matview that views read.
+struct KeptMatview {
+    std::string owner;
+    std::string tablespace;              // "" for the default
+    std::vector<Option> reloptions;
+    std::string comment;
+    bool has_comment = false;
+    std::vector<std::pair<std::string, std::string>> column_comments;
+    std::vector<std::vector<std::string>> grants; // grantee ("" = PUBLIC), privilege, grantable
+    std::vector<std::pair<std::string, std::string>> indexes; // name, CREATE INDEX statement
+};
+KeptMatview keep_matview(SqlRunner &sql, Oid matview, const std::string &shown);
+// Grants, comments and indexes onto the relation `qualified` (a matview, or the
+// table of a table view: `kind` says which, for the statements and messages).
+void give_back(SqlRunner &sql, const std::string &qualified, const std::string &shown, const KeptMatview &kept,
+               const std::string &kind);
+
 } // namespace pgview::create

@@ -46,7 +46,9 @@ std::vector<std::vector<std::string>> SqlRunner::rows(const std::string &sql, Oi
     pg_call([&sql, param] {
         Oid types[1] = {OIDOID};
         Datum values[1] = {ObjectIdGetDatum(param)};
-        if (SPI_execute_with_args(sql.c_str(), 1, types, values, nullptr, true, 0) != SPI_OK_SELECT)
+        // Not read-only: a fresh snapshot, which sees what the statements run
+        // before in this call created (an index restored, say).
+        if (SPI_execute_with_args(sql.c_str(), 1, types, values, nullptr, false, 0) != SPI_OK_SELECT)
             elog(ERROR, "pgview_auto: \"%s\" failed", sql.c_str());
     });
     for (uint64 r = 0; r < SPI_processed; r++) {
