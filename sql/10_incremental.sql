@@ -156,7 +156,15 @@ ROLLBACK;
 SELECT * FROM stats;
 
 -- The keyed refresh runs as the table view's owner, with a safe search_path;
--- a writer needs no rights on the table view.
+-- a writer needs no rights on the table view, nor on the functions of its key
+-- (evaluated on the changed rows with the owner's rights).
+CREATE FUNCTION inc.bucket(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 / 2';
+REVOKE EXECUTE ON FUNCTION inc.bucket(int) FROM PUBLIC;
+SELECT pgview_create('by_bucket', $$SELECT inc.bucket(account_id) AS b, count(*) AS n FROM ledger GROUP BY 1$$,
+  kind => 'table view', unique_key => ARRAY['b']);
+SELECT source, refresh, key_from FROM pgview_explain('by_bucket');
+SELECT pgview_watch('by_bucket');
+UPDATE ledger SET amount = amount WHERE id = 2;  -- the first refresh, full
 CREATE ROLE inc_writer;
 GRANT USAGE ON SCHEMA inc TO inc_writer;
 GRANT INSERT, UPDATE ON inc.ledger TO inc_writer;
@@ -164,6 +172,8 @@ SET ROLE inc_writer;
 INSERT INTO ledger VALUES (400, 1, 7, '2026-01-04');
 RESET ROLE;
 SELECT * FROM fresh;
+SELECT differing('by_bucket') AS by_bucket_differing, incremental_refreshes, last_keys
+FROM pgview_status() WHERE matview = 'by_bucket'::regclass;
 
 RESET search_path;
 DROP SCHEMA inc CASCADE;

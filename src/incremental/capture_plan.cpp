@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pg/guard.hpp"
+#include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/registry.hpp"
 #include "watch/watch_cache.hpp"
@@ -115,6 +116,7 @@ KeyedView *build_keyed_view(Oid view, Oid definition, int nkeys, const char *con
     if (ka->view_reason == nullptr && arrays) {
         kv = static_cast<KeyedView *>(palloc0(sizeof(KeyedView)));
         kv->view = view;
+        kv->owner = syscat::relation_owner(view);
         kv->definition = definition;
         kv->nkeys = ka->nkeys;
         kv->key_names = ka->key_names;

@@ -18,6 +18,7 @@ namespace pgview::incremental {
 // allows incremental refresh.
 struct KeyedView {
     Oid view;
+    Oid owner; // key expressions are evaluated with its rights, as its refresh runs them
     Oid definition;
     int nkeys;
     char **key_names;

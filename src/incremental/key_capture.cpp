@@ -20,6 +20,7 @@
 
 extern "C" {
 #include "commands/trigger.h"
+#include "miscadmin.h"
 #include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "utils/memutils.h"
@@ -37,20 +38,11 @@ struct Evaluator {
     ExprState ***states; // per item, per key column (direct items only)
 };
 
-Evaluator make_evaluator(CaptureItem *const *items) {
-    Evaluator ev{CreateStandaloneExprContext(), nullptr};
-    int n = 0;
-    while (items[n] != nullptr)
-        n++;
-    ev.states = static_cast<ExprState ***>(palloc0(sizeof(ExprState **) * (n + 1)));
-    for (int i = 0; i < n; i++) {
-        if (items[i]->kind != derive_direct)
-            continue;
-        ev.states[i] = static_cast<ExprState **>(palloc(sizeof(ExprState *) * list_length(items[i]->exprs)));
-        for (int k = 0; k < list_length(items[i]->exprs); k++)
-            ev.states[i][k] = ExecInitExpr(static_cast<Expr *>(list_nth(items[i]->exprs, k)), nullptr);
-    }
-    return ev;
+ExprState **compile(const CaptureItem *item) {
+    auto **states = static_cast<ExprState **>(palloc(sizeof(ExprState *) * list_length(item->exprs)));
+    for (int k = 0; k < list_length(item->exprs); k++)
+        states[k] = ExecInitExpr(static_cast<Expr *>(list_nth(item->exprs, k)), nullptr);
+    return states;
 }
 
 // The row in slot gives item i its key (or join values).
@@ -62,8 +54,13 @@ void add_row(const Evaluator &ev, CaptureItem *item, int i, TupleTableSlot *slot
         Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * n));
         bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * n));
         ev.econtext->ecxt_scantuple = slot;
+        Oid saved_user;
+        int saved_context;
+        GetUserIdAndSecContext(&saved_user, &saved_context);
+        SetUserIdAndSecContext(kv->owner, saved_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
         for (int k = 0; k < n; k++)
             values[k] = ExecEvalExpr(ev.states[i][k], ev.econtext, &nulls[k]);
+        SetUserIdAndSecContext(saved_user, saved_context);
         keyset_add(item->view, 0, encode_key(n, values, nulls, kv->key_types));
     } else {
         int n = item->nattrs;
@@ -98,12 +95,29 @@ bool mark_unkeyed(CaptureItem *const *items, bool all) {
     return keyed;
 }
 
-// C-level: the rows of one statement (transition tables) or one row.
+// C-level: the rows of one statement (transition tables) or one row. The key
+// expressions are compiled and evaluated as the view's owner, as its refresh
+// would run them (the writer needs no EXECUTE right on them), restricted.
 void capture(TriggerData *td, CaptureItem *const *items) {
     Relation rel = td->tg_relation;
     if (!mark_unkeyed(items, false))
         return;
-    Evaluator ev = make_evaluator(items);
+    Oid saved_user;
+    int saved_context;
+    GetUserIdAndSecContext(&saved_user, &saved_context);
+    Evaluator ev{CreateStandaloneExprContext(), nullptr};
+    int nitems = 0;
+    while (items[nitems] != nullptr)
+        nitems++;
+    ev.states = static_cast<ExprState ***>(palloc0(sizeof(ExprState **) * (nitems + 1)));
+    for (int i = 0; i < nitems; i++) {
+        if (items[i]->kind != derive_direct)
+            continue;
+        SetUserIdAndSecContext(items[i]->keyed->owner,
+                               saved_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+        ev.states[i] = compile(items[i]);
+        SetUserIdAndSecContext(saved_user, saved_context);
+    }
     TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), TRIGGER_FIRED_FOR_ROW(td->tg_event)
                                                                                ? &TTSOpsHeapTuple
                                                                                : &TTSOpsMinimalTuple);
