@@ -155,6 +155,27 @@ DELETE FROM ledger;
 ROLLBACK;
 SELECT * FROM stats;
 
+-- A partitioned source: rows written through the parent and straight into a
+-- partition are captured (in the parent's shape, or mapped by column name).
+CREATE TABLE sales (region text, amount int, id int) PARTITION BY LIST (region);
+CREATE TABLE sales_north PARTITION OF sales FOR VALUES IN ('north');
+CREATE TABLE sales_rest (id int, amount int, region text);   -- columns in another order
+ALTER TABLE sales ATTACH PARTITION sales_rest DEFAULT;
+CREATE INDEX ON sales (region);
+INSERT INTO sales VALUES ('north', 1, 1), ('south', 2, 2), ('east', 3, 3);
+SELECT pgview_create('sales_by_region', 'SELECT region, sum(amount) AS total, count(*) AS n FROM sales GROUP BY region',
+  kind => 'table view', unique_key => ARRAY['region']);
+SELECT pgview_watch('sales_by_region');
+INSERT INTO sales VALUES ('west', 4, 4);                         -- the first refresh, full
+INSERT INTO sales VALUES ('north', 10, 5);                       -- through the parent
+INSERT INTO sales_north VALUES ('north', 100, 6);                -- straight into a partition
+INSERT INTO sales_rest (id, amount, region) VALUES (7, 1000, 'south');
+UPDATE sales SET region = 'east' WHERE id = 1;                   -- moves to another partition
+DELETE FROM sales_rest WHERE id = 3;
+SELECT region, total, n FROM sales_by_region ORDER BY region;
+SELECT differing('sales_by_region') AS differing, refresh_count AS full, incremental_refreshes AS keyed
+FROM pgview_status() WHERE matview = 'sales_by_region'::regclass;
+
 -- The keyed refresh runs as the table view's owner, with a safe search_path;
 -- a writer needs no rights on the table view, nor on the functions of its key
 -- (evaluated on the changed rows with the owner's rights).
