@@ -256,6 +256,15 @@ Statement key_lock = {
     "  keys = l.keys + excluded.keys, last_keys = coalesce(excluded.last_keys, l.last_keys), "
     "  last_at = coalesce(excluded.last_at, l.last_at)",
     5, {REGCLASSOID, INT4ARRAYOID, INT8ARRAYOID, INT8OID, BOOLOID}, nullptr};
+// The common case, one bucket, without the unnest and sort.
+Statement key_lock_one = {
+    "INSERT INTO pgview_auto.key_lock AS l (matview, bucket, refreshes, keys, last_keys, last_at) "
+    "VALUES ($1, $2, CASE WHEN $5 THEN 1 ELSE 0 END, $3, CASE WHEN $5 THEN $4 END, "
+    "  CASE WHEN $5 THEN clock_timestamp() END) "
+    "ON CONFLICT (matview, bucket) DO UPDATE SET refreshes = l.refreshes + excluded.refreshes, "
+    "  keys = l.keys + excluded.keys, last_keys = coalesce(excluded.last_keys, l.last_keys), "
+    "  last_at = coalesce(excluded.last_at, l.last_at)",
+    5, {REGCLASSOID, INT4OID, INT8OID, INT8OID, BOOLOID}, nullptr};
 Statement forget_key_locks = {
     "DELETE FROM pgview_auto.key_lock WHERE matview = $1", 1, {OIDOID}, nullptr};
 
@@ -527,6 +536,12 @@ void stats_forget(Oid matview) {
 }
 
 void key_lock_count(Oid matview, int n, const int32 *buckets, const int64 *counts, int64 total, bool count_refresh) {
+    if (n == 1) {
+        Datum values[5] = {ObjectIdGetDatum(matview), Int32GetDatum(buckets[0]), Int64GetDatum(counts[0]),
+                           Int64GetDatum(total), BoolGetDatum(count_refresh)};
+        run(key_lock_one, values, nullptr, SPI_OK_INSERT);
+        return;
+    }
     Datum *b = static_cast<Datum *>(palloc(sizeof(Datum) * n));
     Datum *c = static_cast<Datum *>(palloc(sizeof(Datum) * n));
     for (int i = 0; i < n; i++) {
