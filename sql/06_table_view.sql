@@ -25,8 +25,9 @@ SELECT differing('per_grp', 'SELECT grp, count(*), sum(val) FROM src GROUP BY gr
        differing('notes', 'SELECT grp, left(note, 2) FROM src WHERE id <= 12');
 
 -- a refresh writes only what changed: row triggers on the table view show it
+-- (a refresh runs with search_path = pg_catalog, pg_temp: the function sets its own)
 CREATE TABLE changes (op text, grp int);
-CREATE FUNCTION log_change() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION log_change() RETURNS trigger LANGUAGE plpgsql SET search_path = tv AS $$
 BEGIN INSERT INTO changes VALUES (TG_OP, coalesce(NEW.grp, OLD.grp)); RETURN NULL; END $$;
 CREATE TRIGGER per_grp_changes AFTER INSERT OR UPDATE OR DELETE ON per_grp
   FOR EACH ROW EXECUTE FUNCTION log_change();

@@ -123,6 +123,10 @@ PGVIEW_FUNCTION(pgview_wait) {
     require_not_null(fcinfo, 1, "timeout", "pgview_wait", "Pass an interval, e.g. '30 seconds'.");
     Oid matview = PG_GETARG_OID(0);
     int64 timeout_us = interval_us(PG_GETARG_INTERVAL_P(1));
+    pg_call([matview] {
+        if (get_rel_relkind(matview) == '\0')
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", matview)));
+    });
     if (!pgview::tableview::is_refreshable(matview))
         throw Error(pgview::sqlstate::wrong_object_type,
                     "\"" + std::string(pg_call([matview] {

@@ -34,6 +34,8 @@ namespace {
 constexpr const char *duplicate_table = "42P07";
 constexpr const char *undefined_table = "42P01";
 constexpr const char *invalid_table_definition = "42P16";
+constexpr const char *name_too_long = "42622";
+constexpr const char *feature_not_supported = "0A000";
 
 // "a table", "a materialized view", ... for messages.
 std::string describe(char relkind) {
@@ -83,6 +85,27 @@ int column_count(SqlRunner &sql, Oid rel) {
                          "AND NOT attisdropped",
                          rel);
     return std::stoi(rows[0][0]);
+}
+
+// What a table view must be before anything is created: a name whose
+// definition's name PostgreSQL would not truncate (we would not find it), and
+// permanent (a temporary one would leave its registry row behind at the end of
+// the session).
+void require_permanent_table_view(const QualifiedName &name, Oid schema, const std::string &query) {
+    std::string definition = tableview::definition_name(name.name);
+    if (definition.size() > NAMEDATALEN - 1)
+        throw Error(name_too_long, "the name of table view \"" + name.name + "\" is too long",
+                    "Its query is kept in a view named \"" + definition + "\", longer than the " +
+                        std::to_string(NAMEDATALEN - 1) + " bytes of a PostgreSQL name.",
+                    "Choose a name of at most " +
+                        std::to_string(NAMEDATALEN - 1 - (definition.size() - name.name.size())) + " bytes.");
+    if (pg_call([schema] { return isAnyTempNamespace(schema); }))
+        throw Error(feature_not_supported, "table views cannot be temporary", {},
+                    "Create the table view in a permanent schema.");
+    if (reads_temporary_relation(query))
+        throw Error(feature_not_supported, "table views must not use temporary tables or views",
+                    "The query of table view \"" + name.name + "\" reads a temporary relation.",
+                    "Read permanent tables and views only.");
 }
 
 // A new table view: its definition view, then the table filled from it.
@@ -185,6 +208,8 @@ Oid create_view(const CreateRequest &r) {
     name.schema = pg_call([schema] { return get_namespace_name(schema); });
     const std::string qualified = name.sql();
     Oid existing = relation_in(schema, name.name);
+    if (kind == Kind::table_view)
+        require_permanent_table_view(name, schema, query);
 
     SqlRunner sql;
     if (OidIsValid(existing)) {

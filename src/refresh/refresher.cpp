@@ -69,10 +69,12 @@ void refresh_error_context(void *arg) {
 }
 
 // Runs REFRESH MATERIALIZED VIEW as the matview's owner, under the snapshot
-// taken now (after the caller locked the matview).
+// taken now (after the caller locked the matview), with search_path =
+// pg_catalog, pg_temp as PostgreSQL 17 does for REFRESH: the writer's
+// search_path must not choose the functions that run with the owner's rights.
 void exec_refresh(Oid matview, bool concurrently) {
     RoleContext role;
-    enter_role(&role, syscat::relation_owner(matview), false);
+    enter_role(&role, syscat::relation_owner(matview), true);
     RefreshMatViewStmt *stmt = makeNode(RefreshMatViewStmt);
     stmt->concurrent = concurrently;
     stmt->skipData = false;
@@ -140,6 +142,36 @@ bool refresh_one(const RefreshTarget *t) {
     return run_and_record(t, concurrently);
 }
 
+// Errors a query meets when a name it relied on the search_path for is not found.
+bool name_resolution_error(int sqlerrcode) {
+    return sqlerrcode == ERRCODE_UNDEFINED_FUNCTION || sqlerrcode == ERRCODE_UNDEFINED_TABLE ||
+           sqlerrcode == ERRCODE_UNDEFINED_OBJECT;
+}
+
+// refresh_one, with what the user needs to understand its failure added to
+// the error (C-level; the error is raised again).
+bool refresh_one_explained(const RefreshTarget *t) {
+    MemoryContext context = CurrentMemoryContext;
+    volatile bool refreshed = false;
+    PG_TRY();
+    {
+        refreshed = refresh_one(t);
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(context);
+        ErrorData *edata = CopyErrorData();
+        FlushErrorState();
+        if (name_resolution_error(edata->sqlerrcode))
+            edata->hint = pstrdup("pgview_auto refreshes with search_path = pg_catalog, pg_temp: the view's query, "
+                                  "and the functions it calls, must schema-qualify the names they use (or those "
+                                  "functions must SET search_path).");
+        ReThrowError(edata);
+    }
+    PG_END_TRY();
+    return refreshed;
+}
+
 // on_error 'warn': the refresh runs in a subtransaction; a failure is recorded,
 // reported as a WARNING, and the writer's transaction goes on.
 bool refresh_one_or_warn(const RefreshTarget *t) {
@@ -150,7 +182,7 @@ bool refresh_one_or_warn(const RefreshTarget *t) {
     ErrorData *failure = run_in_subtransaction(
         [](void *arg) {
             auto *c = static_cast<Call *>(arg);
-            c->refreshed = refresh_one(c->t);
+            c->refreshed = refresh_one_explained(c->t);
         },
         &call);
     bool refreshed = call.refreshed;
@@ -176,7 +208,7 @@ bool refresh_target(RefreshTarget *t) {
     callback.arg = t;
     callback.previous = error_context_stack;
     error_context_stack = &callback;
-    bool refreshed = t->warn ? refresh_one_or_warn(t) : refresh_one(t);
+    bool refreshed = t->warn ? refresh_one_or_warn(t) : refresh_one_explained(t);
     error_context_stack = callback.previous;
     return refreshed;
 }

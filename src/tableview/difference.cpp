@@ -73,7 +73,7 @@ std::string difference_sql(const std::string &table, const std::string &definiti
                " FROM n WHERE NOT EXISTS (SELECT FROM " + table + " o WHERE " + key_match("o", "n", key) +
                ") RETURNING 1) " +
                "SELECT (SELECT pg_catalog.count(*) FROM d), (SELECT pg_catalog.count(*) FROM u), (SELECT pg_catalog.count(*) FROM i), " +
-               "EXISTS (SELECT FROM n GROUP BY " + list("", key) + " HAVING pg_catalog.count(*) > 1)";
+               "EXISTS (SELECT FROM n GROUP BY " + list("", key) + " HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1)";
     }
     // A multiset: the k-th copy of a row on one side matches the k-th on the other.
     return "WITH n AS MATERIALIZED (SELECT " + cols +
@@ -101,13 +101,13 @@ std::string difference_statement(const TableView &tv) {
 }
 
 void run_difference(Oid table, const char *statement) {
-    // As the owner, as REFRESH does in PostgreSQL 15: restricted (no temporary
-    // objects, no SET ROLE from the query's functions), with the session's
-    // search_path for the query's functions and the table's triggers. Our own
-    // statement names every operator and function with its schema, so no
-    // search_path can substitute one.
+    // As the owner, as REFRESH does: restricted (no temporary objects, no SET
+    // ROLE from the query's functions), with search_path = pg_catalog, pg_temp
+    // for the query's functions and the table's triggers (as PostgreSQL 17's
+    // REFRESH). Our own statement names every operator and function with its
+    // schema besides.
     RoleContext role;
-    enter_role(&role, syscat::relation_owner(table), false);
+    enter_role(&role, syscat::relation_owner(table), true);
     // Rows are compared by their text form: floats must print exactly.
     int guc_level = NewGUCNestLevel();
     (void) set_config_option("extra_float_digits", "3", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
