@@ -55,6 +55,86 @@ SELECT * FROM loud_notes;
 RESET search_path;
 RESET ROLE;
 
+-------------------------------------------------------------------------------
+-- 2. Nobody attaches work to another role's writes without the power to do so
+-- by hand: TRIGGER privilege on what a watch hooks.
+SET ROLE regress_sec_owner;
+CREATE TABLE sec.orders (id int, amount int);
+GRANT INSERT ON sec.orders TO regress_sec_writer;
+CREATE MATERIALIZED VIEW sec.totals AS SELECT pg_catalog.sum(amount) AS total FROM sec.orders;
+CREATE VIEW sec.totals_v AS SELECT total FROM sec.totals;
+SELECT pgview_watch('sec.totals');
+GRANT SELECT ON sec.totals, sec.totals_v TO regress_sec_watcher;
+RESET ROLE;
+GRANT CREATE ON SCHEMA sec TO regress_sec_watcher;
+
+-- The watcher's matview over the owner's: watching it (named, or found through
+-- a view) would make the owner's writers refresh hers. It needs TRIGGER on it.
+SET ROLE regress_sec_watcher;
+CREATE MATERIALIZED VIEW sec.her_totals AS SELECT total FROM sec.totals_v;
+SELECT pgview_watch('sec.her_totals', source => 'sec.totals');
+\echo :SQLSTATE
+SELECT pgview_watch('sec.her_totals');
+\echo :SQLSTATE
+SET ROLE regress_sec_owner;
+GRANT TRIGGER ON sec.totals TO regress_sec_watcher;
+SET ROLE regress_sec_watcher;
+SELECT pgview_watch('sec.her_totals');
+SET ROLE regress_sec_writer;
+INSERT INTO sec.orders VALUES (1, 10);   -- refreshes totals, then her_totals (cascade)
+RESET ROLE;
+SELECT * FROM sec.her_totals;
+
+-- An orphan belongs to the owner of the dropped relation.
+SET ROLE regress_sec_watcher;
+DROP MATERIALIZED VIEW sec.her_totals;
+SELECT orphaned FROM pgview_watches WHERE orphaned IS NOT NULL;
+-- another role's matview of that name does not get it, and she may not remove it
+SET ROLE regress_sec_owner;
+CREATE MATERIALIZED VIEW sec.her_totals AS SELECT 1 AS one;
+SELECT pgview_unwatch('sec.her_totals');
+\echo :SQLSTATE
+DROP MATERIALIZED VIEW sec.her_totals;
+-- CREATE MATERIALIZED VIEW IF NOT EXISTS on a table of that name restores nothing onto the table
+SET ROLE regress_sec_watcher;
+CREATE TABLE sec.her_totals (total bigint);
+CREATE MATERIALIZED VIEW IF NOT EXISTS sec.her_totals AS SELECT total FROM sec.totals_v;
+SELECT orphaned FROM pgview_watches WHERE orphaned IS NOT NULL;
+SELECT count(*) AS triggers FROM pg_trigger WHERE tgrelid = 'sec.her_totals'::regclass;
+DROP TABLE sec.her_totals;
+-- her own matview of that name gets it back
+CREATE MATERIALIZED VIEW sec.her_totals AS SELECT total FROM sec.totals_v;
+SELECT matview, source, orphaned FROM pgview_watches WHERE matview = 'sec.her_totals'::regclass OR orphaned IS NOT NULL;
+-- ... but only while she may still trigger what it would capture
+DROP MATERIALIZED VIEW sec.her_totals;
+SET ROLE regress_sec_owner;
+REVOKE TRIGGER ON sec.totals FROM regress_sec_watcher;
+SET ROLE regress_sec_watcher;
+CREATE MATERIALIZED VIEW sec.her_totals AS SELECT total FROM sec.totals_v;
+SELECT matview, source, orphaned FROM pgview_watches WHERE matview = 'sec.her_totals'::regclass OR orphaned IS NOT NULL;
+-- she removes her own orphan (by the name of the new matview, which is not watched)
+SELECT pgview_unwatch('sec.her_totals');
+SELECT count(*) AS orphans FROM pgview_watches WHERE orphaned IS NOT NULL;
+DROP MATERIALIZED VIEW sec.her_totals;
+
+-- The owner replaces a view under the watcher's matview: a table she may not
+-- trigger is not captured for her (WARNING); the owner's DDL goes through, and
+-- his writes to that table run nothing of hers.
+SET ROLE regress_sec_owner;
+CREATE TABLE sec.refunds (id int, amount int);
+CREATE VIEW sec.money AS SELECT amount FROM sec.orders;
+GRANT SELECT ON sec.money TO regress_sec_watcher;
+GRANT TRIGGER ON sec.orders TO regress_sec_watcher;
+SET ROLE regress_sec_watcher;
+CREATE MATERIALIZED VIEW sec.her_money AS SELECT pg_catalog.sum(amount) AS s FROM sec.money;
+SELECT pgview_watch('sec.her_money');
+SET ROLE regress_sec_owner;
+CREATE OR REPLACE VIEW sec.money AS SELECT amount FROM sec.orders UNION ALL SELECT amount FROM sec.refunds;
+INSERT INTO sec.refunds VALUES (1, 5);
+RESET ROLE;
+SELECT matview, source, via FROM pgview_watches WHERE matview = 'sec.her_money'::regclass;
+SELECT tgrelid::regclass AS captured FROM pg_trigger WHERE tgname = 'pgview_auto_capture' ORDER BY 1::text;
+
 -- clean up
 SELECT pgview_unwatch(matview) FROM (SELECT DISTINCT matview FROM pgview_watches WHERE matview IS NOT NULL) m ORDER BY matview::text;
 DROP SCHEMA sec CASCADE;

@@ -53,10 +53,10 @@ PGVIEW_FUNCTION(pgview_schedule) {
     require_not_null(fcinfo, 2, "only_if_dirty", "pgview_schedule", "Pass true or false.");
     Interval *every = PG_GETARG_INTERVAL_P(1);
     bool only_if_dirty = PG_GETARG_BOOL(2);
-    pg_call([] { worker::require_preloaded("pgview_schedule"); });
-    if (interval_us(every) <= 0)
+    if (interval_us(every, "every", "pgview_schedule") <= 0)
         throw Error(pgview::sqlstate::invalid_parameter_value, "every must be a positive interval", {},
                     "Pass an interval such as '5 minutes'.");
+    pg_call([] { worker::require_preloaded("pgview_schedule"); });
     pg_call([&] {
         watch::RegistrySession session;
         watch::registry_begin(&session);
@@ -122,7 +122,7 @@ PGVIEW_FUNCTION(pgview_wait) {
     require_not_null(fcinfo, 0, "matview", "pgview_wait", "Pass a materialized view.");
     require_not_null(fcinfo, 1, "timeout", "pgview_wait", "Pass an interval, e.g. '30 seconds'.");
     Oid matview = PG_GETARG_OID(0);
-    int64 timeout_us = interval_us(PG_GETARG_INTERVAL_P(1));
+    int64 timeout_us = interval_us(PG_GETARG_INTERVAL_P(1), "timeout", "pgview_wait");
     pg_call([matview] {
         if (get_rel_relkind(matview) == '\0')
             ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", matview)));

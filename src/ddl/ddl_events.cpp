@@ -57,7 +57,10 @@ Oid relation_of(RangeVar *rv) {
     return pg_call([rv] { return RangeVarGetRelid(rv, NoLock, true); });
 }
 
-// CREATE OR REPLACE VIEW: the watched matviews above it resolve their sources again.
+// CREATE OR REPLACE VIEW: the watched matviews above it resolve their sources
+// again. A table newly found is captured only if the matview's owner may put a
+// trigger on it (else a WARNING): the DDL's user and the registry owner lend
+// no rights to someone else's watch, and the DDL never fails for it.
 void rewatch_above(Oid view) {
     std::vector<Oid> watched;
     graph::DependencyGraph g = pgview::syscat::read_dependency_graph();
@@ -80,7 +83,7 @@ void rewatch_above(Oid view) {
         });
         for (int i = 0; i < n; i++)
             watch::apply_watch(matview, OidIsValid(requests[i]) ? std::optional<Oid>(requests[i]) : std::nullopt,
-                               options, false);
+                               options, watch::PrivilegeCheck::owner_skips);
     }
 }
 
@@ -101,6 +104,14 @@ void sync_partitions_of(AlterTableStmt *stmt) {
         watch::sync_capture_trigger(partition);
         watch::registry_end(&session);
     }
+}
+
+bool changes_owner(AlterTableStmt *stmt) {
+    ListCell *lc;
+    foreach (lc, stmt->cmds)
+        if (static_cast<AlterTableCmd *>(lfirst(lc))->subtype == AT_ChangeOwner)
+            return true;
+    return false;
 }
 
 void sync_one(Oid table) {
@@ -169,7 +180,12 @@ PGVIEW_FUNCTION(pgview_on_ddl_command_end) {
         break;
     }
     case T_AlterTableStmt:
-        pg_call([parsetree] { sync_partitions_of(reinterpret_cast<AlterTableStmt *>(parsetree)); });
+        pg_call([parsetree] {
+            auto *stmt = reinterpret_cast<AlterTableStmt *>(parsetree);
+            sync_partitions_of(stmt);
+            if (changes_owner(stmt))
+                sync_names(); // the registry keeps the owner of each watch (its orphan's owner)
+        });
         break;
     case T_RenameStmt:
     case T_AlterObjectSchemaStmt:
@@ -218,7 +234,7 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
                 CommandCounterIncrement();
                 for (int j = 0; j < n; j++)
                     if (get_rel_relkind(old_sources[j]) != '\0' && get_rel_relkind(old_sources[j]) != RELKIND_MATVIEW)
-                        watch::sync_capture_trigger(old_sources[j], false);
+                        watch::sync_capture_trigger(old_sources[j]);
             } else {
                 watch::stats_forget(relid);
             }
@@ -236,7 +252,7 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
             CommandCounterIncrement();
             for (int j = 0; j < n; j++)
                 if (get_rel_relkind(sources[j]) != '\0' && get_rel_relkind(sources[j]) != RELKIND_MATVIEW)
-                    watch::sync_capture_trigger(sources[j], false);
+                    watch::sync_capture_trigger(sources[j]);
         }
         watch::registry_end(&session);
     });

@@ -102,13 +102,13 @@ void create_trigger(Oid table) {
     adopt_capture_trigger(table);
 }
 
-void drop_trigger(Oid table, bool wait) {
+void drop_trigger(Oid table) {
     if (!OidIsValid(get_trigger_oid(table, capture_trigger_name, true)))
         return;
-    // DROP TRIGGER takes ACCESS EXCLUSIVE on the table. Inside someone's DDL we do
-    // not queue behind the table's writers: an unused trigger captures nothing
-    // and goes at the next sync.
-    if (!wait && !ConditionalLockRelationOid(table, AccessExclusiveLock))
+    // DROP TRIGGER takes ACCESS EXCLUSIVE on the table: waiting for it would
+    // queue every reader and writer of someone else's table behind us. An
+    // unneeded trigger captures nothing; it goes at a later sync.
+    if (!ConditionalLockRelationOid(table, AccessExclusiveLock))
         return;
     execute_internal_ddl(psprintf("DROP TRIGGER %s ON %s", capture_trigger_name, quote_relation(table)));
 }
@@ -160,7 +160,7 @@ void sync_all_capture_triggers(void) {
     ListCell *lc;
     foreach (lc, tables)
         if (!capture_needed(lfirst_oid(lc)))
-            drop_trigger(lfirst_oid(lc), true);
+            drop_trigger(lfirst_oid(lc));
 }
 
 int capture_targets(Oid table, Oid **targets) {
@@ -175,16 +175,22 @@ int capture_targets(Oid table, Oid **targets) {
     return n;
 }
 
-void sync_capture_trigger(Oid table, bool wait) {
+void sync_capture_trigger(Oid table) {
     if (get_rel_relkind(table) == '\0')
         return; // dropped meanwhile: its triggers went with it
-    Oid *targets;
-    int n = capture_targets(table, &targets);
-    for (int i = 0; i < n; i++) {
-        if (capture_needed(targets[i]))
-            create_trigger(targets[i]);
+    // No lock here: CREATE TRIGGER takes its own, and a drop only ever takes
+    // one that is free at once (a child attached meanwhile is synced by the
+    // event trigger of its DDL).
+    List *targets = find_all_inheritors(table, NoLock, nullptr);
+    ListCell *lc;
+    foreach (lc, targets) {
+        Oid target = lfirst_oid(lc);
+        if (get_rel_relkind(target) == '\0')
+            continue;
+        if (capture_needed(target))
+            create_trigger(target);
         else
-            drop_trigger(targets[i], wait);
+            drop_trigger(target);
     }
 }
 

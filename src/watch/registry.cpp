@@ -21,6 +21,12 @@ namespace {
 
 constexpr const char *registry_schema = "pgview_auto";
 
+// Microseconds of an interval column, saturated at max_interval_us; NULL stays NULL.
+#define INTERVAL_US(column)                                                                         \
+    "(CASE WHEN " column " IS NOT NULL THEN least(extract(epoch FROM " column ") * 1000000, "     \
+    "31104000000000000)::int8 END)"
+static_assert(PGVIEW_MAX_INTERVAL_US == 31104000000000000, "INTERVAL_US spells max_interval_us");
+
 struct Statement {
     const char *sql;
     int nargs;
@@ -36,7 +42,7 @@ Statement load_watches = {
     0, {}, nullptr};
 Statement load_options = {
     "SELECT o.matview, o.mode, o.\"concurrently\", o.on_error, "
-    "  (extract(epoch FROM o.debounce) * 1000000)::int8, (extract(epoch FROM o.max_delay) * 1000000)::int8 "
+    "  " INTERVAL_US("o.debounce") ", " INTERVAL_US("o.max_delay") " "
     "FROM pgview_auto.watched o JOIN pg_class m ON m.oid = o.matview",
     0, {}, nullptr};
 Statement set_options = {
@@ -74,6 +80,21 @@ Statement set_options_0_4 = {
     " excluded.matview_name)",
     6, {REGCLASSOID, TEXTOID, BOOLOID, TEXTOID, INT8OID, INT8OID}, nullptr};
 
+// 0.6.0: the matview's owner too (an orphan is restored only for it, and it may remove it).
+Statement set_options_0_6 = {
+    "INSERT INTO pgview_auto.watched AS o (matview, matview_name, owner, mode, \"concurrently\", on_error, debounce, "
+    "  max_delay) "
+    "SELECT $1, format('%I.%I', n.nspname, c.relname), c.relowner, $2, $3, $4, $5 * interval '1 microsecond', "
+    "  $6 * interval '1 microsecond' FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1 "
+    "ON CONFLICT (matview) DO UPDATE "
+    "SET mode = excluded.mode, \"concurrently\" = excluded.\"concurrently\", on_error = excluded.on_error, "
+    "    debounce = excluded.debounce, max_delay = excluded.max_delay, matview_name = excluded.matview_name, "
+    "    owner = excluded.owner "
+    "WHERE (o.mode, o.\"concurrently\", o.on_error, o.debounce, o.max_delay, o.matview_name, o.owner) IS DISTINCT FROM "
+    "(excluded.mode, excluded.\"concurrently\", excluded.on_error, excluded.debounce, excluded.max_delay, "
+    " excluded.matview_name, excluded.owner)",
+    6, {REGCLASSOID, TEXTOID, BOOLOID, TEXTOID, INT8OID, INT8OID}, nullptr};
+
 // An orphan of the name a matview now has: the matview is watched afresh.
 Statement drop_orphan_of = {
     "DELETE FROM pgview_auto.watched o USING pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -109,28 +130,40 @@ Statement forget_stats = {
 Statement forget_source = {
     "DELETE FROM pgview_auto.watch WHERE source = $1 OR requested = $1 OR via = $1 RETURNING matview, source",
     1, {OIDOID}, nullptr};
+// An orphan by its exact name (schema.name as format('%I.%I') spells it).
+Statement find_orphan = {
+    "SELECT o.owner, o.mode, o.\"concurrently\", o.on_error, "
+    "  " INTERVAL_US("o.debounce") ", " INTERVAL_US("o.max_delay") ", o.requested_names "
+    "FROM pgview_auto.watched o WHERE o.matview IS NULL AND o.matview_name = $1",
+    1, {TEXTOID}, nullptr};
+// Before 0.6.0 the owner of an orphan was not recorded.
+Statement find_orphan_0_4 = {
+    "SELECT NULL::regrole, o.mode, o.\"concurrently\", o.on_error, "
+    "  " INTERVAL_US("o.debounce") ", " INTERVAL_US("o.max_delay") ", o.requested_names "
+    "FROM pgview_auto.watched o WHERE o.matview IS NULL AND o.matview_name = $1",
+    1, {TEXTOID}, nullptr};
 Statement restore_orphan = {
-    "UPDATE pgview_auto.watched o SET matview = $1, orphaned_at = NULL "  /* RETURNING shows new values: keep the names */
-    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE c.oid = $1 AND o.matview IS NULL AND o.matview_name = format('%I.%I', n.nspname, c.relname) "
-    "RETURNING o.mode, o.\"concurrently\", o.on_error, (extract(epoch FROM o.debounce) * 1000000)::int8, "
-    "  (extract(epoch FROM o.max_delay) * 1000000)::int8, o.requested_names",
-    1, {OIDOID}, nullptr};
+    "UPDATE pgview_auto.watched SET matview = $1, orphaned_at = NULL WHERE matview IS NULL AND matview_name = $2",
+    2, {OIDOID, TEXTOID}, nullptr};
 Statement sync_names = {
     "UPDATE pgview_auto.watched o SET matview_name = format('%I.%I', n.nspname, c.relname) "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "WHERE c.oid = o.matview AND o.matview_name IS DISTINCT FROM format('%I.%I', n.nspname, c.relname)",
     0, {}, nullptr};
+Statement sync_owners = {
+    "UPDATE pgview_auto.watched o SET owner = c.relowner FROM pg_class c "
+    "WHERE c.oid = o.matview AND o.owner IS DISTINCT FROM c.relowner",
+    0, {}, nullptr};
 Statement requests_of = {
     "SELECT DISTINCT requested FROM pgview_auto.watch WHERE matview = $1", 1, {OIDOID}, nullptr};
+Statement sources_of_request = {
+    "SELECT source FROM pgview_auto.watch WHERE matview = $1 AND requested IS NOT DISTINCT FROM $2",
+    2, {OIDOID, OIDOID}, nullptr};
 Statement remove_orphan = {
-    "DELETE FROM pgview_auto.watched WHERE matview IS NULL "
-    "AND (matview_name = $1 OR matview_name = format('%I.%I', current_schema(), $1) "
-    "     OR split_part(matview_name, '.', 2) = quote_ident($1))",
-    1, {TEXTOID}, nullptr};
+    "DELETE FROM pgview_auto.watched WHERE matview IS NULL AND matview_name = $1", 1, {TEXTOID}, nullptr};
 
 Statement load_schedules = {
-    "SELECT s.matview, (extract(epoch FROM s.every) * 1000000)::int8, s.only_if_dirty "
+    "SELECT s.matview, " INTERVAL_US("s.every") ", s.only_if_dirty "
     "FROM pgview_auto.schedule s JOIN pg_class m ON m.oid = s.matview",
     0, {}, nullptr};
 Statement set_schedule = {
@@ -302,7 +335,8 @@ void registry_set_options(Oid matview, const MatviewOptions *options) {
         nulls[5] = 'n';
     if (registry_at_least("0.4.0"))
         run(drop_orphan_of, values, nulls, SPI_OK_DELETE);
-    run(registry_at_least("0.4.0")   ? set_options_0_4
+    run(registry_at_least("0.6.0")   ? set_options_0_6
+        : registry_at_least("0.4.0") ? set_options_0_4
         : registry_at_least("0.3.0") ? set_options
                                      : set_options_0_2,
         values, nulls, SPI_OK_INSERT);
@@ -429,29 +463,30 @@ int registry_forget_source(Oid relid, Oid **matviews, Oid **sources) {
     return n;
 }
 
-bool registry_restore_orphan(Oid matview, MatviewOptions *options, char ***requested, int *nrequested) {
-    Datum values[1] = {ObjectIdGetDatum(matview)};
-    if (run(restore_orphan, values, nullptr, SPI_OK_UPDATE_RETURNING) == 0)
+bool registry_find_orphan(const char *name, Orphan *out) {
+    Datum values[1] = {CStringGetTextDatum(name)};
+    if (run(registry_at_least("0.6.0") ? find_orphan : find_orphan_0_4, values, nullptr, SPI_OK_SELECT) == 0)
         return false;
     HeapTuple tup = SPI_tuptable->vals[0];
     TupleDesc desc = SPI_tuptable->tupdesc;
     bool isnull;
-    options->mode = SPI_getvalue(tup, desc, 1)[0];
-    Datum conc = SPI_getbinval(tup, desc, 2, &isnull);
-    options->concurrently = isnull ? -1 : (DatumGetBool(conc) ? 1 : 0);
-    options->on_error_warn = strcmp(SPI_getvalue(tup, desc, 3), "warn") == 0;
-    options->debounce_us = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
-    Datum max_delay = SPI_getbinval(tup, desc, 5, &isnull);
-    options->max_delay_us = isnull ? -1 : DatumGetInt64(max_delay);
-    Datum names = SPI_getbinval(tup, desc, 6, &isnull);
-    *nrequested = 0;
-    *requested = static_cast<char **>(SPI_palloc(sizeof(char *)));
+    out->owner = column_oid(0, 1);
+    out->options.mode = SPI_getvalue(tup, desc, 2)[0];
+    Datum conc = SPI_getbinval(tup, desc, 3, &isnull);
+    out->options.concurrently = isnull ? -1 : (DatumGetBool(conc) ? 1 : 0);
+    out->options.on_error_warn = strcmp(SPI_getvalue(tup, desc, 4), "warn") == 0;
+    out->options.debounce_us = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
+    Datum max_delay = SPI_getbinval(tup, desc, 6, &isnull);
+    out->options.max_delay_us = isnull ? -1 : DatumGetInt64(max_delay);
+    Datum names = SPI_getbinval(tup, desc, 7, &isnull);
+    out->nrequested = 0;
+    out->requested = static_cast<char **>(SPI_palloc(sizeof(char *)));
     if (!isnull) {
         Datum *elems;
         bool *elem_nulls;
         int n;
         deconstruct_array(DatumGetArrayTypeP(names), TEXTOID, -1, false, TYPALIGN_INT, &elems, &elem_nulls, &n);
-        *requested = static_cast<char **>(SPI_palloc(sizeof(char *) * (n + 1)));
+        out->requested = static_cast<char **>(SPI_palloc(sizeof(char *) * (n + 1)));
         for (int i = 0; i < n; i++) {
             char *copy = nullptr; // NULL: everything the matview reads
             if (!elem_nulls[i]) {
@@ -459,19 +494,36 @@ bool registry_restore_orphan(Oid matview, MatviewOptions *options, char ***reque
                 copy = static_cast<char *>(SPI_palloc(strlen(value) + 1));
                 strcpy(copy, value);
             }
-            (*requested)[i] = copy;
+            out->requested[i] = copy;
         }
-        *nrequested = n;
+        out->nrequested = n;
     }
     return true;
 }
 
-void registry_sync_names(void) { run(sync_names, nullptr, nullptr, SPI_OK_UPDATE); }
+bool registry_restore_orphan(Oid matview, const char *name) {
+    Datum values[2] = {ObjectIdGetDatum(matview), CStringGetTextDatum(name)};
+    return run(restore_orphan, values, nullptr, SPI_OK_UPDATE) > 0;
+}
+
+void registry_sync_names(void) {
+    run(sync_names, nullptr, nullptr, SPI_OK_UPDATE);
+    if (registry_at_least("0.6.0"))
+        run(sync_owners, nullptr, nullptr, SPI_OK_UPDATE);
+}
 
 int registry_requests(Oid matview, Oid **requested) {
     Datum values[1] = {ObjectIdGetDatum(matview)};
     int n = run(requests_of, values, nullptr, SPI_OK_SELECT);
     *requested = oid_column(n, 1);
+    return n;
+}
+
+int registry_sources(Oid matview, Oid requested, Oid **sources) {
+    char nulls[3] = "  ";
+    Datum values[2] = {ObjectIdGetDatum(matview), oid_or_null(requested, &nulls[1])};
+    int n = run(sources_of_request, values, nulls, SPI_OK_SELECT);
+    *sources = oid_column(n, 1);
     return n;
 }
 

@@ -12,6 +12,13 @@ extern "C" {
 
 namespace pgview::watch {
 
+// The longest interval pgview_auto takes (arguments past it are refused) and
+// reads (a registry row holding more, from an older version or a dump, counts
+// as this much): 1000 years of 30-day months, in microseconds. Timestamps
+// computed from it stay far inside PostgreSQL's range.
+#define PGVIEW_MAX_INTERVAL_US INT64CONST(31104000000000000)
+inline constexpr int64 max_interval_us = PGVIEW_MAX_INTERVAL_US;
+
 // Options of a watched matview. concurrently: -1 = NULL (when possible), 0, 1.
 struct MatviewOptions {
     char mode;            // 'c' commit, 'a' async, 'm' manual
@@ -88,12 +95,22 @@ bool registry_is_watched(Oid matview);
 int registry_orphan(Oid matview, const DroppedRelation *dropped, int ndropped, Oid **old_sources, char **name);
 // A source (or requested view) was dropped: its rows go; (matview, source) pairs back.
 int registry_forget_source(Oid relid, Oid **matviews, Oid **sources);
-// A matview of an orphan's name was created: the watch is its again. Requested
-// sources come back by name (NULL: everything).
-bool registry_restore_orphan(Oid matview, MatviewOptions *options, char ***requested, int *nrequested);
-void registry_sync_names(void);                       // after RENAME / SET SCHEMA
+// An orphaned watch, by its exact name (schema.name, each part quoted as
+// quote_identifier does). Its requested sources come back by name (NULL:
+// everything); arrays palloc'd in the caller's context.
+struct Orphan {
+    Oid owner; // the owner of its matview when dropped; InvalidOid: unknown (orphaned before 0.6.0)
+    MatviewOptions options;
+    char **requested;
+    int nrequested;
+};
+bool registry_find_orphan(const char *name, Orphan *out);
+// A matview of an orphan's name was created: the watch is its again.
+bool registry_restore_orphan(Oid matview, const char *name);
+void registry_sync_names(void);                       // after RENAME / SET SCHEMA / OWNER TO: names and owners
 int registry_requests(Oid matview, Oid **requested);  // distinct requests (InvalidOid: everything)
-int registry_remove_orphan(const char *name);         // schema.name, or a name on search_path
+int registry_sources(Oid matview, Oid requested, Oid **sources); // what (matview, requested) captures now
+int registry_remove_orphan(const char *name);         // by its exact name
 void stats_forget(Oid matview);
 
 // Statistics (inside a session).

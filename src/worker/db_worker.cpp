@@ -22,6 +22,7 @@ extern "C" {
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "commands/extension.h"
+#include "common/int.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -100,6 +101,13 @@ void mark_all_dirty(const Plan &plan, TimestampTz since) {
 
 TimestampTz earlier(TimestampTz a, TimestampTz b) { return a == 0 ? b : (b == 0 ? a : Min(a, b)); }
 
+// t + us, saturated at +infinity: intervals read from the registry are capped
+// (max_interval_us), but one bad row must never stop the worker.
+TimestampTz after(TimestampTz t, int64 us) {
+    TimestampTz sum;
+    return pg_add_s64_overflow(t, us, &sum) || !IS_VALID_TIMESTAMP(sum) ? DT_NOEND : sum;
+}
+
 // Due matviews into `due`; returns when the next one will be due (0: none).
 TimestampTz choose(const Plan &plan, TimestampTz now, std::vector<Oid> &due) {
     TimestampTz next = 0;
@@ -116,9 +124,9 @@ TimestampTz choose(const Plan &plan, TimestampTz now, std::vector<Oid> &due) {
         // Quiet for debounce, but never later than max_delay after the first
         // change; max_delay NULL means debounce (so continuous writes still get
         // about one refresh per debounce period, not none).
-        TimestampTz when = p.last_change + o.debounce_us;
+        TimestampTz when = after(p.last_change, o.debounce_us);
         int64 max_delay = o.max_delay_us >= 0 ? o.max_delay_us : o.debounce_us;
-        when = Min(when, p.pending_since + max_delay);
+        when = Min(when, after(p.pending_since, max_delay));
         when = Max(when, p.retry_at);
         set_next_refresh(matview, when);
         if (when <= now)
@@ -128,13 +136,13 @@ TimestampTz choose(const Plan &plan, TimestampTz now, std::vector<Oid> &due) {
     }
     for (int i = 0; i < plan.nschedules; i++) {
         const watch::ScheduleRow &s = plan.schedules[i];
-        TimestampTz *next_run = clock_of(s.matview, now + s.every_us);
+        TimestampTz *next_run = clock_of(s.matview, after(now, s.every_us));
         if (*next_run <= now) {
             PendingInfo p;
             bool dirty = pending_info(s.matview, &p) && p.dirty;
             if ((!s.only_if_dirty || dirty) && (!dirty || p.retry_at <= now))
                 due.push_back(s.matview);
-            *next_run = now + s.every_us;
+            *next_run = after(now, s.every_us);
         }
         set_next_refresh(s.matview, *next_run);
         next = earlier(next, *next_run);
