@@ -135,6 +135,37 @@ RESET ROLE;
 SELECT matview, source, via FROM pgview_watches WHERE matview = 'sec.her_money'::regclass;
 SELECT tgrelid::regclass AS captured FROM pg_trigger WHERE tgname = 'pgview_auto_capture' ORDER BY 1::text;
 
+-------------------------------------------------------------------------------
+-- 4. An error's text can quote data: only roles that may read the view see it.
+-- The owner's matview joins what the writer inserts with codes she may not read.
+SET ROLE regress_sec_owner;
+CREATE TABLE sec.codes (prefix text);
+INSERT INTO sec.codes VALUES ('TOPSECRET');
+CREATE TABLE sec.inputs (v text);
+GRANT INSERT ON sec.inputs TO regress_sec_writer;
+CREATE MATERIALIZED VIEW sec.parsed AS SELECT (c.prefix || i.v)::int AS n FROM sec.codes c, sec.inputs i;
+GRANT SELECT ON sec.parsed TO regress_sec_watcher;            -- a reader of the view
+SELECT pgview_watch('sec.parsed', on_error => 'warn');
+SET ROLE regress_sec_writer;
+INSERT INTO sec.inputs VALUES ('1');                          -- kept; the WARNING has no text
+SET ROLE regress_sec_watcher;
+SELECT failures, last_error FROM pgview_status() WHERE matview = 'sec.parsed'::regclass;
+SET ROLE regress_sec_writer;
+SELECT failures, last_error FROM pgview_status() WHERE matview = 'sec.parsed'::regclass;
+SELECT failures, last_error_at IS NOT NULL AS failed FROM pgview_auto.refresh_stats WHERE matview = 'sec.parsed'::regclass;
+SELECT last_error FROM pgview_auto.refresh_stats;
+\echo :SQLSTATE
+-- on_error 'error': the writer's transaction fails, without the text
+SET ROLE regress_sec_owner;
+SELECT pgview_watch('sec.parsed', on_error => 'error');
+SET ROLE regress_sec_writer;
+INSERT INTO sec.inputs VALUES ('2');
+\echo :SQLSTATE
+-- the owner sees the error itself
+SET ROLE regress_sec_owner;
+SELECT pgview_refresh('sec.parsed');
+RESET ROLE;
+
 -- clean up
 SELECT pgview_unwatch(matview) FROM (SELECT DISTINCT matview FROM pgview_watches WHERE matview IS NOT NULL) m ORDER BY matview::text;
 DROP SCHEMA sec CASCADE;

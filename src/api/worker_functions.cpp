@@ -25,6 +25,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 }
 
@@ -206,6 +207,35 @@ PGVIEW_FUNCTION(pgview_pending_state) {
         nulls[2] = !infos[i].dirty || infos[i].pending_since == 0;
         values[3] = TimestampTzGetDatum(infos[i].next_refresh);
         nulls[3] = infos[i].next_refresh == 0;
+    });
+    return (Datum) 0;
+}
+
+// pgview_auto.visible_errors(), behind pgview_status(): the last error of each
+// matview the caller may SELECT. The text can quote the view's data (an
+// invalid input value, a constraint's key), so nobody else sees it.
+PGVIEW_FUNCTION(pgview_visible_errors) {
+    pgview::SrfOutput out(fcinfo);
+    Oid *matviews = nullptr;
+    char **messages = nullptr;
+    int n = pg_call([&matviews, &messages] {
+        Oid caller = GetUserId();
+        watch::RegistrySession session;
+        watch::registry_begin(&session);
+        int count = watch::stats_errors(&matviews, &messages);
+        watch::registry_end(&session);
+        int kept = 0;
+        for (int i = 0; i < count; i++)
+            if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(matviews[i])) &&
+                pg_class_aclcheck(matviews[i], caller, ACL_SELECT) == ACLCHECK_OK) {
+                matviews[kept] = matviews[i];
+                messages[kept++] = messages[i];
+            }
+        return kept;
+    });
+    out.put_rows(static_cast<size_t>(n), [&](size_t i, Datum *values, bool *) {
+        values[0] = ObjectIdGetDatum(matviews[i]);
+        values[1] = CStringGetTextDatum(messages[i]);
     });
     return (Datum) 0;
 }

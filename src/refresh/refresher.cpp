@@ -20,9 +20,11 @@ extern "C" {
 #include "access/xact.h"
 #include "commands/async.h"
 #include "commands/matview.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/resowner.h"
@@ -52,6 +54,8 @@ struct RefreshTarget {
     Origin origin;
     const char *name; // qualified, for messages
     const char *difference; // a table view: the statement that refreshes it; else nullptr
+    bool reader_may_read;   // the user whose statement runs the refresh may SELECT the view:
+                            // else its errors, which can quote data, are not shown to them
 };
 
 void refresh_error_context(void *arg) {
@@ -148,9 +152,35 @@ bool name_resolution_error(int sqlerrcode) {
            sqlerrcode == ERRCODE_UNDEFINED_OBJECT;
 }
 
-// refresh_one, with what the user needs to understand its failure added to
-// the error (C-level; the error is raised again).
-bool refresh_one_explained(const RefreshTarget *t) {
+// The error a refresh raised, as the user whose statement ran it may see it.
+// A name-resolution error gets a hint. A user who may not SELECT the view
+// (a writer of a table under someone else's view) gets neither the message
+// nor its details, which can quote data; the server log keeps them.
+void explain_failure(const RefreshTarget *t, ErrorData *edata, bool hide) {
+    if (name_resolution_error(edata->sqlerrcode))
+        edata->hint = pstrdup("pgview_auto refreshes with search_path = pg_catalog, pg_temp: the view's query, "
+                              "and the functions it calls, must schema-qualify the names they use (or those "
+                              "functions must SET search_path).");
+    if (!hide)
+        return;
+    const char *noun = t->difference ? "table view" : "materialized view";
+    ereport(LOG_SERVER_ONLY, (errmsg("pgview_auto: refreshing %s %s failed: %s", noun, t->name, edata->message),
+                              edata->detail ? errdetail_internal("%s", edata->detail) : 0,
+                              edata->context ? errcontext("%s", edata->context) : 0));
+    edata->message = psprintf("%s %s could not be refreshed", noun, t->name);
+    edata->detail = pstrdup("The error is shown only to roles that may read the view; the server log has it.");
+    edata->detail_log = nullptr;
+    edata->hint = psprintf("Its owner sees the error by running pgview_refresh('%s').", t->name);
+    edata->context = psprintf("refreshing %s %s (pgview_auto, %s)", noun, t->name, origin_text(t->origin));
+    edata->internalquery = nullptr;
+    edata->internalpos = 0;
+    edata->cursorpos = 0;
+    edata->schema_name = edata->table_name = edata->column_name = edata->datatype_name = edata->constraint_name =
+        nullptr;
+}
+
+// refresh_one, its error explained (C-level; the error is raised again).
+bool refresh_one_explained(const RefreshTarget *t, bool hide) {
     MemoryContext context = CurrentMemoryContext;
     volatile bool refreshed = false;
     PG_TRY();
@@ -162,10 +192,7 @@ bool refresh_one_explained(const RefreshTarget *t) {
         MemoryContextSwitchTo(context);
         ErrorData *edata = CopyErrorData();
         FlushErrorState();
-        if (name_resolution_error(edata->sqlerrcode))
-            edata->hint = pstrdup("pgview_auto refreshes with search_path = pg_catalog, pg_temp: the view's query, "
-                                  "and the functions it calls, must schema-qualify the names they use (or those "
-                                  "functions must SET search_path).");
+        explain_failure(t, edata, hide);
         ReThrowError(edata);
     }
     PG_END_TRY();
@@ -182,7 +209,7 @@ bool refresh_one_or_warn(const RefreshTarget *t) {
     ErrorData *failure = run_in_subtransaction(
         [](void *arg) {
             auto *c = static_cast<Call *>(arg);
-            c->refreshed = refresh_one_explained(c->t);
+            c->refreshed = refresh_one_explained(c->t, false); // recorded whole; the WARNING is below
         },
         &call);
     bool refreshed = call.refreshed;
@@ -190,14 +217,21 @@ bool refresh_one_or_warn(const RefreshTarget *t) {
     if (failure != nullptr) {
         watch::RegistrySession session;
         watch::registry_begin(&session);
-        watch::stats_failure(t->matview, failure->message);
+        watch::stats_failure(t->matview, failure->message); // pgview_status() shows it to readers of the view only
         watch::registry_end(&session);
-        ereport(WARNING, (errcode(failure->sqlerrcode),
-                          errmsg("%s %s was not refreshed: %s", t->difference ? "table view" : "materialized view", t->name,
-                                 failure->message),
-                          errdetail("The transaction's changes are kept; the view is stale until its next "
-                                    "refresh (on_error => 'warn')."),
-                          errhint("See pgview_status() for the error, or run pgview_refresh('%s').", t->name)));
+        const char *noun = t->difference ? "table view" : "materialized view";
+        if (t->reader_may_read)
+            ereport(WARNING, (errcode(failure->sqlerrcode),
+                              errmsg("%s %s was not refreshed: %s", noun, t->name, failure->message),
+                              errdetail("The transaction's changes are kept; the view is stale until its next "
+                                        "refresh (on_error => 'warn')."),
+                              errhint("See pgview_status() for the error, or run pgview_refresh('%s').", t->name)));
+        else
+            ereport(WARNING, (errcode(failure->sqlerrcode), errmsg("%s %s was not refreshed", noun, t->name),
+                              errdetail("The transaction's changes are kept; the view is stale until its next "
+                                        "refresh (on_error => 'warn'). The error is shown only to roles that may "
+                                        "read the view."),
+                              errhint("Its owner sees the error in pgview_status().")));
     }
     return refreshed;
 }
@@ -208,7 +242,7 @@ bool refresh_target(RefreshTarget *t) {
     callback.arg = t;
     callback.previous = error_context_stack;
     error_context_stack = &callback;
-    bool refreshed = t->warn ? refresh_one_or_warn(t) : refresh_one_explained(t);
+    bool refreshed = t->warn ? refresh_one_or_warn(t) : refresh_one_explained(t, !t->reader_may_read);
     error_context_stack = callback.previous;
     return refreshed;
 }
@@ -238,7 +272,7 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
 
     int refreshed = 0;
     for (Oid matview : order) {
-        RefreshTarget target{matview, -1, false, origin, nullptr, nullptr};
+        RefreshTarget target{matview, -1, false, origin, nullptr, nullptr, true};
         bool is_root = root_set.count(matview) != 0;
         bool defer = false;
         pg_call([&] {
@@ -266,6 +300,7 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
             if (is_root && root_concurrently != use_watch_option)
                 target.concurrently = root_concurrently;
             target.name = qualified_name(matview);
+            target.reader_may_read = pg_class_aclcheck(matview, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
             if (refresh_target(&target))
                 refreshed++;
         });

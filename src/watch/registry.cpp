@@ -215,6 +215,8 @@ Statement success_stats = {
     "  max_duration = greatest(s.max_duration, excluded.last_duration), "
     "  last_concurrently = excluded.last_concurrently, stale = false",
     3, {REGCLASSOID, INT8OID, BOOLOID}, nullptr};
+Statement error_stats = {
+    "SELECT matview, last_error FROM pgview_auto.refresh_stats WHERE last_error IS NOT NULL", 0, {}, nullptr};
 Statement failure_stats = {
     "INSERT INTO pgview_auto.refresh_stats AS s (matview, failures, last_error, last_error_at, stale) "
     "VALUES ($1, 1, $2, clock_timestamp(), true) "
@@ -588,6 +590,23 @@ void stats_success(Oid matview, int64 duration_us, bool concurrently) {
 void stats_failure(Oid matview, const char *message) {
     Datum values[2] = {ObjectIdGetDatum(matview), CStringGetTextDatum(message)};
     run(failure_stats, values, nullptr, SPI_OK_INSERT);
+}
+
+} // namespace pgview::watch
+
+namespace pgview::watch {
+
+int stats_errors(Oid **matviews, char ***messages) {
+    int n = run(error_stats, nullptr, nullptr, SPI_OK_SELECT);
+    *matviews = oid_column(n, 1);
+    char **m = static_cast<char **>(SPI_palloc(sizeof(char *) * (n + 1)));
+    for (int i = 0; i < n; i++) {
+        char *text = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+        m[i] = static_cast<char *>(SPI_palloc(strlen(text) + 1));
+        strcpy(m[i], text);
+    }
+    *messages = m;
+    return n;
 }
 
 } // namespace pgview::watch

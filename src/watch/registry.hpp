@@ -117,6 +117,9 @@ void stats_forget(Oid matview);
 void stats_claim(Oid matview);                    // row lock; 40001 for a stale snapshot
 void stats_success(Oid matview, int64 duration_us, bool concurrently);
 void stats_failure(Oid matview, const char *message);
+// The last error of every matview that has one (raw text: show it only to
+// roles that may read the matview). Arrays palloc'd in the caller's context.
+int stats_errors(Oid **matviews, char ***messages);
 void stats_reset(Oid matview, Oid user); // InvalidOid: every matview `user` owns (or is gone)
 
 } // namespace pgview::watch
