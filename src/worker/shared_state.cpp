@@ -316,7 +316,7 @@ void done(Oid matview, const Coverage &c) {
     ConditionVariableBroadcast(&state->refreshed);
 }
 
-void unclaim(Oid matview, TimestampTz retry_at) {
+void unclaim(Oid matview, TimestampTz retry_at, bool failed) {
     TimestampTz now = GetCurrentTimestamp();
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     Entry *e = find_entry(matview, HASH_FIND);
@@ -325,7 +325,8 @@ void unclaim(Oid matview, TimestampTz retry_at) {
             e->dirty = true;
             e->pending_since = now;
         }
-        e->failures_in_row++;
+        if (failed)
+            e->failures_in_row++;
         e->retry_at = retry_at;
     }
     LWLockRelease(state->lock);

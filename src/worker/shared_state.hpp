@@ -61,7 +61,9 @@ struct Coverage {
 // Refresher.
 Coverage claim(Oid matview);               // clears dirty; returns what the refresh covers
 void done(Oid matview, const Coverage &c); // after the refresh committed
-void unclaim(Oid matview, TimestampTz retry_at); // refresh failed: dirty again, retry later
+// The refresh failed (or, !failed, was rolled back with its subtransaction):
+// dirty again, retried at retry_at.
+void unclaim(Oid matview, TimestampTz retry_at, bool failed = true);
 bool take_all_dirty(TimestampTz *since);   // this database overflowed: take and clear the flag
 void mark_dirty_since(Oid matview, TimestampTz since); // one matview, by the worker (crash rule, overflow)
 
