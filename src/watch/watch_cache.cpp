@@ -25,6 +25,7 @@ struct OptionsEntry {
 
 MemoryContext cache_context = nullptr;
 bool cache_valid = false;
+uint64 generation = 0;          // bumped by every invalidation of the registry tables
 Oid watch_relid = InvalidOid;   // registry tables as of the last load
 Oid watched_relid = InvalidOid;
 WatchRow *rows = nullptr;
@@ -35,11 +36,10 @@ HTAB *watchers = nullptr;         // relid -> matviews, filled lazily
 HTAB *options = nullptr;          // matview -> options
 
 void invalidate(Datum, Oid relid) {
-    if (!cache_valid)
-        return;
     if (relid == InvalidOid || relid == watch_relid || relid == watched_relid) {
+        generation++;        // also while a load is under way: that load is not valid
         cache_valid = false; // memory is reset at the next load
-    } else {
+    } else if (cache_valid) {
         // A partition attached or detached: its ancestors may have changed.
         bool found;
         hash_search(watchers, &relid, HASH_REMOVE, &found);
@@ -65,12 +65,10 @@ void ensure_loaded() {
     options = make_hash("pgview_auto options", sizeof(OptionsEntry));
     rows = nullptr;
     nrows = nmatview_rows = 0;
+    uint64 loading = generation;
     watch_relid = registry_relid("watch");
     watched_relid = registry_relid("watched");
     if (OidIsValid(watch_relid)) {
-        // Marked valid before reading: an invalidation arriving during the load
-        // (it takes locks) marks it invalid again, and the next call reloads.
-        cache_valid = true;
         OptionsRow *opts;
         int nopts;
         RegistrySession session;
@@ -85,9 +83,13 @@ void ensure_loaded() {
         for (int i = 0; i < nrows; i++)
             if (rows[i].source_is_matview)
                 matview_rows[nmatview_rows++] = rows[i];
-    } else {
-        cache_valid = true; // not installed here: nothing is watched
     }
+    // (Not installed here: nothing is watched.) Valid only once a whole load
+    // succeeded: one that failed (a statement cancelled or timed out while it
+    // waited for a lock) left nothing valid behind. A registry change that
+    // arrived during the load (it takes locks, which processes invalidations)
+    // leaves the result for this call only; the next call loads again.
+    cache_valid = generation == loading;
 }
 
 bool watches_table(const WatchRow &row, Oid relid, List *ancestors) {
