@@ -60,3 +60,12 @@ CREATE OR REPLACE FUNCTION @extschema@.pgview_status()
     LEFT JOIN pgview_auto.pending_state() p ON p.matview = m.matview
     ORDER BY m.matview
   $$;
+
+-- ALTER SCHEMA ... RENAME carries the orphaned watches named under it along
+-- (the event trigger's tags gain 'ALTER SCHEMA'; an event trigger's tags
+-- cannot be altered, so it is created again).
+DROP EVENT TRIGGER pgview_auto_ddl_command_end;
+CREATE EVENT TRIGGER pgview_auto_ddl_command_end ON ddl_command_end
+  WHEN TAG IN ('CREATE MATERIALIZED VIEW', 'CREATE VIEW', 'CREATE TABLE', 'ALTER TABLE', 'ALTER VIEW',
+               'ALTER MATERIALIZED VIEW', 'CREATE TRIGGER', 'ALTER SCHEMA')
+  EXECUTE FUNCTION pgview_auto.on_ddl_command_end();

@@ -15,6 +15,7 @@
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
 #include "refresh/refresher.hpp"
+#include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
 
@@ -264,6 +265,14 @@ bool drop_view(const std::string &text, bool cascade, bool if_exists) {
         notice("00000", "view \"" + display(name) + "\" does not exist, skipping");
         return false;
     }
+    std::string system_schema = pg_call([rel] {
+        Oid nsp = get_rel_namespace(rel);
+        return syscat::is_system_namespace(nsp) ? get_namespace_name(nsp) : "";
+    });
+    if (!system_schema.empty())
+        throw Error(sqlstate::wrong_object_type,
+                    "\"" + display(name) + "\" is in system schema \"" + system_schema + "\"", {},
+                    "pgview_drop drops views of user schemas only.");
     char relkind = pg_call([rel] { return get_rel_relkind(rel); });
     const char *what = relkind == RELKIND_VIEW      ? "VIEW"
                        : relkind == RELKIND_MATVIEW ? "MATERIALIZED VIEW"

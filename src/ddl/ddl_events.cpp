@@ -5,9 +5,11 @@
 //   CREATE MATERIALIZED VIEW     an orphaned watch of that name comes back (a new
 //                                table view gets it in pgview_create)
 //   CREATE OR REPLACE VIEW       watched matviews above the view re-resolve their sources
-//   CREATE TABLE ... PARTITION OF, ALTER TABLE ... ATTACH / DETACH PARTITION
-//                                the partition gains or loses its capture trigger
-//   RENAME, SET SCHEMA           the registry keeps the matview's new name
+//   CREATE TABLE ... PARTITION OF / INHERITS, ALTER TABLE ... ATTACH / DETACH
+//   PARTITION, INHERIT / NO INHERIT
+//                                the child gains or loses its capture trigger
+//   RENAME, SET SCHEMA, OWNER TO the registry keeps the matview's new name and owner
+//   ALTER SCHEMA ... RENAME      orphaned watches follow the schema's new name
 //   CREATE TRIGGER pgview_auto_capture (pg_restore)  it goes with the extension again
 // sql_drop:
 //   a watched matview            its watch becomes orphaned (kept by name, NOTICE);
@@ -87,21 +89,26 @@ void rewatch_above(Oid view) {
     }
 }
 
-// C-level: the partition commands of an ALTER TABLE, synced one by one.
+// C-level: the commands of an ALTER TABLE that change a table's ancestors
+// (partitions attached or detached, INHERIT / NO INHERIT), synced one by one.
 void sync_partitions_of(AlterTableStmt *stmt) {
     ListCell *lc;
     foreach (lc, stmt->cmds) {
         auto *cmd = static_cast<AlterTableCmd *>(lfirst(lc));
-        if (cmd->subtype != AT_AttachPartition && cmd->subtype != AT_DetachPartition &&
-            cmd->subtype != AT_DetachPartitionFinalize)
+        RangeVar *child;
+        if (cmd->subtype == AT_AttachPartition || cmd->subtype == AT_DetachPartition ||
+            cmd->subtype == AT_DetachPartitionFinalize)
+            child = reinterpret_cast<PartitionCmd *>(cmd->def)->name;
+        else if (cmd->subtype == AT_AddInherit || cmd->subtype == AT_DropInherit)
+            child = stmt->relation;
+        else
             continue;
-        auto *part = reinterpret_cast<PartitionCmd *>(cmd->def);
-        Oid partition = RangeVarGetRelid(part->name, NoLock, true);
-        if (!OidIsValid(partition))
+        Oid table = RangeVarGetRelid(child, NoLock, true);
+        if (!OidIsValid(table))
             continue;
         watch::RegistrySession session;
         watch::registry_begin(&session);
-        watch::sync_capture_trigger(partition);
+        watch::sync_capture_trigger(table);
         watch::registry_end(&session);
     }
 }
@@ -121,10 +128,14 @@ void sync_one(Oid table) {
     watch::registry_end(&session);
 }
 
-void sync_names() {
+// After RENAME, SET SCHEMA, OWNER TO; ALTER SCHEMA ... RENAME also carries the
+// orphans (and their requested sources, kept by name) to the new schema name.
+void sync_names(RenameStmt *schema_renamed = nullptr) {
     watch::RegistrySession session;
     watch::registry_begin(&session);
     watch::registry_sync_names();
+    if (schema_renamed != nullptr)
+        watch::registry_rename_schema(schema_renamed->subname, schema_renamed->newname);
     watch::registry_end(&session);
 }
 
@@ -172,7 +183,7 @@ PGVIEW_FUNCTION(pgview_on_ddl_command_end) {
     }
     case T_CreateStmt: {
         auto *stmt = reinterpret_cast<CreateStmt *>(parsetree);
-        if (stmt->partbound != nullptr) {
+        if (stmt->partbound != nullptr || stmt->inhRelations != NIL) { // a partition, or an inheritance child
             Oid partition = relation_of(stmt->relation);
             if (OidIsValid(partition))
                 pg_call([partition] { sync_one(partition); });
@@ -187,7 +198,11 @@ PGVIEW_FUNCTION(pgview_on_ddl_command_end) {
                 sync_names(); // the registry keeps the owner of each watch (its orphan's owner)
         });
         break;
-    case T_RenameStmt:
+    case T_RenameStmt: {
+        auto *stmt = reinterpret_cast<RenameStmt *>(parsetree);
+        pg_call([stmt] { sync_names(stmt->renameType == OBJECT_SCHEMA ? stmt : nullptr); });
+        break;
+    }
     case T_AlterObjectSchemaStmt:
         pg_call([] { sync_names(); });
         break;

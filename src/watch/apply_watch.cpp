@@ -117,6 +117,12 @@ void apply_watch(Oid matview, std::optional<Oid> requested, const MatviewOptions
                         " reads no table",
                     "Only tables (through plain views) and materialized views can be watched.",
                     "Name the table it depends on: pgview_watch(matview, source => 'the_table').");
+    for (const auto &s : sources) {
+        Oid source = s.source;
+        if (!s.is_matview && pg_call([source] { return get_rel_persistence(source); }) == RELPERSISTENCE_TEMP)
+            throw Error("0A000", "cannot watch temporary table " + relation_name(source),
+                        "A watch outlives the session; a temporary table goes with it.", "Watch a permanent table.");
+    }
     if (check == PrivilegeCheck::caller)
         for (const auto &s : sources) {
             Oid source = s.source;

@@ -2,6 +2,7 @@
 #include "watch/capture_triggers.hpp"
 
 #include "pg/quote.hpp"
+#include "syscat/relation_info.hpp"
 #include "watch/registry.hpp"
 
 extern "C" {
@@ -32,15 +33,17 @@ namespace {
 
 bool internal_ddl = false; // our own DDL is running: our event triggers skip it
 
+// A watch names the table, or one of its ancestors: a partitioned parent (as
+// PostgreSQL clones a parent's row triggers onto its partitions, TRIGGER on the
+// parent covers them), or an inheritance parent, for a watcher whose owner may
+// put a trigger on this child too (PostgreSQL clones nothing onto those).
 bool capture_needed(Oid table) {
     if (registry_source_needed(table))
         return true;
-    if (!get_rel_relispartition(table))
-        return false;
-    List *ancestors = get_partition_ancestors(table);
+    bool partition = get_rel_relispartition(table);
     ListCell *lc;
-    foreach (lc, ancestors)
-        if (registry_source_needed(lfirst_oid(lc)))
+    foreach (lc, syscat::inheritance_ancestors(table))
+        if (partition ? registry_source_needed(lfirst_oid(lc)) : registry_source_needed_by(lfirst_oid(lc), table))
             return true;
     return false;
 }

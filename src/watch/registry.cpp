@@ -37,7 +37,7 @@ struct Statement {
 // Plans are prepared once per backend and kept; the plan cache replans them
 // when the tables change (even after DROP and CREATE EXTENSION).
 Statement load_watches = {
-    "SELECT w.source, w.matview, c.relkind = 'm' FROM pgview_auto.watch w "
+    "SELECT w.source, w.matview, c.relkind = 'm', m.relowner FROM pgview_auto.watch w "
     "JOIN pg_class c ON c.oid = w.source JOIN pg_class m ON m.oid = w.matview",
     0, {}, nullptr};
 Statement load_options = {
@@ -154,6 +154,24 @@ Statement sync_owners = {
     "UPDATE pgview_auto.watched o SET owner = c.relowner FROM pg_class c "
     "WHERE c.oid = o.matview AND o.owner IS DISTINCT FROM c.relowner",
     0, {}, nullptr};
+// ALTER SCHEMA $1 RENAME TO $2 (both quoted, with the dot): the orphans named
+// under it, and their requested sources, follow. An orphan already of a new
+// name (left by a schema of that name dropped earlier) gives way.
+Statement drop_orphans_in_new_schema = {
+    "DELETE FROM pgview_auto.watched g WHERE g.matview IS NULL AND starts_with(g.matview_name, $2) "
+    "AND EXISTS (SELECT FROM pgview_auto.watched o WHERE o.matview IS NULL "
+    "            AND o.matview_name = $1 || substr(g.matview_name, length($2) + 1))",
+    2, {TEXTOID, TEXTOID}, nullptr};
+Statement rename_orphans_schema = {
+    "UPDATE pgview_auto.watched SET "
+    "  matview_name = CASE WHEN starts_with(matview_name, $1) THEN $2 || substr(matview_name, length($1) + 1) "
+    "                 ELSE matview_name END, "
+    "  requested_names = (SELECT array_agg(CASE WHEN starts_with(r, $1) THEN $2 || substr(r, length($1) + 1) "
+    "                                      ELSE r END ORDER BY i) "
+    "                     FROM unnest(requested_names) WITH ORDINALITY AS u(r, i)) "
+    "WHERE matview IS NULL AND (starts_with(matview_name, $1) "
+    "                           OR EXISTS (SELECT FROM unnest(requested_names) r WHERE starts_with(r, $1)))",
+    2, {TEXTOID, TEXTOID}, nullptr};
 Statement requests_of = {
     "SELECT DISTINCT requested FROM pgview_auto.watch WHERE matview = $1", 1, {OIDOID}, nullptr};
 Statement sources_of_request = {
@@ -195,6 +213,11 @@ Statement remove_orphan_options = {
 Statement source_needed = {
     "SELECT EXISTS (SELECT FROM pgview_auto.watch WHERE source = $1)",
     1, {REGCLASSOID}, nullptr};
+// A watch of `source` (an inheritance parent of $2) whose matview's owner may trigger $2.
+Statement source_needed_by = {
+    "SELECT EXISTS (SELECT FROM pgview_auto.watch w JOIN pg_class m ON m.oid = w.matview "
+    "WHERE w.source = $1 AND has_table_privilege(m.relowner, $2, 'TRIGGER'))",
+    2, {REGCLASSOID, OIDOID}, nullptr};
 Statement captured_tables = {
     "SELECT DISTINCT w.source, w.source::text FROM pgview_auto.watch w "
     "JOIN pg_class c ON c.oid = w.source WHERE w.matview = $1 AND c.relkind <> 'm' ORDER BY 2",
@@ -290,6 +313,7 @@ void registry_load(WatchRow **watches, int *nwatches, OptionsRow **options, int 
         w[i].matview = column_oid(i, 2);
         w[i].source_is_matview =
             DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
+        w[i].owner = column_oid(i, 4);
     }
     *watches = w;
     *nwatches = n;
@@ -381,6 +405,13 @@ int registry_remove(Oid matview, Oid source, Oid **removed) {
 bool registry_source_needed(Oid table) {
     Datum values[1] = {ObjectIdGetDatum(table)};
     run(source_needed, values, nullptr, SPI_OK_SELECT);
+    bool isnull;
+    return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+bool registry_source_needed_by(Oid source, Oid child) {
+    Datum values[2] = {ObjectIdGetDatum(source), ObjectIdGetDatum(child)};
+    run(source_needed_by, values, nullptr, SPI_OK_SELECT);
     bool isnull;
     return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
@@ -512,6 +543,13 @@ void registry_sync_names(void) {
     run(sync_names, nullptr, nullptr, SPI_OK_UPDATE);
     if (registry_at_least("0.6.0"))
         run(sync_owners, nullptr, nullptr, SPI_OK_UPDATE);
+}
+
+void registry_rename_schema(const char *old_name, const char *new_name) {
+    Datum values[2] = {CStringGetTextDatum(psprintf("%s.", quote_identifier(old_name))),
+                       CStringGetTextDatum(psprintf("%s.", quote_identifier(new_name)))};
+    run(drop_orphans_in_new_schema, values, nullptr, SPI_OK_DELETE);
+    run(rename_orphans_schema, values, nullptr, SPI_OK_UPDATE);
 }
 
 int registry_requests(Oid matview, Oid **requested) {

@@ -50,6 +50,7 @@ struct WatchRow {
     Oid matview;
     Oid source;
     bool source_is_matview;
+    Oid owner; // the matview's
 };
 struct OptionsRow {
     Oid matview;
@@ -68,6 +69,9 @@ int registry_replace_watch(Oid matview, Oid requested, int n, const Oid *sources
 // they named in *removed (palloc'd) and their number.
 int registry_remove(Oid matview, Oid source, Oid **removed);
 bool registry_source_needed(Oid table);          // some watch still names table
+// some watch names `source` (an inheritance parent of `child`) for a matview
+// whose owner may put a trigger on `child`
+bool registry_source_needed_by(Oid source, Oid child);
 int registry_captured_tables(Oid matview, Oid **tables); // non-matview sources, by name
 
 // Schedules (inside a session): palloc'd in `into`.
@@ -108,6 +112,7 @@ bool registry_find_orphan(const char *name, Orphan *out);
 // A matview of an orphan's name was created: the watch is its again.
 bool registry_restore_orphan(Oid matview, const char *name);
 void registry_sync_names(void);                       // after RENAME / SET SCHEMA / OWNER TO: names and owners
+void registry_rename_schema(const char *old_name, const char *new_name); // orphans follow ALTER SCHEMA RENAME
 int registry_requests(Oid matview, Oid **requested);  // distinct requests (InvalidOid: everything)
 int registry_sources(Oid matview, Oid requested, Oid **sources); // what (matview, requested) captures now
 int registry_remove_orphan(const char *name);         // by its exact name
