@@ -65,7 +65,15 @@ struct ScheduleClock {
 ScheduleClock *clocks = nullptr;
 int nclocks = 0;
 
-void on_exit(int, Datum) { worker_detach(my_database, still_wanted); }
+// The matview claimed by the refresh under way: a worker stopped meanwhile
+// (SIGTERM: DROP DATABASE, a DBA) gives the claim back, so no change is lost.
+Oid claimed = InvalidOid;
+
+void on_exit(int, Datum) {
+    if (OidIsValid(claimed))
+        unclaim(claimed, 0, false);
+    worker_detach(my_database, still_wanted);
+}
 
 void read_plan(Plan *plan) {
     watch::WatchRow *rows;
@@ -181,6 +189,7 @@ void record_failure(Oid matview, const char *message) {
 // refresh takes its snapshot; a failure sets it again with a retry time.
 void refresh_one(Oid matview) {
     Coverage covered = claim(matview);
+    claimed = matview;
     char *volatile message = nullptr;
     SetCurrentStatementStartTimestamp();
     StartTransactionCommand();
@@ -203,6 +212,7 @@ void refresh_one(Oid matview) {
     }
     PG_END_TRY();
     pgstat_report_activity(STATE_IDLE, nullptr);
+    claimed = InvalidOid; // settled below, either way
     if (message == nullptr) {
         done(matview, covered);
         return;
@@ -281,9 +291,14 @@ void pgview_worker_main(Datum arg) {
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
+    // A command that needs the database to itself is running: leave it alone
+    // (the launcher starts a worker again after it).
+    if (database_paused(my_database))
+        proc_exit(0);
     BackgroundWorkerInitializeConnectionByOid(my_database, InvalidOid, 0);
     pgstat_report_appname("pgview_auto worker");
-    worker_attach(my_database);
+    if (!worker_attach(my_database))
+        proc_exit(0);
     before_shmem_exit(on_exit, (Datum) 0);
     pass_context = AllocSetContextCreate(TopMemoryContext, "pgview_auto worker pass", ALLOCSET_DEFAULT_SIZES);
 

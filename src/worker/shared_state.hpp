@@ -102,7 +102,7 @@ struct DatabaseSlotView {
 };
 void launcher_attach(void);                 // the launcher's latch, for writers to set
 int databases_wanting_workers(Oid *dbids, int max);
-void worker_attach(Oid dbid);               // this worker serves dbid (its latch)
+bool worker_attach(Oid dbid);               // this worker serves dbid (its latch); false: paused, exit
 void worker_detach(Oid dbid, bool still_wanted);
 // The restart rule (after a crash or restart every async, manual and scheduled
 // matview is dirty) is applied once per database per server start, by whichever
@@ -112,5 +112,13 @@ bool begin_settling(Oid dbid);
 void end_settling(Oid dbid, bool done);
 bool settled(Oid dbid);
 void forget_database(Oid dbid);              // dropped: free its slot
+
+// A command that needs the database to itself (DROP DATABASE, CREATE DATABASE
+// ... TEMPLATE, ALTER DATABASE ... RENAME / SET TABLESPACE): no worker is
+// started for it, nor attaches to it, until this backend ends the pause (at the
+// end of its transaction) or is gone. Returns the pid of its worker (0: none).
+int pause_database(Oid dbid);
+void unpause_databases(void);                // every pause of this backend
+bool database_paused(Oid dbid);
 
 } // namespace pgview::worker
