@@ -206,7 +206,10 @@ Oid create_view(const CreateRequest &r) {
 
     // Where CREATE would put it, and what is there already.
     Oid schema = pg_call([&name] { return RangeVarGetCreationNamespace(range_var(name)); });
-    name.schema = pg_call([schema] { return get_namespace_name(schema); });
+    const char *schema_name = pg_call([schema] { return get_namespace_name(schema); });
+    if (schema_name == nullptr) // dropped meanwhile
+        throw Error("3F000", "the schema of \"" + display(name) + "\" no longer exists");
+    name.schema = schema_name;
     const std::string qualified = name.sql();
     Oid existing = relation_in(schema, name.name);
     if (kind == Kind::table_view)
