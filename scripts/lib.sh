@@ -57,8 +57,17 @@ as_pg() {
 }
 
 # start_cluster DIR PORT [extra postgresql.conf lines...]: a throwaway server whose
-# data directory and socket live in DIR, listening on localhost:PORT only.
+# data directory and socket live in DIR, listening on localhost:PORT only, with
+# pgview_auto preloaded and prepared transactions allowed.
 start_cluster() {
+    local dir=$1 port=$2; shift 2
+    start_default_cluster "$dir" "$port" "shared_preload_libraries = 'pgview_auto'" \
+        "max_prepared_transactions = 10" "$@"
+}
+
+# start_default_cluster DIR PORT [extra lines...]: the same with initdb's defaults
+# otherwise (as `make installcheck` may meet on a DBA's server).
+start_default_cluster() {
     local dir=$1 port=$2; shift 2
     mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown "$PGUSER_OS" "$dir"
@@ -67,9 +76,7 @@ start_cluster() {
         echo "port = $port"
         echo "listen_addresses = 'localhost'"
         echo "unix_socket_directories = '$dir'"
-        echo "shared_preload_libraries = 'pgview_auto'"
         echo "fsync = off"
-        echo "max_prepared_transactions = 10"
         for line in "$@"; do echo "$line"; done
     } | as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
     as_pg pg_ctl -D "$dir/data" -l "$dir/server.log" -w start >/dev/null

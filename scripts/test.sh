@@ -16,7 +16,7 @@ WORK=$(mktemp -d /tmp/pgview_auto_test.XXXXXX)
 chmod 755 "$WORK"
 PORT=$(free_port 54340)
 passed=0; failed=0
-cleanup() { stop_cluster "$WORK/server"; [ -n "${KEEP:-}" ] || rm -rf "$WORK"; }
+cleanup() { stop_cluster "$WORK/server"; stop_cluster "$WORK/plain"; [ -n "${KEEP:-}" ] || rm -rf "$WORK"; }
 trap cleanup EXIT
 
 # Copy the tests where the unprivileged server user can read and write them.
@@ -79,6 +79,29 @@ else
 fi
 
 stop_cluster "$WORK/server"
+
+# `make installcheck` against a DBA's own server: initdb's defaults, no
+# shared_preload_libraries, no prepared transactions. Files that need more stop
+# early there (their name_1.out says so); everything else must pass as is.
+PLAIN_PORT=$(free_port $((PORT + 1)))
+say "pg_regress and isolation again, on a server with default settings (no preload), port $PLAIN_PORT"
+if start_default_cluster "$WORK/plain" "$PLAIN_PORT"; then
+    PLAIN=(--bindir="$PGBIN" --host="$WORK/plain" --port="$PLAIN_PORT" --user=postgres --load-extension=pgview_auto)
+    as_pg "$PGXS_SRC/test/regress/pg_regress" "${PLAIN[@]}" --inputdir="$WORK" \
+        --outputdir="$WORK/regress_plain" --dbname=pgview_regress $REGRESS_TESTS >"$WORK/regress_plain.log" 2>&1
+    grep -E '\.\.\. ' "$WORK/regress_plain.log" | sed 's/^/   /'
+    count "$WORK/regress_plain.log" '\.\.\. ok' '^(test| ) .*\.\.\. '
+    [ -s "$WORK/regress_plain/regression.diffs" ] && cat "$WORK/regress_plain/regression.diffs"
+    as_pg "$PGXS_SRC/test/isolation/pg_isolation_regress" "${PLAIN[@]}" \
+        --inputdir="$WORK/test/isolation" --outputdir="$WORK/isolation_plain" --dbname=pgview_isolation \
+        $ISO_TESTS >"$WORK/isolation_plain.log" 2>&1
+    grep -E '\.\.\. ' "$WORK/isolation_plain.log" | sed 's/^/   /'
+    count "$WORK/isolation_plain.log" '\.\.\. ok' '^(test| ) .*\.\.\. '
+    [ -s "$WORK/isolation_plain/regression.diffs" ] && cat "$WORK/isolation_plain/regression.diffs"
+    stop_cluster "$WORK/plain"
+else
+    echo "   server with default settings did not start"; cat "$WORK/plain/server.log"; failed=$((failed + 1))
+fi
 
 say "TAP tests"
 (cd "$WORK" && as_pg env PERL5LIB="$PGXS_SRC/test/perl" TESTDIR="$WORK" \

@@ -163,13 +163,7 @@ SELECT pgview_watch('inverse', on_error => 'error');
 INSERT INTO ratios VALUES (0);
 SELECT count(*) FROM ratios;     -- rolled back
 
--- PREPARE TRANSACTION: refreshed at PREPARE (never CONCURRENTLY), kept by COMMIT PREPARED
-BEGIN;
-INSERT INTO orders (user_id, total) VALUES (1, 1000);
-PREPARE TRANSACTION 'pgview_2pc';
-COMMIT PREPARED 'pgview_2pc';
-SELECT * FROM user_stats ORDER BY id;
-SELECT matview, last_concurrently FROM refreshes WHERE matview = 'user_stats'::regclass;
+-- (PREPARE TRANSACTION: 07c_prepared, which needs max_prepared_transactions > 0)
 
 -- Errors: SQLSTATE, the object's name, a hint; the registry stays as it was
 SELECT matview, source FROM pgview_watches ORDER BY matview::text, source::text;

@@ -25,9 +25,10 @@ SELECT differing('per_grp', 'SELECT grp, count(*), sum(val) FROM src GROUP BY gr
        differing('notes', 'SELECT grp, left(note, 2) FROM src WHERE id <= 12');
 
 -- a refresh writes only what changed: row triggers on the table view show it
+-- (a refresh runs with search_path = pg_catalog, pg_temp: the function sets its own)
 CREATE TABLE changes (op text, grp int);
-CREATE FUNCTION log_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN INSERT INTO tv.changes VALUES (TG_OP, coalesce(NEW.grp, OLD.grp)); RETURN NULL; END $$;
+CREATE FUNCTION log_change() RETURNS trigger LANGUAGE plpgsql SET search_path = tv AS $$
+BEGIN INSERT INTO changes VALUES (TG_OP, coalesce(NEW.grp, OLD.grp)); RETURN NULL; END $$;
 CREATE TRIGGER per_grp_changes AFTER INSERT OR UPDATE OR DELETE ON per_grp
   FOR EACH ROW EXECUTE FUNCTION log_change();
 CREATE TRIGGER notes_changes AFTER INSERT OR UPDATE OR DELETE ON notes
@@ -129,7 +130,7 @@ SELECT pgview_refresh('src');
 -- concurrently: a table view's refresh never blocks readers, so true is accepted
 -- (a matview without a unique index refuses it); messages name the table view
 SELECT pgview_create('tv_conc', 'SELECT k, v FROM dup', kind => 'table view');
-SELECT pgview_watch('tv_conc', mode => 'async', concurrently => true);
+SELECT pgview_watch('tv_conc', concurrently => true);
 SELECT matview, mode, "concurrently" FROM pgview_watches WHERE matview::text = 'tv_conc';
 SELECT pgview_refresh('tv_conc', concurrently => true);
 SELECT pgview_unwatch('tv_conc');
@@ -138,7 +139,8 @@ SELECT pgview_unschedule('tv_conc');
 -- a watched table view dropped and created again (a migration) gets its watch back,
 -- options and all; its schedule goes with it
 SELECT pgview_watch('tv_conc', concurrently => false, on_error => 'warn');
-SELECT pgview_schedule('tv_conc', '1 hour');
+-- (written directly: pgview_schedule needs the background worker, this DDL does not)
+INSERT INTO pgview_auto.schedule VALUES ('tv_conc', '1 hour');
 SELECT pgview_drop('tv_conc');
 SELECT orphaned, mode, "concurrently", on_error FROM pgview_watches WHERE orphaned::text = 'tv.tv_conc';
 SELECT pgview_create('tv_conc', 'SELECT k, v || ''!'' AS v FROM dup', kind => 'table view');

@@ -2,6 +2,7 @@
 #include "pg/guard.hpp"
 #include "refresh/commit_refresh.hpp"
 #include "watch/watch_cache.hpp"
+#include "worker/database_pause.hpp"
 #include "worker/settings.hpp"
 #include "worker/shared_state.hpp"
 
@@ -41,6 +42,7 @@ void _PG_init(void) {
     // pg_upgrade runs the server in binary-upgrade mode: start no worker then.
     if (preload && !IsBinaryUpgrade) {
         pgview::worker::shared_state_init();
+        pgview::worker::database_pause_init();
         register_launcher();
     }
 }

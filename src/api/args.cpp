@@ -2,9 +2,11 @@
 #include "api/args.hpp"
 
 #include "pg/guard.hpp"
+#include "watch/registry.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 }
@@ -41,9 +43,16 @@ std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int arg, const 
     return out;
 }
 
-int64 interval_us(const Interval *i) {
-    return i->time + static_cast<int64>(i->day) * USECS_PER_DAY +
-           static_cast<int64>(i->month) * DAYS_PER_MONTH * USECS_PER_DAY;
+int64 interval_us(const Interval *i, const char *name, const char *function) {
+    int64 months_us, days_us, sum, us;
+    bool overflow = pg_mul_s64_overflow(i->month, static_cast<int64>(DAYS_PER_MONTH) * USECS_PER_DAY, &months_us) ||
+                    pg_mul_s64_overflow(i->day, USECS_PER_DAY, &days_us) ||
+                    pg_add_s64_overflow(months_us, days_us, &sum) || pg_add_s64_overflow(sum, i->time, &us);
+    if (overflow || us > watch::max_interval_us || us < -watch::max_interval_us)
+        throw Error("22008", std::string("argument \"") + name + "\" of " + function + " is out of range",
+                    "pgview_auto takes intervals of at most 1000 years (a month counted as 30 days).",
+                    "Pass a shorter interval.");
+    return us;
 }
 
 } // namespace pgview::api

@@ -18,7 +18,8 @@ std::string text_arg(FunctionCallInfo fcinfo, int arg);
 // NULL gives an empty list; a NULL element is an error (22004) naming the argument.
 std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int arg, const char *name, const char *function);
 
-// An interval in microseconds, a month counted as 30 days.
-int64 interval_us(const Interval *i);
+// An interval in microseconds, a month counted as 30 days; 22008 naming the
+// argument when it is longer than watch::max_interval_us either way.
+int64 interval_us(const Interval *i, const char *name, const char *function);
 
 } // namespace pgview::api

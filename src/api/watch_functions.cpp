@@ -57,11 +57,6 @@ watch::MatviewOptions parse_options(FunctionCallInfo fcinfo) {
         throw Error(sqlstate::invalid_parameter_value, "unknown mode '" + mode + "'", {},
                     "Use mode => 'commit' (refresh in the writer's transaction), 'async' (by the background "
                     "worker, after commit) or 'manual' (by pgview_refresh_pending()).");
-    if (mode != "commit") {
-        std::string what = "mode '" + mode + "'"; // built here: the lambda may longjmp
-        const char *what_c = what.c_str();
-        pg_call([what_c] { pgview::worker::require_preloaded(what_c); });
-    }
     std::string on_error = text_arg(fcinfo, 4);
     if (on_error != "error" && on_error != "warn")
         throw Error(sqlstate::invalid_parameter_value, "unknown on_error '" + on_error + "'", {},
@@ -73,9 +68,9 @@ watch::MatviewOptions parse_options(FunctionCallInfo fcinfo) {
     if (!PG_ARGISNULL(3))
         options.concurrently = PG_GETARG_BOOL(3) ? 1 : 0;
     if (has_timing) {
-        options.debounce_us = interval_us(PG_GETARG_INTERVAL_P(5));
+        options.debounce_us = interval_us(PG_GETARG_INTERVAL_P(5), "debounce", "pgview_watch");
         if (!PG_ARGISNULL(6))
-            options.max_delay_us = interval_us(PG_GETARG_INTERVAL_P(6));
+            options.max_delay_us = interval_us(PG_GETARG_INTERVAL_P(6), "max_delay", "pgview_watch");
     }
     if (options.debounce_us < 0 || (has_timing && !PG_ARGISNULL(6) && options.max_delay_us <= 0))
         throw Error(sqlstate::invalid_parameter_value, "debounce must not be negative, max_delay must be positive",
@@ -83,6 +78,12 @@ watch::MatviewOptions parse_options(FunctionCallInfo fcinfo) {
     if (mode != "async" && (options.debounce_us != 0 || options.max_delay_us >= 0))
         throw Error(sqlstate::invalid_parameter_value, "debounce and max_delay apply to mode 'async' only", {},
                     "Pass mode => 'async', or leave debounce and max_delay out.");
+    // Last: the arguments are checked the same way with or without the worker.
+    if (mode != "commit") {
+        std::string what = "mode '" + mode + "'"; // built here: the lambda may longjmp
+        const char *what_c = what.c_str();
+        pg_call([what_c] { pgview::worker::require_preloaded(what_c); });
+    }
     return options;
 }
 
@@ -128,7 +129,7 @@ PGVIEW_FUNCTION(pgview_watch) {
     if (options.incremental == 1)
         require_incremental(matview);
 
-    watch::apply_watch(matview, requested, options, true);
+    watch::apply_watch(matview, requested, options, watch::PrivilegeCheck::caller);
     Oid *captured = nullptr;
     int ncaptured = pg_call([&captured, matview] {
         watch::RegistrySession session;
@@ -222,13 +223,84 @@ PGVIEW_FUNCTION(pgview_unwatch) {
     PG_RETURN_INT32(vanished);
 }
 
-// pgview_unwatch(text): a matview by name, or the orphaned watch of a dropped one.
+namespace {
+
+// The names an orphaned watch called `text` may have, most likely first: its
+// schema.name, or for an unqualified name one per schema of the search_path,
+// in order (as a relation name is resolved). C-level; a palloc'd list of
+// names quoted as the registry keeps them.
+List *orphan_names(const char *text) {
+    List *parts = stringToQualifiedNameList(text);
+    const char *relname = strVal(llast(parts));
+    if (list_length(parts) >= 2)
+        return list_make1(pstrdup(quote_qualified_identifier(strVal(list_nth(parts, list_length(parts) - 2)), relname)));
+    List *names = NIL;
+    ListCell *lc;
+    foreach (lc, fetch_search_path(false)) {
+        const char *schema = get_namespace_name(lfirst_oid(lc));
+        if (schema != nullptr)
+            names = lappend(names, pstrdup(quote_qualified_identifier(schema, relname)));
+    }
+    return names;
+}
+
+// Removes the orphaned watch `text` names, if the caller may (its owner, a
+// member of that role, or a superuser); false when there is none.
+bool remove_orphan_named(const char *text, int *removed) {
+    Oid caller = GetUserId();
+    List *names = orphan_names(text); // before the registry session: with the caller's search_path
+    watch::RegistrySession session;
+    watch::registry_begin(&session);
+    const char *name = nullptr;
+    watch::Orphan orphan{};
+    ListCell *lc;
+    foreach (lc, names) {
+        if (watch::registry_find_orphan(static_cast<const char *>(lfirst(lc)), &orphan)) {
+            name = static_cast<const char *>(lfirst(lc));
+            break;
+        }
+    }
+    if (name == nullptr) {
+        watch::registry_end(&session);
+        return false;
+    }
+    if (!superuser_arg(caller) && !(OidIsValid(orphan.owner) && has_privs_of_role(caller, orphan.owner)))
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("permission denied to remove the orphaned watch %s", name),
+                        OidIsValid(orphan.owner)
+                            ? errdetail("It is the watch of a dropped relation owned by %s.",
+                                        GetUserNameFromId(orphan.owner, false))
+                            : errdetail("Its owner is unknown (it was orphaned before pgview_auto 0.6.0)."),
+                        errhint("Its owner, a member of that role or a superuser can remove it.")));
+    *removed = watch::registry_remove_orphan(name);
+    CommandCounterIncrement();
+    if (*removed > 0)
+        watch::sync_all_capture_triggers(); // what the orphan's matview left behind
+    watch::registry_end(&session);
+    return true;
+}
+
+} // namespace
+
+// pgview_unwatch(text): a watched matview by name, or the orphaned watch of a
+// dropped one (resolved as a relation name: schema.name, or the first schema of
+// the search_path that has one).
 PGVIEW_FUNCTION(pgview_unwatch_by_name) {
     require_not_null(fcinfo, 0, "matview", "pgview_unwatch", "Pass the watched materialized view.");
     const char *name = pg_call([fcinfo] { return text_to_cstring(PG_GETARG_TEXT_PP(0)); });
     Oid matview = pg_call([name] {
         return RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)), NoLock, true);
     });
+    bool watched = OidIsValid(matview) && pg_call([matview] {
+        watch::RegistrySession session;
+        watch::registry_begin(&session);
+        bool w = watch::registry_is_watched(matview);
+        watch::registry_end(&session);
+        return w;
+    });
+    int removed = 0;
+    if (!watched && pg_call([name, &removed] { return remove_orphan_named(name, &removed); }))
+        PG_RETURN_INT32(removed);
     if (OidIsValid(matview)) {
         // The same as pgview_unwatch(regclass).
         LOCAL_FCINFO(call, 2);
@@ -237,25 +309,12 @@ PGVIEW_FUNCTION(pgview_unwatch_by_name) {
         call->args[1] = {(Datum) 0, true};
         return pgview_unwatch_impl(call);
     }
-    int removed = pg_call([name] {
-        if (!superuser())
-            ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                            errmsg("only a superuser can remove the orphaned watch \"%s\"", name),
-                            errdetail("Its materialized view was dropped; nobody owns it any more.")));
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        int n = watch::registry_remove_orphan(name);
-        CommandCounterIncrement();
-        if (n > 0)
-            watch::sync_all_capture_triggers(); // what the orphan's matview left behind
-        watch::registry_end(&session);
-        if (n == 0)
-            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
-                            errmsg("materialized view \"%s\" does not exist, nor an orphaned watch of that name", name),
-                            errhint("See pgview_watches for the watches there are.")));
-        return n;
+    pg_call([name] {
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                        errmsg("materialized view \"%s\" does not exist, nor an orphaned watch of that name", name),
+                        errhint("See pgview_watches for the watches there are.")));
     });
-    PG_RETURN_INT32(removed);
+    PG_RETURN_INT32(0);
 }
 
 PGVIEW_FUNCTION(pgview_refresh) {

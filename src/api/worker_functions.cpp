@@ -27,6 +27,7 @@ extern "C" {
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/regproc.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 }
 
@@ -88,10 +89,10 @@ PGVIEW_FUNCTION(pgview_schedule) {
     require_not_null(fcinfo, 2, "only_if_dirty", "pgview_schedule", "Pass true or false.");
     Interval *every = PG_GETARG_INTERVAL_P(1);
     bool only_if_dirty = PG_GETARG_BOOL(2);
-    pg_call([] { worker::require_preloaded("pgview_schedule"); });
-    if (interval_us(every) <= 0)
+    if (interval_us(every, "every", "pgview_schedule") <= 0)
         throw Error(pgview::sqlstate::invalid_parameter_value, "every must be a positive interval", {},
                     "Pass an interval such as '5 minutes'.");
+    pg_call([] { worker::require_preloaded("pgview_schedule"); });
     pg_call([&] {
         watch::RegistrySession session;
         watch::registry_begin(&session);
@@ -176,7 +177,11 @@ PGVIEW_FUNCTION(pgview_wait) {
     require_not_null(fcinfo, 0, "matview", "pgview_wait", "Pass a materialized view.");
     require_not_null(fcinfo, 1, "timeout", "pgview_wait", "Pass an interval, e.g. '30 seconds'.");
     Oid matview = PG_GETARG_OID(0);
-    int64 timeout_us = interval_us(PG_GETARG_INTERVAL_P(1));
+    int64 timeout_us = interval_us(PG_GETARG_INTERVAL_P(1), "timeout", "pgview_wait");
+    pg_call([matview] {
+        if (get_rel_relkind(matview) == '\0')
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", matview)));
+    });
     if (!pgview::tableview::is_refreshable(matview))
         throw Error(pgview::sqlstate::wrong_object_type,
                     "\"" + std::string(pg_call([matview] {
@@ -257,6 +262,35 @@ PGVIEW_FUNCTION(pgview_pending_state) {
         nulls[2] = !infos[i].dirty || infos[i].pending_since == 0;
         values[3] = TimestampTzGetDatum(infos[i].next_refresh);
         nulls[3] = infos[i].next_refresh == 0;
+    });
+    return (Datum) 0;
+}
+
+// pgview_auto.visible_errors(), behind pgview_status(): the last error of each
+// matview the caller may SELECT. The text can quote the view's data (an
+// invalid input value, a constraint's key), so nobody else sees it.
+PGVIEW_FUNCTION(pgview_visible_errors) {
+    pgview::SrfOutput out(fcinfo);
+    Oid *matviews = nullptr;
+    char **messages = nullptr;
+    int n = pg_call([&matviews, &messages] {
+        Oid caller = GetUserId();
+        watch::RegistrySession session;
+        watch::registry_begin(&session);
+        int count = watch::stats_errors(&matviews, &messages);
+        watch::registry_end(&session);
+        int kept = 0;
+        for (int i = 0; i < count; i++)
+            if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(matviews[i])) &&
+                pg_class_aclcheck(matviews[i], caller, ACL_SELECT) == ACLCHECK_OK) {
+                matviews[kept] = matviews[i];
+                messages[kept++] = messages[i];
+            }
+        return kept;
+    });
+    out.put_rows(static_cast<size_t>(n), [&](size_t i, Datum *values, bool *) {
+        values[0] = ObjectIdGetDatum(matviews[i]);
+        values[1] = CStringGetTextDatum(messages[i]);
     });
     return (Datum) 0;
 }

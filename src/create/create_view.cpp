@@ -16,6 +16,7 @@
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
 #include "refresh/refresher.hpp"
+#include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
 #include "watch/registry.hpp"
@@ -38,6 +39,8 @@ namespace {
 constexpr const char *duplicate_table = "42P07";
 constexpr const char *undefined_table = "42P01";
 constexpr const char *invalid_table_definition = "42P16";
+constexpr const char *name_too_long = "42622";
+constexpr const char *feature_not_supported = "0A000";
 
 // "a table", "a materialized view", ... for messages.
 std::string describe(char relkind) {
@@ -105,6 +108,27 @@ bool same_columns(const std::vector<Column> &a, const std::vector<Column> &b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](const Column &x, const Column &y) {
                return x.name == y.name && x.type == y.type && x.typmod == y.typmod;
            });
+}
+
+// What a table view must be before anything is created: a name whose
+// definition's name PostgreSQL would not truncate (we would not find it), and
+// permanent (a temporary one would leave its registry row behind at the end of
+// the session).
+void require_permanent_table_view(const QualifiedName &name, Oid schema, const std::string &query) {
+    std::string definition = tableview::definition_name(name.name);
+    if (definition.size() > NAMEDATALEN - 1)
+        throw Error(name_too_long, "the name of table view \"" + name.name + "\" is too long",
+                    "Its query is kept in a view named \"" + definition + "\", longer than the " +
+                        std::to_string(NAMEDATALEN - 1) + " bytes of a PostgreSQL name.",
+                    "Choose a name of at most " +
+                        std::to_string(NAMEDATALEN - 1 - (definition.size() - name.name.size())) + " bytes.");
+    if (pg_call([schema] { return isAnyTempNamespace(schema); }))
+        throw Error(feature_not_supported, "table views cannot be temporary", {},
+                    "Create the table view in a permanent schema.");
+    if (reads_temporary_relation(query))
+        throw Error(feature_not_supported, "table views must not use temporary tables or views",
+                    "The query of table view \"" + name.name + "\" reads a temporary relation.",
+                    "Read permanent tables and views only.");
 }
 
 // A new table view: its definition view, then the table filled from it; with
@@ -251,9 +275,14 @@ Oid create_view(const CreateRequest &r) {
 
     // Where CREATE would put it, and what is there already.
     Oid schema = pg_call([&name] { return RangeVarGetCreationNamespace(range_var(name)); });
-    name.schema = pg_call([schema] { return get_namespace_name(schema); });
+    const char *schema_name = pg_call([schema] { return get_namespace_name(schema); });
+    if (schema_name == nullptr) // dropped meanwhile
+        throw Error("3F000", "the schema of \"" + display(name) + "\" no longer exists");
+    name.schema = schema_name;
     const std::string qualified = name.sql();
     Oid existing = relation_in(schema, name.name);
+    if (kind == Kind::table_view)
+        require_permanent_table_view(name, schema, query);
 
     SqlRunner sql;
     if (OidIsValid(existing)) {
@@ -316,6 +345,14 @@ bool drop_view(const std::string &text, bool cascade, bool if_exists) {
         notice("00000", "view \"" + display(name) + "\" does not exist, skipping");
         return false;
     }
+    std::string system_schema = pg_call([rel] {
+        Oid nsp = get_rel_namespace(rel);
+        return syscat::is_system_namespace(nsp) ? get_namespace_name(nsp) : "";
+    });
+    if (!system_schema.empty())
+        throw Error(sqlstate::wrong_object_type,
+                    "\"" + display(name) + "\" is in system schema \"" + system_schema + "\"", {},
+                    "pgview_drop drops views of user schemas only.");
     char relkind = pg_call([rel] { return get_rel_relkind(rel); });
     const char *what = relkind == RELKIND_VIEW      ? "VIEW"
                        : relkind == RELKIND_MATVIEW ? "MATERIALIZED VIEW"

@@ -7,10 +7,13 @@
 
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
+#include "pg/subtransaction.hpp"
 
 extern "C" {
 #include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
+#include "parser/analyze.h"
+#include "parser/parse_relation.h"
 #include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/regproc.h"
@@ -124,6 +127,27 @@ std::string parse_query(const std::string &text, const std::string &for_name) {
     size_t from = static_cast<size_t>(raw->stmt_location);
     size_t len = raw->stmt_len == 0 ? std::string::npos : static_cast<size_t>(raw->stmt_len);
     return trim(text.substr(from, len));
+}
+
+namespace {
+struct TemporaryCheck {
+    const char *query;
+    bool reads_temporary;
+};
+// C-level, in a subtransaction: parse analysis as CREATE VIEW would do it.
+void analyze_for_temporary(void *arg) {
+    auto *check = static_cast<TemporaryCheck *>(arg);
+    List *stmts = raw_parser(check->query, RAW_PARSE_DEFAULT);
+    Query *query = parse_analyze_fixedparams(linitial_node(RawStmt, stmts), check->query, nullptr, 0, nullptr);
+    check->reads_temporary = isQueryUsingTempRelation(query);
+}
+} // namespace
+
+bool reads_temporary_relation(const std::string &query) {
+    TemporaryCheck check{query.c_str(), false};
+    ErrorData *failure = pg_call([&check] { return run_in_subtransaction(analyze_for_temporary, &check); });
+    // A query that does not analyze fails again where it is used, with its own error.
+    return failure == nullptr && check.reads_temporary;
 }
 
 std::vector<Option> parse_options(const std::vector<std::string> &options, Kind kind) {

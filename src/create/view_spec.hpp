@@ -28,6 +28,11 @@ QualifiedName parse_name(const std::string &text);
 // an empty query, more than one statement, or anything but a query.
 std::string parse_query(const std::string &text, const std::string &for_name);
 
+// The query reads a temporary table or view (as the caller, with the caller's
+// search_path, as CREATE VIEW would see it); false for a query that does not
+// analyze (its own error comes when it is used).
+bool reads_temporary_relation(const std::string &query);
+
 struct Option {
     std::string name;  // lower case, checked to be a plain (dotted) word
     std::string value; // quoted as a literal when used

@@ -5,9 +5,11 @@
 //   CREATE MATERIALIZED VIEW     an orphaned watch of that name comes back (a new
 //                                table view gets it in pgview_create)
 //   CREATE OR REPLACE VIEW       watched matviews above the view re-resolve their sources
-//   CREATE TABLE ... PARTITION OF, ALTER TABLE ... ATTACH / DETACH PARTITION
-//                                the partition gains or loses its capture trigger
-//   RENAME, SET SCHEMA           the registry keeps the matview's new name
+//   CREATE TABLE ... PARTITION OF / INHERITS, ALTER TABLE ... ATTACH / DETACH
+//   PARTITION, INHERIT / NO INHERIT
+//                                the child gains or loses its capture trigger
+//   RENAME, SET SCHEMA, OWNER TO the registry keeps the matview's new name and owner
+//   ALTER SCHEMA ... RENAME      orphaned watches follow the schema's new name
 //   CREATE TRIGGER pgview_auto_capture (pg_restore)  it goes with the extension again
 // ddl_command_start (DROP EXTENSION only):
 //   DROP EXTENSION pgview_auto  its table views stay as plain tables (NOTICE)
@@ -62,7 +64,10 @@ Oid relation_of(RangeVar *rv) {
     return pg_call([rv] { return RangeVarGetRelid(rv, NoLock, true); });
 }
 
-// CREATE OR REPLACE VIEW: the watched matviews above it resolve their sources again.
+// CREATE OR REPLACE VIEW: the watched matviews above it resolve their sources
+// again. A table newly found is captured only if the matview's owner may put a
+// trigger on it (else a WARNING): the DDL's user and the registry owner lend
+// no rights to someone else's watch, and the DDL never fails for it.
 void rewatch_above(Oid view) {
     std::vector<Oid> watched;
     graph::DependencyGraph g = pgview::syscat::read_dependency_graph();
@@ -85,27 +90,40 @@ void rewatch_above(Oid view) {
         });
         for (int i = 0; i < n; i++)
             watch::apply_watch(matview, OidIsValid(requests[i]) ? std::optional<Oid>(requests[i]) : std::nullopt,
-                               options, false);
+                               options, watch::PrivilegeCheck::owner_skips);
     }
 }
 
-// C-level: the partition commands of an ALTER TABLE, synced one by one.
+// C-level: the commands of an ALTER TABLE that change a table's ancestors
+// (partitions attached or detached, INHERIT / NO INHERIT), synced one by one.
 void sync_partitions_of(AlterTableStmt *stmt) {
     ListCell *lc;
     foreach (lc, stmt->cmds) {
         auto *cmd = static_cast<AlterTableCmd *>(lfirst(lc));
-        if (cmd->subtype != AT_AttachPartition && cmd->subtype != AT_DetachPartition &&
-            cmd->subtype != AT_DetachPartitionFinalize)
+        RangeVar *child;
+        if (cmd->subtype == AT_AttachPartition || cmd->subtype == AT_DetachPartition ||
+            cmd->subtype == AT_DetachPartitionFinalize)
+            child = reinterpret_cast<PartitionCmd *>(cmd->def)->name;
+        else if (cmd->subtype == AT_AddInherit || cmd->subtype == AT_DropInherit)
+            child = stmt->relation;
+        else
             continue;
-        auto *part = reinterpret_cast<PartitionCmd *>(cmd->def);
-        Oid partition = RangeVarGetRelid(part->name, NoLock, true);
-        if (!OidIsValid(partition))
+        Oid table = RangeVarGetRelid(child, NoLock, true);
+        if (!OidIsValid(table))
             continue;
         watch::RegistrySession session;
         watch::registry_begin(&session);
-        watch::sync_capture_trigger(partition);
+        watch::sync_capture_trigger(table);
         watch::registry_end(&session);
     }
+}
+
+bool changes_owner(AlterTableStmt *stmt) {
+    ListCell *lc;
+    foreach (lc, stmt->cmds)
+        if (static_cast<AlterTableCmd *>(lfirst(lc))->subtype == AT_ChangeOwner)
+            return true;
+    return false;
 }
 
 void sync_one(Oid table) {
@@ -115,10 +133,14 @@ void sync_one(Oid table) {
     watch::registry_end(&session);
 }
 
-void sync_names() {
+// After RENAME, SET SCHEMA, OWNER TO; ALTER SCHEMA ... RENAME also carries the
+// orphans (and their requested sources, kept by name) to the new schema name.
+void sync_names(RenameStmt *schema_renamed = nullptr) {
     watch::RegistrySession session;
     watch::registry_begin(&session);
     watch::registry_sync_names();
+    if (schema_renamed != nullptr)
+        watch::registry_rename_schema(schema_renamed->subname, schema_renamed->newname);
     watch::registry_end(&session);
 }
 
@@ -151,7 +173,7 @@ void forget_former_table_view(Oid table) {
     CommandCounterIncrement();
     for (int i = 0; i < n; i++)
         if (get_rel_relkind(sources[i]) != '\0' && get_rel_relkind(sources[i]) != RELKIND_MATVIEW)
-            watch::sync_capture_trigger(sources[i], false);
+            watch::sync_capture_trigger(sources[i]);
     watch::registry_end(&session);
     const char *gone = n > 0 && scheduled ? "Its watch and its schedule were removed."
                        : n > 0            ? "Its watch was removed."
@@ -237,7 +259,7 @@ PGVIEW_FUNCTION(pgview_on_ddl_command_end) {
     }
     case T_CreateStmt: {
         auto *stmt = reinterpret_cast<CreateStmt *>(parsetree);
-        if (stmt->partbound != nullptr) {
+        if (stmt->partbound != nullptr || stmt->inhRelations != NIL) { // a partition, or an inheritance child
             Oid partition = relation_of(stmt->relation);
             if (OidIsValid(partition))
                 pg_call([partition] { sync_one(partition); });
@@ -245,9 +267,18 @@ PGVIEW_FUNCTION(pgview_on_ddl_command_end) {
         break;
     }
     case T_AlterTableStmt:
-        pg_call([parsetree] { sync_partitions_of(reinterpret_cast<AlterTableStmt *>(parsetree)); });
+        pg_call([parsetree] {
+            auto *stmt = reinterpret_cast<AlterTableStmt *>(parsetree);
+            sync_partitions_of(stmt);
+            if (changes_owner(stmt))
+                sync_names(); // the registry keeps the owner of each watch (its orphan's owner)
+        });
         break;
-    case T_RenameStmt:
+    case T_RenameStmt: {
+        auto *stmt = reinterpret_cast<RenameStmt *>(parsetree);
+        pg_call([stmt] { sync_names(stmt->renameType == OBJECT_SCHEMA ? stmt : nullptr); });
+        break;
+    }
     case T_AlterObjectSchemaStmt:
         pg_call([] { sync_names(); });
         break;
@@ -294,7 +325,7 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
                 CommandCounterIncrement();
                 for (int j = 0; j < n; j++)
                     if (get_rel_relkind(old_sources[j]) != '\0' && get_rel_relkind(old_sources[j]) != RELKIND_MATVIEW)
-                        watch::sync_capture_trigger(old_sources[j], false);
+                        watch::sync_capture_trigger(old_sources[j]);
             } else {
                 watch::stats_forget(relid);
             }
@@ -320,7 +351,7 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
                                  errhint("pgview_watch(%s, ...) watches it again.", quote_literal_cstr(unwatched[j]))));
             for (int j = 0; j < n; j++)
                 if (get_rel_relkind(sources[j]) != '\0' && get_rel_relkind(sources[j]) != RELKIND_MATVIEW)
-                    watch::sync_capture_trigger(sources[j], false);
+                    watch::sync_capture_trigger(sources[j]);
         }
         watch::registry_end(&session);
     });

@@ -22,6 +22,7 @@ extern "C" {
 #include "access/relation.h"
 #include "access/table.h"
 #include "catalog/indexing.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "rewrite/rewriteManip.h"
@@ -220,7 +221,10 @@ const KeyedView *find_keyed_view(Oid view) {
     });
     KeyedView *kv = nullptr;
     tableview::TableView tv;
-    if (incremental == 1 && tableview::lookup(view, &tv) && !tv.unique_key.empty()) {
+    // (A definition gone behind the event triggers' back is not analyzed: the
+    // full refresh says what is wrong.)
+    if (incremental == 1 && tableview::lookup(view, &tv) && !tv.unique_key.empty() &&
+        pg_call([&tv] { return get_rel_relkind(tv.definition) == RELKIND_VIEW; })) {
         std::vector<const char *> names;
         for (const std::string &k : tv.unique_key)
             names.push_back(k.c_str());

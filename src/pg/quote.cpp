@@ -19,7 +19,12 @@ std::string literal(const std::string &text) {
 }
 
 const char *quote_relation(Oid relid) {
-    return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+    // A relation dropped meanwhile (or a stale OID) has no name to quote.
+    char *name = get_rel_name(relid);
+    char *schema = name != nullptr ? get_namespace_name(get_rel_namespace(relid)) : nullptr;
+    if (schema == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+    return quote_qualified_identifier(schema, name);
 }
 
 std::string qualified_name(Oid relid) {

@@ -12,7 +12,7 @@ namespace pgview {
 
 std::string ident(const std::string &name);     // an identifier, quoted where needed
 std::string literal(const std::string &text);   // a string literal
-std::string qualified_name(Oid relid);          // schema.name of a relation, quoted where needed
+std::string qualified_name(Oid relid);          // schema.name of a relation, quoted where needed (42P01 if gone)
 
 // The same, C-level (may ereport; palloc'd): for code already inside pg_call.
 const char *quote_relation(Oid relid);

@@ -49,10 +49,15 @@ worker::Mark *deferred_tickets = nullptr;
 int ndeferred = 0;
 bool wake_at_commit = false; // a watch or schedule that needs a worker was created
 
-// Claims made by pgview_refresh_pending in this transaction.
+// Claims made by pgview_refresh_pending in this transaction. A claim cleared
+// the matview's dirty bit; it follows the (sub)transaction that made it, whose
+// refresh may still roll back: done at commit, dirty again if that
+// (sub)transaction aborts, and dirty again at PREPARE TRANSACTION (COMMIT
+// PREPARED runs in no callback of ours: one needless refresh then, never a lost one).
 struct Claim {
     Oid matview;
     worker::Coverage covered;
+    int nest_level; // GetCurrentTransactionNestLevel() of the subtransaction holding it
 };
 Claim *claims = nullptr;
 int nclaims = 0;
@@ -176,6 +181,27 @@ void settle_claims(bool committed) {
     }
 }
 
+// A subtransaction ends: its claims go to its parent, or (rolled back, with
+// the refresh they covered) become dirty again.
+void on_subxact_event(SubXactEvent event, SubTransactionId, SubTransactionId, void *) {
+    if (event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB)
+        return;
+    int level = GetCurrentTransactionNestLevel();
+    int kept = 0;
+    for (int i = 0; i < nclaims; i++) {
+        Claim c = claims[i];
+        if (c.nest_level >= level) {
+            if (event == SUBXACT_EVENT_ABORT_SUB) {
+                worker::unclaim(c.matview, 0, false);
+                continue;
+            }
+            c.nest_level = level - 1;
+        }
+        claims[kept++] = c;
+    }
+    nclaims = kept;
+}
+
 void mark_tickets() {
     if (worker::shared_state_ready())
         worker::commit_marks(deferred_tickets, ndeferred);
@@ -210,6 +236,10 @@ void on_xact_event(XactEvent event, void *) {
         forget();
         break;
     case XACT_EVENT_PREPARE:
+        for (int i = 0; i < nclaims; i++)
+            worker::unclaim(claims[i].matview, 0, false);
+        forget();
+        break;
     case XACT_EVENT_PARALLEL_COMMIT:
     case XACT_EVENT_PARALLEL_ABORT:
         forget();
@@ -221,14 +251,17 @@ void on_xact_event(XactEvent event, void *) {
 
 } // namespace
 
-void commit_refresh_init(void) { RegisterXactCallback(on_xact_event, nullptr); }
+void commit_refresh_init(void) {
+    RegisterXactCallback(on_xact_event, nullptr);
+    RegisterSubXactCallback(on_subxact_event, nullptr);
+}
 
 void wake_worker_at_commit(void) { wake_at_commit = true; }
 
 void confirm_at_commit(Oid matview, const worker::Coverage &covered) {
     MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
     claims = static_cast<Claim *>(claims ? repalloc(claims, sizeof(Claim) * (nclaims + 1)) : palloc(sizeof(Claim)));
-    claims[nclaims++] = {matview, covered};
+    claims[nclaims++] = {matview, covered, GetCurrentTransactionNestLevel()};
     MemoryContextSwitchTo(old);
 }
 

@@ -4,6 +4,7 @@
 #include "pg/quote.hpp"
 #include "pg/role_context.hpp"
 #include "syscat/relation_info.hpp"
+#include "tableview/difference.hpp"
 #include "watch/registry.hpp"
 
 extern "C" {
@@ -482,6 +483,7 @@ bool refresh_keys(const KeyedSpec *spec, List *sink_keys, int64 *nkeys) {
 
     // As the table's owner, restricted like REFRESH, with a safe search_path;
     // rows are compared by their text form, so floats must print exactly.
+    tableview::check_constraints_immediately(spec->view);
     RoleContext role;
     enter_role(&role, syscat::relation_owner(spec->view), true);
     int guc_level = NewGUCNestLevel();

@@ -21,9 +21,11 @@ extern "C" {
 #include "access/xact.h"
 #include "commands/async.h"
 #include "commands/matview.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/resowner.h"
@@ -58,6 +60,8 @@ struct RefreshTarget {
     const KeyedSpec *keyed; // a table view refreshed for these keys only; else nullptr
     List *keys;             // (SinkKey *)
     bool too_many_keys;     // out: the keyed refresh gave up (refresh in full)
+    bool reader_may_read;   // the user whose statement runs the refresh may SELECT the view:
+                            // else its errors, which can quote data, are not shown to them
 };
 
 void refresh_error_context(void *arg) {
@@ -78,10 +82,12 @@ constexpr const char *hint_unique_index = "Create a unique index with no WHERE c
 }
 
 // Runs REFRESH MATERIALIZED VIEW as the matview's owner, under the snapshot
-// taken now (after the caller locked the matview).
+// taken now (after the caller locked the matview), with search_path =
+// pg_catalog, pg_temp as PostgreSQL 17 does for REFRESH: the writer's
+// search_path must not choose the functions that run with the owner's rights.
 void exec_refresh(Oid matview, bool concurrently) {
     RoleContext role;
-    enter_role(&role, syscat::relation_owner(matview), false);
+    enter_role(&role, syscat::relation_owner(matview), true);
     RefreshMatViewStmt *stmt = makeNode(RefreshMatViewStmt);
     stmt->concurrent = concurrently;
     stmt->skipData = false;
@@ -169,6 +175,80 @@ bool refresh_one(RefreshTarget *t) {
     return run_and_record(t, concurrently);
 }
 
+// Errors a query meets when a name it relied on the search_path for is not found.
+bool name_resolution_error(int sqlerrcode) {
+    return sqlerrcode == ERRCODE_UNDEFINED_FUNCTION || sqlerrcode == ERRCODE_UNDEFINED_TABLE ||
+           sqlerrcode == ERRCODE_UNDEFINED_OBJECT;
+}
+
+// The error a refresh raised, as the user whose statement ran it may see it.
+// A name-resolution error gets a hint. A user who may not SELECT the view
+// (a writer of a table under someone else's view) gets neither the message
+// nor its details, which can quote data; the server log keeps them.
+// Our own refresh statements say nothing to a user but their length: the
+// context keeps the lines about the user's code (a trigger, a function).
+char *without_our_statements(const char *context) {
+    StringInfoData out;
+    initStringInfo(&out);
+    const char *line = context;
+    while (line != nullptr && *line != '\0') {
+        const char *end = strchr(line, '\n');
+        size_t len = end != nullptr ? static_cast<size_t>(end - line) : strlen(line);
+        bool ours = false;
+        for (const char *prefix : {"SQL statement \"WITH n AS MATERIALIZED", "SQL statement \"WITH pgview_keys AS"})
+            ours = ours || strncmp(line, prefix, strlen(prefix)) == 0;
+        if (!ours)
+            appendStringInfo(&out, "%s%.*s", out.len > 0 ? "\n" : "", static_cast<int>(len), line);
+        line = end != nullptr ? end + 1 : nullptr;
+    }
+    return out.len > 0 ? out.data : nullptr;
+}
+
+void explain_failure(const RefreshTarget *t, ErrorData *edata, bool hide) {
+    if (edata->context != nullptr)
+        edata->context = without_our_statements(edata->context);
+    if (name_resolution_error(edata->sqlerrcode))
+        edata->hint = pstrdup("pgview_auto refreshes with search_path = pg_catalog, pg_temp: the view's query, "
+                              "and the functions it calls, must schema-qualify the names they use (or those "
+                              "functions must SET search_path).");
+    if (!hide)
+        return;
+    const char *noun = t->table_view ? "table view" : "materialized view";
+    ereport(LOG_SERVER_ONLY, (errmsg("pgview_auto: refreshing %s %s failed: %s", noun, t->name, edata->message),
+                              edata->detail ? errdetail_internal("%s", edata->detail) : 0,
+                              edata->context ? errcontext("%s", edata->context) : 0));
+    edata->message = psprintf("%s %s could not be refreshed", noun, t->name);
+    edata->detail = pstrdup("The error is shown only to roles that may read the view; the server log has it.");
+    edata->detail_log = nullptr;
+    edata->hint = psprintf("Its owner sees the error by running pgview_refresh('%s').", t->name);
+    edata->context = psprintf("refreshing %s %s (pgview_auto, %s)", noun, t->name, origin_text(t->origin));
+    edata->internalquery = nullptr;
+    edata->internalpos = 0;
+    edata->cursorpos = 0;
+    edata->schema_name = edata->table_name = edata->column_name = edata->datatype_name = edata->constraint_name =
+        nullptr;
+}
+
+// refresh_one, its error explained (C-level; the error is raised again).
+bool refresh_one_explained(RefreshTarget *t, bool hide) {
+    MemoryContext context = CurrentMemoryContext;
+    volatile bool refreshed = false;
+    PG_TRY();
+    {
+        refreshed = refresh_one(t);
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(context);
+        ErrorData *edata = CopyErrorData();
+        FlushErrorState();
+        explain_failure(t, edata, hide);
+        ReThrowError(edata);
+    }
+    PG_END_TRY();
+    return refreshed;
+}
+
 // on_error 'warn': the refresh runs in a subtransaction; a failure is recorded,
 // reported as a WARNING, and the writer's transaction goes on.
 bool refresh_one_or_warn(RefreshTarget *t) {
@@ -179,7 +259,7 @@ bool refresh_one_or_warn(RefreshTarget *t) {
     ErrorData *failure = run_in_subtransaction(
         [](void *arg) {
             auto *c = static_cast<Call *>(arg);
-            c->refreshed = refresh_one(c->t);
+            c->refreshed = refresh_one_explained(c->t, false); // recorded whole; the WARNING is below
         },
         &call);
     bool refreshed = call.refreshed;
@@ -187,14 +267,21 @@ bool refresh_one_or_warn(RefreshTarget *t) {
     if (failure != nullptr) {
         watch::RegistrySession session;
         watch::registry_begin(&session);
-        watch::stats_failure(t->matview, failure->message);
+        watch::stats_failure(t->matview, failure->message); // pgview_status() shows it to readers of the view only
         watch::registry_end(&session);
-        ereport(WARNING, (errcode(failure->sqlerrcode),
-                          errmsg("%s %s was not refreshed: %s", t->table_view ? "table view" : "materialized view", t->name,
-                                 failure->message),
-                          errdetail("The transaction's changes are kept; the view is stale until its next "
-                                    "refresh (on_error => 'warn')."),
-                          errhint("See pgview_status() for the error, or run pgview_refresh('%s').", t->name)));
+        const char *noun = t->table_view ? "table view" : "materialized view";
+        if (t->reader_may_read)
+            ereport(WARNING, (errcode(failure->sqlerrcode),
+                              errmsg("%s %s was not refreshed: %s", noun, t->name, failure->message),
+                              errdetail("The transaction's changes are kept; the view is stale until its next "
+                                        "refresh (on_error => 'warn')."),
+                              errhint("See pgview_status() for the error, or run pgview_refresh('%s').", t->name)));
+        else
+            ereport(WARNING, (errcode(failure->sqlerrcode), errmsg("%s %s was not refreshed", noun, t->name),
+                              errdetail("The transaction's changes are kept; the view is stale until its next "
+                                        "refresh (on_error => 'warn'). The error is shown only to roles that may "
+                                        "read the view."),
+                              errhint("Its owner sees the error in pgview_status().")));
     }
     return refreshed;
 }
@@ -205,7 +292,7 @@ bool refresh_target(RefreshTarget *t) {
     callback.arg = t;
     callback.previous = error_context_stack;
     error_context_stack = &callback;
-    bool refreshed = t->warn ? refresh_one_or_warn(t) : refresh_one(t);
+    bool refreshed = t->warn ? refresh_one_or_warn(t) : refresh_one_explained(t, !t->reader_may_read);
     error_context_stack = callback.previous;
     return refreshed;
 }
@@ -236,7 +323,7 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
     int refreshed = 0;
     for (Oid matview : order) {
         int done_before = refreshed;
-        RefreshTarget target{matview, -1, false, origin, nullptr, nullptr, false, false, nullptr, NIL, false};
+        RefreshTarget target{matview, -1, false, origin, nullptr, nullptr, false, false, nullptr, NIL, false, true};
         bool is_root = root_set.count(matview) != 0;
         bool defer = false;
         pg_call([&] {
@@ -276,6 +363,7 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
             if (is_root && root_concurrently != use_watch_option)
                 target.concurrently = root_concurrently;
             target.name = qualified_name(matview);
+            target.reader_may_read = pg_class_aclcheck(matview, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
         });
         if (target.keyed != nullptr) {
             bool done = pg_call([&target] { return refresh_target(&target); });

@@ -12,6 +12,7 @@ extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/fmgroids.h"
@@ -155,12 +156,39 @@ void require_catalog_relation(Oid relid, const char *what) {
                         errdetail("%s covers tables, partitioned tables, views, materialized views "
                                   "and foreign tables.", what)));
     Oid nsp = get_rel_namespace(relid);
-    if (IsCatalogNamespace(nsp) || IsToastNamespace(nsp) ||
-        nsp == get_namespace_oid("information_schema", true))
+    if (is_system_namespace(nsp))
         ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
                         errmsg("\"%s\" is in system schema \"%s\"", get_rel_name(relid),
                                get_namespace_name(nsp)),
                         errdetail("The dependency catalog covers user schemas only.")));
+}
+
+bool is_system_namespace(Oid nsp) {
+    return IsCatalogNamespace(nsp) || IsToastNamespace(nsp) || nsp == get_namespace_oid("information_schema", true);
+}
+
+List *inheritance_ancestors(Oid relid) {
+    List *ancestors = NIL;
+    List *todo = list_make1_oid(relid);
+    Relation inherits = table_open(InheritsRelationId, AccessShareLock);
+    while (todo != NIL) {
+        Oid child = linitial_oid(todo);
+        todo = list_delete_first(todo);
+        ScanKeyData key;
+        ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(child));
+        SysScanDesc scan = systable_beginscan(inherits, InheritsRelidSeqnoIndexId, true, nullptr, 1, &key);
+        HeapTuple tup;
+        while (HeapTupleIsValid(tup = systable_getnext(scan))) {
+            Oid parent = reinterpret_cast<Form_pg_inherits>(GETSTRUCT(tup))->inhparent;
+            if (!list_member_oid(ancestors, parent)) { // multiple inheritance may reach one twice
+                ancestors = lappend_oid(ancestors, parent);
+                todo = lappend_oid(todo, parent);
+            }
+        }
+        systable_endscan(scan);
+    }
+    table_close(inherits, AccessShareLock);
+    return ancestors;
 }
 
 } // namespace pgview::syscat

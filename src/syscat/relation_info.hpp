@@ -3,6 +3,7 @@
 
 extern "C" {
 #include "postgres.h"
+#include "nodes/pg_list.h"
 }
 
 namespace pgview::syscat {
@@ -26,5 +27,12 @@ const char *relkind_description(char relkind);
 // Raises 42P01 when the relation is gone, 42809 when its kind is not one the
 // dependency catalog covers; `what` names the calling function for the message.
 void require_catalog_relation(Oid relid, const char *what);
+
+// pg_catalog, pg_toast and information_schema (and their kin).
+bool is_system_namespace(Oid nsp);
+
+// Every ancestor of relid through pg_inherits, all levels: partitioned parents
+// of a partition, or the parents of an inheritance child. NIL for none.
+List *inheritance_ancestors(Oid relid);
 
 } // namespace pgview::syscat

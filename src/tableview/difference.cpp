@@ -9,7 +9,17 @@
 #include "syscat/relation_info.hpp"
 
 extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
+#include "nodes/makefuncs.h"
+#include "utils/fmgroids.h"
+#include "utils/syscache.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -73,7 +83,7 @@ std::string difference_sql(const std::string &table, const std::string &definiti
                " FROM n WHERE NOT EXISTS (SELECT FROM " + table + " o WHERE " + key_match("o", "n", key) +
                ") RETURNING 1) " +
                "SELECT (SELECT pg_catalog.count(*) FROM d), (SELECT pg_catalog.count(*) FROM u), (SELECT pg_catalog.count(*) FROM i), " +
-               "EXISTS (SELECT FROM n GROUP BY " + list("", key) + " HAVING pg_catalog.count(*) > 1)";
+               "EXISTS (SELECT FROM n GROUP BY " + list("", key) + " HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1)";
     }
     // A multiset: the k-th copy of a row on one side matches the k-th on the other.
     return "WITH n AS MATERIALIZED (SELECT " + cols +
@@ -88,7 +98,44 @@ std::string difference_sql(const std::string &table, const std::string &definiti
            "SELECT (SELECT pg_catalog.count(*) FROM d), 0::pg_catalog.int8, (SELECT pg_catalog.count(*) FROM i), false";
 }
 
+// PostgreSQL refuses to queue a deferred trigger inside a security-restricted
+// operation (trigger.c, afterTriggerMarkEvents), where the refresh runs: the
+// table view's deferrable constraints (its keys, its foreign keys, the foreign
+// keys referencing it, constraint triggers on it) are made IMMEDIATE, as SET
+// CONSTRAINTS ... IMMEDIATE does, for the rest of the transaction; they are
+// checked at the end of the refresh statement. C-level.
 } // namespace
+
+void check_constraints_immediately(Oid table) {
+    List *constraints = NIL;
+    Relation triggers = table_open(TriggerRelationId, AccessShareLock);
+    ScanKeyData key;
+    ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(table));
+    SysScanDesc scan = systable_beginscan(triggers, TriggerRelidNameIndexId, true, nullptr, 1, &key);
+    HeapTuple tup;
+    while (HeapTupleIsValid(tup = systable_getnext(scan))) {
+        auto *form = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tup));
+        if (form->tgdeferrable && OidIsValid(form->tgconstraint))
+            constraints = list_append_unique_oid(constraints, form->tgconstraint);
+    }
+    systable_endscan(scan);
+    table_close(triggers, AccessShareLock);
+    if (constraints == NIL)
+        return;
+    ConstraintsSetStmt *stmt = makeNode(ConstraintsSetStmt);
+    stmt->deferred = false;
+    ListCell *lc;
+    foreach (lc, constraints) {
+        HeapTuple con = SearchSysCache1(CONSTROID, ObjectIdGetDatum(lfirst_oid(lc)));
+        if (!HeapTupleIsValid(con))
+            continue;
+        auto *form = reinterpret_cast<Form_pg_constraint>(GETSTRUCT(con));
+        stmt->constraints = lappend(stmt->constraints, makeRangeVar(get_namespace_name(form->connamespace),
+                                                                    pstrdup(NameStr(form->conname)), -1));
+        ReleaseSysCache(con);
+    }
+    AfterTriggerSetState(stmt);
+}
 
 std::string difference_statement(const TableView &tv) {
     std::vector<std::string> columns = column_names(tv.table);
@@ -101,13 +148,14 @@ std::string difference_statement(const TableView &tv) {
 }
 
 void run_difference(Oid table, const char *statement) {
-    // As the owner, as REFRESH does in PostgreSQL 15: restricted (no temporary
-    // objects, no SET ROLE from the query's functions), with the session's
-    // search_path for the query's functions and the table's triggers. Our own
-    // statement names every operator and function with its schema, so no
-    // search_path can substitute one.
+    // As the owner, as REFRESH does: restricted (no temporary objects, no SET
+    // ROLE from the query's functions), with search_path = pg_catalog, pg_temp
+    // for the query's functions and the table's triggers (as PostgreSQL 17's
+    // REFRESH). Our own statement names every operator and function with its
+    // schema besides.
+    check_constraints_immediately(table);
     RoleContext role;
-    enter_role(&role, syscat::relation_owner(table), false);
+    enter_role(&role, syscat::relation_owner(table), true);
     // Rows are compared by their text form: floats must print exactly.
     int guc_level = NewGUCNestLevel();
     (void) set_config_option("extra_float_digits", "3", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);

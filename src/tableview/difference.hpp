@@ -17,8 +17,15 @@ namespace pgview::tableview {
 std::string difference_statement(const TableView &tv);
 
 // Runs it as the table's owner under a snapshot taken now; the caller holds an
-// ExclusiveLock on the table. C-level: may ereport. The rows deleted, updated
-// and inserted go to the server log at DEBUG1.
+// ExclusiveLock on the table. The table's deferrable constraints are made
+// IMMEDIATE first (PostgreSQL cannot defer a trigger queued inside the
+// restricted operation a refresh is). C-level: may ereport. The rows deleted,
+// updated and inserted go to the server log at DEBUG1.
 void run_difference(Oid table, const char *statement);
+
+// The table's deferrable constraints made IMMEDIATE before a refresh writes it
+// (PostgreSQL cannot queue a deferred trigger inside the security-restricted
+// operation). C-level.
+void check_constraints_immediately(Oid table);
 
 } // namespace pgview::tableview

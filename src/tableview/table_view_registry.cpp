@@ -180,6 +180,8 @@ bool lookup(Oid relid, TableView *out) {
 }
 
 void add(const TableView &tv) {
+    if (!OidIsValid(tv.table) || !OidIsValid(tv.definition)) // a name PostgreSQL truncated, say: never register OID 0
+        throw Error(sqlstate::internal_error, "pgview_auto: the table view or its definition was not found after creating it");
     std::vector<const char *> key;
     for (const std::string &k : tv.unique_key)
         key.push_back(k.c_str());

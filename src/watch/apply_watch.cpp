@@ -1,12 +1,15 @@
 // pgview_auto — recording one watch (see apply_watch.hpp).
 #include "watch/apply_watch.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "graph/dependency_graph.hpp"
 #include "pg/guard.hpp"
+#include "pg/quote.hpp"
 #include "refresh/commit_refresh.hpp"
 #include "syscat/catalog_reader.hpp"
+#include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/capture_triggers.hpp"
 #include "watch/cascade_graph.hpp"
@@ -46,18 +49,54 @@ void require_no_cycle(Oid matview, const std::vector<ResolvedSource> &sources) {
     }
 }
 
-// TRIGGER privilege on every table that gets a capture trigger (partitions included).
-void require_trigger_privilege(Oid table) {
+// The first relation `role` may not put a trigger on among those a watch of
+// `source` attaches work to: the tables that get a capture trigger (partitions
+// and inheritance children included), or a materialized view source itself
+// (its refreshes would refresh the watching matview, in their transaction).
+// InvalidOid: none. C-level; locks the tables as CREATE TRIGGER would.
+Oid first_untriggerable(Oid source, bool is_matview, Oid role) {
+    if (is_matview)
+        return pg_class_aclcheck(source, role, ACL_TRIGGER) == ACLCHECK_OK ? InvalidOid : source;
     Oid *targets;
-    int n = capture_targets(table, &targets);
+    int n = capture_targets(source, &targets);
     for (int i = 0; i < n; i++)
-        if (pg_class_aclcheck(targets[i], GetUserId(), ACL_TRIGGER) != ACLCHECK_OK)
-            ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                            errmsg("permission denied to watch table %s", quote_identifier(get_rel_name(targets[i]))),
-                            errdetail("Watching a table puts a capture trigger on it."),
-                            errhint("Ask its owner to GRANT TRIGGER ON %s TO %s.",
-                                    quote_identifier(get_rel_name(targets[i])),
-                                    GetUserNameFromId(GetUserId(), false))));
+        if (pg_class_aclcheck(targets[i], role, ACL_TRIGGER) != ACLCHECK_OK)
+            return targets[i];
+    return InvalidOid;
+}
+
+// pgview_watch: the caller needs TRIGGER privilege on all of it (42501).
+void require_trigger_privilege(Oid source, bool is_matview) {
+    Oid denied = first_untriggerable(source, is_matview, GetUserId());
+    if (!OidIsValid(denied))
+        return;
+    const char *name = quote_identifier(get_rel_name(denied));
+    if (get_rel_relkind(denied) == RELKIND_MATVIEW)
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("permission denied to watch materialized view %s", name),
+                        errdetail("Its refreshes would refresh the watching view too, in their transaction: "
+                                  "that needs TRIGGER privilege on it."),
+                        errhint("Ask its owner to GRANT TRIGGER ON %s TO %s.", name,
+                                GetUserNameFromId(GetUserId(), false))));
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                    errmsg("permission denied to watch table %s", name),
+                    errdetail("Watching a table puts a capture trigger on it."),
+                    errhint("Ask its owner to GRANT TRIGGER ON %s TO %s.", name,
+                            GetUserNameFromId(GetUserId(), false))));
+}
+
+// Re-resolving in someone's DDL: a newly found source the matview's owner may
+// not trigger is left out, with a WARNING; the DDL goes on.
+void warn_left_out(Oid matview, Oid denied, Oid owner) {
+    const char *view = quote_relation(matview);
+    const char *name = quote_relation(denied);
+    const char *role = GetUserNameFromId(owner, false);
+    ereport(WARNING, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                      errmsg("pgview_auto: %s %s is not refreshed for changes of %s", 
+                             get_rel_relkind(matview) == RELKIND_MATVIEW ? "materialized view" : "table view", view,
+                             name),
+                      errdetail("Its owner %s has no TRIGGER privilege on %s.", role, name),
+                      errhint("GRANT TRIGGER ON %s TO %s, then run pgview_watch again.", name, role)));
 }
 
 } // namespace
@@ -68,8 +107,7 @@ std::string relation_name(Oid relid) {
     return s;
 }
 
-void apply_watch(Oid matview, std::optional<Oid> requested, const MatviewOptions &options,
-                 bool check_privileges) {
+void apply_watch(Oid matview, std::optional<Oid> requested, const MatviewOptions &options, PrivilegeCheck check) {
     graph::DependencyGraph g = syscat::read_dependency_graph();
     if (requested)
         syscat::require_in_graph(g, *requested, "pgview_watch");
@@ -81,13 +119,47 @@ void apply_watch(Oid matview, std::optional<Oid> requested, const MatviewOptions
                         " reads no table",
                     "Only tables (through plain views) and materialized views can be watched.",
                     "Name the table it depends on: pgview_watch(matview, source => 'the_table').");
+    for (const auto &s : sources) {
+        Oid source = s.source;
+        if (!s.is_matview && pg_call([source] { return get_rel_persistence(source); }) == RELPERSISTENCE_TEMP)
+            throw Error("0A000", "cannot watch temporary table " + relation_name(source),
+                        "A watch outlives the session; a temporary table goes with it.", "Watch a permanent table.");
+    }
+    if (check == PrivilegeCheck::caller)
+        for (const auto &s : sources) {
+            Oid source = s.source;
+            bool is_matview = s.is_matview;
+            pg_call([source, is_matview] { require_trigger_privilege(source, is_matview); });
+        }
+    if (check == PrivilegeCheck::owner_skips) {
+        Oid owner = pg_call([matview] { return syscat::relation_owner(matview); });
+        Oid request = requested.value_or(InvalidOid);
+        Oid *old = nullptr;
+        int nold = pg_call([&] {
+            RegistrySession session;
+            registry_begin(&session);
+            int n = registry_sources(matview, request, &old);
+            registry_end(&session);
+            return n;
+        });
+        std::vector<Oid> before(old, old + nold);
+        std::vector<ResolvedSource> kept;
+        for (const auto &s : sources) {
+            Oid source = s.source;
+            bool is_matview = s.is_matview;
+            bool is_new = std::find(before.begin(), before.end(), source) == before.end();
+            if (is_new && pg_call([source, is_matview, owner, matview] {
+                    Oid denied = first_untriggerable(source, is_matview, owner);
+                    if (OidIsValid(denied))
+                        warn_left_out(matview, denied, owner);
+                    return OidIsValid(denied);
+                }))
+                continue;
+            kept.push_back(s);
+        }
+        sources.swap(kept);
+    }
     require_no_cycle(matview, sources);
-    if (check_privileges)
-        for (const auto &s : sources)
-            if (!s.is_matview) {
-                Oid table = s.source;
-                pg_call([table] { require_trigger_privilege(table); });
-            }
 
     std::vector<Oid> source_oids, via_oids;
     for (const auto &s : sources) {
@@ -116,42 +188,117 @@ void apply_watch(Oid matview, std::optional<Oid> requested, const MatviewOptions
     });
 }
 
-// An orphaned watch of this matview's name comes back, with its options and sources.
+namespace {
+
+// Why an orphaned watch stays an orphan: a NOTICE to whoever created the relation.
+void keep_orphan(const char *name, const char *why, const char *hint) {
+    ereport(NOTICE, (errmsg("pgview_auto: the orphaned watch %s is not restored", name), errdetail("%s", why),
+                     errhint("%s", hint)));
+}
+
+} // namespace
+
+// An orphaned watch of this relation's name comes back, with its options and
+// sources, when the relation is a materialized view or a table view owned by
+// the orphan's owner, and that owner may put a trigger on everything the watch
+// would capture. Otherwise the orphan stays (NOTICE). Nothing here fails the
+// caller's DDL because of the orphan.
 void restore_orphan(Oid matview) {
-    MatviewOptions options{};
-    char **requested = nullptr;
-    int nrequested = 0;
-    bool restored = pg_call([&] {
+    if (!tableview::is_refreshable(matview)) // CREATE MATERIALIZED VIEW IF NOT EXISTS on a table, say
+        return;
+    std::string name = pg_call([matview] { return quote_relation(matview); });
+    Orphan orphan{};
+    bool found = pg_call([&name, &orphan] {
         RegistrySession session;
         registry_begin(&session);
-        bool r = registry_restore_orphan(matview, &options, &requested, &nrequested);
+        bool f = registry_find_orphan(name.c_str(), &orphan);
         registry_end(&session);
-        return r;
+        return f;
     });
-    if (!restored)
+    if (!found)
         return;
-    for (int i = 0; i < nrequested; i++) {
-        std::optional<Oid> source;
-        if (requested[i] != nullptr) {
-            const char *name = requested[i];
-            Oid relid = pg_call([name] {
-                return RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)), NoLock, true);
-            });
-            if (!OidIsValid(relid)) {
-                pg_call([name] {
-                    ereport(WARNING, (errmsg("pgview_auto: source %s of the restored watch no longer exists", name)));
-                });
-                continue;
-            }
-            source = relid;
-        }
-        apply_watch(matview, source, options, false);
+    std::string noun = tableview::noun(matview);
+    Oid owner = pg_call([matview] { return syscat::relation_owner(matview); });
+    const char *name_c = name.c_str();
+    // The owner, or a role with its privileges (a superuser, or pgview_create's
+    // or_replace creating the matview as the caller before handing it back).
+    if (!OidIsValid(orphan.owner) || !pg_call([owner, &orphan] { return has_privs_of_role(owner, orphan.owner); })) {
+        std::string why = OidIsValid(orphan.owner)
+                              ? "It was the watch of a relation owned by " +
+                                    std::string(pg_call([&orphan] { return GetUserNameFromId(orphan.owner, true); })) +
+                                    "; the new " + noun + " is owned by " +
+                                    pg_call([owner] { return GetUserNameFromId(owner, false); }) + "."
+                              : std::string("Its owner is unknown (it was orphaned before pgview_auto 0.6.0).");
+        std::string hint = "Its owner (or a superuser) can remove it with pgview_unwatch('" + name +
+                           "'); pgview_watch watches the new " + noun + ".";
+        pg_call([name_c, &why, &hint] { keep_orphan(name_c, why.c_str(), hint.c_str()); });
+        return;
     }
-    std::string name = relation_name(matview);
-    const char *mode = mode_name(options.mode);
-    const char *noun = tableview::noun(matview);
-    pg_call([&name, mode, noun] {
-        ereport(NOTICE, (errmsg("pgview_auto: watch of %s %s restored (mode %s)", noun, name.c_str(), mode),
+    // Resolve everything first, check it, and only then restore.
+    std::vector<std::optional<Oid>> requests;
+    for (int i = 0; i < orphan.nrequested; i++) {
+        if (orphan.requested[i] == nullptr) {
+            requests.emplace_back(std::nullopt);
+            continue;
+        }
+        const char *source = orphan.requested[i];
+        Oid relid = pg_call([source] {
+            return RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(source)), NoLock, true);
+        });
+        if (!OidIsValid(relid)) {
+            pg_call([source] {
+                ereport(WARNING, (errmsg("pgview_auto: source %s of the restored watch no longer exists", source)));
+            });
+            continue;
+        }
+        requests.emplace_back(relid);
+    }
+    graph::DependencyGraph g = syscat::read_dependency_graph();
+    for (const auto &request : requests) {
+        std::vector<ResolvedSource> sources = resolve_sources(g, matview, request);
+        if (sources.empty()) {
+            std::string why = noun + " " + name + " reads no table" +
+                              (request ? " through " + relation_name(*request) : std::string()) + ".";
+            pg_call([name_c, &why] {
+                keep_orphan(name_c, why.c_str(), "Remove it with pgview_unwatch, or name a source with pgview_watch.");
+            });
+            return;
+        }
+        for (const auto &s : sources) {
+            Oid source = s.source;
+            bool is_matview = s.is_matview;
+            bool denied = pg_call([source, is_matview, owner, name_c] {
+                Oid d = first_untriggerable(source, is_matview, owner);
+                if (OidIsValid(d)) {
+                    const char *role = GetUserNameFromId(owner, false);
+                    const char *rel = quote_relation(d);
+                    ereport(NOTICE,
+                            (errmsg("pgview_auto: the orphaned watch %s is not restored", name_c),
+                             errdetail("Its owner %s has no TRIGGER privilege on %s, which the watch would capture.",
+                                       role, rel),
+                             errhint("GRANT TRIGGER ON %s TO %s, then watch %s with pgview_watch.", rel, role,
+                                     name_c)));
+                }
+                return OidIsValid(d);
+            });
+            if (denied)
+                return;
+        }
+    }
+    pg_call([matview, name_c] {
+        RegistrySession session;
+        registry_begin(&session);
+        (void) registry_restore_orphan(matview, name_c);
+        registry_end(&session);
+    });
+    for (const auto &request : requests)
+        apply_watch(matview, request, orphan.options, PrivilegeCheck::none);
+    const char *mode = mode_name(orphan.options.mode);
+    const char *noun_c = noun.c_str();
+    std::string shown = relation_name(matview);
+    const char *shown_c = shown.c_str();
+    pg_call([shown_c, mode, noun_c] {
+        ereport(NOTICE, (errmsg("pgview_auto: watch of %s %s restored (mode %s)", noun_c, shown_c, mode),
                          errdetail("A watched relation of this name was dropped; its watch was kept.")));
     });
 }

@@ -15,15 +15,24 @@ namespace pgview::watch {
 // The relation as regclass prints it (quoted, qualified when not on search_path).
 std::string relation_name(Oid relid);
 
-// Throws pgview::Error for a source that reaches no table (55000), a cycle of
-// cascades (42P19), or (with check_privileges) a captured table the current user
-// lacks TRIGGER privilege on (42501).
-void apply_watch(Oid matview, std::optional<Oid> requested, const MatviewOptions &options,
-                 bool check_privileges);
+// Whose TRIGGER privilege a watch needs on what it attaches work to (the
+// tables it captures, the matview sources whose refreshes refresh it).
+enum class PrivilegeCheck {
+    caller,      // pgview_watch: the caller's, on everything; one missing is an error (42501)
+    owner_skips, // re-resolving in someone's DDL: the matview owner's, on newly found sources;
+                 // one it lacks is left out (WARNING), the DDL goes on
+    none,        // checked already (restoring an orphan)
+};
 
-// The orphaned watch of matview's name, if there is one (its matview was
-// dropped while watched), comes back on matview with its options and sources;
-// NOTICE. Called for a new materialized view or table view.
-void restore_orphan(Oid matview);
+// Throws pgview::Error for a source that reaches no table (55000), a cycle of
+// cascades (42P19), or (PrivilegeCheck::caller) a missing privilege (42501).
+void apply_watch(Oid matview, std::optional<Oid> requested, const MatviewOptions &options, PrivilegeCheck check);
+
+// The orphaned watch of this relation's name, if there is one (a watched
+// matview or table view of that name was dropped), comes back with its options
+// and sources (NOTICE), when the relation is a materialized view or a table
+// view owned by the orphan's owner who may put a trigger on every table the
+// watch would capture; else the orphan stays (NOTICE saying why).
+void restore_orphan(Oid relid);
 
 } // namespace pgview::watch

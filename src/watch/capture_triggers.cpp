@@ -3,6 +3,7 @@
 
 #include "incremental/capture_plan.hpp"
 #include "pg/quote.hpp"
+#include "syscat/relation_info.hpp"
 #include "watch/registry.hpp"
 
 extern "C" {
@@ -65,15 +66,17 @@ constexpr TriggerKind key_kinds[] = {
      nullptr},
 };
 
+// A watch names the table, or one of its ancestors: a partitioned parent (as
+// PostgreSQL clones a parent's row triggers onto its partitions, TRIGGER on the
+// parent covers them), or an inheritance parent, for a watcher whose owner may
+// put a trigger on this child too (PostgreSQL clones nothing onto those).
 bool capture_needed(Oid table) {
     if (registry_source_needed(table))
         return true;
-    if (!get_rel_relispartition(table))
-        return false;
-    List *ancestors = get_partition_ancestors(table);
+    bool partition = get_rel_relispartition(table);
     ListCell *lc;
-    foreach (lc, ancestors)
-        if (registry_source_needed(lfirst_oid(lc)))
+    foreach (lc, syscat::inheritance_ancestors(table))
+        if (partition ? registry_source_needed(lfirst_oid(lc)) : registry_source_needed_by(lfirst_oid(lc), table))
             return true;
     return false;
 }
@@ -150,13 +153,13 @@ void create_trigger(Oid table, const TriggerKind &kind) {
         execute_internal_ddl(psprintf("ALTER TABLE %s ENABLE %s TRIGGER %s", target, kind.enable, kind.name));
 }
 
-void drop_trigger(Oid table, const char *name, bool wait) {
+void drop_trigger(Oid table, const char *name) {
     if (!OidIsValid(get_trigger_oid(table, name, true)))
         return;
-    // DROP TRIGGER takes ACCESS EXCLUSIVE on the table. Inside someone's DDL we do
-    // not queue behind the table's writers: an unused trigger captures nothing
-    // and goes at the next sync.
-    if (!wait && !ConditionalLockRelationOid(table, AccessExclusiveLock))
+    // DROP TRIGGER takes ACCESS EXCLUSIVE on the table: waiting for it would
+    // queue every reader and writer of someone else's table behind us. An
+    // unneeded trigger captures nothing; it goes at a later sync.
+    if (!ConditionalLockRelationOid(table, AccessExclusiveLock))
         return;
     execute_internal_ddl(psprintf("DROP TRIGGER %s ON %s", name, quote_relation(table)));
 }
@@ -191,13 +194,13 @@ void create_triggers(Oid table, bool keyed) {
     adopt_capture_trigger(table);
 }
 
-void drop_triggers(Oid table, bool keys_only, bool wait) {
+void drop_triggers(Oid table, bool keys_only) {
     for (const TriggerKind &k : key_kinds)
-        drop_trigger(table, k.name, wait);
+        drop_trigger(table, k.name);
     if (keys_only)
         return;
-    drop_trigger(table, replica_kind.name, wait);
-    drop_trigger(table, capture_kind.name, wait);
+    drop_trigger(table, replica_kind.name);
+    drop_trigger(table, capture_kind.name);
 }
 
 } // namespace
@@ -254,9 +257,9 @@ void sync_all_capture_triggers(void) {
     foreach (lc, tables) {
         Oid table = lfirst_oid(lc);
         if (!capture_needed(table))
-            drop_triggers(table, false, false);
+            drop_triggers(table, false);
         else if (!incremental::keys_captured_from(table))
-            drop_triggers(table, true, false);
+            drop_triggers(table, true);
     }
 }
 
@@ -272,20 +275,26 @@ int capture_targets(Oid table, Oid **targets) {
     return n;
 }
 
-void sync_capture_trigger(Oid table, bool wait) {
+void sync_capture_trigger(Oid table) {
     if (get_rel_relkind(table) == '\0')
         return; // dropped meanwhile: its triggers went with it
-    Oid *targets;
-    int n = capture_targets(table, &targets);
-    for (int i = 0; i < n; i++) {
-        if (!capture_needed(targets[i])) {
-            drop_triggers(targets[i], false, wait);
+    // No lock here: CREATE TRIGGER takes its own, and a drop only ever takes
+    // one that is free at once (a child attached meanwhile is synced by the
+    // event trigger of its DDL).
+    List *targets = find_all_inheritors(table, NoLock, nullptr);
+    ListCell *lc;
+    foreach (lc, targets) {
+        Oid target = lfirst_oid(lc);
+        if (get_rel_relkind(target) == '\0')
+            continue;
+        if (!capture_needed(target)) {
+            drop_triggers(target, false);
             continue;
         }
-        bool keyed = incremental::keys_captured_from(targets[i]);
-        create_triggers(targets[i], keyed);
+        bool keyed = incremental::keys_captured_from(target);
+        create_triggers(target, keyed);
         if (!keyed)
-            drop_triggers(targets[i], true, wait);
+            drop_triggers(target, true);
     }
 }
 

@@ -26,11 +26,12 @@ inline constexpr const char *replica_trigger_name = "pgview_auto_replica";
 // Palloc'd array; also locks them (ShareRowExclusiveLock, as CREATE TRIGGER does).
 int capture_targets(Oid table, Oid **targets);
 
-// Make table's trigger match the registry: present while some watch names the
-// table or one of its partition ancestors, absent otherwise. Without `wait`
-// (inside a user's DDL) an unneeded trigger is dropped only if the table's lock
-// is free at once.
-void sync_capture_trigger(Oid table, bool wait = true);
+// Make the triggers of table and its partitions match the registry: present
+// while some watch names the table or one of its ancestors, absent otherwise.
+// An unneeded trigger is dropped only if the table's lock is free at once
+// (never queued behind its readers and writers); else it stays, capturing
+// nothing, until a later sync.
+void sync_capture_trigger(Oid table);
 
 // Every capture trigger of the database no watch needs any more goes.
 void sync_all_capture_triggers(void);

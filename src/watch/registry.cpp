@@ -22,6 +22,12 @@ namespace {
 
 constexpr const char *registry_schema = "pgview_auto";
 
+// Microseconds of an interval column, saturated at max_interval_us; NULL stays NULL.
+#define INTERVAL_US(column)                                                                         \
+    "(CASE WHEN " column " IS NOT NULL THEN least(extract(epoch FROM " column ") * 1000000, "     \
+    "31104000000000000)::int8 END)"
+static_assert(PGVIEW_MAX_INTERVAL_US == 31104000000000000, "INTERVAL_US spells max_interval_us");
+
 struct Statement {
     const char *sql;
     int nargs;
@@ -32,12 +38,12 @@ struct Statement {
 // Plans are prepared once per backend and kept; the plan cache replans them
 // when the tables change (even after DROP and CREATE EXTENSION).
 Statement load_watches = {
-    "SELECT w.source, w.matview, c.relkind = 'm' FROM pgview_auto.watch w "
+    "SELECT w.source, w.matview, c.relkind = 'm', m.relowner FROM pgview_auto.watch w "
     "JOIN pg_class c ON c.oid = w.source JOIN pg_class m ON m.oid = w.matview",
     0, {}, nullptr};
 Statement load_options = {
     "SELECT o.matview, o.mode, o.\"concurrently\", o.on_error, "
-    "  (extract(epoch FROM o.debounce) * 1000000)::int8, (extract(epoch FROM o.max_delay) * 1000000)::int8 "
+    "  " INTERVAL_US("o.debounce") ", " INTERVAL_US("o.max_delay") " "
     "FROM pgview_auto.watched o JOIN pg_class m ON m.oid = o.matview",
     0, {}, nullptr};
 Statement set_options = {
@@ -52,8 +58,7 @@ Statement set_options = {
 // 0.6.0: the incremental option.
 Statement load_options_0_6 = {
     "SELECT o.matview, o.mode, o.\"concurrently\", o.on_error, "
-    "  (LEAST(extract(epoch FROM o.debounce), 9e12) * 1000000)::int8, "
-    "  (LEAST(extract(epoch FROM o.max_delay), 9e12) * 1000000)::int8, o.incremental, o.needs_full "
+    "  " INTERVAL_US("o.debounce") ", " INTERVAL_US("o.max_delay") ", o.incremental, o.needs_full "
     "FROM pgview_auto.watched o JOIN pg_class m ON m.oid = o.matview",
     0, {}, nullptr};
 // A new (or changed) watch: the view may be stale from before it, which keyed
@@ -64,19 +69,6 @@ Statement mark_needs_full = {
 Statement clear_needs_full = {
     "UPDATE pgview_auto.watched SET needs_full = false WHERE matview = $1 AND needs_full",
     1, {REGCLASSOID}, nullptr};
-Statement set_options_0_6 = {
-    "INSERT INTO pgview_auto.watched AS o (matview, matview_name, mode, \"concurrently\", on_error, debounce, max_delay, "
-    "  incremental) "
-    "SELECT $1, format('%I.%I', n.nspname, c.relname), $2, $3, $4, $5 * interval '1 microsecond', "
-    "  $6 * interval '1 microsecond', $7 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1 "
-    "ON CONFLICT (matview) DO UPDATE "
-    "SET mode = excluded.mode, \"concurrently\" = excluded.\"concurrently\", on_error = excluded.on_error, "
-    "    debounce = excluded.debounce, max_delay = excluded.max_delay, matview_name = excluded.matview_name, "
-    "    incremental = excluded.incremental "
-    "WHERE (o.mode, o.\"concurrently\", o.on_error, o.debounce, o.max_delay, o.matview_name, o.incremental) "
-    "IS DISTINCT FROM (excluded.mode, excluded.\"concurrently\", excluded.on_error, excluded.debounce, "
-    " excluded.max_delay, excluded.matview_name, excluded.incremental)",
-    7, {REGCLASSOID, TEXTOID, BOOLOID, TEXTOID, INT8OID, INT8OID, BOOLOID}, nullptr};
 // Before 0.3.0 (library updated, ALTER EXTENSION UPDATE not run yet): no
 // background modes, no schedules.
 Statement load_options_0_2 = {
@@ -102,6 +94,22 @@ Statement set_options_0_4 = {
     "(excluded.mode, excluded.\"concurrently\", excluded.on_error, excluded.debounce, excluded.max_delay, "
     " excluded.matview_name)",
     6, {REGCLASSOID, TEXTOID, BOOLOID, TEXTOID, INT8OID, INT8OID}, nullptr};
+
+// 0.6.0: the matview's owner too (an orphan is restored only for it, and it
+// may remove it), and the incremental option.
+Statement set_options_0_6 = {
+    "INSERT INTO pgview_auto.watched AS o (matview, matview_name, owner, mode, \"concurrently\", on_error, debounce, "
+    "  max_delay, incremental) "
+    "SELECT $1, format('%I.%I', n.nspname, c.relname), c.relowner, $2, $3, $4, $5 * interval '1 microsecond', "
+    "  $6 * interval '1 microsecond', $7 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1 "
+    "ON CONFLICT (matview) DO UPDATE "
+    "SET mode = excluded.mode, \"concurrently\" = excluded.\"concurrently\", on_error = excluded.on_error, "
+    "    debounce = excluded.debounce, max_delay = excluded.max_delay, matview_name = excluded.matview_name, "
+    "    owner = excluded.owner, incremental = excluded.incremental "
+    "WHERE (o.mode, o.\"concurrently\", o.on_error, o.debounce, o.max_delay, o.matview_name, o.owner, o.incremental) "
+    "IS DISTINCT FROM (excluded.mode, excluded.\"concurrently\", excluded.on_error, excluded.debounce, "
+    " excluded.max_delay, excluded.matview_name, excluded.owner, excluded.incremental)",
+    7, {REGCLASSOID, TEXTOID, BOOLOID, TEXTOID, INT8OID, INT8OID, BOOLOID}, nullptr};
 
 // An orphan of the name a matview now has: the matview is watched afresh.
 Statement drop_orphan_of = {
@@ -143,30 +151,58 @@ Statement forget_empty_watches = {
     "DELETE FROM pgview_auto.watched o WHERE o.matview::oid = ANY ($1) "
     "AND NOT EXISTS (SELECT FROM pgview_auto.watch w WHERE w.matview = o.matview) RETURNING o.matview_name",
     1, {OIDARRAYOID}, nullptr};
+// An orphan by its exact name (schema.name as format('%I.%I') spells it).
+Statement find_orphan = {
+    "SELECT o.owner, o.mode, o.\"concurrently\", o.on_error, "
+    "  " INTERVAL_US("o.debounce") ", " INTERVAL_US("o.max_delay") ", o.requested_names, o.incremental "
+    "FROM pgview_auto.watched o WHERE o.matview IS NULL AND o.matview_name = $1",
+    1, {TEXTOID}, nullptr};
+// Before 0.6.0 the owner of an orphan was not recorded.
+Statement find_orphan_0_4 = {
+    "SELECT NULL::regrole, o.mode, o.\"concurrently\", o.on_error, "
+    "  " INTERVAL_US("o.debounce") ", " INTERVAL_US("o.max_delay") ", o.requested_names, NULL::boolean "
+    "FROM pgview_auto.watched o WHERE o.matview IS NULL AND o.matview_name = $1",
+    1, {TEXTOID}, nullptr};
 Statement restore_orphan = {
-    "UPDATE pgview_auto.watched o SET matview = $1, orphaned_at = NULL "  /* RETURNING shows new values: keep the names */
-    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE c.oid = $1 AND o.matview IS NULL AND o.matview_name = format('%I.%I', n.nspname, c.relname) "
-    "RETURNING o.mode, o.\"concurrently\", o.on_error, (extract(epoch FROM o.debounce) * 1000000)::int8, "
-    "  (extract(epoch FROM o.max_delay) * 1000000)::int8, o.requested_names",
-    1, {OIDOID}, nullptr};
-Statement incremental_of = {
-    "SELECT incremental FROM pgview_auto.watched WHERE matview = $1", 1, {OIDOID}, nullptr};
+    "UPDATE pgview_auto.watched SET matview = $1, orphaned_at = NULL WHERE matview IS NULL AND matview_name = $2",
+    2, {OIDOID, TEXTOID}, nullptr};
 Statement sync_names = {
     "UPDATE pgview_auto.watched o SET matview_name = format('%I.%I', n.nspname, c.relname) "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "WHERE c.oid = o.matview AND o.matview_name IS DISTINCT FROM format('%I.%I', n.nspname, c.relname)",
     0, {}, nullptr};
+Statement sync_owners = {
+    "UPDATE pgview_auto.watched o SET owner = c.relowner FROM pg_class c "
+    "WHERE c.oid = o.matview AND o.owner IS DISTINCT FROM c.relowner",
+    0, {}, nullptr};
+// ALTER SCHEMA $1 RENAME TO $2 (both quoted, with the dot): the orphans named
+// under it, and their requested sources, follow. An orphan already of a new
+// name (left by a schema of that name dropped earlier) gives way.
+Statement drop_orphans_in_new_schema = {
+    "DELETE FROM pgview_auto.watched g WHERE g.matview IS NULL AND starts_with(g.matview_name, $2) "
+    "AND EXISTS (SELECT FROM pgview_auto.watched o WHERE o.matview IS NULL "
+    "            AND o.matview_name = $1 || substr(g.matview_name, length($2) + 1))",
+    2, {TEXTOID, TEXTOID}, nullptr};
+Statement rename_orphans_schema = {
+    "UPDATE pgview_auto.watched SET "
+    "  matview_name = CASE WHEN starts_with(matview_name, $1) THEN $2 || substr(matview_name, length($1) + 1) "
+    "                 ELSE matview_name END, "
+    "  requested_names = (SELECT array_agg(CASE WHEN starts_with(r, $1) THEN $2 || substr(r, length($1) + 1) "
+    "                                      ELSE r END ORDER BY i) "
+    "                     FROM unnest(requested_names) WITH ORDINALITY AS u(r, i)) "
+    "WHERE matview IS NULL AND (starts_with(matview_name, $1) "
+    "                           OR EXISTS (SELECT FROM unnest(requested_names) r WHERE starts_with(r, $1)))",
+    2, {TEXTOID, TEXTOID}, nullptr};
 Statement requests_of = {
     "SELECT DISTINCT requested FROM pgview_auto.watch WHERE matview = $1", 1, {OIDOID}, nullptr};
+Statement sources_of_request = {
+    "SELECT source FROM pgview_auto.watch WHERE matview = $1 AND requested IS NOT DISTINCT FROM $2",
+    2, {OIDOID, OIDOID}, nullptr};
 Statement remove_orphan = {
-    "DELETE FROM pgview_auto.watched WHERE matview IS NULL "
-    "AND (matview_name = $1 OR matview_name = format('%I.%I', current_schema(), $1) "
-    "     OR split_part(matview_name, '.', 2) = quote_ident($1))",
-    1, {TEXTOID}, nullptr};
+    "DELETE FROM pgview_auto.watched WHERE matview IS NULL AND matview_name = $1", 1, {TEXTOID}, nullptr};
 
 Statement load_schedules = {
-    "SELECT s.matview, (extract(epoch FROM s.every) * 1000000)::int8, s.only_if_dirty "
+    "SELECT s.matview, " INTERVAL_US("s.every") ", s.only_if_dirty "
     "FROM pgview_auto.schedule s JOIN pg_class m ON m.oid = s.matview",
     0, {}, nullptr};
 Statement set_schedule = {
@@ -219,6 +255,11 @@ Statement remove_orphan_options = {
 Statement source_needed = {
     "SELECT EXISTS (SELECT FROM pgview_auto.watch WHERE source = $1)",
     1, {REGCLASSOID}, nullptr};
+// A watch of `source` (an inheritance parent of $2) whose matview's owner may trigger $2.
+Statement source_needed_by = {
+    "SELECT EXISTS (SELECT FROM pgview_auto.watch w JOIN pg_class m ON m.oid = w.matview "
+    "WHERE w.source = $1 AND has_table_privilege(m.relowner, $2, 'TRIGGER'))",
+    2, {REGCLASSOID, OIDOID}, nullptr};
 Statement captured_tables = {
     "SELECT DISTINCT w.source, w.source::text FROM pgview_auto.watch w "
     "JOIN pg_class c ON c.oid = w.source WHERE w.matview = $1 AND c.relkind <> 'm' ORDER BY 2",
@@ -239,6 +280,8 @@ Statement success_stats = {
     "  max_duration = greatest(s.max_duration, excluded.last_duration), "
     "  last_concurrently = excluded.last_concurrently, stale = false",
     3, {REGCLASSOID, INT8OID, BOOLOID}, nullptr};
+Statement error_stats = {
+    "SELECT matview, last_error FROM pgview_auto.refresh_stats WHERE last_error IS NOT NULL", 0, {}, nullptr};
 Statement failure_stats = {
     "INSERT INTO pgview_auto.refresh_stats AS s (matview, failures, last_error, last_error_at, stale) "
     "VALUES ($1, 1, $2, clock_timestamp(), true) "
@@ -334,6 +377,7 @@ void registry_load(WatchRow **watches, int *nwatches, OptionsRow **options, int 
         w[i].matview = column_oid(i, 2);
         w[i].source_is_matview =
             DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
+        w[i].owner = column_oid(i, 4);
     }
     *watches = w;
     *nwatches = n;
@@ -461,6 +505,13 @@ bool registry_source_needed(Oid table) {
     return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
+bool registry_source_needed_by(Oid source, Oid child) {
+    Datum values[2] = {ObjectIdGetDatum(source), ObjectIdGetDatum(child)};
+    run(source_needed_by, values, nullptr, SPI_OK_SELECT);
+    bool isnull;
+    return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
 int registry_captured_tables(Oid matview, Oid **tables) {
     Datum values[1] = {ObjectIdGetDatum(matview)};
     int n = run(captured_tables, values, nullptr, SPI_OK_SELECT);
@@ -579,30 +630,34 @@ int registry_forget_empty_watches(const Oid *matviews, int n, char ***names) {
     return gone;
 }
 
-bool registry_restore_orphan(Oid matview, MatviewOptions *options, char ***requested, int *nrequested) {
-    Datum values[1] = {ObjectIdGetDatum(matview)};
-    if (run(restore_orphan, values, nullptr, SPI_OK_UPDATE_RETURNING) == 0)
+bool registry_find_orphan(const char *name, Orphan *out) {
+    Datum values[1] = {CStringGetTextDatum(name)};
+    if (run(registry_at_least("0.6.0") ? find_orphan : find_orphan_0_4, values, nullptr, SPI_OK_SELECT) == 0)
         return false;
     HeapTuple tup = SPI_tuptable->vals[0];
     TupleDesc desc = SPI_tuptable->tupdesc;
     bool isnull;
-    options->mode = SPI_getvalue(tup, desc, 1)[0];
-    Datum conc = SPI_getbinval(tup, desc, 2, &isnull);
-    options->concurrently = isnull ? -1 : (DatumGetBool(conc) ? 1 : 0);
-    options->on_error_warn = strcmp(SPI_getvalue(tup, desc, 3), "warn") == 0;
-    options->debounce_us = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
-    Datum max_delay = SPI_getbinval(tup, desc, 5, &isnull);
-    options->max_delay_us = isnull ? -1 : DatumGetInt64(max_delay);
-    Datum names = SPI_getbinval(tup, desc, 6, &isnull);
-    options->incremental = -1;
-    *nrequested = 0;
-    *requested = static_cast<char **>(SPI_palloc(sizeof(char *)));
+    out->owner = column_oid(0, 1);
+    out->options.mode = SPI_getvalue(tup, desc, 2)[0];
+    Datum conc = SPI_getbinval(tup, desc, 3, &isnull);
+    out->options.concurrently = isnull ? -1 : (DatumGetBool(conc) ? 1 : 0);
+    out->options.on_error_warn = strcmp(SPI_getvalue(tup, desc, 4), "warn") == 0;
+    out->options.debounce_us = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
+    Datum max_delay = SPI_getbinval(tup, desc, 6, &isnull);
+    out->options.max_delay_us = isnull ? -1 : DatumGetInt64(max_delay);
+    Datum names = SPI_getbinval(tup, desc, 7, &isnull);
+    out->nrequested = 0;
+    out->requested = static_cast<char **>(SPI_palloc(sizeof(char *)));
+    bool no_option;
+    Datum incremental = SPI_getbinval(tup, desc, 8, &no_option);
+    out->options.incremental = no_option ? -1 : (DatumGetBool(incremental) ? 1 : 0);
+    out->options.needs_full = true;
     if (!isnull) {
         Datum *elems;
         bool *elem_nulls;
         int n;
         deconstruct_array(DatumGetArrayTypeP(names), TEXTOID, -1, false, TYPALIGN_INT, &elems, &elem_nulls, &n);
-        *requested = static_cast<char **>(SPI_palloc(sizeof(char *) * (n + 1)));
+        out->requested = static_cast<char **>(SPI_palloc(sizeof(char *) * (n + 1)));
         for (int i = 0; i < n; i++) {
             char *copy = nullptr; // NULL: everything the matview reads
             if (!elem_nulls[i]) {
@@ -610,23 +665,43 @@ bool registry_restore_orphan(Oid matview, MatviewOptions *options, char ***reque
                 copy = static_cast<char *>(SPI_palloc(strlen(value) + 1));
                 strcpy(copy, value);
             }
-            (*requested)[i] = copy;
+            out->requested[i] = copy;
         }
-        *nrequested = n;
-    }
-    if (registry_at_least("0.6.0") && run(incremental_of, values, nullptr, SPI_OK_SELECT) == 1) {
-        Datum incremental = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-        options->incremental = isnull ? -1 : (DatumGetBool(incremental) ? 1 : 0);
+        out->nrequested = n;
     }
     return true;
 }
 
-void registry_sync_names(void) { run(sync_names, nullptr, nullptr, SPI_OK_UPDATE); }
+bool registry_restore_orphan(Oid matview, const char *name) {
+    Datum values[2] = {ObjectIdGetDatum(matview), CStringGetTextDatum(name)};
+    return run(restore_orphan, values, nullptr, SPI_OK_UPDATE) > 0;
+}
+
+void registry_sync_names(void) {
+    run(sync_names, nullptr, nullptr, SPI_OK_UPDATE);
+    if (registry_at_least("0.6.0"))
+        run(sync_owners, nullptr, nullptr, SPI_OK_UPDATE);
+}
+
+void registry_rename_schema(const char *old_name, const char *new_name) {
+    Datum values[2] = {CStringGetTextDatum(psprintf("%s.", quote_identifier(old_name))),
+                       CStringGetTextDatum(psprintf("%s.", quote_identifier(new_name)))};
+    run(drop_orphans_in_new_schema, values, nullptr, SPI_OK_DELETE);
+    run(rename_orphans_schema, values, nullptr, SPI_OK_UPDATE);
+}
 
 int registry_requests(Oid matview, Oid **requested) {
     Datum values[1] = {ObjectIdGetDatum(matview)};
     int n = run(requests_of, values, nullptr, SPI_OK_SELECT);
     *requested = oid_column(n, 1);
+    return n;
+}
+
+int registry_sources(Oid matview, Oid requested, Oid **sources) {
+    char nulls[3] = "  ";
+    Datum values[2] = {ObjectIdGetDatum(matview), oid_or_null(requested, &nulls[1])};
+    int n = run(sources_of_request, values, nulls, SPI_OK_SELECT);
+    *sources = oid_column(n, 1);
     return n;
 }
 
@@ -726,6 +801,23 @@ void stats_success(Oid matview, int64 duration_us, bool concurrently) {
 void stats_failure(Oid matview, const char *message) {
     Datum values[2] = {ObjectIdGetDatum(matview), CStringGetTextDatum(message)};
     run(failure_stats, values, nullptr, SPI_OK_INSERT);
+}
+
+} // namespace pgview::watch
+
+namespace pgview::watch {
+
+int stats_errors(Oid **matviews, char ***messages) {
+    int n = run(error_stats, nullptr, nullptr, SPI_OK_SELECT);
+    *matviews = oid_column(n, 1);
+    char **m = static_cast<char **>(SPI_palloc(sizeof(char *) * (n + 1)));
+    for (int i = 0; i < n; i++) {
+        char *text = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+        m[i] = static_cast<char *>(SPI_palloc(strlen(text) + 1));
+        strcpy(m[i], text);
+    }
+    *messages = m;
+    return n;
 }
 
 } // namespace pgview::watch

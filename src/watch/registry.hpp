@@ -12,6 +12,13 @@ extern "C" {
 
 namespace pgview::watch {
 
+// The longest interval pgview_auto takes (arguments past it are refused) and
+// reads (a registry row holding more, from an older version or a dump, counts
+// as this much): 1000 years of 30-day months, in microseconds. Timestamps
+// computed from it stay far inside PostgreSQL's range.
+#define PGVIEW_MAX_INTERVAL_US INT64CONST(31104000000000000)
+inline constexpr int64 max_interval_us = PGVIEW_MAX_INTERVAL_US;
+
 // Options of a watched matview. concurrently: -1 = NULL (when possible), 0, 1.
 struct MatviewOptions {
     char mode;            // 'c' commit, 'a' async, 'm' manual
@@ -45,6 +52,7 @@ struct WatchRow {
     Oid matview;
     Oid source;
     bool source_is_matview;
+    Oid owner; // the matview's
 };
 struct OptionsRow {
     Oid matview;
@@ -71,6 +79,9 @@ int registry_remove(Oid matview, Oid requested, Oid **removed, int *vanished);
 // *request is the request that covers it (InvalidOid: the watch of everything).
 bool registry_covering_request(Oid matview, Oid relid, Oid *request);
 bool registry_source_needed(Oid table);          // some watch still names table
+// some watch names `source` (an inheritance parent of `child`) for a matview
+// whose owner may put a trigger on `child`
+bool registry_source_needed_by(Oid source, Oid child);
 int registry_captured_tables(Oid matview, Oid **tables); // non-matview sources, by name
 
 // Schedules (inside a session): palloc'd in `into`.
@@ -103,12 +114,23 @@ int registry_forget_source(Oid relid, Oid **matviews, Oid **sources);
 // Then the watches of these matviews left with no source go too; their names
 // (schema.name) come back in *names (palloc'd).
 int registry_forget_empty_watches(const Oid *matviews, int n, char ***names);
-// A matview of an orphan's name was created: the watch is its again. Requested
-// sources come back by name (NULL: everything).
-bool registry_restore_orphan(Oid matview, MatviewOptions *options, char ***requested, int *nrequested);
-void registry_sync_names(void);                       // after RENAME / SET SCHEMA
+// An orphaned watch, by its exact name (schema.name, each part quoted as
+// quote_identifier does). Its requested sources come back by name (NULL:
+// everything); arrays palloc'd in the caller's context.
+struct Orphan {
+    Oid owner; // the owner of its matview when dropped; InvalidOid: unknown (orphaned before 0.6.0)
+    MatviewOptions options;
+    char **requested;
+    int nrequested;
+};
+bool registry_find_orphan(const char *name, Orphan *out);
+// A matview of an orphan's name was created: the watch is its again.
+bool registry_restore_orphan(Oid matview, const char *name);
+void registry_sync_names(void);                       // after RENAME / SET SCHEMA / OWNER TO: names and owners
+void registry_rename_schema(const char *old_name, const char *new_name); // orphans follow ALTER SCHEMA RENAME
 int registry_requests(Oid matview, Oid **requested);  // distinct requests (InvalidOid: everything)
-int registry_remove_orphan(const char *name);         // schema.name, or a name on search_path
+int registry_sources(Oid matview, Oid requested, Oid **sources); // what (matview, requested) captures now
+int registry_remove_orphan(const char *name);         // by its exact name
 void stats_forget(Oid matview);
 
 // Keyed refreshes (inside a session): upserts the rows (matview, bucket) of
@@ -121,6 +143,9 @@ void key_lock_count(Oid matview, int n, const int32 *buckets, const int64 *count
 void stats_claim(Oid matview);                    // row lock; 40001 for a stale snapshot
 void stats_success(Oid matview, int64 duration_us, bool concurrently);
 void stats_failure(Oid matview, const char *message);
+// The last error of every matview that has one (raw text: show it only to
+// roles that may read the matview). Arrays palloc'd in the caller's context.
+int stats_errors(Oid **matviews, char ***messages);
 void stats_reset(Oid matview, Oid user); // InvalidOid: every matview `user` owns (or is gone)
 
 } // namespace pgview::watch

@@ -3,9 +3,10 @@
 
 #include "incremental/capture_plan.hpp"
 #include "tableview/table_view_registry.hpp"
+#include "syscat/relation_info.hpp"
 
 extern "C" {
-#include "catalog/partition.h"
+#include "utils/acl.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -28,6 +29,7 @@ struct OptionsEntry {
 
 MemoryContext cache_context = nullptr;
 bool cache_valid = false;
+uint64 generation = 0;          // bumped by every invalidation of the registry tables
 Oid watch_relid = InvalidOid;   // registry tables as of the last load
 Oid watched_relid = InvalidOid;
 WatchRow *rows = nullptr;
@@ -41,12 +43,12 @@ void invalidate(Datum, Oid relid) {
     bool registry = relid == InvalidOid || relid == watch_relid || relid == watched_relid;
     incremental::capture_plan_invalidate(registry ? InvalidOid : relid);
     tableview::cache_invalidate(relid);
-    if (!cache_valid)
-        return;
     if (registry) {
+        generation++;        // also while a load is under way: that load is not valid
         cache_valid = false; // memory is reset at the next load
-    } else {
-        // A partition attached or detached: its ancestors may have changed.
+    } else if (cache_valid) {
+        // A partition attached or detached, a child inheriting or not, a
+        // GRANT: its watchers may have changed.
         bool found;
         hash_search(watchers, &relid, HASH_REMOVE, &found);
     }
@@ -71,12 +73,10 @@ void ensure_loaded() {
     options = make_hash("pgview_auto options", sizeof(OptionsEntry));
     rows = nullptr;
     nrows = nmatview_rows = 0;
+    uint64 loading = generation;
     watch_relid = registry_relid("watch");
     watched_relid = registry_relid("watched");
     if (OidIsValid(watch_relid)) {
-        // Marked valid before reading: an invalidation arriving during the load
-        // (it takes locks) marks it invalid again, and the next call reloads.
-        cache_valid = true;
         OptionsRow *opts;
         int nopts;
         RegistrySession session;
@@ -91,13 +91,13 @@ void ensure_loaded() {
         for (int i = 0; i < nrows; i++)
             if (rows[i].source_is_matview)
                 matview_rows[nmatview_rows++] = rows[i];
-    } else {
-        cache_valid = true; // not installed here: nothing is watched
     }
-}
-
-bool watches_table(const WatchRow &row, Oid relid, List *ancestors) {
-    return !row.source_is_matview && (row.source == relid || list_member_oid(ancestors, row.source));
+    // (Not installed here: nothing is watched.) Valid only once a whole load
+    // succeeded: one that failed (a statement cancelled or timed out while it
+    // waited for a lock) left nothing valid behind. A registry change that
+    // arrived during the load (it takes locks, which processes invalidations)
+    // leaves the result for this call only; the next call loads again.
+    cache_valid = generation == loading;
 }
 
 } // namespace
@@ -107,26 +107,66 @@ void watch_cache_init(void) { CacheRegisterRelcacheCallback(invalidate, (Datum) 
 const Oid *watchers_of(Oid relid, int *n) {
     ensure_loaded();
     auto *e = static_cast<WatchersEntry *>(hash_search(watchers, &relid, HASH_FIND, nullptr));
-    if (e == nullptr) {
-        List *ancestors = get_rel_relispartition(relid) ? get_partition_ancestors(relid) : NIL;
-        ensure_loaded(); // the catalog look-up above may have taken a lock and invalidated us
-        Oid *found = static_cast<Oid *>(MemoryContextAlloc(cache_context, sizeof(Oid) * (nrows + 1)));
-        int count = 0;
-        for (int i = 0; i < nrows; i++) {
-            if (!watches_table(rows[i], relid, ancestors))
-                continue;
-            bool dup = false;
-            for (int j = 0; j < count && !dup; j++)
-                dup = found[j] == rows[i].matview;
-            if (!dup)
-                found[count++] = rows[i].matview;
-        }
-        list_free(ancestors);
-        e = static_cast<WatchersEntry *>(hash_search(watchers, &relid, HASH_ENTER, nullptr));
-        e->n = count;
-        e->matviews = found;
+    if (e != nullptr) {
+        *n = e->n;
+        return e->matviews;
     }
-    *n = e->n;
+    // Catalog look-ups take locks, which processes invalidations and may empty
+    // the cache: the ancestors come first, and the entry is kept only if no
+    // registry change arrived while it was computed.
+    List *ancestors = syscat::inheritance_ancestors(relid);
+    bool partition = get_rel_relispartition(relid);
+    Oid *found;
+    int count;
+    uint64 seen;
+    for (int attempt = 0;; attempt++) {
+        ensure_loaded();
+        seen = generation;
+        found = static_cast<Oid *>(palloc(sizeof(Oid) * (nrows + 1)));
+        Oid *owners = static_cast<Oid *>(palloc(sizeof(Oid) * (nrows + 1)));
+        bool *direct = static_cast<bool *>(palloc(sizeof(bool) * (nrows + 1)));
+        count = 0;
+        for (int i = 0; i < nrows; i++) {
+            const WatchRow &row = rows[i];
+            bool itself = row.source == relid;
+            if (row.source_is_matview || !(itself || list_member_oid(ancestors, row.source)))
+                continue;
+            int j = 0;
+            while (j < count && found[j] != row.matview)
+                j++;
+            if (j == count) {
+                found[count] = row.matview;
+                owners[count] = row.owner;
+                direct[count++] = itself;
+            } else {
+                direct[j] = direct[j] || itself;
+            }
+        }
+        // Through an inheritance parent (not a partitioned one): only for a
+        // matview whose owner may put a trigger on this child (as the trigger
+        // itself, see capture_triggers.cpp).
+        if (!partition) {
+            int kept = 0;
+            for (int j = 0; j < count; j++)
+                if (direct[j] || pg_class_aclcheck(relid, owners[j], ACL_TRIGGER) == ACLCHECK_OK)
+                    found[kept++] = found[j];
+            count = kept;
+        }
+        if (generation == seen || attempt == 3)
+            break;
+    }
+    list_free(ancestors);
+    if (generation != seen) { // the registry keeps changing: use this once, keep nothing
+        *n = count;
+        return found;
+    }
+    ensure_loaded(); // valid: only a registry change would reload it
+    Oid *kept = static_cast<Oid *>(MemoryContextAlloc(cache_context, sizeof(Oid) * (count + 1)));
+    memcpy(kept, found, sizeof(Oid) * count);
+    e = static_cast<WatchersEntry *>(hash_search(watchers, &relid, HASH_ENTER, nullptr));
+    e->n = count;
+    e->matviews = kept;
+    *n = count;
     return e->matviews;
 }
 

@@ -5,7 +5,7 @@
 // on first use and dropped when the registry changes (a statement trigger on the
 // registry tables sends a relcache invalidation, seen by every backend once the
 // change commits) or when a relation's relcache entry is invalidated (partition
-// attach/detach). C-level: may ereport.
+// attach/detach, inheritance, grants). C-level: may ereport.
 #pragma once
 
 #include "watch/registry.hpp"
@@ -14,8 +14,10 @@ namespace pgview::watch {
 
 void watch_cache_init(void); // from _PG_init: registers the invalidation callback
 
-// Matviews watching `relid` or one of its partition ancestors (tables only).
-// The array stays valid until the next call into this cache.
+// Matviews watching `relid` or one of its ancestors (tables only): every
+// watcher of a partitioned ancestor; a watcher of an inheritance parent only if
+// its owner may put a trigger on relid. The array stays valid until the next
+// call into this cache.
 const Oid *watchers_of(Oid relid, int *n);
 
 // Options of a watched matview; nullptr when it is not watched.

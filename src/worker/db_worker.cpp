@@ -22,6 +22,7 @@ extern "C" {
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "commands/extension.h"
+#include "common/int.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -64,7 +65,15 @@ struct ScheduleClock {
 ScheduleClock *clocks = nullptr;
 int nclocks = 0;
 
-void on_exit(int, Datum) { worker_detach(my_database, still_wanted); }
+// The matview claimed by the refresh under way: a worker stopped meanwhile
+// (SIGTERM: DROP DATABASE, a DBA) gives the claim back, so no change is lost.
+Oid claimed = InvalidOid;
+
+void on_exit(int, Datum) {
+    if (OidIsValid(claimed))
+        unclaim(claimed, 0, false);
+    worker_detach(my_database, still_wanted);
+}
 
 void read_plan(Plan *plan) {
     watch::WatchRow *rows;
@@ -100,6 +109,13 @@ void mark_all_dirty(const Plan &plan, TimestampTz since) {
 
 TimestampTz earlier(TimestampTz a, TimestampTz b) { return a == 0 ? b : (b == 0 ? a : Min(a, b)); }
 
+// t + us, saturated at +infinity: intervals read from the registry are capped
+// (max_interval_us), but one bad row must never stop the worker.
+TimestampTz after(TimestampTz t, int64 us) {
+    TimestampTz sum;
+    return pg_add_s64_overflow(t, us, &sum) || !IS_VALID_TIMESTAMP(sum) ? DT_NOEND : sum;
+}
+
 // Due matviews into `due`; returns when the next one will be due (0: none).
 TimestampTz choose(const Plan &plan, TimestampTz now, std::vector<Oid> &due) {
     TimestampTz next = 0;
@@ -118,9 +134,9 @@ TimestampTz choose(const Plan &plan, TimestampTz now, std::vector<Oid> &due) {
         // Quiet for debounce, but never later than max_delay after the first
         // change; max_delay NULL means debounce (so continuous writes still get
         // about one refresh per debounce period, not none).
-        TimestampTz when = p.last_change + o.debounce_us;
+        TimestampTz when = after(p.last_change, o.debounce_us);
         int64 max_delay = o.max_delay_us >= 0 ? o.max_delay_us : o.debounce_us;
-        when = Min(when, p.pending_since + max_delay);
+        when = Min(when, after(p.pending_since, max_delay));
         when = Max(when, p.retry_at);
         set_next_refresh(matview, when);
         if (when <= now)
@@ -130,13 +146,13 @@ TimestampTz choose(const Plan &plan, TimestampTz now, std::vector<Oid> &due) {
     }
     for (int i = 0; i < plan.nschedules; i++) {
         const watch::ScheduleRow &s = plan.schedules[i];
-        TimestampTz *next_run = clock_of(s.matview, now + s.every_us);
+        TimestampTz *next_run = clock_of(s.matview, after(now, s.every_us));
         if (*next_run <= now) {
             PendingInfo p;
             bool dirty = pending_info(s.matview, &p) && p.dirty;
             if ((!s.only_if_dirty || dirty) && (!dirty || p.retry_at <= now))
                 due.push_back(s.matview);
-            *next_run = now + s.every_us;
+            *next_run = after(now, s.every_us);
         }
         set_next_refresh(s.matview, *next_run);
         next = earlier(next, *next_run);
@@ -149,7 +165,7 @@ Oid claimed_view = InvalidOid;
 bool claimed_keyed = false;
 List *claimed_keys = NIL;
 
-bool claimed(Oid view, bool *full, List **keys) {
+bool claimed_provider(Oid view, bool *full, List **keys) {
     if (view != claimed_view)
         return false;
     *full = !claimed_keyed;
@@ -161,7 +177,7 @@ bool refresh_in_transaction(Oid matview) {
     // pure C++ inside; entry_guard turns its exceptions into an ERROR
     return entry_guard([matview] {
                return refresh::refresh_matviews({matview}, false, refresh::use_watch_option,
-                                                refresh::Origin::worker, nullptr, claimed);
+                                                refresh::Origin::worker, nullptr, claimed_provider);
            }) > 0;
 }
 
@@ -190,6 +206,7 @@ void refresh_one(Oid matview) {
     claimed_keys = NIL;
     Coverage covered = claim(matview, &claimed_keyed, &claimed_keys);
     claimed_view = matview;
+    claimed = matview;
     char *volatile message = nullptr;
     SetCurrentStatementStartTimestamp();
     StartTransactionCommand();
@@ -212,6 +229,7 @@ void refresh_one(Oid matview) {
     }
     PG_END_TRY();
     pgstat_report_activity(STATE_IDLE, nullptr);
+    claimed = InvalidOid; // settled below, either way
     if (message == nullptr) {
         done(matview, covered);
         return;
@@ -290,9 +308,14 @@ void pgview_worker_main(Datum arg) {
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
+    // A command that needs the database to itself is running: leave it alone
+    // (the launcher starts a worker again after it).
+    if (database_paused(my_database))
+        proc_exit(0);
     BackgroundWorkerInitializeConnectionByOid(my_database, InvalidOid, 0);
     pgstat_report_appname("pgview_auto worker");
-    worker_attach(my_database);
+    if (!worker_attach(my_database))
+        proc_exit(0);
     before_shmem_exit(on_exit, (Datum) 0);
     pass_context = AllocSetContextCreate(TopMemoryContext, "pgview_auto worker pass", ALLOCSET_DEFAULT_SIZES);
 

@@ -11,6 +11,7 @@ extern "C" {
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "utils/hsearch.h"
 #include "utils/timestamp.h"
@@ -66,6 +67,7 @@ struct DatabaseSlot {
     TimestampTz all_dirty_since;
     int worker_pid;
     Latch *worker_latch;
+    int paused_by;        // a backend running DROP DATABASE (or the like) on it: no worker now
 };
 
 struct SharedState {
@@ -361,7 +363,7 @@ void done(Oid matview, const Coverage &c) {
     ConditionVariableBroadcast(&state->refreshed);
 }
 
-void unclaim(Oid matview, TimestampTz retry_at) {
+void unclaim(Oid matview, TimestampTz retry_at, bool failed) {
     TimestampTz now = GetCurrentTimestamp();
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     Entry *e = find_entry(matview, HASH_FIND);
@@ -370,8 +372,9 @@ void unclaim(Oid matview, TimestampTz retry_at) {
             e->dirty = true;
             e->pending_since = now;
         }
-        keys_useless(e); // the claimed keys went with the failed refresh
-        e->failures_in_row++;
+        keys_useless(e); // the claimed keys went with the refresh
+        if (failed)
+            e->failures_in_row++;
         e->retry_at = retry_at;
     }
     LWLockRelease(state->lock);
@@ -537,17 +540,66 @@ int databases_wanting_workers(Oid *dbids, int max) {
         if (slot.dbid != InvalidOid && slot.wants_worker && slot.worker_pid == 0 && n < max)
             dbids[n++] = slot.dbid;
     LWLockRelease(state->lock);
-    return n;
+    int kept = 0;
+    for (int i = 0; i < n; i++)
+        if (!database_paused(dbids[i]))
+            dbids[kept++] = dbids[i];
+    return kept;
 }
 
-void worker_attach(Oid dbid) {
+bool worker_attach(Oid dbid) {
+    if (database_paused(dbid))
+        return false;
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     DatabaseSlot *db = find_database(dbid, true);
-    if (db != nullptr) {
+    bool attached = db != nullptr && db->paused_by == 0;
+    if (attached) {
         db->worker_pid = MyProcPid;
         db->worker_latch = MyLatch;
     }
     LWLockRelease(state->lock);
+    return attached;
+}
+
+int pause_database(Oid dbid) {
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    DatabaseSlot *db = find_database(dbid, true);
+    int worker = 0;
+    if (db != nullptr) { // no slot left: no worker can serve it either
+        db->paused_by = MyProcPid;
+        worker = db->worker_pid;
+    }
+    LWLockRelease(state->lock);
+    return worker;
+}
+
+void unpause_databases(void) {
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    for (DatabaseSlot &slot : state->databases)
+        if (slot.dbid != InvalidOid && slot.paused_by == MyProcPid)
+            slot.paused_by = 0;
+    if (state->launcher_latch != nullptr)
+        SetLatch(state->launcher_latch); // it may start the worker again
+    LWLockRelease(state->lock);
+}
+
+bool database_paused(Oid dbid) {
+    LWLockAcquire(state->lock, LW_SHARED);
+    DatabaseSlot *db = find_database(dbid, false);
+    int by = db != nullptr ? db->paused_by : 0;
+    LWLockRelease(state->lock);
+    if (by == 0)
+        return false;
+    if (BackendPidGetProc(by) != nullptr)
+        return true;
+    // That backend is gone without ending the pause (it cannot, short of a
+    // crash, which resets shared memory; but never trust a pid for good).
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    db = find_database(dbid, false);
+    if (db != nullptr && db->paused_by == by)
+        db->paused_by = 0;
+    LWLockRelease(state->lock);
+    return false;
 }
 
 void worker_detach(Oid dbid, bool still_wanted) {

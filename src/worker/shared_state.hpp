@@ -67,7 +67,9 @@ struct Coverage {
 // then the keys (SinkKey *, palloc'd); the pending keys are taken either way.
 Coverage claim(Oid matview, bool *keyed = nullptr, List **keys = nullptr);
 void done(Oid matview, const Coverage &c); // after the refresh committed
-void unclaim(Oid matview, TimestampTz retry_at); // refresh failed: dirty again, retry later
+// The refresh failed (or, !failed, was rolled back with its subtransaction):
+// dirty again, retried at retry_at.
+void unclaim(Oid matview, TimestampTz retry_at, bool failed = true);
 bool take_all_dirty(TimestampTz *since);   // this database overflowed: take and clear the flag
 void mark_dirty_since(Oid matview, TimestampTz since); // one matview, by the worker (crash rule, overflow)
 
@@ -106,7 +108,7 @@ struct DatabaseSlotView {
 };
 void launcher_attach(void);                 // the launcher's latch, for writers to set
 int databases_wanting_workers(Oid *dbids, int max);
-void worker_attach(Oid dbid);               // this worker serves dbid (its latch)
+bool worker_attach(Oid dbid);               // this worker serves dbid (its latch); false: paused, exit
 void worker_detach(Oid dbid, bool still_wanted);
 // The restart rule (after a crash or restart every async, manual and scheduled
 // matview is dirty) is applied once per database per server start, by whichever
@@ -116,5 +118,13 @@ bool begin_settling(Oid dbid);
 void end_settling(Oid dbid, bool done);
 bool settled(Oid dbid);
 void forget_database(Oid dbid);              // dropped: free its slot
+
+// A command that needs the database to itself (DROP DATABASE, CREATE DATABASE
+// ... TEMPLATE, ALTER DATABASE ... RENAME / SET TABLESPACE): no worker is
+// started for it, nor attaches to it, until this backend ends the pause (at the
+// end of its transaction) or is gone. Returns the pid of its worker (0: none).
+int pause_database(Oid dbid);
+void unpause_databases(void);                // every pause of this backend
+bool database_paused(Oid dbid);
 
 } // namespace pgview::worker
