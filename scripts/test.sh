@@ -75,6 +75,13 @@ grep -E '^(ok|not ok) ' "$WORK/tap.log" | sed 's/^/   /'
 count "$WORK/tap.log" '^ok ' '^(ok|not ok) '
 grep -qE '^Result: PASS' "$WORK/tap.log" || { echo "   prove did not pass:"; grep -vE '^(ok|not ok) ' "$WORK/tap.log" | tail -40; grep -qE '^not ok ' "$WORK/tap.log" || failed=$((failed + 1)); }
 
+say "randomized differential test of table views (test/random/run.sh: seed 1, 30 rounds)"
+if IVM_SKIP_BUILD=1 bash "$REPO/test/random/run.sh" >"$WORK/random.log" 2>&1; then
+    passed=$((passed + 1)); tail -2 "$WORK/random.log" | sed 's/^/   /'; echo "   -> ok"
+else
+    failed=$((failed + 1)); echo "   -> FAILED"; tail -40 "$WORK/random.log"
+fi
+
 # The copy of the reference workloads must not drift from the original.
 if [ -d "$REPO/../shared/bench" ]; then
     say "reference workloads: test/bench/reference equals ../shared/bench"

@@ -36,15 +36,6 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/lib.sh
 source "$HERE/../../scripts/lib.sh"
 
-for arg in "$@"; do
-    case $arg in -h | --help)
-        sed -n '2,/^set -[eE]/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
-        echo
-        exec "${PYTHON:-python3}" "$HERE/ivm_random.py" --help
-        ;;
-    esac
-done
-
 # Debian's python3 has python3-psycopg2; another python3 first on PATH may not.
 PYTHON=${PYTHON:-}
 if [ -z "$PYTHON" ]; then
@@ -55,6 +46,22 @@ fi
 if [ -z "$PYTHON" ]; then
     ensure_packages python3-psycopg2
     PYTHON=/usr/bin/python3
+fi
+
+for arg in "$@"; do
+    case $arg in -h | --help)
+        sed -n '2,/^set -[eE]/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+        echo
+        exec "$PYTHON" -B "$HERE/ivm_random.py" --help
+        ;;
+    esac
+done
+
+# The harness's own arithmetic first (no server needed).
+if ! out=$(cd "$HERE" && "$PYTHON" -B -m unittest -q test_prediction 2>&1); then
+    echo "$out" >&2
+    echo "run.sh: test/random/test_prediction.py failed" >&2
+    exit 2
 fi
 
 [ "${IVM_SKIP_BUILD:-0}" = 1 ] || build_and_install >&2
@@ -71,7 +78,7 @@ say "starting a throwaway server on port $PORT" >&2
 start_cluster "$TMP" "$PORT" "max_connections = 40" "log_min_messages = warning"
 
 rc=0
-"$PYTHON" "$HERE/ivm_random.py" --dsn "host=$TMP port=$PORT user=postgres" "$@" || rc=$?
+"$PYTHON" -B "$HERE/ivm_random.py" --dsn "host=$TMP port=$PORT user=postgres" "$@" || rc=$?
 if ((rc != 0)); then
     echo "server log (ERROR/WARNING/FATAL/PANIC lines, last 30):" >&2
     grep -E 'ERROR|WARNING|FATAL|PANIC|TRAP' "$TMP/server.log" | tail -30 >&2 || true
