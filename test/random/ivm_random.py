@@ -33,7 +33,7 @@ import psycopg2
 import prediction
 import schema
 import shapes
-from workload import Client, Ids, Log, run_clients
+from workload import Client, Ids, Log, Refresher, run_clients
 
 MODES = ("commit", "async", "manual")
 
@@ -57,6 +57,8 @@ def parse_args(argv):
     p.add_argument("--max-keys", type=int, default=None,
                    help="set pgview_auto.max_keys (when it exists) to this; then an incremental refresh "
                         "may turn full. Default: as high as it goes, so that none overflows")
+    p.add_argument("--no-race-refresh", dest="race_refresh", action="store_false",
+                   help="no pgview_refresh (full) racing the writers (by default up to 3 per round)")
     p.add_argument("--shapes", default="",
                    help="comma-separated shape names; 'all': every one (default: all but those with a known bug)")
     p.add_argument("--log", default="", help="write every transaction's statements here")
@@ -259,7 +261,10 @@ class Run:
         self.settle(changed)
         before = self.counts()
         self.log.write(f"-- round {n}: modes {sorted(self.modes.items())}")
-        txns = run_clients(clients, self.a.seed, n, self.a.txns)
+        txns, (refreshed, refresh_errors) = run_clients(clients, self.a.seed, n, self.a.txns, self.refresher,
+                                                        [s.relation for s in self.shapes])
+        for e in refresh_errors:
+            self.fail(f"round {n}: the racing full refresh failed: {e}")
         for s in self.shapes:
             if self.modes[s.relation] == "manual":
                 self.sql("SELECT pgview_refresh_pending(%s)", (s.relation,))
@@ -288,7 +293,8 @@ class Run:
                 self.fail(f"round {n}: {s.relation}: {d_fail} refresh(es) failed; last error: {err}")
             self.check_equal(n, s, txns)
             if self.predicting:
-                p = prediction.predict(self.modes[s.relation], txns, self.view_sources[s.relation], self.overflow)
+                p = prediction.predict(self.modes[s.relation], txns, self.view_sources[s.relation], self.overflow,
+                                       refreshed.get(s.relation, 0))
                 if not p.holds(d_inc, d_full):
                     self.fail(f"round {n}: {s.relation} ({self.modes[s.relation]} mode): "
                               f"{d_inc} incremental and {d_full} full refreshes; predicted {p}: {p.why}; "
@@ -328,6 +334,7 @@ class Run:
         # The clients' database settings (max_keys) apply to connections made after them.
         ids = Ids(self.events_rows)
         clients = [Client(dsn_for(a.dsn, a.db, schema.WRITER), i, ids, self.log) for i in range(a.clients)]
+        self.refresher = Refresher(dsn_for(a.dsn, a.db), schema.OWNER, self.log) if a.race_refresh else None
         try:
             for n in range(1, a.rounds + 1):
                 self.round(n, clients)
@@ -336,6 +343,8 @@ class Run:
         finally:
             for c in clients:
                 c.close()
+            if self.refresher:
+                self.refresher.close()
         t = self.totals
         errors = ", ".join(f"{k}: {v}" for k, v in sorted(t["errors"].items())) or "none"
         print(f"{t['txns']} transactions, {t['committed']} committed (errors: {errors}); "

@@ -68,9 +68,26 @@ def outcomes(txn, sources, overflow):
     return result
 
 
-def predict(mode, txns, sources, overflow=False):
+def predict(mode, txns, sources, overflow=False, forced=0):
     """sources: relation name -> INC | FULL (the view's sources, partitions included
-    when pgview_explain lists them). txns: every transaction of the round."""
+    when pgview_explain lists them). txns: every transaction of the round. forced:
+    full refreshes by pgview_refresh during the round (each one counts; in async and
+    manual mode it may also take over what was pending)."""
+    p = predict_writes(mode, txns, sources, overflow)
+    if forced:
+        p.full.lo += forced
+        p.full.hi += forced
+        p.total.hi += forced
+        p.total.lo += forced
+        if mode != "commit":
+            p.incremental.lo = 0
+            p.total.lo = forced
+            p.full.lo = forced
+        p.why += f"; and {forced} pgview_refresh call(s)"
+    return p
+
+
+def predict_writes(mode, txns, sources, overflow):
     per_txn = [outcomes(t, sources, overflow) for t in txns]  # rolled back: nothing written
     per_txn = [o for o in per_txn if o != {NONE}]
     must_inc = sum(1 for o in per_txn if o == {INC})

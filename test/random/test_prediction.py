@@ -72,5 +72,15 @@ class Background(unittest.TestCase):
         self.assertFalse(predict("manual", [], SOURCES).holds(0, 1))
 
 
+class RacingFullRefresh(unittest.TestCase):
+    def test_pgview_refresh_counts_as_full(self):
+        p = predict("commit", [txn({"ledger": "rows"})], SOURCES, forced=2)
+        self.assertTrue(p.holds(1, 2))
+        self.assertFalse(p.holds(1, 1) or p.holds(0, 3))
+        p = predict("manual", [txn({"ledger": "rows"})], SOURCES, forced=1)
+        self.assertTrue(p.holds(0, 1) and p.holds(1, 1))
+        self.assertFalse(p.holds(0, 0) or p.holds(0, 2))
+
+
 if __name__ == "__main__":
     unittest.main()

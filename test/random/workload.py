@@ -16,6 +16,7 @@ import datetime
 import io
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 
 import psycopg2
@@ -426,18 +427,59 @@ class Log:
                                  + [f"--   wrote {sorted(txn.definite.items())}; maybe {sorted(txn.maybe)}"]))
 
 
-def run_clients(clients, seed, round_no, ntx):
-    """Every client runs ntx transactions at once (one thread each); their records."""
+class Refresher:
+    """A full refresh racing the writers: pgview_refresh of a random view now and
+    then while the clients run (as the views' owner), counted per view."""
+
+    def __init__(self, dsn, owner, log):
+        self.log = log
+        self.conn = psycopg2.connect(dsn)
+        self.conn.autocommit = True
+        with self.conn.cursor() as c:
+            c.execute(f"SET ROLE {owner}")
+
+    def close(self):
+        self.conn.close()
+
+    def run(self, rng, views, busy, most=3):
+        done, errors = {}, []
+        while busy() and len(done) < most and sum(done.values()) < most:
+            time.sleep(rng.uniform(0.01, 0.1))
+            view = rng.choice(views)
+            try:
+                with self.conn.cursor() as c:
+                    c.execute("SELECT pgview_refresh(%s, cascade => false)", (view,))
+                done[view] = done.get(view, 0) + 1
+                self.log.write(f"-- refresher: pgview_refresh('{view}')")
+            except psycopg2.Error as e:
+                errors.append(f"pgview_refresh('{view}'): {e.pgcode}: {(e.pgerror or str(e)).strip()}")
+        return done, errors
+
+
+def run_clients(clients, seed, round_no, ntx, refresher=None, views=()):
+    """Every client runs ntx transactions at once (one thread each), with the
+    refresher (if any) alongside: the transactions' records, and the refresher's
+    refreshes per view and errors."""
     results = [[] for _ in clients]
+    crashed = []
+    refreshed = ({}, [])
 
     def work(i, client):
-        rng = random.Random(f"{seed}:{round_no}:{client.number}")
-        for n in range(ntx):
-            results[i].append(client.run_txn(rng, n))
+        try:
+            rng = random.Random(f"{seed}:{round_no}:{client.number}")
+            for n in range(ntx):
+                results[i].append(client.run_txn(rng, n))
+        except Exception as e:  # a bug of the harness or a lost connection: not to be lost in a thread
+            crashed.append(f"client {client.number}: {e!r}")
 
     threads = [threading.Thread(target=work, args=(i, c)) for i, c in enumerate(clients)]
     for t in threads:
         t.start()
+    if refresher is not None and views:
+        refreshed = refresher.run(random.Random(f"{seed}:{round_no}:refresher"), list(views),
+                                  lambda: any(t.is_alive() for t in threads))
     for t in threads:
         t.join()
-    return [t for r in results for t in r]
+    if crashed:
+        raise RuntimeError("; ".join(crashed))
+    return [t for r in results for t in r], refreshed
