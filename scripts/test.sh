@@ -84,8 +84,10 @@ fi
 
 # The copy of the reference workloads must not drift from the original.
 if [ -d "$REPO/../shared/bench" ]; then
-    say "reference workloads: test/bench/reference equals ../shared/bench"
-    if diff -r -x COPIED.md "$REPO/../shared/bench" "$REPO/test/bench/reference" >"$WORK/reference.diff" 2>&1; then
+    say "reference workloads: test/bench/reference equals ../shared/bench (and workloads/ ../shared/workloads)"
+    if diff -r -x COPIED.md -x workloads "$REPO/../shared/bench" "$REPO/test/bench/reference" >"$WORK/reference.diff" 2>&1 &&
+        { [ ! -d "$REPO/../shared/workloads" ] ||
+          diff -r "$REPO/../shared/workloads" "$REPO/test/bench/reference/workloads" >>"$WORK/reference.diff" 2>&1; }; then
         passed=$((passed + 1)); echo "   -> ok"
     else
         failed=$((failed + 1)); echo "   -> FAILED"; head -30 "$WORK/reference.diff"
