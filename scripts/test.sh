@@ -113,6 +113,8 @@ smoke "W1 async at 8 clients, interleaved: the view fresh after pgview_wait" ben
     test/bench/w1/async_pairs.sh W1_SKIP_BUILD=1
 smoke "table view vs REFRESH and REFRESH CONCURRENTLY, equal to the query after each round" bench_tv.log \
     test/bench/tableview/run.sh TV_SKIP_BUILD=1
+smoke "W2: table view in commit and async mode (pg_ivm when installed), fresh after the writers" bench_w2.log \
+    test/bench/w2/run.sh W2_SKIP_BUILD=1
 
 echo
 echo "$passed passed, $failed failed"
