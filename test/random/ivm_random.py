@@ -62,6 +62,9 @@ def parse_args(argv):
     p.add_argument("--shapes", default="",
                    help="comma-separated shape names; 'all': every one (default: all but those with a known bug)")
     p.add_argument("--log", default="", help="write every transaction's statements here")
+    p.add_argument("--mock-explain", action="store_true",
+                   help="checks this harness: a stand-in pgview_explain saying what shapes.py expects, "
+                        "while pgview_auto refreshes in full; the run must fail (silent fallback to full)")
     a = p.parse_args(argv)
     if a.long:
         a.rounds, a.clients = max(a.rounds, 200), max(a.clients, 6)
@@ -114,6 +117,8 @@ class Run:
                      (s.relation, s.query, list(s.key)))
         self.sql("RESET ROLE")
         self.events_rows = self.one("SELECT count(*) FROM events")
+        if self.a.mock_explain:
+            self.mock_explain()
         self.detect_interface()
         self.modes = {}
         for s in self.shapes:
@@ -142,6 +147,32 @@ class Run:
             self.overflow = True
             return
         self.max_keys_note = f"pgview_auto.max_keys = {value}" + (" (refreshes may overflow to full)" if self.overflow else "")
+
+    def mock_explain(self):
+        """For checking this harness, not pgview_auto: a stand-in pgview_explain that
+        says what shapes.py expects (unlisted sources 'full'), and a pgview_status
+        with incremental_refreshes = 0, found first on this connection's search_path.
+        Against a pgview_auto that refreshes everything in full, the prediction check
+        must then fail: that is how a silent fallback to full shows."""
+        self.sql("CREATE SCHEMA ivm_mock")
+        self.sql("CREATE TABLE ivm_mock.expect(view regclass, source regclass, refresh text)")
+        for s in self.shapes:
+            for source, refresh in s.expect.items():
+                self.sql("INSERT INTO ivm_mock.expect VALUES (%s, %s, %s)", (s.relation, source, refresh))
+        self.sql("""CREATE FUNCTION ivm_mock.pgview_explain(view regclass)
+                      RETURNS TABLE (source regclass, refresh text, key_from text, reason text)
+                      LANGUAGE sql AS $$
+                        SELECT w.s, coalesce(e.refresh, 'full'), 'mock', 'mock'
+                        FROM public.pgview_status() p CROSS JOIN unnest(p.sources) w(s)
+                        LEFT JOIN ivm_mock.expect e ON e.view = p.matview AND e.source = w.s
+                        WHERE p.matview = $1 $$""")
+        self.sql("""CREATE FUNCTION ivm_mock.pgview_status()
+                      RETURNS TABLE (matview regclass, sources regclass[], refresh_count bigint,
+                                     failures bigint, last_error text, incremental_refreshes bigint)
+                      LANGUAGE sql AS $$ SELECT matview, sources, refresh_count, failures, last_error, 0::bigint
+                                          FROM public.pgview_status() $$""")
+        self.sql("SET search_path = ivm_mock, public")
+        print("mock pgview_explain: says what shapes.py expects; the prediction check must fail", flush=True)
 
     def detect_interface(self):
         has_explain = self.one("SELECT to_regprocedure('pgview_explain(regclass)') IS NOT NULL")
