@@ -90,6 +90,7 @@ class Run:
         self.rng = random.Random(args.seed)
         self.shapes = shapes.by_name([s for s in args.shapes.split(",") if s])
         self.failures = []
+        self.notes = []
         self.log = Log(args.log)
         self.totals = {"incremental": 0, "full": 0, "txns": 0, "committed": 0, "errors": {}}
 
@@ -129,6 +130,7 @@ class Run:
     def configure_max_keys(self):
         row = self.row("SELECT context, max_val::bigint FROM pg_settings WHERE name = 'pgview_auto.max_keys'")
         self.overflow = False
+        self.max_keys = None
         if row is None:
             self.max_keys_note = "pgview_auto.max_keys: no such setting (yet)"
             return
@@ -146,6 +148,7 @@ class Run:
             self.max_keys_note = f"pgview_auto.max_keys is a {context} setting: left as it is"
             self.overflow = True
             return
+        self.max_keys = int(value)
         self.max_keys_note = f"pgview_auto.max_keys = {value}" + (" (refreshes may overflow to full)" if self.overflow else "")
 
     def mock_explain(self):
@@ -294,8 +297,13 @@ class Run:
         self.log.write(f"-- round {n}: modes {sorted(self.modes.items())}")
         txns, (refreshed, refresh_errors) = run_clients(clients, self.a.seed, n, self.a.txns, self.refresher,
                                                         [s.relation for s in self.shapes])
+        truncated = any(x.startswith("TRUNCATE") for t in txns for x in t.statements)
         for e in refresh_errors:
-            self.fail(f"round {n}: the racing full refresh failed: {e}")
+            if truncated and ": 40P01:" in e:  # the TRUNCATE lock-order deadlock below
+                self.notes.append(e)
+                print(f"note: round {n}: the racing full refresh lost a deadlock in a round with TRUNCATE: {e}")
+            else:
+                self.fail(f"round {n}: the racing full refresh failed: {e}")
         for s in self.shapes:
             if self.modes[s.relation] == "manual":
                 self.sql("SELECT pgview_refresh_pending(%s)", (s.relation,))
@@ -321,7 +329,15 @@ class Run:
             full_n += d_full
             if d_fail:
                 err = self.one("SELECT last_error FROM pgview_status() WHERE matview = %s::regclass", (s.relation,))
-                self.fail(f"round {n}: {s.relation}: {d_fail} refresh(es) failed; last error: {err}")
+                msg = f"round {n}: {s.relation} ({self.modes[s.relation]} mode): {d_fail} refresh(es) failed; last error: {err}"
+                # A TRUNCATE of a partition then of its parent, in one transaction, takes their
+                # locks in the opposite order to any reader of the parent (a refresh too):
+                # PostgreSQL breaks that deadlock, the worker retries. Nothing else may fail.
+                if truncated and "deadlock detected" in (err or "") and self.modes[s.relation] != "commit":
+                    self.notes.append(msg)
+                    print("note: " + msg + " (a round with TRUNCATE: retried)", flush=True)
+                else:
+                    self.fail(msg)
             self.check_equal(n, s, txns)
             if self.predicting:
                 p = prediction.predict(self.modes[s.relation], txns, self.view_sources[s.relation], self.overflow,
@@ -330,6 +346,10 @@ class Run:
                     self.fail(f"round {n}: {s.relation} ({self.modes[s.relation]} mode): "
                               f"{d_inc} incremental and {d_full} full refreshes; predicted {p}: {p.why}; "
                               f"sources {self.view_sources[s.relation]}")
+        if self.interface == "incremental" and self.max_keys is not None:
+            for name, last in self.rows("SELECT matview::text, last_keys FROM pgview_status() "
+                                        "WHERE matview::text LIKE 'rt\\_%%' AND last_keys > %s", (self.max_keys,)):
+                self.fail(f"round {n}: {name}: last_keys = {last}, more than pgview_auto.max_keys = {self.max_keys}")
         self.totals["incremental"] += inc_n
         self.totals["full"] += full_n
         committed = sum(t.committed for t in txns)
@@ -379,7 +399,9 @@ class Run:
         t = self.totals
         errors = ", ".join(f"{k}: {v}" for k, v in sorted(t["errors"].items())) or "none"
         print(f"{t['txns']} transactions, {t['committed']} committed (errors: {errors}); "
-              f"refreshes: {t['incremental']} incremental, {t['full']} full; {time.monotonic() - t0:.0f} s")
+              f"refreshes: {t['incremental']} incremental, {t['full']} full; {time.monotonic() - t0:.0f} s"
+              + (f"; {len(self.notes)} refresh(es) outside commit mode lost a deadlock to a TRUNCATE"
+                 if self.notes else ""))
         if self.interface == "incremental" and t["incremental"] == 0 and any(
                 v == prediction.INC for src in self.view_sources.values() for v in src.values()):
             self.fail("no incremental refresh at all, though pgview_explain says some sources are incremental")
