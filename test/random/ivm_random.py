@@ -230,9 +230,12 @@ class Run:
         self.modes[s.relation] = mode
 
     def settle(self, which):
-        """Nothing pending for these views: whatever comes next is the round's."""
+        """Nothing pending for these views, and their watches' first refresh (full:
+        a new or changed watch cannot trust the table) done: whatever comes next is
+        the round's."""
         for s in which:
             mode = self.modes[s.relation]
+            self.sql("SELECT pgview_refresh(%s, cascade => false)", (s.relation,))
             if mode == "async" and not self.one("SELECT pgview_wait(%s, '60 seconds')", (s.relation,)):
                 raise Failure(f"{s.relation}: pgview_wait timed out after a change of mode")
             if mode == "manual":
