@@ -279,8 +279,8 @@ class Run:
                 elif expected == prediction.FULL and prediction.FULL not in got:
                     self.fail(f"{s.relation} ({s.covers}): {table} must be refreshed in full, "
                               f"pgview_explain says:\n{shown}")
-        if self.failures:
-            raise Failure("pgview_explain does not report the shapes as issue 12 says")
+        if self.failures:  # reported; the rounds still run, for what else they find
+            print(f"{len(self.failures)} failure(s) of pgview_explain's report; the rounds run on", flush=True)
 
     def counts(self):
         """view -> (incremental refreshes, full refreshes, failures) so far."""
@@ -391,8 +391,9 @@ class Run:
         self.refresher = Refresher(dsn_for(a.dsn, a.db), schema.OWNER, self.log) if a.race_refresh else None
         try:
             for n in range(1, a.rounds + 1):
+                known = len(self.failures)
                 self.round(n, clients)
-                if self.failures:
+                if len(self.failures) > known:  # later rounds would only repeat it
                     break
         finally:
             for c in clients:

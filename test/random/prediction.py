@@ -14,7 +14,8 @@ transactions' records (workload.Txn), per the rules of issue 12:
   manual       pgview_refresh_pending at the end of the round: exactly one refresh,
                of the kind of everything pending, or none if nothing was written.
 A relation a transaction only *maybe* wrote (workload.py) allows, not requires, the
-refresh it would cause. With `overflow` (pgview_auto.max_keys set low) an incremental
+refresh it would cause (full for a TRUNCATE in a savepoint rolled back: "TRUNCATE means
+full", and a rolled-back savepoint keeps its dirt). With `overflow` (pgview_auto.max_keys set low) an incremental
 refresh may turn full.
 Each prediction is a range [lo, hi] of incremental and of full refreshes.
 """
@@ -59,7 +60,7 @@ def outcomes(txn, sources, overflow):
         result = {FULL} if full else {INC}
     else:
         result = {NONE}
-    if any(sources[r] == FULL for r in maybe):
+    if any(sources[r] == FULL for r in maybe) or any(r in sources for r in txn.maybe_truncated):
         result.add(FULL)
     if NONE in result and maybe:
         result.add(INC if any(sources[r] == INC for r in maybe) else FULL)

@@ -43,6 +43,13 @@ class CommitMode(unittest.TestCase):
         self.assertFalse(p.holds(0, 0))
         self.assertFalse(p.holds(0, 2))
 
+    def test_truncate_rolled_back_allows_full(self):
+        t = txn({"ledger": "rows"}, maybe={"accounts"})
+        t.maybe_truncated = {"accounts"}
+        p = predict("commit", [t], SOURCES)
+        self.assertTrue(p.holds(1, 0) and p.holds(0, 1))
+        self.assertFalse(p.holds(0, 0))
+
     def test_overflow_allows_full(self):
         p = predict("commit", [txn({"ledger": "rows"})], SOURCES, overflow=True)
         self.assertTrue(p.holds(1, 0) and p.holds(0, 1))

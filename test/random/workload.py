@@ -83,6 +83,7 @@ class Txn:
     statements: list = field(default_factory=list)  # lines of the log
     definite: dict = field(default_factory=dict)    # relation -> 'rows' | 'truncate'
     maybe: set = field(default_factory=set)
+    maybe_truncated: set = field(default_factory=set)  # TRUNCATE in a savepoint rolled back
     committed: bool = False
     ended: str = ""                                  # 'commit', 'rollback', or the error
     unexpected: str = ""                             # an error that fails the test
@@ -330,6 +331,8 @@ class Client:
                     self.note_error(txn, e)
                     self.execute(cur, txn, "ROLLBACK TO SAVEPOINT s")
                     txn.maybe |= family(stmt.target)
+                    if stmt.kind == "truncate":
+                        txn.maybe_truncated |= family(stmt.target)
                     continue
                 if sp == "keep":
                     self.execute(cur, txn, "RELEASE SAVEPOINT s")
@@ -337,6 +340,7 @@ class Client:
                 else:
                     self.execute(cur, txn, "ROLLBACK TO SAVEPOINT s")
                     txn.maybe |= set(written)
+                    txn.maybe_truncated |= {r for r, how in written.items() if how == "truncate"}
             at_commit = not rollback
             self.execute(cur, txn, "ROLLBACK" if rollback else "COMMIT")
             txn.committed = not rollback
@@ -355,10 +359,12 @@ class Client:
             # Failed at COMMIT: a background view may still have been marked ("one
             # needless refresh at worst"), a commit-mode refresh went with the rollback.
             txn.maybe |= set(txn.definite)
+            txn.maybe_truncated |= {r for r, how in txn.definite.items() if how == "truncate"}
             txn.definite.clear()
         else:
             txn.definite.clear()
             txn.maybe.clear()
+            txn.maybe_truncated.clear()
         self.log.txn(txn)
         return txn
 
