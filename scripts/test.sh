@@ -111,10 +111,25 @@ grep -E '^(ok|not ok) ' "$WORK/tap.log" | sed 's/^/   /'
 count "$WORK/tap.log" '^ok ' '^(ok|not ok) '
 grep -qE '^Result: PASS' "$WORK/tap.log" || { echo "   prove did not pass:"; grep -vE '^(ok|not ok) ' "$WORK/tap.log" | tail -40; grep -qE '^not ok ' "$WORK/tap.log" || failed=$((failed + 1)); }
 
+# random_run LOG ARGS...: the randomized differential test of table views, one test.
+random_run() {
+    local log=$WORK/$1; shift
+    say "randomized differential test of table views (test/random/run.sh $*)"
+    if IVM_SKIP_BUILD=1 bash "$REPO/test/random/run.sh" "$@" >"$log" 2>&1; then
+        passed=$((passed + 1)); tail -2 "$log" | sed 's/^/   /'; echo "   -> ok"
+    else
+        failed=$((failed + 1)); echo "   -> FAILED"; tail -40 "$log"
+    fi
+}
+random_run random.log --seed 1 --rounds 30
+random_run random_overflow.log --seed 2 --rounds 10 --max-keys 5   # keyed refreshes overflow to full
+
 # The copy of the reference workloads must not drift from the original.
 if [ -d "$REPO/../shared/bench" ]; then
-    say "reference workloads: test/bench/reference equals ../shared/bench"
-    if diff -r -x COPIED.md "$REPO/../shared/bench" "$REPO/test/bench/reference" >"$WORK/reference.diff" 2>&1; then
+    say "reference workloads: test/bench/reference equals ../shared/bench (and workloads/ ../shared/workloads)"
+    if diff -r -x COPIED.md -x workloads "$REPO/../shared/bench" "$REPO/test/bench/reference" >"$WORK/reference.diff" 2>&1 &&
+        { [ ! -d "$REPO/../shared/workloads" ] ||
+          diff -r "$REPO/../shared/workloads" "$REPO/test/bench/reference/workloads" >>"$WORK/reference.diff" 2>&1; }; then
         passed=$((passed + 1)); echo "   -> ok"
     else
         failed=$((failed + 1)); echo "   -> FAILED"; head -30 "$WORK/reference.diff"
@@ -140,6 +155,8 @@ smoke "W1 async at 8 clients, interleaved: the view fresh after pgview_wait" ben
     test/bench/w1/async_pairs.sh W1_SKIP_BUILD=1
 smoke "table view vs REFRESH and REFRESH CONCURRENTLY, equal to the query after each round" bench_tv.log \
     test/bench/tableview/run.sh TV_SKIP_BUILD=1
+smoke "W2: table view in commit and async mode (pg_ivm when installed), fresh after the writers" bench_w2.log \
+    test/bench/w2/run.sh W2_SKIP_BUILD=1
 
 echo
 echo "$passed passed, $failed failed"

@@ -221,8 +221,19 @@ void replace_table_view(SqlRunner &sql, Oid table, const std::string &query, con
     sql.run("CREATE OR REPLACE VIEW " + definition + " AS\n" + query + "\n");
     if (!options.empty())
         sql.run("ALTER TABLE " + table_sql + " SET (" + option_list(options) + ")");
-    if (with_data)
+    if (with_data) {
         (void) refresh::refresh_matviews({table}, false, -1, refresh::Origin::manual);
+    } else {
+        // Its rows are the old query's: a keyed refresh would mend only the keys
+        // it meets, so the next refresh of its watch is full.
+        pg_call([table] {
+            watch::RegistrySession session;
+            watch::registry_begin(&session);
+            if (watch::registry_at_least("0.6.0"))
+                watch::registry_needs_full(table);
+            watch::registry_end(&session);
+        });
+    }
 }
 
 std::string display(const QualifiedName &name) { return name.schema.empty() ? name.name : name.schema + "." + name.name; }

@@ -383,29 +383,56 @@ JoinTree *read_jointree(Query *q) {
     return jt;
 }
 
-bool subset(List *a, List *b) {
-    ListCell *lc;
-    foreach (lc, a)
-        if (!list_member_ptr(b, lfirst(lc)))
-            return false;
-    return true;
+// Whether some item known to be real lies on outer join k's nullable side:
+// then that side is a real row (k matched) in the output rows considered.
+bool matched(const JoinTree *jt, const JoinExpr *k, const bool *real) {
+    for (int i = 1; i <= jt->nitems; i++)
+        if (real[i] && list_member_ptr(jt->ancestors[i], k))
+            return true;
+    return false;
 }
 
-// An equality holds in every output row in which item t is a real row (not
-// NULL-extended) when: it is in WHERE or an inner join's ON clause, and every
-// outer join whose nullable side holds the clause also holds t on its nullable
-// side; or it is an outer join's ON clause and t is on that join's nullable side
-// (t matched, so the clause held). A FULL JOIN's clause never: either side may
-// be NULL-extended.
-bool usable(const JoinTree *jt, const Equality *eq, int t) {
-    if (eq->never || !subset(eq->ancestors, jt->ancestors[t]))
+// An equality holds in every output row in which the items marked real are
+// real rows (not NULL-extended) when every outer join whose nullable side holds
+// its clause is matched there, and, for an outer join's own ON clause, that join
+// is matched (the clause held). WHERE always holds. A FULL JOIN's clause never:
+// either side may be NULL-extended.
+bool usable(const JoinTree *jt, const Equality *eq, const bool *real) {
+    if (eq->never)
         return false;
-    return eq->outer == nullptr || list_member_ptr(jt->ancestors[t], eq->outer);
+    ListCell *lc;
+    foreach (lc, eq->ancestors)
+        if (!matched(jt, static_cast<JoinExpr *>(lfirst(lc)), real))
+            return false;
+    return eq->outer == nullptr || matched(jt, eq->outer, real);
+}
+
+// The items that are real rows in every output row containing a real row of
+// item t: t, and closing over usable equalities (a strict equality that holds
+// has non-NULL sides, so both its items are real; regions LEFT JOIN accounts
+// LEFT JOIN ledger: a real ledger row's account matched it, so accounts is real
+// and its ON clause with regions held).
+bool *real_items(const JoinTree *jt, int t) {
+    bool *real = static_cast<bool *>(palloc0(sizeof(bool) * (jt->nitems + 1)));
+    real[t] = true;
+    for (bool grew = true; grew;) {
+        grew = false;
+        ListCell *lc;
+        foreach (lc, jt->equalities) {
+            auto *eq = static_cast<Equality *>(lfirst(lc));
+            int l = static_cast<int>(eq->left->varno), r = static_cast<int>(eq->right->varno);
+            if ((real[l] && real[r]) || !usable(jt, eq, real))
+                continue;
+            real[l] = real[r] = true;
+            grew = true;
+        }
+    }
+    return real;
 }
 
 // A column of item t equal to v in every output row containing a real row of
 // t (breadth-first through usable equalities), or nullptr.
-Var *equivalent_in(const JoinTree *jt, Var *v, int t) {
+Var *equivalent_in(const JoinTree *jt, Var *v, int t, const bool *real) {
     if (static_cast<int>(v->varno) == t)
         return v;
     List *seen = list_make1(v);
@@ -414,7 +441,7 @@ Var *equivalent_in(const JoinTree *jt, Var *v, int t) {
         ListCell *lc;
         foreach (lc, jt->equalities) {
             auto *eq = static_cast<Equality *>(lfirst(lc));
-            if (!usable(jt, eq, t))
+            if (!usable(jt, eq, real))
                 continue;
             Var *next = nullptr;
             if (eq->left->varno == cur->varno && eq->left->varattno == cur->varattno)
@@ -441,6 +468,7 @@ Var *equivalent_in(const JoinTree *jt, Var *v, int t) {
 struct Substitution {
     const JoinTree *jt;
     int target;
+    const bool *real; // real_items(jt, target)
     bool failed;
 };
 
@@ -461,7 +489,7 @@ Node *substitute_mutator(Node *node, Substitution *s) {
         return nullptr;
     if (IsA(node, Var) && reinterpret_cast<Var *>(node)->varlevelsup == 0) {
         Var *v = reinterpret_cast<Var *>(node);
-        Var *w = equivalent_in(s->jt, v, s->target);
+        Var *w = equivalent_in(s->jt, v, s->target, s->real);
         Node *value = w != nullptr ? cast_to(reinterpret_cast<Node *>(copy_node(w)), v) : nullptr;
         if (value == nullptr) {
             s->failed = true;
@@ -474,7 +502,7 @@ Node *substitute_mutator(Node *node, Substitution *s) {
 
 // The keys in terms of item t's columns, or NIL when some part is not found there.
 List *keys_in(const JoinTree *jt, List *keys, int t) {
-    Substitution s{jt, t, false};
+    Substitution s{jt, t, real_items(jt, t), false};
     List *out = NIL;
     ListCell *lc;
     foreach (lc, keys) {
@@ -582,6 +610,7 @@ struct Hop {
 // only; NIL when there is no path. Breadth-first: the shortest path.
 List *join_path(const JoinTree *jt, Query *q, int t, int a) {
     int n = jt->nitems;
+    const bool *real = real_items(jt, t);
     int *prev = static_cast<int *>(palloc0(sizeof(int) * (n + 1)));
     List *queue = list_make1_int(t);
     prev[t] = t;
@@ -590,7 +619,7 @@ List *join_path(const JoinTree *jt, Query *q, int t, int a) {
         ListCell *lc;
         foreach (lc, jt->equalities) {
             auto *eq = static_cast<Equality *>(lfirst(lc));
-            if (!usable(jt, eq, t))
+            if (!usable(jt, eq, real))
                 continue;
             int l = static_cast<int>(eq->left->varno), r = static_cast<int>(eq->right->varno);
             int next = l == cur ? r : (r == cur ? l : 0);
@@ -610,7 +639,7 @@ List *join_path(const JoinTree *jt, Query *q, int t, int a) {
         foreach (lc, jt->equalities) {
             auto *eq = static_cast<Equality *>(lfirst(lc));
             int l = static_cast<int>(eq->left->varno), r = static_cast<int>(eq->right->varno);
-            if (usable(jt, eq, t) && ((l == prev[cur] && r == cur) || (l == cur && r == prev[cur])))
+            if (usable(jt, eq, real) && ((l == prev[cur] && r == cur) || (l == cur && r == prev[cur])))
                 hop->equalities = lappend(hop->equalities, eq);
         }
         hops = lcons(hop, hops);

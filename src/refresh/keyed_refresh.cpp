@@ -492,6 +492,9 @@ bool refresh_keys(const KeyedSpec *spec, List *sink_keys, int64 *nkeys) {
     // key's rows by index is what they are for, whatever the size of the table
     // at planning time (a small table would otherwise be read whole per refresh).
     (void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    // ... which inflates the cost of a plan that has no index to use past
+    // jit_above_cost: compiling it would cost more than running it, every time.
+    (void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
     SetUserIdAndSecContext(GetUserId(),
                            role.saved_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
     if (SPI_connect() != SPI_OK_CONNECT)
@@ -509,7 +512,12 @@ bool refresh_keys(const KeyedSpec *spec, List *sink_keys, int64 *nkeys) {
         return false;
     }
 
-    bool coarse = false;
+    // A view with keys found through joins: a writer of a table on such a path
+    // (a new ledger row joining the account another writer is moving) can
+    // create a key the other's key query cannot see yet, and neither would
+    // wait for the other on a key. Its keyed refreshes serialize on the table
+    // view instead; each one's key query runs again after the lock (below).
+    bool coarse = spec->njoins > 0;
     lock_keys(spec, keys.images, list_length(keys.images), true, &coarse);
     // Locked, then the snapshot. A join key looked up before the lock may have
     // moved (another writer's change to the joined table, now committed): look

@@ -346,7 +346,8 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
                     have_keys = key_provider(matview, &full, &keys);
                 const watch::MatviewOptions *options = watch::options_of(matview);
                 target.needs_full = options != nullptr && options->needs_full;
-                full = full || target.needs_full;
+                // (never filled: only a full refresh populates it)
+                full = full || target.needs_full || !tv.populated;
             });
             const incremental::KeyedView *kv = have_keys && !full ? incremental::keyed_view(matview) : nullptr;
             if (kv != nullptr) {

@@ -438,13 +438,19 @@ void registry_set_options(Oid matview, const MatviewOptions *options) {
     if (registry_at_least("0.4.0"))
         run(drop_orphan_of, values, nulls, SPI_OK_DELETE);
     bool at_0_6 = registry_at_least("0.6.0");
+    bool new_watch = at_0_6 && !registry_is_watched(matview);
     run(at_0_6                       ? set_options_0_6
         : registry_at_least("0.4.0") ? set_options_0_4
         : registry_at_least("0.3.0") ? set_options
                                      : set_options_0_2,
         values, nulls, SPI_OK_INSERT);
-    if (at_0_6)
-        run(mark_needs_full, values, nullptr, SPI_OK_UPDATE);
+    if (new_watch)
+        registry_needs_full(matview);
+}
+
+void registry_needs_full(Oid matview) {
+    Datum values[1] = {ObjectIdGetDatum(matview)};
+    run(mark_needs_full, values, nullptr, SPI_OK_UPDATE);
 }
 
 void registry_full_done(Oid matview) {

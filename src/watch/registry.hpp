@@ -62,9 +62,11 @@ void registry_load(WatchRow **watches, int *nwatches, OptionsRow **options, int 
                    MemoryContext into);
 
 // Writes (inside a session).
-// Also marks the matview for a full refresh next (needs_full).
+// A new watch of an existing relation is also marked for a full refresh next
+// (the view may be stale from before the watch; keyed refreshes would not see it).
 void registry_set_options(Oid matview, const MatviewOptions *options);
-void registry_full_done(Oid matview); // a full refresh done: keyed ones may follow
+void registry_needs_full(Oid matview); // (0.6.0) the next refresh of a watched view is full
+void registry_full_done(Oid matview);  // a full refresh done: keyed ones may follow
 // Replaces the rows of (matview, requested); the sources they had come back in
 // *old_sources (palloc'd in the caller's context).
 int registry_replace_watch(Oid matview, Oid requested, int n, const Oid *sources, const Oid *vias,
