@@ -71,7 +71,8 @@ constexpr const char *outside_sql =
     "                                 OR ty.typelem OPERATOR(pg_catalog.=) c.reltype "
     "      WHERE c.oid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[]) AND c.reltype OPERATOR(pg_catalog.<>) 0) "
     "SELECT DISTINCT coalesce(s.rel, t.rel), "
-    "       pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) || ' depends on ' || "
+    "       pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) "
+    "       OPERATOR(pg_catalog.||) ' depends on ' OPERATOR(pg_catalog.||) "
     "       pg_catalog.pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) "
     "FROM pg_catalog.pg_depend d "
     "LEFT JOIN s ON d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
@@ -115,6 +116,13 @@ std::unordered_map<Oid, Oid> table_view_definitions() {
     return out;
 }
 
+// "view s.v", "table view s.t" (for a definition), ...
+std::string describe(const Dependent &d) {
+    if (d.kind == RebuildKind::definition)
+        return "table view " + qualified_name(d.table_view);
+    return std::string(kind_text(d.kind)) + " " + qualified_name(d.relid);
+}
+
 std::string role_name(Oid role) {
     return pg_call([role] { return GetUserNameFromId(role, false); });
 }
@@ -153,7 +161,7 @@ Plan plan_dependents(create::SqlRunner &sql, const std::vector<ColumnRef> &colum
         start.insert(reader);
         const ColumnRef &c = columns[std::stoul(row[1])];
         if (c.dropped)
-            plan.readers_of_dropped.emplace_back(reader, c.name);
+            plan.readers_of_dropped.emplace_back(reader, c);
     }
     if (start.empty())
         return plan;
@@ -226,12 +234,11 @@ Plan plan_dependents(create::SqlRunner &sql, const std::vector<ColumnRef> &colum
 void check_plan(create::SqlRunner &sql, const Plan &plan, const std::string &what) {
     std::vector<Oid> oids;
     for (const Dependent &d : plan.order) {
-        std::string name = qualified_name(d.relid);
+        std::string name = describe(d);
         bool other_temp = pg_call([&d] { return isOtherTempNamespace(get_rel_namespace(d.relid)); });
         if (other_temp)
             throw Error(feature_not_supported,
-                        "cannot rebuild " + std::string(kind_text(d.kind)) + " " + name +
-                            ": it is a temporary view of another session",
+                        "cannot rebuild " + name + ": it is a temporary view of another session",
                         {}, "Wait for that session to end, or ask it to drop the view.");
         // A table view's table may have to follow its new definition's column types.
         std::vector<Oid> owners{d.owner};
@@ -241,23 +248,25 @@ void check_plan(create::SqlRunner &sql, const Plan &plan, const std::string &wha
             bool member = pg_call([owner] { return is_member_of_role(GetUserId(), owner); });
             if (!member)
                 throw Error(insufficient_privilege,
-                            "must be a member of role \"" + role_name(owner) + "\" to rebuild " +
-                                kind_text(d.kind) + " " + name,
-                            what + " drops and recreates the views that read the changed columns; " + name +
-                                " belongs to role \"" + role_name(owner) + "\".",
+                            "must be a member of role \"" + role_name(owner) + "\" to rebuild " + name,
+                            what + " drops and recreates the views that read the changed columns; " +
+                                qualified_name(d.relid) + " belongs to role \"" + role_name(owner) + "\".",
                             "Run it as a member of that role, or as a superuser.");
         }
         oids.push_back(d.relid);
     }
     if (!plan.readers_of_dropped.empty()) {
-        const auto &[reader, column] = plan.readers_of_dropped.front();
+        const ColumnRef &column = plan.readers_of_dropped.front().second;
         std::string detail;
-        for (const auto &[r, c] : plan.readers_of_dropped)
-            detail += (detail.empty() ? "" : "\n") + qualified_name(r) + " reads column \"" + c + "\".";
+        for (const auto &[reader, c] : plan.readers_of_dropped)
+            detail += (detail.empty() ? "" : "\n") + qualified_name(reader) + " reads column \"" + c.name + "\" of " +
+                      qualified_name(c.rel) + ".";
         throw Error(dependent_objects_still_exist,
-                    "cannot drop column \"" + column + "\": " + qualified_name(reader) + " reads it", detail,
+                    "cannot drop column \"" + column.name + "\" of " + qualified_name(column.rel) +
+                        " because views read it",
+                    detail,
                     "Drop the view first, or add a replacement column of the same name in the same statement "
-                    "(..., ADD COLUMN \"" + column + "\" ...).");
+                    "(..., ADD COLUMN \"" + column.name + "\" ...).");
     }
     if (oids.empty())
         return;
@@ -266,8 +275,12 @@ void check_plan(create::SqlRunner &sql, const Plan &plan, const std::string &wha
         std::string detail;
         for (const auto &row : outside)
             detail += (detail.empty() ? "" : "\n") + row[1];
+        Oid blocked = to_oid(outside[0][0]);
+        auto d = std::find_if(plan.order.begin(), plan.order.end(), [blocked](const Dependent &x) {
+            return x.relid == blocked;
+        });
         throw Error(dependent_objects_still_exist,
-                    "cannot rebuild " + qualified_name(to_oid(outside[0][0])) +
+                    "cannot rebuild " + (d != plan.order.end() ? describe(*d) : qualified_name(blocked)) +
                         " because other objects depend on it",
                     detail,
                     "pgview_alter recreates views, materialized views and table views only: drop those objects "

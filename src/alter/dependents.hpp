@@ -32,8 +32,8 @@ struct Dependent {
 struct Plan {
     std::vector<Dependent> order; // dependencies first
     // The relations whose rules read a dropped column (no replacement in the
-    // statement): they cannot come back. (relation, column name)
-    std::vector<std::pair<Oid, std::string>> readers_of_dropped;
+    // statement): they cannot come back.
+    std::vector<std::pair<Oid, ColumnRef>> readers_of_dropped;
 };
 
 Plan plan_dependents(create::SqlRunner &sql, const std::vector<ColumnRef> &columns);
