@@ -122,7 +122,7 @@ ActionRows alter_table(const std::string &statement, bool dry_run) {
 
     std::vector<ColumnRef> columns = changed_columns(st);
     Plan plan = plan_dependents(sql, columns);
-    check_plan(sql, plan, "pgview_alter");
+    check_plan(sql, plan, "pgview_alter", "rebuild");
     if (dry_run)
         return dry_run_rows(sql, plan, qualified_name(st.table), kind);
 
@@ -131,7 +131,7 @@ ActionRows alter_table(const std::string &statement, bool dry_run) {
         // Views made or dropped while we waited for the locks.
         Plan again = plan_dependents(sql, changed_columns(st));
         if (relids(again) != relids(plan)) {
-            check_plan(sql, again, "pgview_alter");
+            check_plan(sql, again, "pgview_alter", "rebuild");
             lock_all(again, st.table, st.lockmode);
             plan = std::move(again);
         }

@@ -231,14 +231,14 @@ Plan plan_dependents(create::SqlRunner &sql, const std::vector<ColumnRef> &colum
     return plan;
 }
 
-void check_plan(create::SqlRunner &sql, const Plan &plan, const std::string &what) {
+void check_plan(create::SqlRunner &sql, const Plan &plan, const std::string &who, const std::string &verb) {
     std::vector<Oid> oids;
     for (const Dependent &d : plan.order) {
         std::string name = describe(d);
         bool other_temp = pg_call([&d] { return isOtherTempNamespace(get_rel_namespace(d.relid)); });
         if (other_temp)
             throw Error(feature_not_supported,
-                        "cannot rebuild " + name + ": it is a temporary view of another session",
+                        "cannot " + verb + " " + name + ": it is a temporary view of another session",
                         {}, "Wait for that session to end, or ask it to drop the view.");
         // A table view's table may have to follow its new definition's column types.
         std::vector<Oid> owners{d.owner};
@@ -248,9 +248,9 @@ void check_plan(create::SqlRunner &sql, const Plan &plan, const std::string &wha
             bool member = pg_call([owner] { return is_member_of_role(GetUserId(), owner); });
             if (!member)
                 throw Error(insufficient_privilege,
-                            "must be a member of role \"" + role_name(owner) + "\" to rebuild " + name,
-                            what + " drops and recreates the views that read the changed columns; " +
-                                qualified_name(d.relid) + " belongs to role \"" + role_name(owner) + "\".",
+                            "must be a member of role \"" + role_name(owner) + "\" to " + verb + " " + name,
+                            who + " drops the views that read those columns and makes them again as their "
+                                  "owners; " + qualified_name(d.relid) + " belongs to role \"" + role_name(owner) + "\".",
                             "Run it as a member of that role, or as a superuser.");
         }
         oids.push_back(d.relid);
@@ -280,11 +280,11 @@ void check_plan(create::SqlRunner &sql, const Plan &plan, const std::string &wha
             return x.relid == blocked;
         });
         throw Error(dependent_objects_still_exist,
-                    "cannot rebuild " + (d != plan.order.end() ? describe(*d) : qualified_name(blocked)) +
+                    "cannot " + verb + " " + (d != plan.order.end() ? describe(*d) : qualified_name(blocked)) +
                         " because other objects depend on it",
                     detail,
-                    "pgview_alter recreates views, materialized views and table views only: drop those objects "
-                    "first, and create them again afterwards.");
+                    who + " makes views, materialized views and table views again, nothing else: drop those "
+                    "objects first, and create them again afterwards.");
     }
 }
 

@@ -43,7 +43,9 @@ Plan plan_dependents(create::SqlRunner &sql, const std::vector<ColumnRef> &colum
 // using a view's row type, rules on tables, ...); 0A000 for a temporary view of
 // another session; 42501 when the caller is not a member of an owner (or, for
 // a table view's definition, of the table's owner).
-void check_plan(create::SqlRunner &sql, const Plan &plan, const std::string &what);
+// `who` names the caller (pgview_alter, ...), `verb` what it does to them
+// ("rebuild", "save").
+void check_plan(create::SqlRunner &sql, const Plan &plan, const std::string &who, const std::string &verb);
 
 std::string oid_array(const std::vector<Oid> &oids); // '{1,2,3}' for a $n::oid[] parameter
 

@@ -58,7 +58,7 @@ void follow_definition(create::SqlRunner &sql, Oid table, Oid definition, const 
         columns.push_back({table, std::stoi(c[0]), c[1], false});
     }
     Plan plan = plan_dependents(sql, columns);
-    check_plan(sql, plan, wording.who);
+    check_plan(sql, plan, wording.who, "rebuild");
     std::string owner = pg_call([table] { return GetUserNameFromId(syscat::relation_owner(table), false); });
     rebuild_around(
         sql, plan,

@@ -1,5 +1,6 @@
-// pgview_auto — SQL entry points: pgview_alter (and the save / restore pair).
+// pgview_auto — SQL entry points: pgview_alter, pgview_save_dependents, pgview_restore_dependents.
 #include "alter/alter_table.hpp"
+#include "alter/save_restore.hpp"
 #include "api/args.hpp"
 #include "pg/guard.hpp"
 #include "pg/srf.hpp"
@@ -23,4 +24,18 @@ PGVIEW_FUNCTION(pgview_alter) {
         values[2] = CStringGetTextDatum(rows[i].action.c_str());
     });
     return (Datum) 0;
+}
+
+PGVIEW_FUNCTION(pgview_save_dependents) {
+    const char *fn = "pgview_save_dependents";
+    require_not_null(fcinfo, 0, "rel", fn, "Pass the table (or view) whose dependents are to be saved.");
+    std::optional<std::vector<std::string>> columns;
+    if (!PG_ARGISNULL(1))
+        columns = pgview::api::name_array_arg(fcinfo, 1, "columns", fn);
+    PG_RETURN_INT32(pgview::alter::save_dependents(PG_GETARG_OID(0), columns));
+}
+
+PGVIEW_FUNCTION(pgview_restore_dependents) {
+    (void) fcinfo;
+    PG_RETURN_INT32(pgview::alter::restore_dependents());
 }
