@@ -104,6 +104,7 @@ smoke "W1 async at 8 clients, interleaved: the view fresh after pgview_wait" ben
     test/bench/w1/async_pairs.sh W1_SKIP_BUILD=1
 smoke "table view vs REFRESH and REFRESH CONCURRENTLY, equal to the query after each round" bench_tv.log \
     test/bench/tableview/run.sh TV_SKIP_BUILD=1
+smoke "pgview_alter vs a hand-written script, the same views after each round" bench_alter.log test/bench/alter/run.sh ALTER_SKIP_BUILD=1
 
 echo
 echo "$passed passed, $failed failed"
