@@ -217,6 +217,8 @@ SELECT * FROM pgview_alter('DROP TABLE "Sales Data"."Orders"');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM pgview_alter('ALTER VIEW chain1 RENAME TO chain_one');
 \echo :LAST_ERROR_SQLSTATE
+SELECT * FROM pgview_alter('ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE regress_alter_space');
+\echo :LAST_ERROR_SQLSTATE
 SELECT * FROM pgview_alter('ALTER TABLE "Sales Data"."Orders" ADD COLUMN x int; DROP TABLE "Sales Data"."Orders"');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM pgview_alter('ALTER TABLE "Sales Data"."Orders" ALTER COLUMN');

@@ -133,6 +133,31 @@ SELECT count(*) AS still_saved FROM pgview_saved_dependents;
 SELECT pgview_restore_dependents();
 SELECT * FROM chk.changes();
 
+-- A saved view whose owner role was dropped since: the restore names the role;
+-- pgview_discard_saved_dependents gives it up (by its saved name; a superuser, as
+-- the role is gone).
+CREATE ROLE regress_saved_gone;
+CREATE TABLE sav.other (x int);
+GRANT USAGE, CREATE ON SCHEMA sav TO regress_saved_gone;
+GRANT SELECT ON sav.other TO regress_saved_gone;
+SET ROLE regress_saved_gone;
+CREATE VIEW sav.gone AS SELECT x FROM sav.other;
+RESET ROLE;
+SELECT pgview_save_dependents('sav.other', ARRAY['x']);
+REVOKE ALL ON SCHEMA sav FROM regress_saved_gone;
+REVOKE ALL ON sav.other FROM regress_saved_gone;
+DROP ROLE regress_saved_gone;
+SELECT pgview_restore_dependents();
+\echo :LAST_ERROR_SQLSTATE
+SET ROLE regress_saved_reader;
+SELECT pgview_discard_saved_dependents('sav.gone');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SELECT pgview_discard_saved_dependents('sav.nope');
+\echo :LAST_ERROR_SQLSTATE
+SELECT pgview_discard_saved_dependents('sav.gone');
+SELECT pgview_restore_dependents();
+
 DROP SCHEMA sav, chk CASCADE;
 SELECT pgview_unwatch(orphaned) FROM pgview_watches WHERE orphaned LIKE 'sav.%' ORDER BY 1;
 DROP ROLE regress_saved_owner, regress_saved_reader;

@@ -52,6 +52,13 @@ CREATE FUNCTION @extschema@.pgview_restore_dependents()
 COMMENT ON FUNCTION @extschema@.pgview_restore_dependents() IS
   'Make again everything pgview_save_dependents saved (in this or an earlier transaction, or before a dump); returns how many';
 
+CREATE FUNCTION @extschema@.pgview_discard_saved_dependents(relation text DEFAULT NULL)
+  RETURNS integer
+  LANGUAGE c VOLATILE CALLED ON NULL INPUT
+  AS 'MODULE_PATHNAME', 'pgview_discard_saved_dependents';
+COMMENT ON FUNCTION @extschema@.pgview_discard_saved_dependents(text) IS
+  'Give up a saved relation (by its name in pgview_saved_dependents), or all of them; returns how many';
+
 CREATE VIEW @extschema@.pgview_saved_dependents AS
   SELECT relation, kind, owner, table_view, populated, saved_at, saved_by, batch, "position",
          create_statement AS definition

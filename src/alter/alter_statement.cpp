@@ -114,10 +114,12 @@ AlterStatement parse_statement(const std::string &text) {
     Node *stmt = static_cast<RawStmt *>(linitial(stmts))->stmt;
     bool missing_ok = false;
     RangeVar *rv = target_of(stmt, &missing_ok);
+    if (nodeTag(stmt) == T_AlterTableMoveAllStmt)
+        throw Error(feature_not_supported, "pgview_alter does not run ALTER TABLE ALL IN TABLESPACE", {},
+                    "Move the tables one by one.");
     if (rv == nullptr) {
         std::string tag = pg_call([stmt] { return GetCommandTagName(CreateCommandTag(stmt)); });
-        throw Error(feature_not_supported, "pgview_alter runs ALTER TABLE statements only, not " + tag, {},
-                    nodeTag(stmt) == T_AlterTableMoveAllStmt ? "Move the tables one by one." : hint);
+        throw Error(feature_not_supported, "pgview_alter runs ALTER TABLE statements only, not " + tag, {}, hint);
     }
     st.table = pg_call([rv, missing_ok] { return RangeVarGetRelid(rv, NoLock, missing_ok); });
     if (!OidIsValid(st.table))

@@ -236,9 +236,10 @@ void check_plan(create::SqlRunner &sql, const Plan &plan, const std::string &who
     for (const Dependent &d : plan.order) {
         std::string name = describe(d);
         bool other_temp = pg_call([&d] { return isOtherTempNamespace(get_rel_namespace(d.relid)); });
-        if (other_temp)
+        if (other_temp) // its schema, pg_temp_N, says nothing useful
             throw Error(feature_not_supported,
-                        "cannot " + verb + " " + name + ": it is a temporary view of another session",
+                        "cannot " + verb + " view \"" + pg_call([&d] { return get_rel_name(d.relid); }) +
+                            "\": it is a temporary view of another session",
                         {}, "Wait for that session to end, or ask it to drop the view.");
         // A table view's table may have to follow its new definition's column types.
         std::vector<Oid> owners{d.owner};

@@ -138,4 +138,21 @@ int restore_dependents() {
     return static_cast<int>(stored.size());
 }
 
+int discard_dependents(const std::optional<std::string> &relation) {
+    auto owners = saved_owners(relation);
+    if (owners.empty() && relation)
+        throw Error(undefined_object, "no saved relation " + *relation, {},
+                    "pgview_saved_dependents shows what is saved, with the names to use.");
+    for (const auto &[name, owner] : owners) {
+        // Giving up another role's view needs what dropping it needs; the owner
+        // may be gone since, then a superuser.
+        Oid oid = pg_call([&owner] { return get_role_oid(owner.c_str(), true); });
+        bool allowed = pg_call([oid] { return OidIsValid(oid) ? is_member_of_role(GetUserId(), oid) : superuser(); });
+        if (!allowed)
+            throw Error(insufficient_privilege, "must be a member of role \"" + owner + "\" to discard saved " + name,
+                        {}, "Run it as a member of that role, or as a superuser.");
+    }
+    return discard_saved(relation);
+}
+
 } // namespace pgview::alter

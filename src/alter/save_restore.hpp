@@ -18,5 +18,7 @@ namespace pgview::alter {
 int save_dependents(Oid rel, const std::optional<std::vector<std::string>> &columns);
 // Returns the relations made again.
 int restore_dependents();
+// Saved relations given up: one (by its saved name) or all. Returns how many.
+int discard_dependents(const std::optional<std::string> &relation);
 
 } // namespace pgview::alter

@@ -335,4 +335,21 @@ void reattach(const std::vector<StoredRelation> &stored, const std::vector<Oid> 
 
 void forget_saved() { registry_rows("DELETE FROM pgview_auto.saved_dependent"); }
 
+std::vector<std::pair<std::string, std::string>> saved_owners(const std::optional<std::string> &relation) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const Row &row : registry_rows("SELECT relation, owner FROM pgview_auto.saved_dependent "
+                                        "WHERE $1 IS NULL OR relation OPERATOR(pg_catalog.=) $1 "
+                                        "ORDER BY batch DESC, \"position\" FOR UPDATE",
+                                        {relation ? text(*relation) : null_text()}))
+        out.emplace_back(*row[0], *row[1]);
+    return out;
+}
+
+int discard_saved(const std::optional<std::string> &relation) {
+    return static_cast<int>(registry_rows("DELETE FROM pgview_auto.saved_dependent "
+                                          "WHERE $1 IS NULL OR relation OPERATOR(pg_catalog.=) $1 RETURNING 1",
+                                          {relation ? text(*relation) : null_text()})
+                                .size());
+}
+
 } // namespace pgview::alter

@@ -10,7 +10,9 @@
 // registry owner.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "alter/saved_relation.hpp"
@@ -38,5 +40,9 @@ std::vector<StoredRelation> load();
 // watch, schedule and statistics come back; the rows go.
 void reattach(const std::vector<StoredRelation> &stored, const std::vector<Oid> &created);
 void forget_saved();
+
+// Saved rows of one relation (its saved name) or of all (nullopt): (relation, owner).
+std::vector<std::pair<std::string, std::string>> saved_owners(const std::optional<std::string> &relation);
+int discard_saved(const std::optional<std::string> &relation);
 
 } // namespace pgview::alter

@@ -1,4 +1,5 @@
-// pgview_auto — SQL entry points: pgview_alter, pgview_save_dependents, pgview_restore_dependents.
+// pgview_auto — SQL entry points: pgview_alter, pgview_save_dependents, pgview_restore_dependents,
+// pgview_discard_saved_dependents.
 #include "alter/alter_table.hpp"
 #include "alter/save_restore.hpp"
 #include "api/args.hpp"
@@ -38,4 +39,11 @@ PGVIEW_FUNCTION(pgview_save_dependents) {
 PGVIEW_FUNCTION(pgview_restore_dependents) {
     (void) fcinfo;
     PG_RETURN_INT32(pgview::alter::restore_dependents());
+}
+
+PGVIEW_FUNCTION(pgview_discard_saved_dependents) {
+    std::optional<std::string> relation;
+    if (!PG_ARGISNULL(0))
+        relation = text_arg(fcinfo, 0);
+    PG_RETURN_INT32(pgview::alter::discard_dependents(relation));
 }
