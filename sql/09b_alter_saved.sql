@@ -64,7 +64,7 @@ SELECT relation, kind, owner, table_view, populated, saved_by, batch, "position"
 SELECT definition FROM pgview_saved_dependents WHERE relation = 'sav."Price List"';
 -- They are gone; their watches are kept as orphans (by name), the table view's table stays.
 SELECT relname, relkind FROM pg_class WHERE relnamespace = 'sav'::regnamespace AND relkind IN ('v', 'm', 'r') ORDER BY 1;
-SELECT * FROM pgview_watches WHERE orphaned LIKE 'sav.%';
+SELECT matview, source, via, mode, orphaned FROM pgview_watches WHERE orphaned LIKE 'sav.%';
 ALTER TABLE sav.items ALTER COLUMN price TYPE bigint;
 -- Nothing saved here or elsewhere blocks it; the same relation cannot be saved twice.
 SET ROLE regress_saved_owner;
