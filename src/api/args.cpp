@@ -43,6 +43,25 @@ std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int arg, const 
     return out;
 }
 
+std::vector<std::string> name_array_arg(FunctionCallInfo fcinfo, int arg, const char *name, const char *function) {
+    std::vector<std::string> out;
+    if (PG_ARGISNULL(arg))
+        return out;
+    Datum *elems;
+    bool *nulls;
+    int n;
+    pg_call([fcinfo, arg, &elems, &nulls, &n] {
+        deconstruct_array(PG_GETARG_ARRAYTYPE_P(arg), NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR, &elems, &nulls, &n);
+    });
+    for (int i = 0; i < n; i++) {
+        if (nulls[i])
+            throw Error(sqlstate::null_value_not_allowed,
+                        std::string("argument \"") + name + "\" of " + function + " must not hold NULL");
+        out.emplace_back(NameStr(*DatumGetName(elems[i])));
+    }
+    return out;
+}
+
 int64 interval_us(const Interval *i, const char *name, const char *function) {
     int64 months_us, days_us, sum, us;
     bool overflow = pg_mul_s64_overflow(i->month, static_cast<int64>(DAYS_PER_MONTH) * USECS_PER_DAY, &months_us) ||

@@ -17,6 +17,8 @@ void require_not_null(FunctionCallInfo fcinfo, int arg, const char *name, const 
 std::string text_arg(FunctionCallInfo fcinfo, int arg);
 // NULL gives an empty list; a NULL element is an error (22004) naming the argument.
 std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int arg, const char *name, const char *function);
+// The same for a name[] argument.
+std::vector<std::string> name_array_arg(FunctionCallInfo fcinfo, int arg, const char *name, const char *function);
 
 // An interval in microseconds, a month counted as 30 days; 22008 naming the
 // argument when it is longer than watch::max_interval_us either way.

@@ -9,6 +9,7 @@
 extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "utils/builtins.h"
 }
 
 namespace pgview::create {
@@ -41,16 +42,11 @@ void SqlRunner::run(const std::string &sql) {
     pg_call([&sql] { execute(sql.c_str()); });
 }
 
-std::vector<std::vector<std::string>> SqlRunner::rows(const std::string &sql, Oid param) {
+namespace {
+
+// The result of the last SPI query as text (NULL as "").
+std::vector<std::vector<std::string>> fetch_rows() {
     std::vector<std::vector<std::string>> out;
-    pg_call([&sql, param] {
-        Oid types[1] = {OIDOID};
-        Datum values[1] = {ObjectIdGetDatum(param)};
-        // Not read-only: a fresh snapshot, which sees what the statements run
-        // before in this call created (an index restored, say).
-        if (SPI_execute_with_args(sql.c_str(), 1, types, values, nullptr, false, 0) != SPI_OK_SELECT)
-            elog(ERROR, "pgview_auto: \"%s\" failed", sql.c_str());
-    });
     for (uint64 r = 0; r < SPI_processed; r++) {
         std::vector<std::string> row;
         for (int c = 1; c <= SPI_tuptable->tupdesc->natts; c++) {
@@ -60,6 +56,39 @@ std::vector<std::vector<std::string>> SqlRunner::rows(const std::string &sql, Oi
         out.push_back(std::move(row));
     }
     return out;
+}
+
+} // namespace
+
+std::vector<std::vector<std::string>> SqlRunner::rows(const std::string &sql, Oid param) {
+    pg_call([&sql, param] {
+        Oid types[1] = {OIDOID};
+        Datum values[1] = {ObjectIdGetDatum(param)};
+        // Not read-only: a fresh snapshot, which sees what the statements run
+        // before in this call created (an index restored, say).
+        if (SPI_execute_with_args(sql.c_str(), 1, types, values, nullptr, false, 0) != SPI_OK_SELECT)
+            elog(ERROR, "pgview_auto: \"%s\" failed", sql.c_str());
+    });
+    return fetch_rows();
+}
+
+std::vector<std::vector<std::string>> SqlRunner::rows(const std::string &sql, const std::vector<std::string> &params) {
+    std::vector<const char *> texts;
+    for (const std::string &p : params)
+        texts.push_back(p.c_str());
+    pg_call([&sql, &texts] {
+        int n = static_cast<int>(texts.size());
+        Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * (n + 1)));
+        Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * (n + 1)));
+        for (int i = 0; i < n; i++) {
+            types[i] = TEXTOID;
+            values[i] = CStringGetTextDatum(texts[i]);
+        }
+        // Not read-only: a fresh snapshot that sees what this call changed so far.
+        if (SPI_execute_with_args(sql.c_str(), n, types, values, nullptr, false, 0) != SPI_OK_SELECT)
+            elog(ERROR, "pgview_auto: \"%s\" failed", sql.c_str());
+    });
+    return fetch_rows();
 }
 
 std::string SqlRunner::try_run(const std::string &sql) {

@@ -167,7 +167,7 @@ void require_in_graph(const graph::DependencyGraph &g, Oid relid, const char *fu
     pg_call([relid, table, function] { explain_left_out(relid, table, function); });
 }
 
-graph::DependencyGraph read_dependency_graph() {
+graph::DependencyGraph read_dependency_graph(bool fold_table_views) {
     std::vector<graph::Relation> relations;
     std::unordered_set<Oid> own;
     std::unordered_map<Oid, Oid> rule_owner;
@@ -176,7 +176,8 @@ graph::DependencyGraph read_dependency_graph() {
     pg_call([&] { scan_relations(own, relations); });
     pg_call([&] { scan_rule_dependencies(rule_owner, rule_reads); });
     std::vector<std::pair<Oid, Oid>> table_views;
-    pg_call([&] { scan_table_views(table_views); });
+    if (fold_table_views)
+        pg_call([&] { scan_table_views(table_views); });
     // A table view reads what its definition reads; the definition itself is
     // plumbing and leaves the graph.
     std::unordered_map<Oid, Oid> table_of; // definition -> table

@@ -15,7 +15,10 @@ namespace pgview::syscat {
 // nor pgview_auto's own tables and views),
 // with an edge for each relation a view or materialized view reads.
 // Read with the catalog snapshot: what PostgreSQL itself sees for DDL now.
-graph::DependencyGraph read_dependency_graph();
+// A table view is one node (kind table_view) reading what its definition view
+// reads; with fold_table_views false the definition stays a view of its own and
+// the table a plain table (what pg_depend says: pgview_alter rebuilds definitions).
+graph::DependencyGraph read_dependency_graph(bool fold_table_views = true);
 
 // A relation the graph leaves out on purpose is an error (42809) naming it and
 // why: pgview_auto's own tables and views, or the definition view of a table

@@ -308,6 +308,47 @@ void request_worker(Oid dbid) {
     LWLockRelease(state->lock);
 }
 
+void move_pending(Oid old_matview, Oid new_matview, bool mark, bool wake_worker) {
+    TimestampTz now = GetCurrentTimestamp();
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    DatabaseSlot *db = find_database(MyDatabaseId, true);
+    Entry *old = find_entry(old_matview, HASH_FIND);
+    TimestampTz since = old != nullptr && old->dirty ? old->pending_since : now;
+    if (old != nullptr) {
+        if (old->nkeys > 0) // (a rebuilt matview's refresh is full anyway)
+            pending_keys_take(MyDatabaseId, old_matview, old->nkeys, nullptr);
+        EntryKey key{MyDatabaseId, old_matview};
+        hash_search(entries, &key, HASH_REMOVE, nullptr);
+    }
+    for (int i = 0; i < MaxBackends; i++) {
+        InFlight &f = in_flight[i];
+        if (f.ticket == 0 || f.dbid != MyDatabaseId || !touches(f, old_matview) || touches(f, new_matview))
+            continue;
+        if (f.n < in_flight_matviews)
+            f.matviews[f.n] = new_matview;
+        f.n++;
+    }
+    if (mark) {
+        Entry *e = find_entry(new_matview, HASH_ENTER_NULL);
+        if (e != nullptr) {
+            e->keys_full = true;
+            if (!e->dirty) {
+                e->dirty = true;
+                e->pending_since = since;
+            }
+            e->last_change = now;
+        } else if (db != nullptr && !db->all_dirty) {
+            db->all_dirty = true;
+            db->all_dirty_since = now;
+        }
+        if (db != nullptr && wake_worker) {
+            db->wants_worker = true;
+            wake(db);
+        }
+    }
+    LWLockRelease(state->lock);
+}
+
 Coverage claim(Oid matview, bool *keyed, List **keys) {
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     Entry *e = find_entry(matview, HASH_ENTER_NULL);

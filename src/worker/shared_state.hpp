@@ -52,6 +52,12 @@ struct Mark {
 void commit_marks(const Mark *marks, int n);
 void request_worker(Oid dbid); // a worker for this database, please (async watch, schedule)
 
+// A matview rebuilt under a new OID (pgview_alter), at the COMMIT that made it:
+// tickets in flight for the old one count for the new one too, the old entry
+// goes (a writer whose COMMIT still marks it finds none and marks the whole
+// database dirty: nothing is lost), and with `mark` the new one is dirty.
+void move_pending(Oid old_matview, Oid new_matview, bool mark, bool wake_worker);
+
 // What a refresh covers: tickets up to `upto` but the n in `except`.
 constexpr int max_except = 8;
 struct Coverage {
