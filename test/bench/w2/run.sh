@@ -53,6 +53,7 @@
 #   W2_WORKLOADS                     the workload files (default as above)
 #   W2_PORT                          the server's port (default: a free one from 54390)
 #   W2_SKIP_BUILD                    1: use the installed extension as it is
+#   W2_DURABLE                       1: fsync on (default off, as every throwaway server here)
 # Exit status: 0 every view fresh after every run; 1 a view was stale (a correctness bug);
 #              3 the run itself failed (64: bad arguments).
 set -Eeuo pipefail
@@ -108,7 +109,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 PORT=${W2_PORT:-$(free_port 54390)}
 log "starting a throwaway server on port $PORT ($TMP)"
-start_cluster "$TMP" "$PORT" "shared_preload_libraries = '$PRELOAD'" "max_connections = 50"
+# W2_DURABLE=1: fsync on (commits wait for the disk, as in production); the
+# default throwaway server runs with fsync off.
+DURABILITY=off
+[ "${W2_DURABLE:-0}" = 1 ] && DURABILITY=on
+start_cluster "$TMP" "$PORT" "shared_preload_libraries = '$PRELOAD'" "max_connections = 50" "fsync = $DURABILITY"
 mkdir -p "$TMP/files"
 cp "$WORKLOADS"/*.pgb "$TMP/files/"
 [ "$(id -u)" -eq 0 ] && chown -R "$PGUSER_OS" "$TMP/files"
@@ -465,7 +470,7 @@ if ((!SMOKE)); then
         echo
         echo "## Run of $(date -u '+%Y-%m-%d %H:%M UTC')"
         echo
-        echo "Appended by \`test/bench/w2/run.sh\`. PostgreSQL $PGVERSION (throwaway server: fsync off, shared_preload_libraries = '$PRELOAD', max_connections 50, otherwise defaults); $(nproc) CPUs; pgview_auto: $BUILD; W2 $USERS users / $ORDERS orders, W2 large $LUSERS users / $LORDERS orders; $SECS s per pgbench run (\`pgbench -n -c C -j 2 -T $SECS\`), $REPEAT interleaved repetitions; each run from a fresh copy of the loaded data."
+        echo "Appended by \`test/bench/w2/run.sh\`. PostgreSQL $PGVERSION (throwaway server: fsync $DURABILITY, shared_preload_libraries = '$PRELOAD', max_connections 50, otherwise defaults); $(nproc) CPUs; pgview_auto: $BUILD; W2 $USERS users / $ORDERS orders, W2 large $LUSERS users / $LORDERS orders; $SECS s per pgbench run (\`pgbench -n -c C -j 2 -T $SECS\`), $REPEAT interleaved repetitions; each run from a fresh copy of the loaded data."
         echo
         echo "$REPORT"
         echo
