@@ -115,7 +115,9 @@ DURABILITY=off
 [ "${W2_DURABLE:-0}" = 1 ] && DURABILITY=on
 start_cluster "$TMP" "$PORT" "shared_preload_libraries = '$PRELOAD'" "max_connections = 50" "fsync = $DURABILITY"
 mkdir -p "$TMP/files"
-cp "$WORKLOADS"/*.pgb "$TMP/files/"
+# The server's user reads the workload files: copies it can enter (a clone may be
+# in a mode-700 home directory).
+cp "$WORKLOADS"/*.pgb "$WORKLOADS"/*.sql "$TMP/files/"
 [ "$(id -u)" -eq 0 ] && chown -R "$PGUSER_OS" "$TMP/files"
 
 DB=pgview_w2_run
@@ -155,9 +157,9 @@ fresh_db() {
     [ "${3:-}" != probe ] || run_psql -c "INSERT INTO users VALUES (0, 'latency probe')"
     case $2 in
     none) ;;
-    pg_ivm) run_psql -c "SET client_min_messages = warning" -f "$WORKLOADS/pg_ivm.sql" >/dev/null ;;
+    pg_ivm) run_psql -c "SET client_min_messages = warning" -f "$TMP/files/pg_ivm.sql" >/dev/null ;;
     commit | async | manual)
-        run_psql -c "SET client_min_messages = warning" -f "$WORKLOADS/table_view.sql" >/dev/null
+        run_psql -c "SET client_min_messages = warning" -f "$TMP/files/table_view.sql" >/dev/null
         run_psql -c "SELECT pgview_watch('user_stats', mode => '$2')" >/dev/null ;;
     *) die "unknown setup $2" ;;
     esac
