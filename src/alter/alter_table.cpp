@@ -45,14 +45,6 @@ void require_owner(Oid table) {
     });
 }
 
-std::vector<Oid> relids(const Plan &plan) {
-    std::vector<Oid> out;
-    for (const Dependent &d : plan.order)
-        out.push_back(d.relid);
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
 // Readers lock a view before the relations under it: lock the dependents the
 // same way (outermost first) and the table last, so that no reader holding a
 // view waits for the table we hold while we wait for its view.

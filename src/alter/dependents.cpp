@@ -145,6 +145,14 @@ std::string oid_array(const std::vector<Oid> &oids) {
     return out + "}";
 }
 
+std::vector<Oid> relids(const Plan &plan) {
+    std::vector<Oid> out;
+    for (const Dependent &d : plan.order)
+        out.push_back(d.relid);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
 Plan plan_dependents(create::SqlRunner &sql, const std::vector<ColumnRef> &columns) {
     Plan plan;
     if (columns.empty())

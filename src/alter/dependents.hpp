@@ -37,6 +37,8 @@ struct Plan {
 };
 
 Plan plan_dependents(create::SqlRunner &sql, const std::vector<ColumnRef> &columns);
+// The plan's relations, sorted: a plan made again after locking is compared with it.
+std::vector<Oid> relids(const Plan &plan);
 
 // Everything checked before anything is dropped: 2BP01 for a dropped column a
 // view reads and for objects outside the set that depend on it (functions

@@ -61,14 +61,6 @@ std::vector<ColumnRef> columns_of(Oid rel, const std::optional<std::vector<std::
     return out;
 }
 
-std::vector<Oid> relids(const Plan &plan) {
-    std::vector<Oid> out;
-    for (const Dependent &d : plan.order)
-        out.push_back(d.relid);
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
 void lock_dependents(const Plan &plan) {
     for (auto d = plan.order.rbegin(); d != plan.order.rend(); ++d) {
         Oid relid = d->relid;

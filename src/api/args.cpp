@@ -9,6 +9,7 @@ extern "C" {
 #include "common/int.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 }
 
 namespace pgview::api {
@@ -24,42 +25,44 @@ std::string text_arg(FunctionCallInfo fcinfo, int arg) {
     return s;
 }
 
-std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int arg, const char *name, const char *function) {
+namespace {
+
+// The elements of a one-dimensional text[] or name[] argument, which must hold no NULL.
+std::vector<std::string> string_array_arg(FunctionCallInfo fcinfo, int arg, const char *name, const char *function,
+                                          Oid elem_type) {
     std::vector<std::string> out;
     if (PG_ARGISNULL(arg))
         return out;
     Datum *elems;
     bool *nulls;
     int n;
-    pg_call([fcinfo, arg, &elems, &nulls, &n] {
-        deconstruct_array(PG_GETARG_ARRAYTYPE_P(arg), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+    pg_call([fcinfo, arg, elem_type, &elems, &nulls, &n] {
+        int16 typlen;
+        bool byval;
+        char align;
+        get_typlenbyvalalign(elem_type, &typlen, &byval, &align);
+        deconstruct_array(PG_GETARG_ARRAYTYPE_P(arg), elem_type, typlen, byval, align, &elems, &nulls, &n);
     });
     for (int i = 0; i < n; i++) {
         if (nulls[i])
             throw Error(sqlstate::null_value_not_allowed,
                         std::string("argument \"") + name + "\" of " + function + " must not hold NULL");
-        out.emplace_back(pg_call([&elems, i] { return text_to_cstring(DatumGetTextPP(elems[i])); }));
+        if (elem_type == NAMEOID)
+            out.emplace_back(NameStr(*DatumGetName(elems[i])));
+        else
+            out.emplace_back(pg_call([&elems, i] { return text_to_cstring(DatumGetTextPP(elems[i])); }));
     }
     return out;
 }
 
+} // namespace
+
+std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int arg, const char *name, const char *function) {
+    return string_array_arg(fcinfo, arg, name, function, TEXTOID);
+}
+
 std::vector<std::string> name_array_arg(FunctionCallInfo fcinfo, int arg, const char *name, const char *function) {
-    std::vector<std::string> out;
-    if (PG_ARGISNULL(arg))
-        return out;
-    Datum *elems;
-    bool *nulls;
-    int n;
-    pg_call([fcinfo, arg, &elems, &nulls, &n] {
-        deconstruct_array(PG_GETARG_ARRAYTYPE_P(arg), NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR, &elems, &nulls, &n);
-    });
-    for (int i = 0; i < n; i++) {
-        if (nulls[i])
-            throw Error(sqlstate::null_value_not_allowed,
-                        std::string("argument \"") + name + "\" of " + function + " must not hold NULL");
-        out.emplace_back(NameStr(*DatumGetName(elems[i])));
-    }
-    return out;
+    return string_array_arg(fcinfo, arg, name, function, NAMEOID);
 }
 
 int64 interval_us(const Interval *i, const char *name, const char *function) {

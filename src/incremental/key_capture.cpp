@@ -163,10 +163,17 @@ void capture_unkeyed(Oid table, bool truncate) {
 
 using namespace pgview::incremental;
 
-PGVIEW_FUNCTION(pgview_capture_keys) {
-    TriggerData *td = trigger_data(fcinfo, "capture_keys");
-    if (!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || !TRIGGER_FIRED_AFTER(td->tg_event))
-        throw pgview::Error("39P01", "pgview_auto.capture_keys() must be an AFTER ... FOR EACH STATEMENT trigger");
+namespace {
+
+// Both capture triggers do the same work; they differ in when they fire (a statement
+// trigger with transition tables on a primary, a row trigger where only ENABLE REPLICA
+// triggers run) and so in what they must be declared as.
+Datum capture_trigger(FunctionCallInfo fcinfo, const char *name, bool for_row) {
+    TriggerData *td = trigger_data(fcinfo, name);
+    bool right_level = for_row ? TRIGGER_FIRED_FOR_ROW(td->tg_event) : TRIGGER_FIRED_FOR_STATEMENT(td->tg_event);
+    if (!right_level || !TRIGGER_FIRED_AFTER(td->tg_event))
+        throw pgview::Error("39P01", std::string("pgview_auto.") + name + "() must be an AFTER ... FOR EACH " +
+                                         (for_row ? "ROW" : "STATEMENT") + " trigger");
     Oid relid = RelationGetRelid(td->tg_relation);
     CaptureItem *const *items = capture_items(relid);
     pgview::pg_call([td, items, relid] {
@@ -176,15 +183,8 @@ PGVIEW_FUNCTION(pgview_capture_keys) {
     return PointerGetDatum(nullptr);
 }
 
-PGVIEW_FUNCTION(pgview_capture_replica) {
-    TriggerData *td = trigger_data(fcinfo, "capture_replica");
-    if (!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_AFTER(td->tg_event))
-        throw pgview::Error("39P01", "pgview_auto.capture_replica() must be an AFTER ... FOR EACH ROW trigger");
-    Oid relid = RelationGetRelid(td->tg_relation);
-    CaptureItem *const *items = capture_items(relid);
-    pgview::pg_call([td, items, relid] {
-        pgview::refresh::dirty_add(relid);
-        capture(td, items);
-    });
-    return PointerGetDatum(nullptr);
-}
+} // namespace
+
+PGVIEW_FUNCTION(pgview_capture_keys) { return capture_trigger(fcinfo, "capture_keys", false); }
+
+PGVIEW_FUNCTION(pgview_capture_replica) { return capture_trigger(fcinfo, "capture_replica", true); }
