@@ -32,6 +32,7 @@ constexpr int leave_timeout_ms = 10000;
 
 ProcessUtility_hook_type prev_process_utility = nullptr;
 bool paused_any = false; // this backend paused a database in this transaction
+Oid dropping = InvalidOid; // the database this transaction's DROP DATABASE removes
 
 bool has_option(List *options, const char *name, DefElem **found) {
     ListCell *lc;
@@ -96,8 +97,11 @@ void stop_worker(Oid dbid) {
 void process_utility(PlannedStmt *pstmt, const char *query, bool read_only_tree, ProcessUtilityContext context,
                      ParamListInfo params, QueryEnvironment *env, DestReceiver *dest, QueryCompletion *qc) {
     Oid dbid = database_needed_alone(pstmt->utilityStmt);
-    if (OidIsValid(dbid))
+    if (OidIsValid(dbid)) {
         stop_worker(dbid);
+        if (IsA(pstmt->utilityStmt, DropdbStmt))
+            dropping = dbid;
+    }
     if (prev_process_utility != nullptr)
         prev_process_utility(pstmt, query, read_only_tree, context, params, env, dest, qc);
     else
@@ -109,12 +113,16 @@ void on_xact_end(XactEvent event, void *) {
         return;
     switch (event) {
     case XACT_EVENT_COMMIT:
+        if (OidIsValid(dropping))
+            forget_dropped_database(dropping);
+        [[fallthrough]];
     case XACT_EVENT_ABORT:
     case XACT_EVENT_PREPARE:
     case XACT_EVENT_PARALLEL_COMMIT:
     case XACT_EVENT_PARALLEL_ABORT:
         unpause_databases();
         paused_any = false;
+        dropping = InvalidOid;
         break;
     default:
         break;

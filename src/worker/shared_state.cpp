@@ -662,6 +662,24 @@ void forget_database(Oid dbid) {
     LWLockRelease(state->lock);
 }
 
+void forget_dropped_database(Oid dbid) {
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    HASH_SEQ_STATUS seq;
+    hash_seq_init(&seq, entries);
+    Entry *e;
+    while ((e = static_cast<Entry *>(hash_seq_search(&seq))) != nullptr) {
+        if (e->key.dbid != dbid)
+            continue;
+        if (e->nkeys > 0)
+            pending_keys_take(dbid, e->key.matview, e->nkeys, nullptr);
+        hash_search(entries, &e->key, HASH_REMOVE, nullptr); // allowed during a seq scan
+    }
+    DatabaseSlot *db = find_database(dbid, false);
+    if (db != nullptr)
+        db->dbid = InvalidOid; // no worker: it left before the drop could succeed
+    LWLockRelease(state->lock);
+}
+
 bool begin_settling(Oid dbid) {
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     DatabaseSlot *db = find_database(dbid, true);

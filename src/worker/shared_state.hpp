@@ -124,6 +124,9 @@ bool begin_settling(Oid dbid);
 void end_settling(Oid dbid, bool done);
 bool settled(Oid dbid);
 void forget_database(Oid dbid);              // dropped: free its slot
+// DROP DATABASE committed: its slot, its matviews' entries and their pending keys go
+// (else every database created and dropped would keep a slot until the slots ran out).
+void forget_dropped_database(Oid dbid);
 
 // A command that needs the database to itself (DROP DATABASE, CREATE DATABASE
 // ... TEMPLATE, ALTER DATABASE ... RENAME / SET TABLESPACE): no worker is

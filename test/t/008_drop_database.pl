@@ -97,5 +97,37 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_stat_activity
    '0', 'no worker is left for a dropped database');
 unlike(slurp_file($node->logfile), qr/being accessed by other users/, 'no command waited for the worker in vain');
 
+# Databases created and dropped, more of them than the shared memory has database
+# slots (64): each drop frees its slot, so async stays async in the next one. (A
+# slot left behind by each drop ran them out: a database without a slot has its
+# async matviews refreshed at commit, as a server without the worker.) A write to
+# a commit-mode watch takes a slot and starts no worker, so only the drop can
+# free it.
+for my $i (1 .. 70)
+{
+	$node->safe_psql('postgres', 'DROP DATABASE IF EXISTS churn');
+	$node->safe_psql('postgres', 'CREATE DATABASE churn');
+	$node->safe_psql('churn', q{
+	  CREATE EXTENSION pgview_auto;
+	  CREATE TABLE t (v int);
+	  CREATE MATERIALIZED VIEW mv AS SELECT count(*) AS n FROM t;
+	  SELECT pgview_watch('mv', mode => 'commit');
+	  INSERT INTO t VALUES (1);
+	});
+}
+$node->safe_psql('postgres', 'DROP DATABASE churn');
+$node->safe_psql('postgres', 'CREATE DATABASE churn');
+my $n = $node->safe_psql('churn', q{
+  CREATE EXTENSION pgview_auto;
+  CREATE TABLE t (v int);
+  CREATE MATERIALIZED VIEW mv AS SELECT count(*) AS n FROM t;
+  SELECT pgview_watch('mv', mode => 'async', debounce => '1 hour');
+  INSERT INTO t VALUES (1);
+  SELECT n FROM mv;
+});
+is((split /\n/, $n)[-1], '0', 'after 70 databases created and dropped, an async watch in a new one stays async');
+$node->safe_psql('churn', q{SELECT pgview_refresh_pending('mv')});
+$node->safe_psql('postgres', 'DROP DATABASE churn');
+
 $node->stop;
 done_testing();
