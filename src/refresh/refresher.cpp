@@ -297,6 +297,23 @@ bool refresh_target(RefreshTarget *t) {
     return refreshed;
 }
 
+// A keyed refresh for the target when its keys were collected and nothing asks
+// for a full one: a new watch's first refresh, a table view never filled.
+void choose_keyed(RefreshTarget *target, const tableview::TableView &tv, bool keys_usable, List *keys) {
+    pg_call([&] {
+        const watch::MatviewOptions *options = watch::options_of(target->matview);
+        target->needs_full = options != nullptr && options->needs_full;
+    });
+    target->keyed = nullptr;
+    if (!keys_usable || target->needs_full || !tv.populated)
+        return;
+    const incremental::KeyedView *kv = incremental::keyed_view(target->matview);
+    if (kv != nullptr) {
+        target->keyed = pg_call([kv] { return keyed_spec(kv); });
+        target->keys = keys;
+    }
+}
+
 const char *qualified_name(Oid relid) {
     char *name = get_rel_name(relid);
     if (name == nullptr)
@@ -337,23 +354,15 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
         tableview::TableView tv;
         bool table_view = tableview::lookup(matview, &tv);
         target.table_view = table_view;
+        // Its changed keys, if they were collected (and are not too many).
+        bool have_keys = false, keys_full = true;
+        List *keys = NIL;
         if (table_view) {
-            // Its changed keys, if they were collected (and are not too many).
-            bool have_keys = false, full = true;
-            List *keys = NIL;
             pg_call([&] {
                 if (key_provider != nullptr)
-                    have_keys = key_provider(matview, &full, &keys);
-                const watch::MatviewOptions *options = watch::options_of(matview);
-                target.needs_full = options != nullptr && options->needs_full;
-                // (never filled: only a full refresh populates it)
-                full = full || target.needs_full || !tv.populated;
+                    have_keys = key_provider(matview, &keys_full, &keys);
             });
-            const incremental::KeyedView *kv = have_keys && !full ? incremental::keyed_view(matview) : nullptr;
-            if (kv != nullptr) {
-                target.keyed = pg_call([kv] { return keyed_spec(kv); });
-                target.keys = keys;
-            }
+            choose_keyed(&target, tv, have_keys && !keys_full, keys);
         }
         pg_call([&] {
             const watch::MatviewOptions *options = watch::options_of(matview);
@@ -366,18 +375,35 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
             target.name = qualified_name(matview);
             target.reader_may_read = pg_class_aclcheck(matview, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
         });
-        if (target.keyed != nullptr) {
+        // The keyed refresh; false when it gave up past pgview_auto.max_keys (then in full).
+        auto refreshed_keyed = [&refreshed, &target] {
             bool done = pg_call([&target] { return refresh_target(&target); });
-            if (!target.too_many_keys) {
-                refreshed += done;
-                continue;
+            if (target.too_many_keys) {
+                target.keyed = nullptr;
+                return false;
             }
-            target.keyed = nullptr; // past pgview_auto.max_keys: in full
-        }
+            refreshed += done;
+            return true;
+        };
+        if (target.keyed != nullptr && refreshed_keyed())
+            continue;
         if (table_view) {
             // Lock first (in refresh order, as refresh_one would): the statement
             // names the table's columns, which ALTER TABLE could change meanwhile.
             pg_call([matview] { LockRelationOid(matview, ExclusiveLock); });
+            if (have_keys && !keys_full && (target.needs_full || !tv.populated)) {
+                // Full only for a new watch's first refresh (or a first fill): the
+                // writers that started together all saw the mark, but only the
+                // first needs the full refresh. The lock waited for it, and took
+                // in its invalidations: after it, our keys are enough.
+                tableview::TableView now;
+                if (tableview::lookup(matview, &now)) {
+                    tv = now;
+                    choose_keyed(&target, tv, true, keys);
+                }
+                if (target.keyed != nullptr && refreshed_keyed())
+                    continue;
+            }
             std::string statement = tableview::difference_statement(tv);
             target.difference = pg_call([&statement] { return pstrdup(statement.c_str()); });
         }
