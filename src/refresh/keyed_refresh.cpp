@@ -469,7 +469,7 @@ KeyedSpec *keyed_spec(const incremental::KeyedView *kv) {
     return spec;
 }
 
-bool refresh_keys(const KeyedSpec *spec, List *sink_keys, int64 *nkeys) {
+bool refresh_keys(const KeyedSpec *spec, List *sink_keys, int max_keys, int64 *nkeys) {
     ViewKeys keys = make_keys();
     List **join_values = static_cast<List **>(palloc0(sizeof(List *) * (spec->njoins + 1)));
     ListCell *lc;
@@ -505,7 +505,7 @@ bool refresh_keys(const KeyedSpec *spec, List *sink_keys, int64 *nkeys) {
     for (int s = 1; s <= spec->njoins; s++)
         (void) keys_from_join(spec, s, join_values[s - 1], &keys);
     PopActiveSnapshot();
-    if (list_length(keys.images) > incremental::max_keys) {
+    if (list_length(keys.images) > max_keys) {
         SPI_finish();
         AtEOXact_GUC(true, guc_level);
         leave_role(&role);

@@ -44,8 +44,8 @@ struct KeyedSpec {
 KeyedSpec *keyed_spec(const incremental::KeyedView *kv);
 
 // Refreshes spec's view for the SinkKey *s in keys. False (nothing done) when
-// the keys exceed pgview_auto.max_keys: refresh in full instead. *nkeys: the
-// view keys refreshed. C-level: may ereport.
-bool refresh_keys(const KeyedSpec *spec, List *keys, int64 *nkeys);
+// the view keys exceed max_keys: refresh in full instead. *nkeys: the view keys
+// refreshed. C-level: may ereport.
+bool refresh_keys(const KeyedSpec *spec, List *keys, int max_keys, int64 *nkeys);
 
 } // namespace pgview::refresh

@@ -50,8 +50,9 @@ void settings_init(bool preload) {
                                 &max_matviews, 1024, 16, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
     }
     DefineCustomIntVariable("pgview_auto.max_keys",
-                            "Keys of one table view a transaction (or a background refresh) recomputes incrementally.",
-                            "Past this many changed keys the table view is refreshed in full instead.",
+                            "Keys of one table view a transaction recomputes incrementally at commit.",
+                            "Past this many changed keys the table view is refreshed in full instead. Keys that wait "
+                            "for the worker are bounded by pgview_auto.max_pending_keys instead.",
                             &incremental::max_keys, 10000, 1, 100000000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     if (preload)
         DefineCustomIntVariable("pgview_auto.max_pending_keys",
