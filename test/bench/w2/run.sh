@@ -54,6 +54,7 @@
 #   W2_PORT                          the server's port (default: a free one from 54390)
 #   W2_SKIP_BUILD                    1: use the installed extension as it is
 #   W2_DURABLE                       1: fsync on (default off, as every throwaway server here)
+#   W2_SECTIONS                      the measurements to make, of: commit async keys copy (all)
 # Exit status: 0 every view fresh after every run; 1 a view was stale (a correctness bug);
 #              3 the run itself failed (64: bad arguments).
 set -Eeuo pipefail
@@ -74,6 +75,7 @@ else
     SECS=${W2_SECONDS:-10} LSECS=${W2_LATENCY_SECONDS:-20} REPEAT=${W2_REPEAT:-3}
     KEYS=${W2_KEYS:-"1 10 100 1000 10000"} KEY_REPEAT=${W2_KEY_REPEAT:-5} COPY_ROWS=${W2_COPY_ROWS:-1000000}
 fi
+SECTIONS=${W2_SECTIONS:-commit async keys copy}
 log() { say "$*" >&2; }
 die() { echo "w2/run.sh: $*" >&2; exit 3; }
 for v in USERS ORDERS LUSERS LORDERS SECS LSECS REPEAT KEY_REPEAT COPY_ROWS; do
@@ -261,6 +263,7 @@ met() { # VALUE OP TARGET
 }
 
 # --- 1. commit mode vs no view -----------------------------------------------------------
+wanted() { [[ " $SECTIONS " == *" $1 "* ]]; }
 COMMIT_SETUPS=(none commit)
 ((HAS_IVM)) && COMMIT_SETUPS+=(pg_ivm)
 if ((SMOKE)); then
@@ -272,6 +275,7 @@ else
             "W2 large insert_large.pgb|w2_large|insert_large.pgb|$c")
     done
 fi
+wanted commit || COMMIT_GROUPS=()
 COMMIT_TABLE="| workload | clients | no view TPS | table view, commit mode TPS | ratio (median) | target | met? | pg_ivm TPS | pg_ivm ratio |
 | --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |"
 for g in "${COMMIT_GROUPS[@]}"; do
@@ -288,6 +292,7 @@ done
 # --- 2. async, debounce 0, 8 clients --------------------------------------------------------
 ASYNC_GROUPS=("W2 large insert_large.pgb|w2_large|insert_large.pgb|8")
 ((SMOKE)) || ASYNC_GROUPS=("W2 insert.pgb|w2_small|insert.pgb|8" "${ASYNC_GROUPS[@]}")
+wanted async || ASYNC_GROUPS=()
 ASYNC_TABLE="| workload | clients | no view TPS | async TPS | ratio (median) | target | met? |
 | --- | ---: | ---: | ---: | ---: | --- | --- |"
 for g in "${ASYNC_GROUPS[@]}"; do
@@ -346,6 +351,7 @@ for g in "${ASYNC_GROUPS[@]}"; do
 done
 
 # --- 3. refresh time against the number of affected keys ----------------------------------------
+if wanted keys; then
 # timed SQL: milliseconds of one statement (autocommit, commit included), server-side.
 timed() {
     printf '%s\n' "SELECT clock_timestamp() AS t0 \\gset" "$1;" \
@@ -394,7 +400,9 @@ if ((ALL_INCS == 0)); then CROSS="— (no keyed refresh happened: pgview_refresh
 elif [ "$CROSS" = — ]; then CROSS="— (the keyed refresh stayed faster up to $k keys)"
 else CROSS="$CROSS affected keys"; fi
 
+fi
 # --- 4. COPY into a watched source ------------------------------------------------------------
+if wanted copy; then
 log "COPY of $COPY_ROWS rows into orders (W2 large)"
 psql_db w2_large -c "COPY (SELECT 1 + floor(random() * $LUSERS)::int, round((random() * 100)::numeric, 2)
     FROM generate_series(1, $COPY_ROWS)) TO '$TMP/files/copy.tsv'"
@@ -433,12 +441,15 @@ for s in "${COPY_SETUPS[@]}"; do
     COPY_TABLE+=$'\n'"| $s | $(median "$vals") | $mr | $target | $ok | $(median "$waits") |"
 done
 
+fi
 # --- report -------------------------------------------------------------------------------------
-REPORT="Commit mode, table view watched vs no view (TPS: pgbench's \"without initial connection time\"; ratios per repetition, median of $REPEAT):
+REPORT=""
+wanted commit && REPORT+="Commit mode, table view watched vs no view (TPS: pgbench's \"without initial connection time\"; ratios per repetition, median of $REPEAT):
 
 $COMMIT_TABLE
 
-Async mode, debounce 0, vs no view:
+"
+wanted async && REPORT+="Async mode, debounce 0, vs no view:
 
 $ASYNC_TABLE
 
@@ -446,15 +457,18 @@ Commit-to-view latency, async, under the writers (server-side: from the start of
 
 $LATENCY_TABLE
 
-Refresh time against the number of affected keys (W2 large, $LUSERS users; manual mode; one full refresh right after set-up: $FULL_ONCE ms); the keyed refresh first takes as long as the full one at: $CROSS:
+"
+wanted keys && REPORT+="Refresh time against the number of affected keys (W2 large, $LUSERS users; manual mode; one full refresh right after set-up: $FULL_ONCE ms); the keyed refresh first takes as long as the full one at: $CROSS:
 
 $KEYS_TABLE
 
-COPY of $COPY_ROWS rows into orders (W2 large), commit included:
+"
+wanted copy && REPORT+="COPY of $COPY_ROWS rows into orders (W2 large), commit included:
 
 $COPY_TABLE
 
-$IVM_NOTE
+"
+REPORT+="$IVM_NOTE
 
 Every run:
 
@@ -475,7 +489,7 @@ if ((!SMOKE)); then
         echo
         echo "## Run of $(date -u '+%Y-%m-%d %H:%M UTC')"
         echo
-        echo "Appended by \`test/bench/w2/run.sh\`. PostgreSQL $PGVERSION (throwaway server: fsync $DURABILITY, shared_preload_libraries = '$PRELOAD', max_connections 50, otherwise defaults); $(nproc) CPUs; pgview_auto: $BUILD; W2 $USERS users / $ORDERS orders, W2 large $LUSERS users / $LORDERS orders; $SECS s per pgbench run (\`pgbench -n -c C -j 2 -T $SECS\`), $REPEAT interleaved repetitions; each run from a fresh copy of the loaded data."
+        echo "Appended by \`test/bench/w2/run.sh\`. PostgreSQL $PGVERSION (throwaway server: fsync $DURABILITY, shared_preload_libraries = '$PRELOAD', max_connections 50, otherwise defaults); $(nproc) CPUs; pgview_auto: $BUILD; W2 $USERS users / $ORDERS orders, W2 large $LUSERS users / $LORDERS orders; $SECS s per pgbench run (\`pgbench -n -c C -j 2 -T $SECS\`), $REPEAT interleaved repetitions; each run from a fresh copy of the loaded data; measurements: $SECTIONS."
         echo
         echo "$REPORT"
         echo
