@@ -65,6 +65,18 @@ SELECT pgview_refresh_pending('user_totals');
 SELECT refresh_count, incremental_refreshes, last_keys FROM pgview_status() WHERE matview = 'user_totals'::regclass;
 SELECT count(*) AS differing FROM ((TABLE user_totals EXCEPT ALL TABLE user_totals_pgview_query)
   UNION ALL (TABLE user_totals_pgview_query EXCEPT ALL TABLE user_totals)) d;
+-- Keys waiting for pgview_refresh_pending count once however often they change,
+-- and all of them are recomputed: pgview_auto.max_keys bounds one transaction's keys.
+SET pgview_auto.max_keys = 2;
+INSERT INTO orders (user_id, total) VALUES (5, 1), (6, 1);
+INSERT INTO orders (user_id, total) VALUES (5, 1), (6, 1);
+INSERT INTO orders (user_id, total) VALUES (7, 1), (8, 1);
+INSERT INTO orders (user_id, total) VALUES (5, 1);
+SELECT pgview_refresh_pending('user_totals');
+RESET pgview_auto.max_keys;
+SELECT refresh_count, incremental_refreshes, last_keys FROM pgview_status() WHERE matview = 'user_totals'::regclass;
+SELECT count(*) AS differing FROM ((TABLE user_totals EXCEPT ALL TABLE user_totals_pgview_query)
+  UNION ALL (TABLE user_totals_pgview_query EXCEPT ALL TABLE user_totals)) d;
 SET ROLE conv_reader;
 SELECT n FROM conv.user_totals WHERE user_id = 4;
 RESET ROLE;

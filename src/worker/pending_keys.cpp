@@ -50,13 +50,17 @@ void pending_keys_shmem_init(void) {
                             HASH_ELEM | HASH_BLOBS);
 }
 
-bool pending_keys_add(Oid dbid, Oid view, int sink, const incremental::KeyImage &image) {
+bool pending_keys_add(Oid dbid, Oid view, int sink, const incremental::KeyImage &image, bool *added) {
+    *added = false;
     if (pending == nullptr || image.len > image_room)
         return false;
     PendingKey key;
     make_key(&key, dbid, view, sink, image);
     bool found;
-    return hash_search(pending, &key, HASH_ENTER_NULL, &found) != nullptr;
+    if (hash_search(pending, &key, HASH_ENTER_NULL, &found) == nullptr)
+        return false;
+    *added = !found;
+    return true;
 }
 
 void pending_keys_take(Oid dbid, Oid view, int expected, List **out) {

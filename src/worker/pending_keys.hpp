@@ -15,8 +15,9 @@ namespace pgview::worker {
 Size pending_keys_shmem_size(void);
 void pending_keys_shmem_init(void);  // in shmem_startup_hook, under AddinShmemInitLock
 
-// False when the key could not be kept (the view must be refreshed in full).
-bool pending_keys_add(Oid dbid, Oid view, int sink, const incremental::KeyImage &image);
+// False when the key could not be kept (the view must be refreshed in full);
+// *added: it was not pending yet (the view's count of keys grows by one).
+bool pending_keys_add(Oid dbid, Oid view, int sink, const incremental::KeyImage &image, bool *added);
 // Removes the view's `expected` keys (its count); with `out`, returns them as
 // palloc'd SinkKey *s (the caller's memory context; may ereport on out of memory,
 // so call it only where an error is allowed, never at COMMIT).

@@ -166,15 +166,18 @@ void add_keys(Entry *e, const Mark &m) {
         keys_useless(e);
         return;
     }
+    // Bounded by the shared table's room only (pgview_auto.max_pending_keys): the
+    // refresh that claims them recomputes them all. A key already pending is
+    // not counted again (nkeys is what pending_keys_take finds).
     ListCell *lc;
     foreach (lc, m.keys) {
         auto *sk = static_cast<incremental::SinkKey *>(lfirst(lc));
-        if (e->nkeys >= incremental::max_keys ||
-            !pending_keys_add(e->key.dbid, e->key.matview, sk->sink, sk->image)) {
+        bool added;
+        if (!pending_keys_add(e->key.dbid, e->key.matview, sk->sink, sk->image, &added)) {
             keys_useless(e);
             return;
         }
-        e->nkeys++;
+        e->nkeys += added;
     }
 }
 
