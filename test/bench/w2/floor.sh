@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# pgview_auto — W2 floor: how fast can any maintenance of user_stats inside the
+# writer's transaction go? (The bound behind the commit-mode figures of run.sh.)
+#
+# No extension at all: user_stats is a plain table filled from W2's query, and each
+# pgbench transaction writes the order AND maintains the view row by hand, with the
+# least work a maintainer can do, no trigger, no lock bookkeeping, no statistics:
+#   none       INSERT the order (insert.pgb / insert_large.pgb)
+#   delta      INSERT and UPDATE of the user's row by arithmetic (count + 1, sum +
+#              total) in one statement: what a perfect delta maintainer (pg_ivm's
+#              way) writes, nothing else; it works only for aggregates with an inverse
+#   recompute  INSERT and UPDATE of the user's row from its group (count, sum over
+#              the user's orders, through orders(user_id)) in one statement: what
+#              recomputing a key costs, the way pgview_auto's keyed refresh works for
+#              any aggregate (the statement's snapshot does not see its own INSERT,
+#              hence the + 1 and + 9.99)
+# W2 (1,000 users, 100,000 orders) and W2 large (100,000 and 1,000,000), 1 and 8
+# clients, setups rotated over interleaved repetitions, ratios to none taken within
+# a repetition, medians reported. fsync as run.sh (W2_DURABLE=1: on).
+#
+# Usage: test/bench/w2/floor.sh [--smoke]   (appends its table to FLOOR.md here; not with --smoke)
+# Environment: W2_SECONDS (10) [2], W2_REPEAT (3) [1], W2_PORT, W2_DURABLE, W2_WORKLOADS
+set -Eeuo pipefail
+trap 'exit 3' ERR
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR/../../..
+# shellcheck source=scripts/lib.sh
+source "$HERE/../../../scripts/lib.sh"
+bench_args "$@"
+if ((SMOKE)); then SECS=2 REPEAT=1 USERS=100 ORDERS=5000 LUSERS=2000 LORDERS=20000
+else
+    SECS=${W2_SECONDS:-10} REPEAT=${W2_REPEAT:-3} USERS=1000 ORDERS=100000 LUSERS=100000 LORDERS=1000000
+fi
+if [ -n "${W2_WORKLOADS:-}" ]; then WORKLOADS=$W2_WORKLOADS
+elif [ -d "$REPO/../shared/workloads/w2" ]; then WORKLOADS=$REPO/../shared/workloads/w2
+else WORKLOADS=$REPO/test/bench/reference/workloads/w2; fi
+WORKLOADS=$(cd "$WORKLOADS" && pwd)
+ensure_packages "${BUILD_PACKAGES[@]}" >&2
+
+TMP=$(mktemp -d /tmp/pgview_floor.XXXXXX)
+chmod 755 "$TMP"
+cleanup() { stop_cluster "$TMP" || true; rm -rf "$TMP"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+PORT=${W2_PORT:-$(free_port 54395)}
+DURABILITY=off
+[ "${W2_DURABLE:-0}" = 1 ] && DURABILITY=on
+say "starting a throwaway server on port $PORT (fsync = $DURABILITY)" >&2
+start_cluster "$TMP" "$PORT" "max_connections = 50" "fsync = $DURABILITY"
+psql_db() { local db=$1; shift; cluster_psql "$TMP" "$PORT" -d "$db" -v ON_ERROR_STOP=1 -qAt "$@"; }
+
+# The view's rows as a plain table (W2's query, table_view.sql's columns).
+load() { # NAME USERS ORDERS
+    psql_db postgres -c "CREATE DATABASE $1"
+    { echo "SET client_min_messages = warning;"; cat "$WORKLOADS/setup.sql"; } |
+        psql_db "$1" -v users="$2" -v orders="$3" >/dev/null
+    psql_db "$1" -c "CREATE TABLE user_stats AS
+        SELECT u.id AS user_id, u.name, count(o.id) AS order_count, coalesce(sum(o.total),0) AS total_spent
+          FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.id, u.name" \
+        -c "ALTER TABLE user_stats ADD PRIMARY KEY (user_id)" -c "VACUUM ANALYZE"
+}
+load w2_small "$USERS" "$ORDERS"
+load w2_large "$LUSERS" "$LORDERS"
+
+mkdir -p "$TMP/files"
+script() { # FILE USERS SETUP
+    # One statement, one round trip, as none (and as commit mode, which refreshes in
+    # the COMMIT of the INSERT's own transaction): BEGIN ... END would add three
+    # round trips that no maintainer needs.
+    {
+        echo "\\set uid random(1, $2)"
+        case $3 in
+        none) echo "INSERT INTO orders(user_id,total) VALUES (:uid, 9.99);" ;;
+        delta) echo "WITH o AS (INSERT INTO orders(user_id,total) VALUES (:uid, 9.99) RETURNING user_id, total) UPDATE user_stats s SET order_count = s.order_count + 1, total_spent = s.total_spent + o.total FROM o WHERE s.user_id = o.user_id;" ;;
+        recompute) echo "WITH o AS (INSERT INTO orders(user_id,total) VALUES (:uid, 9.99) RETURNING user_id) UPDATE user_stats s SET (order_count, total_spent) = (SELECT count(x.id) + 1, coalesce(sum(x.total), 0) + 9.99 FROM orders x WHERE x.user_id = :uid) FROM o WHERE s.user_id = o.user_id;" ;;
+        esac
+    } >"$TMP/files/$1"
+}
+SETUPS=(none delta recompute)
+for s in "${SETUPS[@]}"; do script "small_$s.pgb" "$USERS" "$s"; script "large_$s.pgb" "$LUSERS" "$s"; done
+[ "$(id -u)" -eq 0 ] && chown -R "$PGUSER_OS" "$TMP/files"
+
+declare -A TPS
+TABLE="| data | clients | setup | TPS (median) | ratio to none (median) |
+| --- | --- | --- | --- | --- |"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "—" }'; }
+median() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -g |
+    awk '{ v[NR] = $1 } END { printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+for data in small large; do
+    for c in 1 8; do
+        for ((r = 1; r <= REPEAT; r++)); do
+            for ((i = 0; i < ${#SETUPS[@]}; i++)); do
+                s=${SETUPS[$(((i + r - 1) % ${#SETUPS[@]}))]}
+                # every run from the same data: a copy of the loaded database
+                psql_db postgres -c "DROP DATABASE IF EXISTS run WITH (FORCE)" -c "CREATE DATABASE run TEMPLATE w2_$data"
+                psql_db run -c "CHECKPOINT"
+                out=$(cd "$TMP" && as_pg pgbench -n -c "$c" -j 2 -T "$SECS" -h "$TMP" -p "$PORT" -U postgres -f "$TMP/files/${data}_$s.pgb" run 2>&1)
+                tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' <<<"$out")
+                [ -n "$tps" ] || { echo "$out" >&2; exit 3; }
+                TPS[$data.$c.$r.$s]=$tps
+                say "W2 $data, $c client(s), repetition $r, $s: $tps TPS" >&2
+            done
+        done
+        for s in "${SETUPS[@]}"; do
+            vals="" ratios=""
+            for ((r = 1; r <= REPEAT; r++)); do
+                vals+=" ${TPS[$data.$c.$r.$s]}"; ratios+=" $(ratio "${TPS[$data.$c.$r.$s]}" "${TPS[$data.$c.$r.none]}")"
+            done
+            TABLE+=$'\n'"| W2${data/small/} | $c | $s | $(median "$vals") | $(median "$ratios") |"
+        done
+    done
+done
+TABLE=${TABLE//W2large/W2 large}
+echo "$TABLE"
+if ((!SMOKE)); then
+    {
+        echo
+        echo "## $(date -u +%Y-%m-%d) — commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown), fsync = $DURABILITY, $REPEAT repetitions of $SECS s, $(nproc) cores"
+        echo
+        echo "$TABLE"
+    } >>"$HERE/FLOOR.md"
+fi
