@@ -19,7 +19,10 @@
 # a repetition, medians reported. fsync as run.sh (W2_DURABLE=1: on).
 #
 # Usage: test/bench/w2/floor.sh [--smoke]   (appends its table to FLOOR.md here; not with --smoke)
-# Environment: W2_SECONDS (10) [2], W2_REPEAT (3) [1], W2_PORT, W2_DURABLE, W2_WORKLOADS
+# Then COPY of W2_COPY_ROWS rows into orders with and without a transition-table
+# trigger (the floor of a capture, see below).
+# Environment: W2_SECONDS (10) [2], W2_REPEAT (3) [1], W2_COPY_ROWS (1000000) [2000],
+# W2_PORT, W2_DURABLE, W2_WORKLOADS
 set -Eeuo pipefail
 trap 'exit 3' ERR
 
@@ -28,9 +31,10 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/lib.sh
 source "$HERE/../../../scripts/lib.sh"
 bench_args "$@"
-if ((SMOKE)); then SECS=2 REPEAT=1 USERS=100 ORDERS=5000 LUSERS=2000 LORDERS=20000
+if ((SMOKE)); then SECS=2 REPEAT=1 USERS=100 ORDERS=5000 LUSERS=2000 LORDERS=20000 COPY_ROWS=2000
 else
     SECS=${W2_SECONDS:-10} REPEAT=${W2_REPEAT:-3} USERS=1000 ORDERS=100000 LUSERS=100000 LORDERS=1000000
+    COPY_ROWS=${W2_COPY_ROWS:-1000000}
 fi
 if [ -n "${W2_WORKLOADS:-}" ]; then WORKLOADS=$W2_WORKLOADS
 elif [ -d "$REPO/../shared/workloads/w2" ]; then WORKLOADS=$REPO/../shared/workloads/w2
@@ -112,6 +116,41 @@ for data in small large; do
     done
 done
 TABLE=${TABLE//W2large/W2 large}
+
+# COPY into orders (W2 large): the floor of capturing a statement's changed rows
+# through a transition table, as pgview_auto's capture triggers do. PostgreSQL keeps
+# every new row in the transition table's tuplestore once any AFTER ... REFERENCING
+# trigger exists; reading it for the distinct keys is the least a capture can do.
+#   none       no trigger
+#   transition an AFTER INSERT ... REFERENCING NEW TABLE statement trigger that
+#              reads nothing (the tuplestore alone)
+#   keys       the same trigger reading the distinct user_ids of the new rows
+psql_db w2_large -c "COPY (SELECT 1 + floor(random() * $LUSERS)::int, round((random() * 100)::numeric, 2)
+    FROM generate_series(1, $COPY_ROWS)) TO '$TMP/files/copy.tsv'"
+COPY_SETUPS=(none transition keys)
+declare -A COPYMS
+for ((r = 1; r <= REPEAT; r++)); do
+    for ((i = 0; i < ${#COPY_SETUPS[@]}; i++)); do
+        s=${COPY_SETUPS[$(((i + r - 1) % ${#COPY_SETUPS[@]}))]}
+        psql_db postgres -c "DROP DATABASE IF EXISTS run WITH (FORCE)" -c "CREATE DATABASE run TEMPLATE w2_large"
+        [ "$s" = none ] || psql_db run -c "CREATE FUNCTION capture() RETURNS trigger LANGUAGE plpgsql AS \$\$
+            BEGIN $([ "$s" = keys ] && echo "PERFORM count(DISTINCT user_id) FROM n;") RETURN NULL; END \$\$" \
+            -c "CREATE TRIGGER capture AFTER INSERT ON orders REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION capture()"
+        psql_db run -c "CHECKPOINT"
+        COPYMS[$r.$s]=$(printf '%s\n' "SELECT clock_timestamp() AS t0 \\gset" \
+            "COPY orders(user_id, total) FROM '$TMP/files/copy.tsv';" \
+            "SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000, 2);" | psql_db run | tail -1)
+        say "COPY of $COPY_ROWS rows, repetition $r, $s: ${COPYMS[$r.$s]} ms" >&2
+    done
+done
+COPY_TABLE="| COPY of $COPY_ROWS rows (W2 large) | ms (median) | ratio to none (median) |
+| --- | --- | --- |"
+for s in "${COPY_SETUPS[@]}"; do
+    vals="" ratios=""
+    for ((r = 1; r <= REPEAT; r++)); do vals+=" ${COPYMS[$r.$s]}"; ratios+=" $(ratio "${COPYMS[$r.$s]}" "${COPYMS[$r.none]}")"; done
+    COPY_TABLE+=$'\n'"| $s | $(median "$vals") | $(median "$ratios") |"
+done
+TABLE+=$'\n\n'"$COPY_TABLE"
 echo "$TABLE"
 if ((!SMOKE)); then
     {
