@@ -20,9 +20,10 @@
 #
 # Usage: test/bench/w2/floor.sh [--smoke]   (appends its table to FLOOR.md here; not with --smoke)
 # Then COPY of W2_COPY_ROWS rows into orders with and without a transition-table
-# trigger (the floor of a capture, see below).
+# trigger (the floor of a capture, and of maintaining the view in the COPY's own
+# transaction, see below).
 # Environment: W2_SECONDS (10) [2], W2_REPEAT (3) [1], W2_COPY_ROWS (1000000) [2000],
-# W2_PORT, W2_DURABLE, W2_WORKLOADS
+# W2_FLOOR_SECTIONS ("tps copy": which measurements), W2_PORT, W2_DURABLE, W2_WORKLOADS
 set -Eeuo pipefail
 trap 'exit 3' ERR
 
@@ -64,7 +65,8 @@ load() { # NAME USERS ORDERS
           FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.id, u.name" \
         -c "ALTER TABLE user_stats ADD PRIMARY KEY (user_id)" -c "VACUUM ANALYZE"
 }
-load w2_small "$USERS" "$ORDERS"
+SECTIONS=" ${W2_FLOOR_SECTIONS:-tps copy} "
+if [[ $SECTIONS == *" tps "* ]]; then load w2_small "$USERS" "$ORDERS"; fi
 load w2_large "$LUSERS" "$LORDERS"
 
 mkdir -p "$TMP/files"
@@ -91,7 +93,9 @@ TABLE="| data | clients | setup | TPS (median) | ratio to none (median) |
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "—" }'; }
 median() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -g |
     awk '{ v[NR] = $1 } END { printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+[[ $SECTIONS == *" tps "* ]] || TABLE=""
 for data in small large; do
+    [[ $SECTIONS == *" tps "* ]] || break
     for c in 1 8; do
         for ((r = 1; r <= REPEAT; r++)); do
             for ((i = 0; i < ${#SETUPS[@]}; i++)); do
@@ -125,32 +129,60 @@ TABLE=${TABLE//W2large/W2 large}
 #   transition an AFTER INSERT ... REFERENCING NEW TABLE statement trigger that
 #              reads nothing (the tuplestore alone)
 #   keys       the same trigger reading the distinct user_ids of the new rows
+# and, for commit mode, maintaining user_stats in the COPY's transaction (1M orders
+# over 100,000 users change nearly every row of the view):
+#   delta      the trigger adds each user's count and sum of new rows to its row
+#              (one UPDATE from a hash aggregate of the transition table)
+#   recompute  the trigger recomputes the group of every user in the new rows
+#              (one UPDATE, each row's count and sum through orders(user_id))
 psql_db w2_large -c "COPY (SELECT 1 + floor(random() * $LUSERS)::int, round((random() * 100)::numeric, 2)
     FROM generate_series(1, $COPY_ROWS)) TO '$TMP/files/copy.tsv'"
-COPY_SETUPS=(none transition keys)
+COPY_SETUPS=(none transition keys delta recompute)
+copy_trigger_body() { # SETUP: the PL/pgSQL statements of the trigger
+    case $1 in
+    transition) ;;
+    keys) echo "PERFORM count(DISTINCT user_id) FROM n;" ;;
+    delta) echo "UPDATE user_stats s SET order_count = s.order_count + d.c, total_spent = s.total_spent + d.t
+                FROM (SELECT user_id, count(*) AS c, sum(total) AS t FROM n GROUP BY user_id) d WHERE s.user_id = d.user_id;" ;;
+    recompute) echo "UPDATE user_stats s SET (order_count, total_spent) =
+                (SELECT count(x.id), coalesce(sum(x.total), 0) FROM orders x WHERE x.user_id = s.user_id)
+                WHERE s.user_id IN (SELECT DISTINCT user_id FROM n);" ;;
+    esac
+}
 declare -A COPYMS
 for ((r = 1; r <= REPEAT; r++)); do
+    [[ $SECTIONS == *" copy "* ]] || break
     for ((i = 0; i < ${#COPY_SETUPS[@]}; i++)); do
         s=${COPY_SETUPS[$(((i + r - 1) % ${#COPY_SETUPS[@]}))]}
         psql_db postgres -c "DROP DATABASE IF EXISTS run WITH (FORCE)" -c "CREATE DATABASE run TEMPLATE w2_large"
         [ "$s" = none ] || psql_db run -c "CREATE FUNCTION capture() RETURNS trigger LANGUAGE plpgsql AS \$\$
-            BEGIN $([ "$s" = keys ] && echo "PERFORM count(DISTINCT user_id) FROM n;") RETURN NULL; END \$\$" \
+            BEGIN $(copy_trigger_body "$s") RETURN NULL; END \$\$" \
             -c "CREATE TRIGGER capture AFTER INSERT ON orders REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION capture()"
         psql_db run -c "CHECKPOINT"
         COPYMS[$r.$s]=$(printf '%s\n' "SELECT clock_timestamp() AS t0 \\gset" \
             "COPY orders(user_id, total) FROM '$TMP/files/copy.tsv';" \
             "SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000, 2);" | psql_db run | tail -1)
         say "COPY of $COPY_ROWS rows, repetition $r, $s: ${COPYMS[$r.$s]} ms" >&2
+        if [ "$s" = delta ] || [ "$s" = recompute ]; then
+            # a floor that maintained the view wrongly would prove nothing: it must equal the query
+            wrong=$(psql_db run -c "WITH q AS (SELECT u.id AS user_id, count(o.id) AS order_count,
+                    coalesce(sum(o.total), 0) AS total_spent FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.id),
+                s AS (SELECT user_id, order_count, total_spent FROM user_stats)
+                SELECT (SELECT count(*) FROM (TABLE q EXCEPT ALL TABLE s) a) + (SELECT count(*) FROM (TABLE s EXCEPT ALL TABLE q) b)")
+            [ "$wrong" = 0 ] || { echo "COPY floor $s left $wrong wrong rows in user_stats" >&2; exit 3; }
+        fi
     done
 done
-COPY_TABLE="| COPY of $COPY_ROWS rows (W2 large) | ms (median) | ratio to none (median) |
+if [[ $SECTIONS == *" copy "* ]]; then
+    COPY_TABLE="| COPY of $COPY_ROWS rows (W2 large) | ms (median) | ratio to none (median) |
 | --- | --- | --- |"
-for s in "${COPY_SETUPS[@]}"; do
-    vals="" ratios=""
-    for ((r = 1; r <= REPEAT; r++)); do vals+=" ${COPYMS[$r.$s]}"; ratios+=" $(ratio "${COPYMS[$r.$s]}" "${COPYMS[$r.none]}")"; done
-    COPY_TABLE+=$'\n'"| $s | $(median "$vals") | $(median "$ratios") |"
-done
-TABLE+=$'\n\n'"$COPY_TABLE"
+    for s in "${COPY_SETUPS[@]}"; do
+        vals="" ratios=""
+        for ((r = 1; r <= REPEAT; r++)); do vals+=" ${COPYMS[$r.$s]}"; ratios+=" $(ratio "${COPYMS[$r.$s]}" "${COPYMS[$r.none]}")"; done
+        COPY_TABLE+=$'\n'"| $s | $(median "$vals") | $(median "$ratios") |"
+    done
+    TABLE+=${TABLE:+$'\n\n'}"$COPY_TABLE"
+fi
 echo "$TABLE"
 if ((!SMOKE)); then
     {
