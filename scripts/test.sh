@@ -157,6 +157,8 @@ smoke "table view vs REFRESH and REFRESH CONCURRENTLY, equal to the query after 
     test/bench/tableview/run.sh TV_SKIP_BUILD=1
 smoke "W2: table view in commit and async mode (pg_ivm when installed), fresh after the writers" bench_w2.log \
     test/bench/w2/run.sh W2_SKIP_BUILD=1
+smoke "W2 floor: user_stats maintained by hand, equal to the query where the method is exact" bench_floor.log \
+    test/bench/w2/floor.sh
 smoke "pgview_alter vs a hand-written script, the same views after each round" bench_alter.log test/bench/alter/run.sh ALTER_SKIP_BUILD=1
 
 echo
