@@ -141,7 +141,7 @@ for data in small large; do
 done
 for k in "${!WRONG[@]}"; do
     IFS=. read -r data c setup <<<"$k"
-    TABLE+=$'\n\n'"W2${data/small/}, $c clients, $setup: the view was wrong after a run ($(printf '%s' "${WRONG[$k]}") rows): a lower bound only, cheaper than any correct maintenance."
+    TABLE+=$'\n\n'"W2${data/small/}, $c clients, $setup: the view was wrong after a run (${WRONG[$k]} rows): a lower bound only, cheaper than any correct maintenance."
 done
 TABLE=${TABLE//W2large/W2 large}
 
