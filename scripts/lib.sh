@@ -93,6 +93,16 @@ cluster_psql() {
     as_pg psql -X -h "$dir" -p "$port" -U postgres "$@"
 }
 
+# throwaway_dir NAME: TMP, a new directory /tmp/pgview_NAME.XXXXXX for one run's
+# server (start_cluster "$TMP" ...) and files the server's OS user must read;
+# the server is stopped and the directory removed when the script exits.
+throwaway_dir() {
+    TMP=$(mktemp -d "/tmp/pgview_$1.XXXXXX")
+    chmod 755 "$TMP"
+    trap 'stop_cluster "$TMP" || true; rm -rf "$TMP"' EXIT
+    trap 'exit 130' INT TERM
+}
+
 # A port nobody listens on.
 free_port() {
     local p

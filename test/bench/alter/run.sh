@@ -68,14 +68,7 @@ fi
 LIBFILE=$("$PGBIN/pg_config" --pkglibdir)/pgview_auto.so
 LIBSUM=$(md5sum <"$LIBFILE" | cut -d' ' -f1)
 
-TMP=$(mktemp -d /tmp/pgview_alter_bench.XXXXXX)
-chmod 755 "$TMP"
-cleanup() {
-    stop_cluster "$TMP" || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+throwaway_dir alter_bench
 PORT=$(free_port 54380)
 log "starting a throwaway cluster on port $PORT ($TMP)"
 start_cluster "$TMP" "$PORT" "autovacuum = off" "max_locks_per_transaction = 256"

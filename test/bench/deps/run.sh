@@ -64,13 +64,7 @@ ensure_packages "${BUILD_PACKAGES[@]}" python3 >&2
 if [ "${DEPS_SKIP_BUILD:-0}" != 1 ]; then build_and_install >&2; fi
 
 # --- the throwaway cluster --------------------------------------------------------
-TMP=$(mktemp -d /tmp/pgview_deps_bench.XXXXXX)
-cleanup() {
-    stop_cluster "$TMP" || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+throwaway_dir deps_bench
 PORT=$(free_port 54320)
 log "starting a throwaway cluster on port $PORT ($TMP)"
 # autovacuum off: no background work during the timings; the catalogs are analyzed

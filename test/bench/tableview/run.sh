@@ -97,14 +97,7 @@ LIBFILE=$("$PGBIN/pg_config" --pkglibdir)/pgview_auto.so
 LIBSUM=$(md5sum <"$LIBFILE" | cut -d' ' -f1)
 
 # --- the throwaway cluster --------------------------------------------------------
-TMP=$(mktemp -d /tmp/pgview_tableview_bench.XXXXXX)
-chmod 755 "$TMP"
-cleanup() {
-    stop_cluster "$TMP" || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+throwaway_dir tableview_bench
 PORT=$(free_port 54370)
 log "starting a throwaway cluster on port $PORT ($TMP)"
 # wal_level stays at its default (replica): every refresh writes the WAL it would on a

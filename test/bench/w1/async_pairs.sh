@@ -50,9 +50,7 @@ ensure_packages "${BUILD_PACKAGES[@]}" >&2
 if [ "${W1_SKIP_BUILD:-0}" = 1 ]; then BUILD="the installed build (W1_SKIP_BUILD=1; work tree at $COMMIT)"
 else build_and_install >&2; BUILD="built and installed by this run from $COMMIT"; fi
 
-TMP=$(mktemp -d /tmp/pgview_w1_pairs.XXXXXX)
-chmod 755 "$TMP"
-trap 'stop_cluster "$TMP" || true; rm -rf "$TMP"' EXIT
+throwaway_dir w1_pairs
 PORT=$(free_port 54380)
 # As run.sh: fsync off (start_cluster), the worker preloaded, otherwise defaults.
 start_cluster "$TMP" "$PORT" "shared_preload_libraries = 'pgview_auto'" "max_connections = 50" >&2

@@ -150,13 +150,7 @@ LIBFILE=$("$PGBIN/pg_config" --pkglibdir)/pgview_auto.so
 LIBSUM=$(md5sum <"$LIBFILE" | cut -d' ' -f1)
 
 # --- the throwaway cluster --------------------------------------------------------
-TMP=$(mktemp -d /tmp/pgview_w1_bench.XXXXXX)
-cleanup() {
-    stop_cluster "$TMP" || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+throwaway_dir w1_bench
 PORT=$(free_port 54320)
 log "starting a throwaway cluster on port $PORT ($TMP)"
 start_cluster "$TMP" "$PORT" "max_connections = 50"

@@ -43,11 +43,7 @@ else WORKLOADS=$REPO/test/bench/reference/workloads/w2; fi
 WORKLOADS=$(cd "$WORKLOADS" && pwd)
 ensure_packages "${BUILD_PACKAGES[@]}" >&2
 
-TMP=$(mktemp -d /tmp/pgview_floor.XXXXXX)
-chmod 755 "$TMP"
-cleanup() { stop_cluster "$TMP" || true; rm -rf "$TMP"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+throwaway_dir floor
 PORT=${W2_PORT:-$(free_port 54395)}
 DURABILITY=off
 [ "${W2_DURABLE:-0}" = 1 ] && DURABILITY=on
@@ -66,7 +62,8 @@ load() { # NAME USERS ORDERS
         -c "ALTER TABLE user_stats ADD PRIMARY KEY (user_id)" -c "VACUUM ANALYZE"
 }
 SECTIONS=" ${W2_FLOOR_SECTIONS:-tps copy} "
-if [[ $SECTIONS == *" tps "* ]]; then load w2_small "$USERS" "$ORDERS"; fi
+wanted() { [[ $SECTIONS == *" $1 "* ]]; }
+if wanted tps; then load w2_small "$USERS" "$ORDERS"; fi
 load w2_large "$LUSERS" "$LORDERS"
 
 mkdir -p "$TMP/files"
@@ -96,54 +93,55 @@ for s in "${SETUPS[@]}"; do script "small_$s.pgb" "$USERS" "$s"; script "large_$
 [ "$(id -u)" -eq 0 ] && chown -R "$PGUSER_OS" "$TMP/files"
 
 declare -A TPS WRONG
-TABLE="| data | clients | setup | TPS (median) | ratio to none (median) |
-| --- | --- | --- | --- | --- |"
+TABLE=""
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "—" }'; }
 median() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -g |
     awk '{ v[NR] = $1 } END { printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-[[ $SECTIONS == *" tps "* ]] || TABLE=""
-for data in small large; do
-    [[ $SECTIONS == *" tps "* ]] || break
-    for c in 1 8; do
-        for ((r = 1; r <= REPEAT; r++)); do
-            for ((i = 0; i < ${#SETUPS[@]}; i++)); do
-                s=${SETUPS[$(((i + r - 1) % ${#SETUPS[@]}))]}
-                # every run from the same data: a copy of the loaded database
-                psql_db postgres -c "DROP DATABASE IF EXISTS run WITH (FORCE)" -c "CREATE DATABASE run TEMPLATE w2_$data"
-                psql_db run -c "CHECKPOINT"
-                out=$(cd "$TMP" && as_pg pgbench -n -c "$c" -j 2 -T "$SECS" -h "$TMP" -p "$PORT" -U postgres -f "$TMP/files/${data}_$s.pgb" run 2>&1)
-                tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' <<<"$out")
-                [ -n "$tps" ] || { echo "$out" >&2; exit 3; }
-                TPS[$data.$c.$r.$s]=$tps
-                say "W2 $data, $c client(s), repetition $r, $s: $tps TPS" >&2
-                if [ "$s" != none ]; then
-                    # delta is exact under concurrency (the UPDATE re-reads a row a concurrent
-                    # writer changed); recompute only at 1 client: its group read uses the
-                    # statement's snapshot, so concurrent writers of a key lose each other's
-                    # orders. It is a lower bound there, cheaper than anything correct (a
-                    # correct one locks the key before reading, as pgview_auto does).
-                    wrong=$(wrong_rows)
-                    if [ "$wrong" != 0 ] && { [ "$s" = delta ] || [ "$c" = 1 ]; }; then
-                        echo "$s at $c client(s) left $wrong wrong rows in user_stats" >&2; exit 3
-                    fi
-                    [ "$wrong" = 0 ] || WRONG[$data.$c.$s]=$wrong
-                fi
-            done
-        done
-        for s in "${SETUPS[@]}"; do
-            vals="" ratios=""
+if wanted tps; then
+    TABLE="| data | clients | setup | TPS (median) | ratio to none (median) |
+| --- | --- | --- | --- | --- |"
+    for data in small large; do
+        for c in 1 8; do
             for ((r = 1; r <= REPEAT; r++)); do
-                vals+=" ${TPS[$data.$c.$r.$s]}"; ratios+=" $(ratio "${TPS[$data.$c.$r.$s]}" "${TPS[$data.$c.$r.none]}")"
+                for ((i = 0; i < ${#SETUPS[@]}; i++)); do
+                    s=${SETUPS[$(((i + r - 1) % ${#SETUPS[@]}))]}
+                    # every run from the same data: a copy of the loaded database
+                    psql_db postgres -c "DROP DATABASE IF EXISTS run WITH (FORCE)" -c "CREATE DATABASE run TEMPLATE w2_$data"
+                    psql_db run -c "CHECKPOINT"
+                    out=$(cd "$TMP" && as_pg pgbench -n -c "$c" -j 2 -T "$SECS" -h "$TMP" -p "$PORT" -U postgres -f "$TMP/files/${data}_$s.pgb" run 2>&1)
+                    tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' <<<"$out")
+                    [ -n "$tps" ] || { echo "$out" >&2; exit 3; }
+                    TPS[$data.$c.$r.$s]=$tps
+                    say "W2 $data, $c client(s), repetition $r, $s: $tps TPS" >&2
+                    if [ "$s" != none ]; then
+                        # delta is exact under concurrency (the UPDATE re-reads a row a concurrent
+                        # writer changed); recompute only at 1 client: its group read uses the
+                        # statement's snapshot, so concurrent writers of a key lose each other's
+                        # orders. It is a lower bound there, cheaper than anything correct (a
+                        # correct one locks the key before reading, as pgview_auto does).
+                        wrong=$(wrong_rows)
+                        if [ "$wrong" != 0 ] && { [ "$s" = delta ] || [ "$c" = 1 ]; }; then
+                            echo "$s at $c client(s) left $wrong wrong rows in user_stats" >&2; exit 3
+                        fi
+                        [ "$wrong" = 0 ] || WRONG[$data.$c.$s]=$wrong
+                    fi
+                done
             done
-            TABLE+=$'\n'"| W2${data/small/} | $c | $s | $(median "$vals") | $(median "$ratios") |"
+            for s in "${SETUPS[@]}"; do
+                vals="" ratios=""
+                for ((r = 1; r <= REPEAT; r++)); do
+                    vals+=" ${TPS[$data.$c.$r.$s]}"; ratios+=" $(ratio "${TPS[$data.$c.$r.$s]}" "${TPS[$data.$c.$r.none]}")"
+                done
+                TABLE+=$'\n'"| W2${data/small/} | $c | $s | $(median "$vals") | $(median "$ratios") |"
+            done
         done
     done
-done
-for k in "${!WRONG[@]}"; do
-    IFS=. read -r data c setup <<<"$k"
-    TABLE+=$'\n\n'"W2${data/small/}, $c clients, $setup: the view was wrong after a run (${WRONG[$k]} rows): a lower bound only, cheaper than any correct maintenance."
-done
-TABLE=${TABLE//W2large/W2 large}
+    for k in "${!WRONG[@]}"; do
+        IFS=. read -r data c setup <<<"$k"
+        TABLE+=$'\n\n'"W2${data/small/}, $c clients, $setup: the view was wrong after a run (${WRONG[$k]} rows): a lower bound only, cheaper than any correct maintenance."
+    done
+    TABLE=${TABLE//W2large/W2 large}
+fi
 
 # COPY into orders (W2 large): the floor of capturing a statement's changed rows
 # through a transition table, as pgview_auto's capture triggers do. PostgreSQL keeps
@@ -159,41 +157,40 @@ TABLE=${TABLE//W2large/W2 large}
 #              (one UPDATE from a hash aggregate of the transition table)
 #   recompute  the trigger recomputes the group of every user in the new rows
 #              (one UPDATE, each row's count and sum through orders(user_id))
-psql_db w2_large -c "COPY (SELECT 1 + floor(random() * $LUSERS)::int, round((random() * 100)::numeric, 2)
-    FROM generate_series(1, $COPY_ROWS)) TO '$TMP/files/copy.tsv'"
-COPY_SETUPS=(none transition keys delta recompute)
-copy_trigger_body() { # SETUP: the PL/pgSQL statements of the trigger
-    case $1 in
-    transition) ;;
-    keys) echo "PERFORM count(DISTINCT user_id) FROM n;" ;;
-    delta) echo "UPDATE user_stats s SET order_count = s.order_count + d.c, total_spent = s.total_spent + d.t
-                FROM (SELECT user_id, count(*) AS c, sum(total) AS t FROM n GROUP BY user_id) d WHERE s.user_id = d.user_id;" ;;
-    recompute) echo "UPDATE user_stats s SET (order_count, total_spent) =
-                (SELECT count(x.id), coalesce(sum(x.total), 0) FROM orders x WHERE x.user_id = s.user_id)
-                WHERE s.user_id IN (SELECT DISTINCT user_id FROM n);" ;;
-    esac
-}
-declare -A COPYMS
-for ((r = 1; r <= REPEAT; r++)); do
-    [[ $SECTIONS == *" copy "* ]] || break
-    for ((i = 0; i < ${#COPY_SETUPS[@]}; i++)); do
-        s=${COPY_SETUPS[$(((i + r - 1) % ${#COPY_SETUPS[@]}))]}
-        psql_db postgres -c "DROP DATABASE IF EXISTS run WITH (FORCE)" -c "CREATE DATABASE run TEMPLATE w2_large"
-        [ "$s" = none ] || psql_db run -c "CREATE FUNCTION capture() RETURNS trigger LANGUAGE plpgsql AS \$\$
-            BEGIN $(copy_trigger_body "$s") RETURN NULL; END \$\$" \
-            -c "CREATE TRIGGER capture AFTER INSERT ON orders REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION capture()"
-        psql_db run -c "CHECKPOINT"
-        COPYMS[$r.$s]=$(printf '%s\n' "SELECT clock_timestamp() AS t0 \\gset" \
-            "COPY orders(user_id, total) FROM '$TMP/files/copy.tsv';" \
-            "SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000, 2);" | psql_db run | tail -1)
-        say "COPY of $COPY_ROWS rows, repetition $r, $s: ${COPYMS[$r.$s]} ms" >&2
-        if [ "$s" = delta ] || [ "$s" = recompute ]; then
-            wrong=$(wrong_rows)
-            [ "$wrong" = 0 ] || { echo "COPY floor $s left $wrong wrong rows in user_stats" >&2; exit 3; }
-        fi
+if wanted copy; then
+    psql_db w2_large -c "COPY (SELECT 1 + floor(random() * $LUSERS)::int, round((random() * 100)::numeric, 2)
+        FROM generate_series(1, $COPY_ROWS)) TO '$TMP/files/copy.tsv'"
+    COPY_SETUPS=(none transition keys delta recompute)
+    copy_trigger_body() { # SETUP: the PL/pgSQL statements of the trigger
+        case $1 in
+        transition) ;;
+        keys) echo "PERFORM count(DISTINCT user_id) FROM n;" ;;
+        delta) echo "UPDATE user_stats s SET order_count = s.order_count + d.c, total_spent = s.total_spent + d.t
+                    FROM (SELECT user_id, count(*) AS c, sum(total) AS t FROM n GROUP BY user_id) d WHERE s.user_id = d.user_id;" ;;
+        recompute) echo "UPDATE user_stats s SET (order_count, total_spent) =
+                    (SELECT count(x.id), coalesce(sum(x.total), 0) FROM orders x WHERE x.user_id = s.user_id)
+                    WHERE s.user_id IN (SELECT DISTINCT user_id FROM n);" ;;
+        esac
+    }
+    declare -A COPYMS
+    for ((r = 1; r <= REPEAT; r++)); do
+        for ((i = 0; i < ${#COPY_SETUPS[@]}; i++)); do
+            s=${COPY_SETUPS[$(((i + r - 1) % ${#COPY_SETUPS[@]}))]}
+            psql_db postgres -c "DROP DATABASE IF EXISTS run WITH (FORCE)" -c "CREATE DATABASE run TEMPLATE w2_large"
+            [ "$s" = none ] || psql_db run -c "CREATE FUNCTION capture() RETURNS trigger LANGUAGE plpgsql AS \$\$
+                BEGIN $(copy_trigger_body "$s") RETURN NULL; END \$\$" \
+                -c "CREATE TRIGGER capture AFTER INSERT ON orders REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION capture()"
+            psql_db run -c "CHECKPOINT"
+            COPYMS[$r.$s]=$(printf '%s\n' "SELECT clock_timestamp() AS t0 \\gset" \
+                "COPY orders(user_id, total) FROM '$TMP/files/copy.tsv';" \
+                "SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000, 2);" | psql_db run | tail -1)
+            say "COPY of $COPY_ROWS rows, repetition $r, $s: ${COPYMS[$r.$s]} ms" >&2
+            if [ "$s" = delta ] || [ "$s" = recompute ]; then
+                wrong=$(wrong_rows)
+                [ "$wrong" = 0 ] || { echo "COPY floor $s left $wrong wrong rows in user_stats" >&2; exit 3; }
+            fi
+        done
     done
-done
-if [[ $SECTIONS == *" copy "* ]]; then
     COPY_TABLE="| COPY of $COPY_ROWS rows (W2 large) | ms (median) | ratio to none (median) |
 | --- | --- | --- |"
     for s in "${COPY_SETUPS[@]}"; do

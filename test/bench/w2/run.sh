@@ -108,11 +108,7 @@ if [ -r "$("$PG_CONFIG" --sharedir)/extension/pg_ivm.control" ] && [ -r "$("$PG_
     PRELOAD="pgview_auto, pg_ivm"
 fi
 
-TMP=$(mktemp -d /tmp/pgview_w2.XXXXXX)
-chmod 755 "$TMP"
-cleanup() { stop_cluster "$TMP" || true; rm -rf "$TMP"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+throwaway_dir w2
 PORT=${W2_PORT:-$(free_port 54390)}
 log "starting a throwaway server on port $PORT ($TMP)"
 # W2_DURABLE=1: fsync on (commits wait for the disk, as in production); the
@@ -166,11 +162,9 @@ fresh_db() {
     pg_ivm) run_psql -c "SET client_min_messages = warning" -f "$TMP/files/pg_ivm.sql" >/dev/null ;;
     commit | async | manual | batched)
         run_psql -c "SET client_min_messages = warning" -f "$TMP/files/table_view.sql" >/dev/null
-        if [ "$2" = batched ]; then
-            run_psql -c "SELECT pgview_watch('user_stats', mode => 'async', debounce => '50 milliseconds')" >/dev/null
-        else
-            run_psql -c "SELECT pgview_watch('user_stats', mode => '$2')" >/dev/null
-        fi
+        local watch="mode => '$2'"
+        [ "$2" = batched ] && watch="mode => 'async', debounce => '50 milliseconds'"
+        run_psql -c "SELECT pgview_watch('user_stats', $watch)" >/dev/null
         # A new watch's first refresh is full (writes before the watch were not
         # captured): part of the setup, as in a deployment, not of the timed run.
         run_psql -c "SELECT pgview_refresh('user_stats')" >/dev/null ;;
@@ -334,36 +328,36 @@ write_probe() {
 }
 LATENCY_TABLE="| workload | writers | samples | p50 ms | p95 ms | max ms | target p95 | met? | refreshes in the run | timed out / row missing |
 | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | --- |"
-for g0 in "${ASYNC_GROUPS[@]}"; do
-  for lat in async batched; do
-    IFS='|' read -r name tpl script c <<<"$g0"
-    [ "$lat" = async ] || name="$name (debounce 50 ms)"
-    log "$name: commit-to-view latency, $lat, $c writers, $LSECS s"
-    fresh_db "$tpl" "$lat" probe
-    before=$(refresh_counts)
-    write_probe $((SMOKE ? 5 : LSECS * 500)) >"$TMP/probe.sql"
-    (pgbench_run "$c" "$LSECS" "$script" >"$TMP/latency_pgbench.txt") &
-    pid=$!
-    for ((i = 0; i < 200; i++)); do
-        (($(run_psql -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgbench'") >= c)) && break
-        sleep 0.05
+for g in "${ASYNC_GROUPS[@]}"; do
+    for lat in async batched; do
+        IFS='|' read -r name tpl script c <<<"$g"
+        [ "$lat" = async ] || name="$name (debounce 50 ms)"
+        log "$name: commit-to-view latency, $lat, $c writers, $LSECS s"
+        fresh_db "$tpl" "$lat" probe
+        before=$(refresh_counts)
+        write_probe $((SMOKE ? 5 : LSECS * 500)) >"$TMP/probe.sql"
+        (pgbench_run "$c" "$LSECS" "$script" >"$TMP/latency_pgbench.txt") &
+        pid=$!
+        for ((i = 0; i < 200; i++)); do
+            (($(run_psql -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgbench'") >= c)) && break
+            sleep 0.05
+        done
+        run_psql -F' ' <"$TMP/probe.sql" >"$TMP/probe.txt" || die "$name: the latency probe failed"
+        wait "$pid" || true
+        after=$(refresh_counts)
+        read -r n p50 p95 pmax timeouts missing <<<"$(awk '$1 == "t" || $1 == "f" { n++; ms[n] = $2; if ($1 != "t") to++; if ($3 != "t") miss++ }
+            END { if (n == 0) { print 0, "—", "—", "—", 0, 0; exit }
+                for (i = 2; i <= n; i++) { v = ms[i]; for (j = i - 1; j >= 1 && ms[j] > v; j--) ms[j + 1] = ms[j]; ms[j + 1] = v }
+                r50 = int(n * 0.50); if (r50 < n * 0.50) r50++; r95 = int(n * 0.95); if (r95 < n * 0.95) r95++
+                printf "%d %.1f %.1f %.1f %d %d\n", n, ms[r50], ms[r95], ms[n], to + 0, miss + 0 }' "$TMP/probe.txt")"
+        ((timeouts == 0 && missing == 0)) || BUGS+=("$name latency run: $timeouts pgview_wait timed out, $missing probe rows missing after it")
+        [ "$(wait_fresh | cut -d' ' -f1)" = t ] && [ "$(stale_rows async)" = 0 ] || BUGS+=("$name latency run: stale after pgview_wait")
+        refreshes=$(awk -v b="$before" -v a="$after" 'BEGIN { split(b, x, " "); split(a, y, " ")
+            printf "%d full, %d incremental", y[1] - x[1], y[2] - x[2] }')
+        if [ "$tpl" = w2_large ] && [ "$lat" = async ]; then target="<= 100"; ok=$(met "$p95" "<=" 100); else target="report"; ok="—"; fi
+        LATENCY_TABLE+=$'\n'"| $name | $c | $n | $p50 | $p95 | $pmax | $target | $ok | $refreshes | $timeouts / $missing |"
+        log "$name latency: $n samples, p50 $p50 ms, p95 $p95 ms, max $pmax ms ($refreshes)"
     done
-    run_psql -F' ' <"$TMP/probe.sql" >"$TMP/probe.txt" || die "$name: the latency probe failed"
-    wait "$pid" || true
-    after=$(refresh_counts)
-    read -r n p50 p95 pmax timeouts missing <<<"$(awk '$1 == "t" || $1 == "f" { n++; ms[n] = $2; if ($1 != "t") to++; if ($3 != "t") miss++ }
-        END { if (n == 0) { print 0, "—", "—", "—", 0, 0; exit }
-            for (i = 2; i <= n; i++) { v = ms[i]; for (j = i - 1; j >= 1 && ms[j] > v; j--) ms[j + 1] = ms[j]; ms[j + 1] = v }
-            r50 = int(n * 0.50); if (r50 < n * 0.50) r50++; r95 = int(n * 0.95); if (r95 < n * 0.95) r95++
-            printf "%d %.1f %.1f %.1f %d %d\n", n, ms[r50], ms[r95], ms[n], to + 0, miss + 0 }' "$TMP/probe.txt")"
-    ((timeouts == 0 && missing == 0)) || BUGS+=("$name latency run: $timeouts pgview_wait timed out, $missing probe rows missing after it")
-    [ "$(wait_fresh | cut -d' ' -f1)" = t ] && [ "$(stale_rows async)" = 0 ] || BUGS+=("$name latency run: stale after pgview_wait")
-    refreshes=$(awk -v b="$before" -v a="$after" 'BEGIN { split(b, x, " "); split(a, y, " ")
-        printf "%d full, %d incremental", y[1] - x[1], y[2] - x[2] }')
-    if [ "$tpl" = w2_large ] && [ "$lat" = async ]; then target="<= 100"; ok=$(met "$p95" "<=" 100); else target="report"; ok="—"; fi
-    LATENCY_TABLE+=$'\n'"| $name | $c | $n | $p50 | $p95 | $pmax | $target | $ok | $refreshes | $timeouts / $missing |"
-    log "$name latency: $n samples, p50 $p50 ms, p95 $p95 ms, max $pmax ms ($refreshes)"
-  done
 done
 
 # --- 3. refresh time against the number of affected keys ----------------------------------------
