@@ -10,7 +10,7 @@ DATA := $(wildcard sql/pgview_auto--*.sql)
 # pg_regress tests (sql/ + expected/), isolation specs and TAP tests.
 # `make installcheck` runs them against a server you already have;
 # scripts/test.sh builds a throwaway server and runs everything.
-REGRESS       = $(sort $(basename $(notdir $(wildcard sql/[0-9]*.sql))))
+REGRESS       = $(sort $(basename $(notdir $(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql)))))
 REGRESS_OPTS  = --inputdir=. --load-extension=$(EXTENSION)
 ISOLATION     = $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=$(EXTENSION)

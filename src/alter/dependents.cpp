@@ -95,20 +95,20 @@ std::unordered_map<Oid, Oid> table_view_definitions() {
     int n = pg_call([&pairs] {
         if (!OidIsValid(watch::registry_relid("table_view")))
             return 0;
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        if (SPI_execute("SELECT definition::pg_catalog.oid, relation::pg_catalog.oid FROM pgview_auto.table_view",
-                        true, 0) != SPI_OK_SELECT)
-            elog(ERROR, "pgview_auto: reading pgview_auto.table_view failed");
-        int rows = static_cast<int>(SPI_processed);
-        pairs = static_cast<Oid *>(SPI_palloc(sizeof(Oid) * (2 * rows + 1)));
-        for (int i = 0; i < rows; i++)
-            for (int c = 0; c < 2; c++) {
-                bool isnull;
-                pairs[2 * i + c] =
-                    DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, c + 1, &isnull));
-            }
-        watch::registry_end(&session);
+        int rows{};
+        watch::with_registry([&] {
+            if (SPI_execute("SELECT definition::pg_catalog.oid, relation::pg_catalog.oid FROM pgview_auto.table_view",
+                            true, 0) != SPI_OK_SELECT)
+                elog(ERROR, "pgview_auto: reading pgview_auto.table_view failed");
+            rows = static_cast<int>(SPI_processed);
+            pairs = static_cast<Oid *>(SPI_palloc(sizeof(Oid) * (2 * rows + 1)));
+            for (int i = 0; i < rows; i++)
+                for (int c = 0; c < 2; c++) {
+                    bool isnull;
+                    pairs[2 * i + c] =
+                        DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, c + 1, &isnull));
+                }
+        });
         return rows;
     });
     for (int i = 0; i < n; i++)

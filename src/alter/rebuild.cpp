@@ -5,7 +5,7 @@
 #include "alter/steps.hpp"
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
-#include "pg/role_context.hpp"
+#include "pg/owner_scope.hpp"
 #include "refresh/refresher.hpp"
 #include "syscat/relation_info.hpp"
 
@@ -40,10 +40,10 @@ constexpr const char *changed_types_sql =
 
 // The table view's table gets the column types its rebuilt definition gives.
 void follow_definition(create::SqlRunner &sql, Oid table, Oid definition, const Wording &wording, ActionRows &rows) {
-    RoleContext safe;
-    pg_call([&safe] { enter_role(&safe, GetUserId(), true); });
-    auto changed = sql.rows(changed_types_sql, {std::to_string(table), std::to_string(definition)});
-    pg_call([&safe] { leave_role(&safe); });
+    auto changed = [&] {
+        OwnerScope caller(pg_call([] { return GetUserId(); })); // format_type spells types with a safe search_path
+        return sql.rows(changed_types_sql, {std::to_string(table), std::to_string(definition)});
+    }();
     if (changed.empty())
         return;
 

@@ -54,13 +54,12 @@ Datum oid_array_datum(const Oid *oids, int n) {
 
 // C-level.
 void repoint(const Oid *olds, const Oid *news, int n) {
-    watch::RegistrySession session;
-    watch::registry_begin(&session);
-    Oid types[2] = {OIDARRAYOID, OIDARRAYOID};
-    Datum values[2] = {oid_array_datum(olds, n), oid_array_datum(news, n)};
-    if (SPI_execute_with_args(repoint_sql, 2, types, values, nullptr, false, 0) != SPI_OK_SELECT)
-        elog(ERROR, "pgview_auto: moving registry rows to rebuilt relations failed");
-    watch::registry_end(&session);
+    watch::with_registry([&] {
+        Oid types[2] = {OIDARRAYOID, OIDARRAYOID};
+        Datum values[2] = {oid_array_datum(olds, n), oid_array_datum(news, n)};
+        if (SPI_execute_with_args(repoint_sql, 2, types, values, nullptr, false, 0) != SPI_OK_SELECT)
+            elog(ERROR, "pgview_auto: moving registry rows to rebuilt relations failed");
+    });
     CommandCounterIncrement(); // the watch cache reloads from the rows as they are now
 }
 

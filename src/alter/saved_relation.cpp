@@ -5,7 +5,7 @@
 
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
-#include "pg/role_context.hpp"
+#include "pg/owner_scope.hpp"
 
 extern "C" {
 #include "miscadmin.h"
@@ -163,8 +163,7 @@ std::vector<SavedRelation> capture(create::SqlRunner &sql, const std::vector<Dep
 
     // Deparse with nothing on the search_path but pg_catalog: every other name
     // comes out with its schema.
-    RoleContext safe;
-    pg_call([&safe] { enter_role(&safe, GetUserId(), true); });
+    OwnerScope safe(pg_call([] { return GetUserId(); }));
 
     std::map<Oid, size_t> index;
     saved.resize(order.size());
@@ -275,7 +274,6 @@ std::vector<SavedRelation> capture(create::SqlRunner &sql, const std::vector<Dep
                            (row[4] == "t" ? " WITH GRANT OPTION" : ""));
     }
 
-    pg_call([&safe] { leave_role(&safe); });
     return saved;
 }
 

@@ -61,22 +61,21 @@ void run_registry(const char *sql, const Param *params, int nparams, Cells *resu
                 nulls[i] = 'n';
         }
     }
-    watch::RegistrySession session;
-    watch::registry_begin(&session);
-    if (SPI_execute_with_args(sql, nparams, types, values, nulls, false, 0) < 0)
-        elog(ERROR, "pgview_auto: \"%s\" failed", sql);
     Cells out{0, 0, nullptr};
-    if (SPI_tuptable != nullptr) {
-        out.nrows = static_cast<int>(SPI_processed);
-        out.ncols = SPI_tuptable->tupdesc->natts;
-        out.cells = static_cast<char **>(MemoryContextAlloc(caller, sizeof(char *) * (out.nrows * out.ncols + 1)));
-        for (int r = 0; r < out.nrows; r++)
-            for (int c = 0; c < out.ncols; c++) {
-                char *v = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c + 1);
-                out.cells[r * out.ncols + c] = v != nullptr ? MemoryContextStrdup(caller, v) : nullptr;
-            }
-    }
-    watch::registry_end(&session);
+    watch::with_registry([&] {
+        if (SPI_execute_with_args(sql, nparams, types, values, nulls, false, 0) < 0)
+            elog(ERROR, "pgview_auto: \"%s\" failed", sql);
+        if (SPI_tuptable != nullptr) {
+            out.nrows = static_cast<int>(SPI_processed);
+            out.ncols = SPI_tuptable->tupdesc->natts;
+            out.cells = static_cast<char **>(MemoryContextAlloc(caller, sizeof(char *) * (out.nrows * out.ncols + 1)));
+            for (int r = 0; r < out.nrows; r++)
+                for (int c = 0; c < out.ncols; c++) {
+                    char *v = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c + 1);
+                    out.cells[r * out.ncols + c] = v != nullptr ? MemoryContextStrdup(caller, v) : nullptr;
+                }
+        }
+    });
     *result = out;
 }
 
@@ -162,31 +161,29 @@ constexpr const char *insert_sql =
 // is saved) becomes an orphan kept by name; `saved` are the relations being
 // saved (a requested source among them is kept by name too).
 void orphan_watch(Oid target, const watch::DroppedRelation *saved, int nsaved) {
-    watch::RegistrySession session;
-    watch::registry_begin(&session);
-    if (watch::registry_is_watched(target)) {
-        Oid *old_sources;
-        char *name;
-        (void) watch::registry_orphan(target, saved, nsaved, &old_sources, &name);
-        ereport(NOTICE, (errmsg("pgview_auto: the watch of %s is kept as orphaned until "
-                                "pgview_restore_dependents() makes it again",
-                                name)));
-    }
-    watch::registry_end(&session);
+    watch::with_registry([&] {
+        if (watch::registry_is_watched(target)) {
+            Oid *old_sources;
+            char *name;
+            (void) watch::registry_orphan(target, saved, nsaved, &old_sources, &name);
+            ereport(NOTICE, (errmsg("pgview_auto: the watch of %s is kept as orphaned until "
+                                    "pgview_restore_dependents() makes it again",
+                                    name)));
+        }
+    });
     CommandCounterIncrement();
 }
 
 // C-level: watches of relations not saved that name a saved one as a source
 // lose those rows, as when it is dropped.
 void forget_as_source(Oid relid) {
-    watch::RegistrySession session;
-    watch::registry_begin(&session);
-    Oid *matviews, *sources;
-    int n = watch::registry_forget_source(relid, &matviews, &sources);
-    if (n > 0)
-        ereport(NOTICE, (errmsg("pgview_auto: %s was saved and dropped; %d watch%s on it removed",
-                                get_rel_name(relid), n, n == 1 ? "" : "es")));
-    watch::registry_end(&session);
+    watch::with_registry([&] {
+        Oid *matviews, *sources;
+        int n = watch::registry_forget_source(relid, &matviews, &sources);
+        if (n > 0)
+            ereport(NOTICE, (errmsg("pgview_auto: %s was saved and dropped; %d watch%s on it removed",
+                                    get_rel_name(relid), n, n == 1 ? "" : "es")));
+    });
     CommandCounterIncrement();
 }
 

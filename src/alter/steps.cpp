@@ -2,7 +2,7 @@
 #include "alter/steps.hpp"
 
 #include "pg/guard.hpp"
-#include "pg/role_context.hpp"
+#include "pg/owner_scope.hpp"
 #include "watch/capture_triggers.hpp"
 
 extern "C" {
@@ -22,14 +22,15 @@ namespace {
 void run_as(const char *role_name, const char *const *sql, int from, int to, int *current) {
     *current = from;
     Oid role = get_role_oid(role_name, false);
-    RoleContext ctx;
-    enter_role(&ctx, role, true);
-    (void) set_config_option("default_tablespace", "", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-    for (int i = from; i < to; i++) {
-        *current = i;
-        watch::execute_internal_ddl(sql[i]);
-    }
-    leave_role(&ctx);
+    run_as_owner(
+        role, OwnerScope::plain,
+        [sql, from, to, current] {
+            for (int i = from; i < to; i++) {
+                *current = i;
+                watch::execute_internal_ddl(sql[i]);
+            }
+        },
+        {{"default_tablespace", ""}});
 }
 
 } // namespace

@@ -1,9 +1,9 @@
 // pgview_auto — running saved SQL as the roles it belongs to.
 //
-// Each role is entered (SetUserIdAndSecContext, so nothing inside can SET ROLE
-// elsewhere) with search_path = pg_catalog, pg_temp and default_tablespace = ''
-// (the saved SQL names every schema and tablespace itself, and "no tablespace"
-// must mean the database's default, not the session's), and the statements run
+// Each role is entered through the owner scope (pg/owner_scope.hpp), with
+// default_tablespace = '' besides (the saved SQL names every schema and
+// tablespace itself, and "no tablespace" must mean the database's default, not
+// the session's), and the statements run
 // as our own DDL: pgview_auto's event triggers skip them (the registry is kept
 // right by the caller), other event triggers still fire. Consecutive statements
 // of one role run in one visit to it. The caller holds the SPI connection.

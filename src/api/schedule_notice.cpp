@@ -13,10 +13,7 @@ namespace pgview::api {
 
 void notice_if_schedule_idle(Oid matview, bool unwatched) {
     bool idle = pg_call([matview] {
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        bool i = watch::registry_schedule_idle(matview);
-        watch::registry_end(&session);
+        bool i = watch::with_registry([&] { return watch::registry_schedule_idle(matview); });
         return i;
     });
     if (!idle)

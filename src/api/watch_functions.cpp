@@ -132,10 +132,7 @@ PGVIEW_FUNCTION(pgview_watch) {
     watch::apply_watch(matview, requested, options, watch::PrivilegeCheck::caller);
     Oid *captured = nullptr;
     int ncaptured = pg_call([&captured, matview] {
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        int n = watch::registry_captured_tables(matview, &captured);
-        watch::registry_end(&session);
+        int n = watch::with_registry([&] { return watch::registry_captured_tables(matview, &captured); });
         return n;
     });
 
@@ -153,10 +150,7 @@ namespace {
 void notice_still_watched(Oid matview, Oid source, bool removed_some) {
     Oid cover = InvalidOid;
     bool covered = pg_call([matview, source, &cover] {
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        bool c = watch::registry_covering_request(matview, source, &cover);
-        watch::registry_end(&session);
+        bool c = watch::with_registry([&] { return watch::registry_covering_request(matview, source, &cover); });
         return c;
     });
     std::string noun = tableview::noun(matview);
@@ -201,15 +195,15 @@ PGVIEW_FUNCTION(pgview_unwatch) {
 
     int vanished = 0;
     int removed = pg_call([&] {
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        Oid *sources;
-        int n = watch::registry_remove(matview, source, &sources, &vanished);
-        CommandCounterIncrement();
-        for (int i = 0; i < n; i++)
-            if (get_rel_relkind(sources[i]) != RELKIND_MATVIEW)
-                watch::sync_capture_trigger(sources[i]);
-        watch::registry_end(&session);
+        int n{};
+        watch::with_registry([&] {
+            Oid *sources;
+            n = watch::registry_remove(matview, source, &sources, &vanished);
+            CommandCounterIncrement();
+            for (int i = 0; i < n; i++)
+                if (get_rel_relkind(sources[i]) != RELKIND_MATVIEW)
+                    watch::sync_capture_trigger(sources[i]);
+        });
         return n;
     });
     if (removed > 0)
@@ -249,35 +243,32 @@ List *orphan_names(const char *text) {
 bool remove_orphan_named(const char *text, int *removed) {
     Oid caller = GetUserId();
     List *names = orphan_names(text); // before the registry session: with the caller's search_path
-    watch::RegistrySession session;
-    watch::registry_begin(&session);
-    const char *name = nullptr;
-    watch::Orphan orphan{};
-    ListCell *lc;
-    foreach (lc, names) {
-        if (watch::registry_find_orphan(static_cast<const char *>(lfirst(lc)), &orphan)) {
-            name = static_cast<const char *>(lfirst(lc));
-            break;
+    return watch::with_registry([&] {
+        const char *name = nullptr;
+        watch::Orphan orphan{};
+        ListCell *lc;
+        foreach (lc, names) {
+            if (watch::registry_find_orphan(static_cast<const char *>(lfirst(lc)), &orphan)) {
+                name = static_cast<const char *>(lfirst(lc));
+                break;
+            }
         }
-    }
-    if (name == nullptr) {
-        watch::registry_end(&session);
-        return false;
-    }
-    if (!superuser_arg(caller) && !(OidIsValid(orphan.owner) && has_privs_of_role(caller, orphan.owner)))
-        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                        errmsg("permission denied to remove the orphaned watch %s", name),
-                        OidIsValid(orphan.owner)
-                            ? errdetail("It is the watch of a dropped relation owned by %s.",
-                                        GetUserNameFromId(orphan.owner, false))
-                            : errdetail("Its owner is unknown (it was orphaned before pgview_auto 0.6.0)."),
-                        errhint("Its owner, a member of that role or a superuser can remove it.")));
-    *removed = watch::registry_remove_orphan(name);
-    CommandCounterIncrement();
-    if (*removed > 0)
-        watch::sync_all_capture_triggers(); // what the orphan's matview left behind
-    watch::registry_end(&session);
-    return true;
+        if (name == nullptr)
+            return false;
+        if (!superuser_arg(caller) && !(OidIsValid(orphan.owner) && has_privs_of_role(caller, orphan.owner)))
+            ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                            errmsg("permission denied to remove the orphaned watch %s", name),
+                            OidIsValid(orphan.owner)
+                                ? errdetail("It is the watch of a dropped relation owned by %s.",
+                                            GetUserNameFromId(orphan.owner, false))
+                                : errdetail("Its owner is unknown (it was orphaned before pgview_auto 0.6.0)."),
+                            errhint("Its owner, a member of that role or a superuser can remove it.")));
+        *removed = watch::registry_remove_orphan(name);
+        CommandCounterIncrement();
+        if (*removed > 0)
+            watch::sync_all_capture_triggers(); // what the orphan's matview left behind
+        return true;
+    });
 }
 
 } // namespace
@@ -292,10 +283,7 @@ PGVIEW_FUNCTION(pgview_unwatch_by_name) {
         return RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)), NoLock, true);
     });
     bool watched = OidIsValid(matview) && pg_call([matview] {
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        bool w = watch::registry_is_watched(matview);
-        watch::registry_end(&session);
+        bool w = watch::with_registry([&] { return watch::registry_is_watched(matview); });
         return w;
     });
     int removed = 0;
@@ -337,20 +325,20 @@ PGVIEW_FUNCTION(pgview_refresh) {
 PGVIEW_FUNCTION(pgview_sync_capture_triggers) {
     (void) fcinfo;
     int synced = pg_call([] {
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        watch::WatchRow *rows;
-        watch::OptionsRow *options;
-        int nrows, noptions;
-        watch::registry_load(&rows, &nrows, &options, &noptions, CurrentMemoryContext);
-        List *tables = NIL;
-        for (int i = 0; i < nrows; i++)
-            if (!rows[i].source_is_matview)
-                tables = list_append_unique_oid(tables, rows[i].source);
-        ListCell *lc;
-        foreach (lc, tables)
-            watch::sync_capture_trigger(lfirst_oid(lc));
-        watch::registry_end(&session);
+        List *tables{};
+        watch::with_registry([&] {
+            watch::WatchRow *rows;
+            watch::OptionsRow *options;
+            int nrows, noptions;
+            watch::registry_load(&rows, &nrows, &options, &noptions, CurrentMemoryContext);
+            tables = NIL;
+            for (int i = 0; i < nrows; i++)
+                if (!rows[i].source_is_matview)
+                    tables = list_append_unique_oid(tables, rows[i].source);
+            ListCell *lc;
+            foreach (lc, tables)
+                watch::sync_capture_trigger(lfirst_oid(lc));
+        });
         return list_length(tables);
     });
     PG_RETURN_INT32(synced);

@@ -94,10 +94,9 @@ PGVIEW_FUNCTION(pgview_schedule) {
                     "Pass an interval such as '5 minutes'.");
     pg_call([] { worker::require_preloaded("pgview_schedule"); });
     pg_call([&] {
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        watch::registry_set_schedule(matview, every, only_if_dirty);
-        watch::registry_end(&session);
+        watch::with_registry([&] {
+            watch::registry_set_schedule(matview, every, only_if_dirty);
+        });
         pgview::refresh::wake_worker_at_commit();
     });
     pgview::api::notice_if_schedule_idle(matview, false);
@@ -108,10 +107,7 @@ PGVIEW_FUNCTION(pgview_unschedule) {
     Oid matview = owned_matview_arg(fcinfo, "pgview_unschedule");
     const char *noun = pgview::tableview::noun(matview);
     bool removed = pg_call([matview, noun] {
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        bool r = watch::registry_remove_schedule(matview);
-        watch::registry_end(&session);
+        bool r = watch::with_registry([&] { return watch::registry_remove_schedule(matview); });
         if (!r)
             ereport(NOTICE, (errmsg("%s \"%s\" has no schedule, skipping", noun, get_rel_name(matview))));
         // No refresh is planned any more: pgview_status() shows none at once (a
@@ -237,10 +233,9 @@ PGVIEW_FUNCTION(pgview_reset_stats) {
     Oid matview = PG_ARGISNULL(0) ? InvalidOid : owned_matview_arg(fcinfo, "pgview_reset_stats");
     pg_call([matview] {
         Oid user = GetUserId();
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        watch::stats_reset(matview, user);
-        watch::registry_end(&session);
+        watch::with_registry([&] {
+            watch::stats_reset(matview, user);
+        });
     });
     PG_RETURN_VOID();
 }
@@ -275,10 +270,7 @@ PGVIEW_FUNCTION(pgview_visible_errors) {
     char **messages = nullptr;
     int n = pg_call([&matviews, &messages] {
         Oid caller = GetUserId();
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        int count = watch::stats_errors(&matviews, &messages);
-        watch::registry_end(&session);
+        int count = watch::with_registry([&] { return watch::stats_errors(&matviews, &messages); });
         int kept = 0;
         for (int i = 0; i < count; i++)
             if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(matviews[i])) &&

@@ -14,6 +14,7 @@
 #include "create/sql_runner.hpp"
 #include "create/view_spec.hpp"
 #include "pg/guard.hpp"
+#include "pg/owner_scope.hpp"
 #include "pg/quote.hpp"
 #include "refresh/refresher.hpp"
 #include "syscat/relation_info.hpp"
@@ -143,7 +144,16 @@ Oid create_table_view(SqlRunner &sql, const QualifiedName &name, Oid schema, con
                     "A table view keeps its query in a view of that name.", "Choose another name.");
     sql.run("CREATE VIEW " + definition.sql() + " AS\n" + query + "\n");
     sql.run("CREATE TABLE " + name.sql() + with_clause(options) + " AS SELECT * FROM " + definition.sql() +
-            (with_data ? "" : " WITH NO DATA"));
+            " WITH NO DATA");
+    if (with_data) {
+        // Filled as every refresh fills it: in the owner scope (here the
+        // caller's own), so that text computed from dates, intervals or floats
+        // does not depend on the caller's DateStyle or extra_float_digits.
+        std::string fill = "INSERT INTO " + qualified_name(relation_in(schema, name.name)) + " SELECT * FROM " +
+                           qualified_name(relation_in(schema, definition.name));
+        OwnerScope caller(pg_call([] { return GetUserId(); }));
+        sql.run(fill);
+    }
     // Publishable as it is: its refresh updates and deletes rows, which logical
     // replication sends only for a table with a replica identity, and a query's
     // columns need not make a primary key. (It costs nothing below wal_level logical.)
@@ -189,10 +199,9 @@ void convert_matview(SqlRunner &sql, Oid matview, const QualifiedName &name, Oid
         pg_call([table, &every, only_if_dirty] {
             Interval *i = DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(every.c_str()),
                                                                 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
-            watch::RegistrySession session;
-            watch::registry_begin(&session);
-            watch::registry_set_schedule(table, i, only_if_dirty);
-            watch::registry_end(&session);
+            watch::with_registry([&] {
+                watch::registry_set_schedule(table, i, only_if_dirty);
+            });
             ereport(NOTICE, (errmsg("pgview_auto: schedule of table view %s restored (every %s)", get_rel_name(table),
                                     every.c_str())));
         });
@@ -227,11 +236,10 @@ void replace_table_view(SqlRunner &sql, Oid table, const std::string &query, con
         // Its rows are the old query's: a keyed refresh would mend only the keys
         // it meets, so the next refresh of its watch is full.
         pg_call([table] {
-            watch::RegistrySession session;
-            watch::registry_begin(&session);
-            if (watch::registry_at_least("0.6.0"))
-                watch::registry_needs_full(table);
-            watch::registry_end(&session);
+            watch::with_registry([&] {
+                if (watch::registry_at_least("0.6.0"))
+                    watch::registry_needs_full(table);
+            });
         });
     }
 }

@@ -29,7 +29,7 @@
 #include "graph/dependency_graph.hpp"
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
-#include "pg/role_context.hpp"
+#include "pg/owner_scope.hpp"
 #include "syscat/catalog_reader.hpp"
 #include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
@@ -56,7 +56,6 @@ namespace watch = pgview::watch;
 namespace graph = pgview::graph;
 namespace tableview = pgview::tableview;
 namespace syscat = pgview::syscat;
-using pgview::RoleContext;
 
 namespace {
 
@@ -82,10 +81,7 @@ void rewatch_above(Oid view) {
         watch::MatviewOptions options{};
         int n = pg_call([&] {
             options = *watch::options_of(matview);
-            watch::RegistrySession session;
-            watch::registry_begin(&session);
-            int count = watch::registry_requests(matview, &requests);
-            watch::registry_end(&session);
+            int count = watch::with_registry([&] { return watch::registry_requests(matview, &requests); });
             return count;
         });
         for (int i = 0; i < n; i++)
@@ -111,10 +107,9 @@ void sync_partitions_of(AlterTableStmt *stmt) {
         Oid table = RangeVarGetRelid(child, NoLock, true);
         if (!OidIsValid(table))
             continue;
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        watch::sync_capture_trigger(table);
-        watch::registry_end(&session);
+        watch::with_registry([&] {
+            watch::sync_capture_trigger(table);
+        });
     }
 }
 
@@ -127,21 +122,19 @@ bool changes_owner(AlterTableStmt *stmt) {
 }
 
 void sync_one(Oid table) {
-    watch::RegistrySession session;
-    watch::registry_begin(&session);
-    watch::sync_capture_trigger(table);
-    watch::registry_end(&session);
+    watch::with_registry([&] {
+        watch::sync_capture_trigger(table);
+    });
 }
 
 // After RENAME, SET SCHEMA, OWNER TO; ALTER SCHEMA ... RENAME also carries the
 // orphans (and their requested sources, kept by name) to the new schema name.
 void sync_names(RenameStmt *schema_renamed = nullptr) {
-    watch::RegistrySession session;
-    watch::registry_begin(&session);
-    watch::registry_sync_names();
-    if (schema_renamed != nullptr)
-        watch::registry_rename_schema(schema_renamed->subname, schema_renamed->newname);
-    watch::registry_end(&session);
+    watch::with_registry([&] {
+        watch::registry_sync_names();
+        if (schema_renamed != nullptr)
+            watch::registry_rename_schema(schema_renamed->subname, schema_renamed->newname);
+    });
 }
 
 // The definition view of a dropped table view, if this DROP did not take it
@@ -149,13 +142,12 @@ void sync_names(RenameStmt *schema_renamed = nullptr) {
 void drop_definition(Oid definition) {
     if (get_rel_relkind(definition) == '\0')
         return;
-    RoleContext role;
-    enter_role(&role, syscat::relation_owner(definition), true);
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "pgview_auto: SPI_connect failed");
-    watch::execute_internal_ddl(psprintf("DROP VIEW %s", pgview::quote_relation(definition)));
-    SPI_finish();
-    leave_role(&role);
+    pgview::run_as_owner(syscat::relation_owner(definition), pgview::OwnerScope::plain, [definition] {
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "pgview_auto: SPI_connect failed");
+        watch::execute_internal_ddl(psprintf("DROP VIEW %s", pgview::quote_relation(definition)));
+        SPI_finish();
+    });
 }
 
 // A table view whose definition was dropped alone is a plain table now, which
@@ -163,18 +155,19 @@ void drop_definition(Oid definition) {
 // (capture triggers follow, without waiting inside the user's DDL). NOTICE.
 // C-level.
 void forget_former_table_view(Oid table) {
-    watch::RegistrySession session;
-    watch::registry_begin(&session);
-    Oid *sources;
-    int vanished;
-    int n = watch::registry_remove(table, InvalidOid, &sources, &vanished);
-    bool scheduled = watch::registry_remove_schedule(table);
-    watch::stats_forget(table);
-    CommandCounterIncrement();
-    for (int i = 0; i < n; i++)
-        if (get_rel_relkind(sources[i]) != '\0' && get_rel_relkind(sources[i]) != RELKIND_MATVIEW)
-            watch::sync_capture_trigger(sources[i]);
-    watch::registry_end(&session);
+    int n{};
+    bool scheduled{};
+    watch::with_registry([&] {
+        Oid *sources;
+        int vanished;
+        n = watch::registry_remove(table, InvalidOid, &sources, &vanished);
+        scheduled = watch::registry_remove_schedule(table);
+        watch::stats_forget(table);
+        CommandCounterIncrement();
+        for (int i = 0; i < n; i++)
+            if (get_rel_relkind(sources[i]) != '\0' && get_rel_relkind(sources[i]) != RELKIND_MATVIEW)
+                watch::sync_capture_trigger(sources[i]);
+    });
     const char *gone = n > 0 && scheduled ? "Its watch and its schedule were removed."
                        : n > 0            ? "Its watch was removed."
                        : scheduled        ? "Its schedule was removed."
@@ -189,23 +182,22 @@ void forget_former_table_view(Oid table) {
 // DROP EXTENSION pgview_auto is about to run: the table views it leaves behind
 // stay as plain tables, each with its definition view. Say which (C-level).
 void notice_table_views_left() {
-    watch::RegistrySession session;
-    watch::registry_begin(&session);
-    if (SPI_execute("SELECT pg_catalog.count(*), pg_catalog.string_agg(relation::text, ', ' ORDER BY relation::text) "
-                    "FROM pgview_auto.table_view",
-                    true, 0) != SPI_OK_SELECT)
-        elog(ERROR, "pgview_auto: reading pgview_auto.table_view failed");
-    bool isnull;
-    int64 n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-    char *names = n > 0 ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2) : nullptr;
-    if (n > 0)
-        ereport(NOTICE, (errmsg("pgview_auto: %lld table view%s will stay as plain table%s: %s", (long long) n,
-                                n == 1 ? "" : "s", n == 1 ? "" : "s", names),
-                         errdetail("Each keeps its rows and its definition view (named <table>_pgview_query); "
-                                   "nothing refreshes them without the extension."),
-                         errhint("Drop them first with pgview_drop, or drop the tables and their _pgview_query "
-                                 "views afterwards.")));
-    watch::registry_end(&session);
+    watch::with_registry([&] {
+        if (SPI_execute("SELECT pg_catalog.count(*), pg_catalog.string_agg(relation::text, ', ' ORDER BY relation::text) "
+                        "FROM pgview_auto.table_view",
+                        true, 0) != SPI_OK_SELECT)
+            elog(ERROR, "pgview_auto: reading pgview_auto.table_view failed");
+        bool isnull;
+        int64 n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+        char *names = n > 0 ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2) : nullptr;
+        if (n > 0)
+            ereport(NOTICE, (errmsg("pgview_auto: %lld table view%s will stay as plain table%s: %s", (long long) n,
+                                    n == 1 ? "" : "s", n == 1 ? "" : "s", names),
+                             errdetail("Each keeps its rows and its definition view (named <table>_pgview_query); "
+                                       "nothing refreshes them without the extension."),
+                             errhint("Drop them first with pgview_drop, or drop the tables and their _pgview_query "
+                                     "views afterwards.")));
+    });
 }
 
 bool drops_this_extension(DropStmt *stmt) {
@@ -305,55 +297,54 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
     watch::DroppedRelation *dropped = nullptr;
     int ndropped = 0;
     pg_call([&dropped, &ndropped] {
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        ndropped = watch::ddl_dropped_relations(&dropped);
-        // Watched matviews first: their watches become orphans, by name.
-        for (int i = 0; i < ndropped; i++) {
-            Oid relid = dropped[i].relid;
-            // Only these two can be watched or scheduled.
-            const char *noun = dropped[i].is_matview ? "materialized view" : "table view";
-            if (watch::registry_is_watched(relid)) {
-                Oid *old_sources;
-                char *name;
-                int n = watch::registry_orphan(relid, dropped, ndropped, &old_sources, &name);
-                ereport(NOTICE, (errmsg("pgview_auto: %s %s was dropped; its watch is kept as orphaned",
-                                        noun, name),
-                                 errdetail("It comes back when a materialized view or a table view of that name "
-                                           "is created."),
-                                 errhint("pgview_unwatch('%s') removes it.", name)));
-                CommandCounterIncrement();
-                for (int j = 0; j < n; j++)
-                    if (get_rel_relkind(old_sources[j]) != '\0' && get_rel_relkind(old_sources[j]) != RELKIND_MATVIEW)
-                        watch::sync_capture_trigger(old_sources[j]);
-            } else {
-                watch::stats_forget(relid);
+        watch::with_registry([&] {
+            ndropped = watch::ddl_dropped_relations(&dropped);
+            // Watched matviews first: their watches become orphans, by name.
+            for (int i = 0; i < ndropped; i++) {
+                Oid relid = dropped[i].relid;
+                // Only these two can be watched or scheduled.
+                const char *noun = dropped[i].is_matview ? "materialized view" : "table view";
+                if (watch::registry_is_watched(relid)) {
+                    Oid *old_sources;
+                    char *name;
+                    int n = watch::registry_orphan(relid, dropped, ndropped, &old_sources, &name);
+                    ereport(NOTICE, (errmsg("pgview_auto: %s %s was dropped; its watch is kept as orphaned",
+                                            noun, name),
+                                     errdetail("It comes back when a materialized view or a table view of that name "
+                                               "is created."),
+                                     errhint("pgview_unwatch('%s') removes it.", name)));
+                    CommandCounterIncrement();
+                    for (int j = 0; j < n; j++)
+                        if (get_rel_relkind(old_sources[j]) != '\0' && get_rel_relkind(old_sources[j]) != RELKIND_MATVIEW)
+                            watch::sync_capture_trigger(old_sources[j]);
+                } else {
+                    watch::stats_forget(relid);
+                }
+                if (watch::registry_remove_schedule(relid))
+                    ereport(NOTICE, (errmsg("pgview_auto: schedule of dropped %s %s removed", noun,
+                                            dropped[i].name)));
             }
-            if (watch::registry_remove_schedule(relid))
-                ereport(NOTICE, (errmsg("pgview_auto: schedule of dropped %s %s removed", noun,
-                                        dropped[i].name)));
-        }
-        // Then sources: the watches on them go.
-        for (int i = 0; i < ndropped; i++) {
-            Oid *matviews, *sources;
-            int n = watch::registry_forget_source(dropped[i].relid, &matviews, &sources);
-            if (n > 0)
-                ereport(NOTICE, (errmsg("pgview_auto: %s was dropped; %d watch%s on it removed", dropped[i].name, n,
-                                        n == 1 ? "" : "es")));
-            CommandCounterIncrement();
-            // A watch left with no source at all (it named this one) goes too.
-            char **unwatched;
-            int nunwatched = n > 0 ? watch::registry_forget_empty_watches(matviews, n, &unwatched) : 0;
-            for (int j = 0; j < nunwatched; j++)
-                ereport(NOTICE, (errmsg("pgview_auto: %s watches nothing any more; its watch was removed",
-                                        unwatched[j]),
-                                 errdetail("Its last source, %s, was dropped.", dropped[i].name),
-                                 errhint("pgview_watch(%s, ...) watches it again.", quote_literal_cstr(unwatched[j]))));
-            for (int j = 0; j < n; j++)
-                if (get_rel_relkind(sources[j]) != '\0' && get_rel_relkind(sources[j]) != RELKIND_MATVIEW)
-                    watch::sync_capture_trigger(sources[j]);
-        }
-        watch::registry_end(&session);
+            // Then sources: the watches on them go.
+            for (int i = 0; i < ndropped; i++) {
+                Oid *matviews, *sources;
+                int n = watch::registry_forget_source(dropped[i].relid, &matviews, &sources);
+                if (n > 0)
+                    ereport(NOTICE, (errmsg("pgview_auto: %s was dropped; %d watch%s on it removed", dropped[i].name, n,
+                                            n == 1 ? "" : "es")));
+                CommandCounterIncrement();
+                // A watch left with no source at all (it named this one) goes too.
+                char **unwatched;
+                int nunwatched = n > 0 ? watch::registry_forget_empty_watches(matviews, n, &unwatched) : 0;
+                for (int j = 0; j < nunwatched; j++)
+                    ereport(NOTICE, (errmsg("pgview_auto: %s watches nothing any more; its watch was removed",
+                                            unwatched[j]),
+                                     errdetail("Its last source, %s, was dropped.", dropped[i].name),
+                                     errhint("pgview_watch(%s, ...) watches it again.", quote_literal_cstr(unwatched[j]))));
+                for (int j = 0; j < n; j++)
+                    if (get_rel_relkind(sources[j]) != '\0' && get_rel_relkind(sources[j]) != RELKIND_MATVIEW)
+                        watch::sync_capture_trigger(sources[j]);
+            }
+        });
     });
     // Table views: the table takes its definition view with it; a definition
     // dropped alone (DROP VIEW, or CASCADE from a table it read) leaves a plain table.

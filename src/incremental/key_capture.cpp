@@ -10,12 +10,16 @@
 //       ENABLE REPLICA, on every captured table: logical replication's apply
 //       workers (and sessions with session_replication_role = replica) fire row
 //       triggers only; this one marks the table dirty and collects its keys.
-// Each capture item evaluates the view's key expressions on the row (direct)
-// or keeps the row's join columns (join); an item that cannot be keyed marks
-// the view for a full refresh (so do TRUNCATE and the key cap).
+// Each capture item evaluates the view's key expressions on the row (direct,
+// in the view owner's scope) or keeps the row's join columns (join); an item
+// that cannot be keyed marks the view for a full refresh (so do TRUNCATE and
+// the key cap).
 #include "incremental/capture_plan.hpp"
 #include "incremental/key_set.hpp"
 #include "pg/guard.hpp"
+#include "pg/hidden_error.hpp"
+#include "pg/owner_scope.hpp"
+#include "pg/quote.hpp"
 #include "refresh/dirty_set.hpp"
 
 extern "C" {
@@ -23,6 +27,7 @@ extern "C" {
 #include "miscadmin.h"
 #include "executor/executor.h"
 #include "executor/tuptable.h"
+#include "utils/acl.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
@@ -32,54 +37,87 @@ namespace pgview::incremental {
 
 namespace {
 
-// Per call: the compiled key expressions of each direct item.
-struct Evaluator {
-    ExprContext *econtext;
-    ExprState ***states; // per item, per key column (direct items only)
-};
-
-ExprState **compile(const CaptureItem *item) {
-    auto **states = static_cast<ExprState **>(palloc(sizeof(ExprState *) * list_length(item->exprs)));
-    for (int k = 0; k < list_length(item->exprs); k++)
-        states[k] = ExecInitExpr(static_cast<Expr *>(list_nth(item->exprs, k)), nullptr);
-    return states;
-}
-
-// The row in slot gives item i its key (or join values).
-void add_row(const Evaluator &ev, CaptureItem *item, int i, TupleTableSlot *slot) {
-    const KeyedView *kv = item->keyed;
-    MemoryContext old = MemoryContextSwitchTo(ev.econtext->ecxt_per_tuple_memory);
-    if (item->kind == derive_direct) {
-        int n = kv->nkeys;
-        Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * n));
-        bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * n));
-        ev.econtext->ecxt_scantuple = slot;
-        Oid saved_user;
-        int saved_context;
-        GetUserIdAndSecContext(&saved_user, &saved_context);
-        SetUserIdAndSecContext(kv->owner, saved_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-        for (int k = 0; k < n; k++)
-            values[k] = ExecEvalExpr(ev.states[i][k], ev.econtext, &nulls[k]);
-        SetUserIdAndSecContext(saved_user, saved_context);
-        keyset_add(item->view, 0, encode_key(n, values, nulls, kv->key_types));
-    } else {
-        int n = item->nattrs;
-        Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * n));
-        bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * n));
-        for (int k = 0; k < n; k++)
-            values[k] = slot_getattr(slot, item->attnos[k], &nulls[k]);
-        keyset_add(item->view, item->sink, encode_key(n, values, nulls, item->types));
-    }
+// The row in slot gives a join item its join values.
+void add_join_values(CaptureItem *item, TupleTableSlot *slot, MemoryContext per_row) {
+    MemoryContext old = MemoryContextSwitchTo(per_row);
+    int n = item->nattrs;
+    Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * n));
+    bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * n));
+    for (int k = 0; k < n; k++)
+        values[k] = slot_getattr(slot, item->attnos[k], &nulls[k]);
+    keyset_add(item->view, item->sink, encode_key(n, values, nulls, item->types));
     MemoryContextSwitchTo(old);
-    ResetExprContext(ev.econtext);
+    MemoryContextReset(per_row);
 }
 
-void add_store(const Evaluator &ev, CaptureItem *item, int i, Tuplestorestate *store, TupleTableSlot *slot) {
-    if (store == nullptr)
+// The rows a trigger call brings, one by one: the row of a row trigger (old and
+// new), else every row of the statement's transition tables.
+template <typename F>
+void for_each_row(TriggerData *td, TupleTableSlot *slot, const CaptureItem *item, F &&row) {
+    if (TRIGGER_FIRED_FOR_ROW(td->tg_event)) {
+        for (HeapTuple tuple : {td->tg_trigtuple, td->tg_newtuple})
+            if (tuple != nullptr && !keyset_is_full(item->view)) {
+                ExecStoreHeapTuple(tuple, slot, false);
+                row(slot);
+            }
         return;
-    tuplestore_rescan(store);
-    while (!keyset_is_full(item->view) && tuplestore_gettupleslot(store, true, false, slot))
-        add_row(ev, item, i, slot);
+    }
+    for (Tuplestorestate *store : {td->tg_oldtable, td->tg_newtable}) {
+        if (store == nullptr)
+            continue;
+        tuplestore_rescan(store);
+        while (!keyset_is_full(item->view) && tuplestore_gettupleslot(store, true, false, slot))
+            row(slot);
+    }
+}
+
+// A direct item's keys: its key expressions, compiled and evaluated on every
+// changed row in the view owner's scope, as its refresh runs them (the writer
+// needs no EXECUTE right on them, and neither the writer's search_path nor
+// output settings choose what they call or what they print). An error is
+// shown whole only to a writer who may read the view: its text can quote a
+// row the writer may not read. C-level.
+void add_keys(TriggerData *td, CaptureItem *item, TupleTableSlot *slot) {
+    const KeyedView *kv = item->keyed;
+    bool may_read = pg_class_aclcheck(kv->view, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
+    MemoryContext caller = CurrentMemoryContext;
+    PG_TRY();
+    {
+        run_as_owner(kv->owner, OwnerScope::restricted, [td, item, kv, slot] {
+            ExprContext *econtext = CreateStandaloneExprContext();
+            int n = kv->nkeys;
+            auto **states = static_cast<ExprState **>(palloc(sizeof(ExprState *) * n));
+            for (int k = 0; k < n; k++)
+                states[k] = ExecInitExpr(static_cast<Expr *>(list_nth(item->exprs, k)), nullptr);
+            Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * n));
+            bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * n));
+            for_each_row(td, slot, item, [&](TupleTableSlot *row) {
+                MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+                econtext->ecxt_scantuple = row;
+                for (int k = 0; k < n; k++)
+                    values[k] = ExecEvalExpr(states[k], econtext, &nulls[k]);
+                keyset_add(item->view, 0, encode_key(n, values, nulls, kv->key_types));
+                MemoryContextSwitchTo(old);
+                ResetExprContext(econtext);
+            });
+            FreeExprContext(econtext, true);
+        });
+    }
+    PG_CATCH();
+    {
+        if (may_read)
+            PG_RE_THROW();
+        MemoryContextSwitchTo(caller);
+        ErrorData *edata = CopyErrorData();
+        FlushErrorState();
+        const char *view = quote_relation(kv->view);
+        hide_error(edata, psprintf("a key of table view %s could not be computed from the changed rows", view),
+                   "The error is shown only to roles that may read the table view; the server log has it.",
+                   "The table view's owner can find the error in the server log.",
+                   psprintf("capturing the changed keys of table view %s (pgview_auto)", view));
+        ReThrowError(edata);
+    }
+    PG_END_TRY();
 }
 
 // Items that cannot be keyed mark their views full (every event, TRUNCATE
@@ -95,53 +133,29 @@ bool mark_unkeyed(CaptureItem *const *items, bool all) {
     return keyed;
 }
 
-// C-level: the rows of one statement (transition tables) or one row. The key
-// expressions are compiled and evaluated as the view's owner, as its refresh
-// would run them (the writer needs no EXECUTE right on them), restricted.
+// C-level: the rows of one statement (transition tables) or one row.
 void capture(TriggerData *td, CaptureItem *const *items) {
-    Relation rel = td->tg_relation;
     if (!mark_unkeyed(items, false))
         return;
-    Oid saved_user;
-    int saved_context;
-    GetUserIdAndSecContext(&saved_user, &saved_context);
-    Evaluator ev{CreateStandaloneExprContext(), nullptr};
-    int nitems = 0;
-    while (items[nitems] != nullptr)
-        nitems++;
-    ev.states = static_cast<ExprState ***>(palloc0(sizeof(ExprState **) * (nitems + 1)));
-    for (int i = 0; i < nitems; i++) {
-        if (items[i]->kind != derive_direct)
-            continue;
-        SetUserIdAndSecContext(items[i]->keyed->owner,
-                               saved_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-        ev.states[i] = compile(items[i]);
-        SetUserIdAndSecContext(saved_user, saved_context);
-    }
-    TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), TRIGGER_FIRED_FOR_ROW(td->tg_event)
-                                                                               ? &TTSOpsHeapTuple
-                                                                               : &TTSOpsMinimalTuple);
+    TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(td->tg_relation),
+                                                    TRIGGER_FIRED_FOR_ROW(td->tg_event) ? &TTSOpsHeapTuple
+                                                                                        : &TTSOpsMinimalTuple);
+    MemoryContext per_row = AllocSetContextCreate(CurrentMemoryContext, "pgview_auto capture row",
+                                                  ALLOCSET_SMALL_SIZES);
     for (int i = 0; items[i] != nullptr; i++) {
         CaptureItem *item = items[i];
         if (item->kind == derive_full)
             continue;
         keyset_touch(item->view); // a statement that changed no row still says "keyed, nothing to do"
-        if (TRIGGER_FIRED_FOR_ROW(td->tg_event)) {
-            if (keyset_is_full(item->view))
-                continue;
-            ExecStoreHeapTuple(td->tg_trigtuple, slot, false);
-            add_row(ev, item, i, slot);
-            if (td->tg_newtuple != nullptr) {
-                ExecStoreHeapTuple(td->tg_newtuple, slot, false);
-                add_row(ev, item, i, slot);
-            }
-        } else {
-            add_store(ev, item, i, td->tg_oldtable, slot);
-            add_store(ev, item, i, td->tg_newtable, slot);
-        }
+        if (keyset_is_full(item->view))
+            continue;
+        if (item->kind == derive_direct)
+            add_keys(td, item, slot);
+        else
+            for_each_row(td, slot, item, [item, per_row](TupleTableSlot *row) { add_join_values(item, row, per_row); });
     }
+    MemoryContextDelete(per_row);
     ExecDropSingleTupleTableSlot(slot);
-    FreeExprContext(ev.econtext, true);
 }
 
 TriggerData *trigger_data(FunctionCallInfo fcinfo, const char *name) {

@@ -78,10 +78,7 @@ std::vector<Oid> watched_tables(Oid view) {
     int n = pg_call([&tables, view] {
         if (!watch::registry_installed())
             return 0;
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        int count = watch::registry_captured_tables(view, &tables);
-        watch::registry_end(&session);
+        int count = watch::with_registry([&] { return watch::registry_captured_tables(view, &tables); });
         return count;
     });
     return std::vector<Oid>(tables, tables + n);

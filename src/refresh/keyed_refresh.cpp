@@ -2,7 +2,7 @@
 #include "refresh/keyed_refresh.hpp"
 
 #include "pg/quote.hpp"
-#include "pg/role_context.hpp"
+#include "pg/owner_scope.hpp"
 #include "syscat/relation_info.hpp"
 #include "tableview/difference.hpp"
 #include "watch/registry.hpp"
@@ -263,13 +263,12 @@ struct LockCall {
 
 void lock_rows(void *arg) {
     auto *c = static_cast<LockCall *>(arg);
-    watch::RegistrySession session;
-    watch::registry_begin(&session);
-    if (c->n > 0)
-        watch::key_lock_count(c->spec->view, c->n, c->buckets, c->counts, c->total, c->count_refresh);
-    if (c->claim_stats)
-        watch::stats_claim(c->spec->view);
-    watch::registry_end(&session);
+    watch::with_registry([&] {
+        if (c->n > 0)
+            watch::key_lock_count(c->spec->view, c->n, c->buckets, c->counts, c->total, c->count_refresh);
+        if (c->claim_stats)
+            watch::stats_claim(c->spec->view);
+    });
 }
 
 // Locks the buckets of `images` (and counts them, the first row counting the
@@ -481,72 +480,67 @@ bool refresh_keys(const KeyedSpec *spec, List *sink_keys, int max_keys, int64 *n
             join_values[sk->sink - 1] = lappend(join_values[sk->sink - 1], &sk->image);
     }
 
-    // As the table's owner, restricted like REFRESH, with a safe search_path;
-    // rows are compared by their text form, so floats must print exactly.
+    // As the table's owner, restricted like REFRESH, in the owner scope.
     tableview::check_constraints_immediately(spec->view);
-    RoleContext role;
-    enter_role(&role, syscat::relation_owner(spec->view), true);
-    int guc_level = NewGUCNestLevel();
-    (void) set_config_option("extra_float_digits", "3", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-    // The statements run from generic plans made for a few keys: reaching each
-    // key's rows by index is what they are for, whatever the size of the table
-    // at planning time (a small table would otherwise be read whole per refresh).
-    (void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-    // ... which inflates the cost of a plan that has no index to use past
-    // jit_above_cost: compiling it would cost more than running it, every time.
-    (void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-    SetUserIdAndSecContext(GetUserId(),
-                           role.saved_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "pgview_auto: SPI_connect failed");
+    bool done = run_as_owner(
+        syscat::relation_owner(spec->view), OwnerScope::restricted,
+        [&]() -> bool {
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "pgview_auto: SPI_connect failed");
 
-    // Join values to keys, under a snapshot taken now (looked up again below).
-    PushActiveSnapshot(GetTransactionSnapshot());
-    for (int s = 1; s <= spec->njoins; s++)
-        (void) keys_from_join(spec, s, join_values[s - 1], &keys);
-    PopActiveSnapshot();
-    if (list_length(keys.images) > max_keys) {
-        SPI_finish();
-        AtEOXact_GUC(true, guc_level);
-        leave_role(&role);
-        return false;
-    }
-
-    // A view with keys found through joins: a writer of a table on such a path
-    // (a new ledger row joining the account another writer is moving) can
-    // create a key the other's key query cannot see yet, and neither would
-    // wait for the other on a key. Its keyed refreshes serialize on the table
-    // view instead; each one's key query runs again after the lock (below).
-    bool coarse = spec->njoins > 0;
-    lock_keys(spec, keys.images, list_length(keys.images), true, &coarse);
-    // Locked, then the snapshot. A join key looked up before the lock may have
-    // moved (another writer's change to the joined table, now committed): look
-    // again, lock what is new, until nothing is.
-    for (int round = 0; spec->njoins > 0; round++) {
+        // Join values to keys, under a snapshot taken now (looked up again below).
         PushActiveSnapshot(GetTransactionSnapshot());
-        List *before = list_copy(keys.images);
-        bool fresh = false;
         for (int s = 1; s <= spec->njoins; s++)
-            fresh = keys_from_join(spec, s, join_values[s - 1], &keys) || fresh;
+            (void) keys_from_join(spec, s, join_values[s - 1], &keys);
         PopActiveSnapshot();
-        if (!fresh)
-            break;
-        List *added = list_copy_tail(keys.images, list_length(before));
-        if (round + 1 >= max_join_rounds)
-            coarse = true; // keys keep moving: lock the table and stop chasing them
-        lock_keys(spec, added, list_length(added), false, &coarse);
-    }
+        if (list_length(keys.images) > max_keys) {
+            SPI_finish();
+            return false;
+        }
 
-    PushActiveSnapshot(GetTransactionSnapshot());
-    if (keys.images != NIL)
-        run_statement(spec, keys);
-    PopActiveSnapshot();
-    *nkeys = list_length(keys.images); // (the list lives in SPI's memory)
-    SPI_finish();
-    AtEOXact_GUC(true, guc_level);
-    leave_role(&role);
-    CommandCounterIncrement();
-    return true;
+        // A view with keys found through joins: a writer of a table on such a path
+        // (a new ledger row joining the account another writer is moving) can
+        // create a key the other's key query cannot see yet, and neither would
+        // wait for the other on a key. Its keyed refreshes serialize on the table
+        // view instead; each one's key query runs again after the lock (below).
+        bool coarse = spec->njoins > 0;
+        lock_keys(spec, keys.images, list_length(keys.images), true, &coarse);
+        // Locked, then the snapshot. A join key looked up before the lock may have
+        // moved (another writer's change to the joined table, now committed): look
+        // again, lock what is new, until nothing is.
+        for (int round = 0; spec->njoins > 0; round++) {
+            PushActiveSnapshot(GetTransactionSnapshot());
+            List *before = list_copy(keys.images);
+            bool fresh = false;
+            for (int s = 1; s <= spec->njoins; s++)
+                fresh = keys_from_join(spec, s, join_values[s - 1], &keys) || fresh;
+            PopActiveSnapshot();
+            if (!fresh)
+                break;
+            List *added = list_copy_tail(keys.images, list_length(before));
+            if (round + 1 >= max_join_rounds)
+                coarse = true; // keys keep moving: lock the table and stop chasing them
+            lock_keys(spec, added, list_length(added), false, &coarse);
+        }
+
+        PushActiveSnapshot(GetTransactionSnapshot());
+        if (keys.images != NIL)
+            run_statement(spec, keys);
+        PopActiveSnapshot();
+        *nkeys = list_length(keys.images); // (the list lives in SPI's memory)
+        SPI_finish();
+        return true;
+        },
+        // The statements run from generic plans made for a few keys: reaching
+        // each key's rows by index is what they are for, whatever the size of
+        // the table at planning time (a small table would otherwise be read
+        // whole per refresh) ... which inflates the cost of a plan that has no
+        // index to use past jit_above_cost: compiling it would cost more than
+        // running it, every time.
+        {{"enable_seqscan", "off"}, {"jit", "off"}});
+    if (done)
+        CommandCounterIncrement();
+    return done;
 }
 
 } // namespace pgview::refresh

@@ -7,7 +7,8 @@
 
 #include "graph/dependency_graph.hpp"
 #include "pg/guard.hpp"
-#include "pg/role_context.hpp"
+#include "pg/hidden_error.hpp"
+#include "pg/owner_scope.hpp"
 #include "pg/subtransaction.hpp"
 #include "refresh/keyed_refresh.hpp"
 #include "syscat/relation_info.hpp"
@@ -87,28 +88,22 @@ constexpr const char *hint_unique_index = "Create a unique index with no WHERE c
 // pg_catalog, pg_temp as PostgreSQL 17 does for REFRESH: the writer's
 // search_path must not choose the functions that run with the owner's rights.
 void exec_refresh(Oid matview, bool concurrently) {
-    RoleContext role;
-    enter_role(&role, syscat::relation_owner(matview), true);
-    RefreshMatViewStmt *stmt = makeNode(RefreshMatViewStmt);
-    stmt->concurrent = concurrently;
-    stmt->skipData = false;
-    stmt->relation = makeRangeVar(get_namespace_name(get_rel_namespace(matview)),
-                                  get_rel_name(matview), -1);
-    PushActiveSnapshot(GetTransactionSnapshot());
-    ExecRefreshMatView(stmt, "REFRESH MATERIALIZED VIEW (pgview_auto)", nullptr, nullptr);
-    PopActiveSnapshot();
-    leave_role(&role);
+    run_as_owner(syscat::relation_owner(matview), OwnerScope::plain, [matview, concurrently] {
+        RefreshMatViewStmt *stmt = makeNode(RefreshMatViewStmt);
+        stmt->concurrent = concurrently;
+        stmt->skipData = false;
+        stmt->relation = makeRangeVar(get_namespace_name(get_rel_namespace(matview)), get_rel_name(matview), -1);
+        PushActiveSnapshot(GetTransactionSnapshot());
+        ExecRefreshMatView(stmt, "REFRESH MATERIALIZED VIEW (pgview_auto)", nullptr, nullptr);
+        PopActiveSnapshot();
+    });
     CommandCounterIncrement();
 }
 
 // Refresh (the caller holds the lock) and record the statistics.
 bool run_and_record(const RefreshTarget *t, bool concurrently) {
-    watch::RegistrySession session;
-    if (IsolationUsesXactSnapshot()) {
-        watch::registry_begin(&session);
-        watch::stats_claim(t->matview);
-        watch::registry_end(&session);
-    }
+    if (IsolationUsesXactSnapshot())
+        watch::with_registry([t] { watch::stats_claim(t->matview); });
     TimestampTz start = GetCurrentTimestamp();
     if (t->difference != nullptr)
         tableview::run_difference(t->matview, t->difference);
@@ -116,11 +111,11 @@ bool run_and_record(const RefreshTarget *t, bool concurrently) {
         exec_refresh(t->matview, concurrently);
     TimestampTz end = GetCurrentTimestamp();
 
-    watch::registry_begin(&session);
-    watch::stats_success(t->matview, end - start, concurrently);
-    if (t->needs_full)
-        watch::registry_full_done(t->matview);
-    watch::registry_end(&session);
+    watch::with_registry([&] {
+        watch::stats_success(t->matview, end - start, concurrently);
+        if (t->needs_full)
+            watch::registry_full_done(t->matview);
+    });
     // Opt-in; delivered when the transaction commits. A prepared transaction cannot notify.
     if (worker::notify && t->origin != Origin::prepare)
         Async_Notify("pgview_refresh", t->name);
@@ -223,19 +218,10 @@ void explain_failure(const RefreshTarget *t, ErrorData *edata, bool hide) {
     if (!hide)
         return;
     const char *noun = t->table_view ? "table view" : "materialized view";
-    ereport(LOG_SERVER_ONLY, (errmsg("pgview_auto: refreshing %s %s failed: %s", noun, t->name, edata->message),
-                              edata->detail ? errdetail_internal("%s", edata->detail) : 0,
-                              edata->context ? errcontext("%s", edata->context) : 0));
-    edata->message = psprintf("%s %s could not be refreshed", noun, t->name);
-    edata->detail = pstrdup("The error is shown only to roles that may read the view; the server log has it.");
-    edata->detail_log = nullptr;
-    edata->hint = psprintf("Its owner sees the error by running pgview_refresh('%s').", t->name);
-    edata->context = psprintf("refreshing %s %s (pgview_auto, %s)", noun, t->name, origin_text(t->origin));
-    edata->internalquery = nullptr;
-    edata->internalpos = 0;
-    edata->cursorpos = 0;
-    edata->schema_name = edata->table_name = edata->column_name = edata->datatype_name = edata->constraint_name =
-        nullptr;
+    hide_error(edata, psprintf("%s %s could not be refreshed", noun, t->name),
+               "The error is shown only to roles that may read the view; the server log has it.",
+               psprintf("Its owner sees the error by running pgview_refresh('%s').", t->name),
+               psprintf("refreshing %s %s (pgview_auto, %s)", noun, t->name, origin_text(t->origin)));
 }
 
 // refresh_one, its error explained (C-level; the error is raised again).
@@ -274,10 +260,9 @@ bool refresh_one_or_warn(RefreshTarget *t) {
     bool refreshed = call.refreshed;
 
     if (failure != nullptr) {
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        watch::stats_failure(t->matview, failure->message); // pgview_status() shows it to readers of the view only
-        watch::registry_end(&session);
+        watch::with_registry([&] {
+            watch::stats_failure(t->matview, failure->message); // pgview_status() shows it to readers of the view only
+        });
         const char *noun = t->table_view ? "table view" : "materialized view";
         if (t->reader_may_read)
             ereport(WARNING, (errcode(failure->sqlerrcode),

@@ -5,7 +5,7 @@
 
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
-#include "pg/role_context.hpp"
+#include "pg/owner_scope.hpp"
 #include "syscat/relation_info.hpp"
 
 extern "C" {
@@ -154,36 +154,29 @@ void run_difference(Oid table, const char *statement) {
     // REFRESH). Our own statement names every operator and function with its
     // schema besides.
     check_constraints_immediately(table);
-    RoleContext role;
-    enter_role(&role, syscat::relation_owner(table), true);
-    // Rows are compared by their text form: floats must print exactly.
-    int guc_level = NewGUCNestLevel();
-    (void) set_config_option("extra_float_digits", "3", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-    SetUserIdAndSecContext(GetUserId(),
-                           role.saved_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "pgview_auto: SPI_connect failed");
-    PushActiveSnapshot(GetTransactionSnapshot());
-    if (SPI_execute(statement, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
-        elog(ERROR, "pgview_auto: the refresh of table view %s failed", get_rel_name(table));
-    bool isnull;
-    HeapTuple row = SPI_tuptable->vals[0];
-    TupleDesc desc = SPI_tuptable->tupdesc;
-    elog(DEBUG1, "pgview_auto: table view %s refreshed: " INT64_FORMAT " rows deleted, " INT64_FORMAT
-                 " updated, " INT64_FORMAT " inserted",
-         get_rel_name(table), DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull)),
-         DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull)), DatumGetInt64(SPI_getbinval(row, desc, 3, &isnull)));
-    // As REFRESH ... CONCURRENTLY: a key the query gives twice is an error (the
-    // whole statement, already applied, goes with the transaction).
-    if (DatumGetBool(SPI_getbinval(row, desc, 4, &isnull)))
-        ereport(ERROR, (errcode(ERRCODE_CARDINALITY_VIOLATION),
-                        errmsg("the query of table view \"%s\" gives some unique key more than once",
-                               get_rel_name(table)),
-                        errhint("Fix the query, or the table view's unique_key.")));
-    PopActiveSnapshot();
-    SPI_finish();
-    AtEOXact_GUC(true, guc_level);
-    leave_role(&role);
+    run_as_owner(syscat::relation_owner(table), OwnerScope::restricted, [table, statement] {
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "pgview_auto: SPI_connect failed");
+        PushActiveSnapshot(GetTransactionSnapshot());
+        if (SPI_execute(statement, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+            elog(ERROR, "pgview_auto: the refresh of table view %s failed", get_rel_name(table));
+        bool isnull;
+        HeapTuple row = SPI_tuptable->vals[0];
+        TupleDesc desc = SPI_tuptable->tupdesc;
+        elog(DEBUG1, "pgview_auto: table view %s refreshed: " INT64_FORMAT " rows deleted, " INT64_FORMAT
+                     " updated, " INT64_FORMAT " inserted",
+             get_rel_name(table), DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull)),
+             DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull)), DatumGetInt64(SPI_getbinval(row, desc, 3, &isnull)));
+        // As REFRESH ... CONCURRENTLY: a key the query gives twice is an error (the
+        // whole statement, already applied, goes with the transaction).
+        if (DatumGetBool(SPI_getbinval(row, desc, 4, &isnull)))
+            ereport(ERROR, (errcode(ERRCODE_CARDINALITY_VIOLATION),
+                            errmsg("the query of table view \"%s\" gives some unique key more than once",
+                                   get_rel_name(table)),
+                            errhint("Fix the query, or the table view's unique_key.")));
+        PopActiveSnapshot();
+        SPI_finish();
+    });
     CommandCounterIncrement();
 }
 

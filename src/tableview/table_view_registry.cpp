@@ -163,10 +163,7 @@ bool lookup(Oid relid, TableView *out) {
             return a->is_table_view;
         }
         MemoryContext caller = CurrentMemoryContext;
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        bool f = read_row(relid, &table, &definition, &key, &nkey, &populated, caller);
-        watch::registry_end(&session);
+        bool f = watch::with_registry([&] { return read_row(relid, &table, &definition, &key, &nkey, &populated, caller); });
         remember(relid, f && table == relid, definition, f ? nkey : 0, key, populated);
         return f;
     });
@@ -194,36 +191,34 @@ void add(const TableView &tv) {
             keys = PointerGetDatum(construct_array(elems, static_cast<int>(key.size()), TEXTOID, -1, false,
                                                    TYPALIGN_INT));
         }
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        Oid types[4] = {OIDOID, OIDOID, TEXTARRAYOID, BOOLOID};
-        Datum values[4] = {ObjectIdGetDatum(tv.table), ObjectIdGetDatum(tv.definition), keys,
-                           BoolGetDatum(tv.populated)};
-        const char nulls[5] = {' ', ' ', key.empty() ? 'n' : ' ', ' ', '\0'};
-        bool has_populated = watch::registry_at_least("0.6.0");
-        if (SPI_execute_with_args(has_populated
-                                      ? "INSERT INTO pgview_auto.table_view (relation, definition, unique_key, "
-                                        "populated) VALUES ($1, $2, $3, $4)"
-                                      : "INSERT INTO pgview_auto.table_view (relation, definition, unique_key) "
-                                        "VALUES ($1, $2, $3)",
-                                  has_populated ? 4 : 3, types, values, nulls, false, 0) != SPI_OK_INSERT)
-            elog(ERROR, "pgview_auto: registering a table view failed");
-        watch::registry_end(&session);
+        watch::with_registry([&] {
+            Oid types[4] = {OIDOID, OIDOID, TEXTARRAYOID, BOOLOID};
+            Datum values[4] = {ObjectIdGetDatum(tv.table), ObjectIdGetDatum(tv.definition), keys,
+                               BoolGetDatum(tv.populated)};
+            const char nulls[5] = {' ', ' ', key.empty() ? 'n' : ' ', ' ', '\0'};
+            bool has_populated = watch::registry_at_least("0.6.0");
+            if (SPI_execute_with_args(has_populated
+                                          ? "INSERT INTO pgview_auto.table_view (relation, definition, unique_key, "
+                                            "populated) VALUES ($1, $2, $3, $4)"
+                                          : "INSERT INTO pgview_auto.table_view (relation, definition, unique_key) "
+                                            "VALUES ($1, $2, $3)",
+                                      has_populated ? 4 : 3, types, values, nulls, false, 0) != SPI_OK_INSERT)
+                elog(ERROR, "pgview_auto: registering a table view failed");
+        });
     });
 }
 
 void mark_populated(Oid table) {
     pg_call([table] {
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        Oid types[1] = {OIDOID};
-        Datum values[1] = {ObjectIdGetDatum(table)};
-        if (watch::registry_at_least("0.6.0") &&
-            SPI_execute_with_args("UPDATE pgview_auto.table_view SET populated = true "
-                                  "WHERE relation::oid = $1 AND NOT populated",
-                                  1, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
-            elog(ERROR, "pgview_auto: marking a table view populated failed");
-        watch::registry_end(&session);
+        watch::with_registry([&] {
+            Oid types[1] = {OIDOID};
+            Datum values[1] = {ObjectIdGetDatum(table)};
+            if (watch::registry_at_least("0.6.0") &&
+                SPI_execute_with_args("UPDATE pgview_auto.table_view SET populated = true "
+                                      "WHERE relation::oid = $1 AND NOT populated",
+                                      1, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
+                elog(ERROR, "pgview_auto: marking a table view populated failed");
+        });
     });
 }
 
@@ -234,19 +229,18 @@ TableView forget(Oid dropped) {
     Oid table = InvalidOid, definition = InvalidOid;
     pg_call([&] {
         MemoryContext caller = CurrentMemoryContext;
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        char **key;
-        int nkey;
-        bool populated;
-        if (read_row(dropped, &table, &definition, &key, &nkey, &populated, caller)) {
-            Oid types[1] = {OIDOID};
-            Datum values[1] = {ObjectIdGetDatum(table)};
-            if (SPI_execute_with_args("DELETE FROM pgview_auto.table_view WHERE relation::oid = $1", 1, types,
-                                      values, nullptr, false, 0) != SPI_OK_DELETE)
-                elog(ERROR, "pgview_auto: forgetting a table view failed");
-        }
-        watch::registry_end(&session);
+        watch::with_registry([&] {
+            char **key;
+            int nkey;
+            bool populated;
+            if (read_row(dropped, &table, &definition, &key, &nkey, &populated, caller)) {
+                Oid types[1] = {OIDOID};
+                Datum values[1] = {ObjectIdGetDatum(table)};
+                if (SPI_execute_with_args("DELETE FROM pgview_auto.table_view WHERE relation::oid = $1", 1, types,
+                                          values, nullptr, false, 0) != SPI_OK_DELETE)
+                    elog(ERROR, "pgview_auto: forgetting a table view failed");
+            }
+        });
     });
     tv.table = table;
     tv.definition = definition;

@@ -136,10 +136,7 @@ void apply_watch(Oid matview, std::optional<Oid> requested, const MatviewOptions
         Oid request = requested.value_or(InvalidOid);
         Oid *old = nullptr;
         int nold = pg_call([&] {
-            RegistrySession session;
-            registry_begin(&session);
-            int n = registry_sources(matview, request, &old);
-            registry_end(&session);
+            int n = with_registry([&] { return registry_sources(matview, request, &old); });
             return n;
         });
         std::vector<Oid> before(old, old + nold);
@@ -168,21 +165,20 @@ void apply_watch(Oid matview, std::optional<Oid> requested, const MatviewOptions
     }
     Oid request = requested.value_or(InvalidOid);
     pg_call([&] {
-        RegistrySession session;
-        registry_begin(&session);
-        registry_set_options(matview, &options);
-        Oid *old_sources;
-        int nold = registry_replace_watch(matview, request, static_cast<int>(source_oids.size()),
-                                          source_oids.data(), via_oids.data(), &old_sources);
-        CommandCounterIncrement();
-        // Triggers follow the registry: new sources gain one, dropped ones may lose theirs.
-        for (size_t i = 0; i < source_oids.size(); i++)
-            if (get_rel_relkind(source_oids[i]) != RELKIND_MATVIEW)
-                sync_capture_trigger(source_oids[i]);
-        for (int i = 0; i < nold; i++)
-            if (get_rel_relkind(old_sources[i]) != RELKIND_MATVIEW)
-                sync_capture_trigger(old_sources[i]);
-        registry_end(&session);
+        with_registry([&] {
+            registry_set_options(matview, &options);
+            Oid *old_sources;
+            int nold = registry_replace_watch(matview, request, static_cast<int>(source_oids.size()),
+                                              source_oids.data(), via_oids.data(), &old_sources);
+            CommandCounterIncrement();
+            // Triggers follow the registry: new sources gain one, dropped ones may lose theirs.
+            for (size_t i = 0; i < source_oids.size(); i++)
+                if (get_rel_relkind(source_oids[i]) != RELKIND_MATVIEW)
+                    sync_capture_trigger(source_oids[i]);
+            for (int i = 0; i < nold; i++)
+                if (get_rel_relkind(old_sources[i]) != RELKIND_MATVIEW)
+                    sync_capture_trigger(old_sources[i]);
+        });
         if (options.mode == 'a')
             refresh::wake_worker_at_commit();
     });
@@ -209,10 +205,7 @@ void restore_orphan(Oid matview) {
     std::string name = pg_call([matview] { return quote_relation(matview); });
     Orphan orphan{};
     bool found = pg_call([&name, &orphan] {
-        RegistrySession session;
-        registry_begin(&session);
-        bool f = registry_find_orphan(name.c_str(), &orphan);
-        registry_end(&session);
+        bool f = with_registry([&] { return registry_find_orphan(name.c_str(), &orphan); });
         return f;
     });
     if (!found)
@@ -286,10 +279,9 @@ void restore_orphan(Oid matview) {
         }
     }
     pg_call([matview, name_c] {
-        RegistrySession session;
-        registry_begin(&session);
-        (void) registry_restore_orphan(matview, name_c);
-        registry_end(&session);
+        with_registry([&] {
+            (void) registry_restore_orphan(matview, name_c);
+        });
     });
     for (const auto &request : requests)
         apply_watch(matview, request, orphan.options, PrivilegeCheck::none);

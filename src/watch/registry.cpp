@@ -1,7 +1,6 @@
 // pgview_auto — registry and statistics access through SPI (see registry.hpp).
 #include "watch/registry.hpp"
 
-#include "pg/role_context.hpp"
 #include "syscat/relation_info.hpp"
 
 extern "C" {
@@ -346,24 +345,26 @@ Oid registry_relid(const char *table) {
 
 bool registry_installed(void) { return OidIsValid(registry_relid("watch")); }
 
-void registry_begin(RegistrySession *session) {
+Oid registry_owner(void) {
     Oid watched = registry_relid("watched");
     if (!OidIsValid(watched))
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                         errmsg("extension \"pgview_auto\" is not installed in this database"),
                         errhint("Run CREATE EXTENSION pgview_auto.")));
+    return syscat::relation_owner(watched);
+}
+
+void registry_connect(RegistryConnection *c) {
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "pgview_auto: SPI_connect failed");
-    enter_role(&session->role, syscat::relation_owner(watched), true);
-    session->pushed_snapshot = !ActiveSnapshotSet();
-    if (session->pushed_snapshot)
+    c->pushed_snapshot = !ActiveSnapshotSet();
+    if (c->pushed_snapshot)
         PushActiveSnapshot(GetTransactionSnapshot());
 }
 
-void registry_end(RegistrySession *session) {
-    if (session->pushed_snapshot)
+void registry_disconnect(const RegistryConnection *c) {
+    if (c->pushed_snapshot)
         PopActiveSnapshot();
-    leave_role(&session->role);
     SPI_finish();
 }
 
@@ -716,12 +717,26 @@ int registry_remove_orphan(const char *name) {
     return run(remove_orphan, values, nullptr, SPI_OK_DELETE);
 }
 
+namespace {
+// "x.y.z" compared part by part as numbers ("0.10.0" comes after "0.6.0");
+// a missing part counts as 0, anything after the digits of a part is ignored.
+int compare_versions(const char *a, const char *b) {
+    while (*a != '\0' || *b != '\0') {
+        char *end_a, *end_b;
+        long x = strtol(a, &end_a, 10), y = strtol(b, &end_b, 10);
+        if (x != y)
+            return x < y ? -1 : 1;
+        a = strchr(end_a, '.') != nullptr ? strchr(end_a, '.') + 1 : end_a + strlen(end_a);
+        b = strchr(end_b, '.') != nullptr ? strchr(end_b, '.') + 1 : end_b + strlen(end_b);
+    }
+    return 0;
+}
+} // namespace
+
 bool registry_at_least(const char *version) {
     if (run(installed_version, nullptr, nullptr, SPI_OK_SELECT) == 0)
         return false;
-    const char *installed = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-    // Versions are x.y.z with single-digit parts so far: compare as strings.
-    return strcmp(installed, version) >= 0;
+    return compare_versions(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), version) >= 0;
 }
 
 int registry_load_schedules(ScheduleRow **rows, MemoryContext into) {

@@ -3,12 +3,14 @@
 // C-level: every function may ereport; call through pg_call from C++.
 #pragma once
 
+#include <type_traits>
+
+#include "pg/owner_scope.hpp"
+
 extern "C" {
 #include "postgres.h"
 #include "datatype/timestamp.h"
 }
-
-#include "pg/role_context.hpp"
 
 namespace pgview::watch {
 
@@ -31,15 +33,32 @@ struct MatviewOptions {
 };
 const char *mode_name(char mode);
 
-// A registry session: SPI connected, running as the registry owner with a safe
-// search_path. The caller holds the session; on an error, transaction (or
-// subtransaction) abort disconnects SPI and restores the role.
-struct RegistrySession {
-    RoleContext role;
-    bool pushed_snapshot; // at commit there is no active snapshot: the session brings one
+// A registry session: SPI connected, running as the registry's owner in the
+// owner scope (pg/owner_scope.hpp), with a snapshot when none is active (at
+// commit there is none). Every registry function below runs inside one.
+// C-level: call it inside pg_call; body may ereport, and the scope is left
+// (the caller's user and settings back) before the error goes on.
+struct RegistryConnection {
+    bool pushed_snapshot;
 };
-void registry_begin(RegistrySession *session);
-void registry_end(RegistrySession *session);
+Oid registry_owner(void); // 55000 with a hint when the extension is not installed here
+void registry_connect(RegistryConnection *c);
+void registry_disconnect(const RegistryConnection *c);
+template <typename F>
+auto with_registry(F &&body) -> decltype(body()) {
+    return run_as_owner(registry_owner(), OwnerScope::plain, [&body]() -> decltype(body()) {
+        RegistryConnection c;
+        registry_connect(&c);
+        if constexpr (std::is_void_v<decltype(body())>) {
+            body();
+            registry_disconnect(&c);
+        } else {
+            auto result = body();
+            registry_disconnect(&c);
+            return result;
+        }
+    });
+}
 bool registry_installed(void); // schema pgview_auto and its tables exist here
 // The installed SQL version is at least `version` (inside a session): the library
 // works with every SQL version the repo ships until ALTER EXTENSION UPDATE runs.

@@ -79,10 +79,9 @@ void ensure_loaded() {
     if (OidIsValid(watch_relid)) {
         OptionsRow *opts;
         int nopts;
-        RegistrySession session;
-        registry_begin(&session);
-        registry_load(&rows, &nrows, &opts, &nopts, cache_context);
-        registry_end(&session);
+        with_registry([&] {
+            registry_load(&rows, &nrows, &opts, &nopts, cache_context);
+        });
         for (int i = 0; i < nopts; i++) {
             auto *e = static_cast<OptionsEntry *>(hash_search(options, &opts[i].matview, HASH_ENTER, nullptr));
             e->options = opts[i].options;

@@ -78,11 +78,10 @@ void on_exit(int, Datum) {
 void read_plan(Plan *plan) {
     watch::WatchRow *rows;
     int nrows;
-    watch::RegistrySession session;
-    watch::registry_begin(&session);
-    watch::registry_load(&rows, &nrows, &plan->options, &plan->noptions, pass_context);
-    plan->nschedules = watch::registry_load_schedules(&plan->schedules, pass_context);
-    watch::registry_end(&session);
+    watch::with_registry([&] {
+        watch::registry_load(&rows, &nrows, &plan->options, &plan->noptions, pass_context);
+        plan->nschedules = watch::registry_load_schedules(&plan->schedules, pass_context);
+    });
 }
 
 bool background_mode(const watch::MatviewOptions &o) { return o.mode == 'a' || o.mode == 'm'; }
@@ -185,10 +184,9 @@ void record_failure(Oid matview, const char *message) {
     PG_TRY();
     {
         StartTransactionCommand();
-        watch::RegistrySession session;
-        watch::registry_begin(&session);
-        watch::stats_failure(matview, message);
-        watch::registry_end(&session);
+        watch::with_registry([&] {
+            watch::stats_failure(matview, message);
+        });
         CommitTransactionCommand();
     }
     PG_CATCH();

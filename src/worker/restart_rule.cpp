@@ -22,11 +22,11 @@ void settle_database(void) {
             watch::OptionsRow *options;
             watch::ScheduleRow *schedules;
             int nrows, noptions;
-            watch::RegistrySession session;
-            watch::registry_begin(&session);
-            watch::registry_load(&rows, &nrows, &options, &noptions, CurrentMemoryContext);
-            int nschedules = watch::registry_load_schedules(&schedules, CurrentMemoryContext);
-            watch::registry_end(&session);
+            int nschedules{};
+            watch::with_registry([&] {
+                watch::registry_load(&rows, &nrows, &options, &noptions, CurrentMemoryContext);
+                nschedules = watch::registry_load_schedules(&schedules, CurrentMemoryContext);
+            });
             TimestampTz now = GetCurrentTimestamp();
             for (int i = 0; i < noptions; i++)
                 if (options[i].options.mode == 'a' || options[i].options.mode == 'm')

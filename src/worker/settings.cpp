@@ -2,10 +2,12 @@
 #include "worker/settings.hpp"
 
 #include "incremental/key_set.hpp"
+#include "pg/owner_scope.hpp"
 #include "worker/pending_keys.hpp"
 
 extern "C" {
 #include "postgres.h"
+#include "pgtime.h"
 #include "utils/guc.h"
 }
 
@@ -23,6 +25,18 @@ bool is_preloaded = false;
 }
 
 bool preloaded(void) { return is_preloaded; }
+
+namespace {
+// A time zone name PostgreSQL knows (as SET TIME ZONE takes it), checked when
+// the setting is read, not at every refresh.
+bool check_timezone_name(char **newval, void **, GucSource) {
+    if (*newval == nullptr || (*newval)[0] == '\0' || pg_tzset(*newval) != nullptr)
+        return true;
+    GUC_check_errdetail("\"%s\" is not a time zone name PostgreSQL knows.", *newval);
+    GUC_check_errhint("Use a name from pg_timezone_names, such as UTC or Europe/Berlin.");
+    return false;
+}
+} // namespace
 
 void settings_init(bool preload) {
     is_preloaded = preload;
@@ -60,6 +74,11 @@ void settings_init(bool preload) {
                                 "A key that finds no room makes its table view's next refresh full.",
                                 &max_pending_keys, 65536, 0, 100000000, PGC_POSTMASTER, 0, nullptr, nullptr,
                                 nullptr);
+    DefineCustomStringVariable("pgview_auto.timezone", "TimeZone of every refresh and key computation.",
+                               "Refreshes and key captures run with pinned output settings, whoever wrote and "
+                               "whatever they SET: DateStyle ISO, MDY; IntervalStyle postgres; TimeZone this "
+                               "value; extra_float_digits 1; bytea_output hex; lc_monetary and lc_numeric C.",
+                               &pinned_timezone, "UTC", PGC_SIGHUP, 0, check_timezone_name, nullptr, nullptr);
     MarkGUCPrefixReserved("pgview_auto");
 }
 
