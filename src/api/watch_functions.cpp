@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "api/args.hpp"
+#include "api/shared_room.hpp"
 #include "api/schedule_notice.hpp"
 #include "incremental/source_plan.hpp"
 #include "pg/guard.hpp"
@@ -128,6 +129,8 @@ PGVIEW_FUNCTION(pgview_watch) {
 
     if (options.incremental == 1)
         require_incremental(matview);
+    if (options.mode != 'c')
+        pgview::api::reserve_shared_entry(matview, "pgview_watch");
 
     watch::apply_watch(matview, requested, options, watch::PrivilegeCheck::caller);
     Oid *captured = nullptr;

@@ -1,10 +1,12 @@
 // pgview_auto — SQL entry points of background refresh: pgview_schedule,
 // pgview_unschedule, pgview_refresh_pending, pgview_wait, pgview_reset_stats,
 // and pgview_auto.pending_state() behind pgview_status().
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "api/args.hpp"
+#include "api/shared_room.hpp"
 #include "api/schedule_notice.hpp"
 #include "pg/guard.hpp"
 #include "tableview/table_view_registry.hpp"
@@ -19,7 +21,9 @@
 #include "worker/shared_state.hpp"
 
 extern "C" {
+#include "access/htup_details.h"
 #include "access/xlog.h"
+#include "funcapi.h"
 #include "catalog/pg_class.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
@@ -93,6 +97,7 @@ PGVIEW_FUNCTION(pgview_schedule) {
         throw Error(pgview::sqlstate::invalid_parameter_value, "every must be a positive interval", {},
                     "Pass an interval such as '5 minutes'.");
     pg_call([] { worker::require_preloaded("pgview_schedule"); });
+    pgview::api::reserve_shared_entry(matview, "pgview_schedule");
     pg_call([&] {
         watch::with_registry([&] {
             watch::registry_set_schedule(matview, every, only_if_dirty);
@@ -134,6 +139,21 @@ PGVIEW_FUNCTION(pgview_refresh_pending) {
     std::vector<Oid> candidates, roots;
     pg_call([&candidates, only] {
         worker::settle_database();
+        // The shared table overflowed (pgview_auto.max_matviews): its "all dirty"
+        // becomes dirty bits where there is room; the others are refreshed now.
+        TimestampTz since;
+        if (worker::take_all_dirty(&since)) {
+            List *no_room = worker::mark_background_views(since, "am");
+            ListCell *lc;
+            foreach (lc, no_room) {
+                Oid matview = lfirst_oid(lc);
+                char relkind = get_rel_relkind(matview);
+                if ((!OidIsValid(only) || matview == only) &&
+                    (relkind == RELKIND_MATVIEW || relkind == RELKIND_RELATION) &&
+                    pg_class_ownercheck(matview, GetUserId()))
+                    candidates.push_back(matview);
+            }
+        }
         Oid *matviews;
         worker::PendingInfo *infos;
         int n = worker::pending_list(&matviews, &infos);
@@ -144,7 +164,8 @@ PGVIEW_FUNCTION(pgview_refresh_pending) {
             if (!OidIsValid(only) && ((relkind != RELKIND_MATVIEW && relkind != RELKIND_RELATION) ||
                                       !pg_class_ownercheck(matviews[i], GetUserId())))
                 continue; // not ours to refresh, or gone
-            candidates.push_back(matviews[i]);
+            if (std::find(candidates.begin(), candidates.end(), matviews[i]) == candidates.end())
+                candidates.push_back(matviews[i]);
         }
     });
     // A table that is no longer a table view (its definition was dropped) has
@@ -257,8 +278,29 @@ PGVIEW_FUNCTION(pgview_pending_state) {
         nulls[2] = !infos[i].dirty || infos[i].pending_since == 0;
         values[3] = TimestampTzGetDatum(infos[i].next_refresh);
         nulls[3] = infos[i].next_refresh == 0;
+        values[4] = Int64GetDatum(infos[i].overflows); // (0.7.0; an older script declares 4 columns: not stored)
     });
     return (Datum) 0;
+}
+
+// pgview_auto.database_pending(), behind pgview_status(): this database's
+// background views are all pending when its shared entries overflowed (one
+// without an entry of its own is pending all the same: never silently stale).
+PGVIEW_FUNCTION(pgview_database_pending) {
+    worker::DatabasePending d{};
+    if (worker::shared_state_ready())
+        pg_call([&d] {
+            worker::settle_database();
+            d = worker::database_pending();
+        });
+    TupleDesc desc;
+    if (pg_call([fcinfo, &desc] { return get_call_result_type(fcinfo, nullptr, &desc); }) != TYPEFUNC_COMPOSITE)
+        throw Error(pgview::sqlstate::internal_error, "pgview_auto.database_pending() must return a record");
+    Datum values[3] = {BoolGetDatum(d.all_dirty), TimestampTzGetDatum(d.since), Int64GetDatum(d.overflows)};
+    bool nulls[3] = {false, !d.all_dirty || d.since == 0, false};
+    return pg_call([desc, &values, &nulls] {
+        return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
+    });
 }
 
 // pgview_auto.visible_errors(), behind pgview_status(): the last error of each

@@ -97,13 +97,17 @@ TimestampTz *clock_of(Oid matview, TimestampTz first_run) {
 }
 
 // After the shared table overflowed: every async, manual and scheduled matview
-// of the database is dirty. (After a restart: see restart_rule.hpp.)
-void mark_all_dirty(const Plan &plan, TimestampTz since) {
+// of the database is dirty. (After a restart: see restart_rule.hpp.) True when
+// some found no room again: the database stays all dirty, and this pass
+// refreshes those that are due (choose() sees them dirty).
+bool mark_all_dirty(const Plan &plan, TimestampTz since) {
+    bool no_room = false;
     for (int i = 0; i < plan.noptions; i++)
         if (background_mode(plan.options[i].options))
-            mark_dirty_since(plan.options[i].matview, since);
+            no_room = !mark_dirty_since(plan.options[i].matview, since) || no_room;
     for (int i = 0; i < plan.nschedules; i++)
-        mark_dirty_since(plan.schedules[i].matview, since);
+        no_room = !mark_dirty_since(plan.schedules[i].matview, since) || no_room;
+    return no_room;
 }
 
 TimestampTz earlier(TimestampTz a, TimestampTz b) { return a == 0 ? b : (b == 0 ? a : Min(a, b)); }
@@ -245,6 +249,7 @@ bool run_pass(long *sleep_ms) {
     Plan plan{};
     std::vector<Oid> due, order;
     TimestampTz now = GetCurrentTimestamp(), next = 0;
+    bool overflowed = false;
 
     bool installed = pg_call([] {
         SetCurrentStatementStartTimestamp();
@@ -252,12 +257,11 @@ bool run_pass(long *sleep_ms) {
         return OidIsValid(get_extension_oid("pgview_auto", true)) && watch::registry_installed();
     });
     if (installed) {
-        pg_call([&plan, now] {
+        overflowed = pg_call([&plan] {
             read_plan(&plan);
             TimestampTz since;
             settle_database();
-            if (take_all_dirty(&since))
-                mark_all_dirty(plan, since);
+            return take_all_dirty(&since) && mark_all_dirty(plan, since);
         });
         next = pg_call([&] { return choose(plan, now, due); }); // it allocates schedule clocks
         pg_call([&plan] {
@@ -292,7 +296,10 @@ bool run_pass(long *sleep_ms) {
         long until = (next - GetCurrentTimestamp()) / 1000;
         ms = Max(0L, Min(ms, until + 1));
     }
-    *sleep_ms = order.empty() ? ms : 0; // after refreshing, look again at once
+    // After refreshing, look again at once; but not when shared memory had no
+    // room for some matview: the database stays all dirty, and each pass would
+    // refresh those again at once.
+    *sleep_ms = order.empty() || overflowed ? ms : 0;
     return has_work;
 }
 

@@ -46,8 +46,11 @@ void pending_keys_shmem_init(void) {
     HASHCTL ctl;
     ctl.keysize = sizeof(PendingKey);
     ctl.entrysize = sizeof(PendingKey);
+    // HASH_FIXED_SIZE: a full table refuses new keys (the view falls back to
+    // a full refresh) instead of taking the server's spare shared memory, which
+    // every other database, lock and extension needs.
     pending = ShmemInitHash("pgview_auto pending keys", max_pending_keys, max_pending_keys, &ctl,
-                            HASH_ELEM | HASH_BLOBS);
+                            HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
 }
 
 bool pending_keys_add(Oid dbid, Oid view, int sink, const incremental::KeyImage &image, bool *added) {
@@ -66,27 +69,43 @@ bool pending_keys_add(Oid dbid, Oid view, int sink, const incremental::KeyImage 
 void pending_keys_take(Oid dbid, Oid view, int expected, List **out) {
     if (pending == nullptr || expected <= 0)
         return;
+    // Copied out first, removed after: an allocation that fails (an ERROR)
+    // leaves every key where it was, for the next claim.
+    PendingKey *copies = nullptr;
+    if (out != nullptr)
+        copies = static_cast<PendingKey *>(palloc(sizeof(PendingKey) * expected));
     HASH_SEQ_STATUS seq;
     hash_seq_init(&seq, pending);
     PendingKey *k;
-    int taken = 0;
-    while ((k = static_cast<PendingKey *>(hash_seq_search(&seq))) != nullptr) {
+    int found = 0;
+    while (found < expected && (k = static_cast<PendingKey *>(hash_seq_search(&seq))) != nullptr) {
         if (k->dbid != dbid || k->view != view)
             continue;
-        if (out != nullptr) {
+        if (copies != nullptr) {
+            copies[found] = *k;
             auto *sk = static_cast<incremental::SinkKey *>(palloc(sizeof(incremental::SinkKey)));
             sk->sink = k->sink;
             sk->image.len = k->len;
-            sk->image.data = static_cast<char *>(palloc(k->len + 1));
-            memcpy(sk->image.data, k->image, k->len);
+            sk->image.data = copies[found].image;
             *out = lappend(*out, sk);
         }
-        (void) hash_search(pending, k, HASH_REMOVE, nullptr); // allowed for the entry just returned
-        if (++taken == expected) {
-            hash_seq_term(&seq);
-            break;
-        }
+        found++;
     }
+    if (found == expected)
+        hash_seq_term(&seq);
+    if (found == 0)
+        return;
+    // Nothing below allocates.
+    hash_seq_init(&seq, pending);
+    int removed = 0;
+    while (removed < found && (k = static_cast<PendingKey *>(hash_seq_search(&seq))) != nullptr) {
+        if (k->dbid != dbid || k->view != view)
+            continue;
+        (void) hash_search(pending, k, HASH_REMOVE, nullptr); // allowed for the entry just returned
+        removed++;
+    }
+    if (removed == found) // (else the scan ran to its end, which ends it)
+        hash_seq_term(&seq);
 }
 
 } // namespace pgview::worker

@@ -20,7 +20,8 @@ void pending_keys_shmem_init(void);  // in shmem_startup_hook, under AddinShmemI
 bool pending_keys_add(Oid dbid, Oid view, int sink, const incremental::KeyImage &image, bool *added);
 // Removes the view's `expected` keys (its count); with `out`, returns them as
 // palloc'd SinkKey *s (the caller's memory context; may ereport on out of memory,
-// so call it only where an error is allowed, never at COMMIT).
+// so call it only where an error is allowed, never at COMMIT: the keys are
+// copied out before any is removed, so such an error loses none).
 void pending_keys_take(Oid dbid, Oid view, int expected, List **out);
 
 extern int max_pending_keys; // GUC pgview_auto.max_pending_keys

@@ -12,28 +12,33 @@ extern "C" {
 
 namespace pgview::worker {
 
+List *mark_background_views(TimestampTz since, const char *modes) {
+    if (!watch::registry_installed())
+        return NIL;
+    watch::WatchRow *rows;
+    watch::OptionsRow *options;
+    watch::ScheduleRow *schedules;
+    int nrows, noptions, nschedules;
+    watch::with_registry([&] {
+        watch::registry_load(&rows, &nrows, &options, &noptions, CurrentMemoryContext);
+        nschedules = watch::registry_load_schedules(&schedules, CurrentMemoryContext);
+    });
+    List *no_room = NIL;
+    for (int i = 0; i < noptions; i++)
+        if (strchr(modes, options[i].options.mode) != nullptr && !mark_dirty_since(options[i].matview, since))
+            no_room = list_append_unique_oid(no_room, options[i].matview);
+    for (int i = 0; i < nschedules; i++)
+        if (!mark_dirty_since(schedules[i].matview, since))
+            no_room = list_append_unique_oid(no_room, schedules[i].matview);
+    return no_room;
+}
+
 void settle_database(void) {
     if (!shared_state_ready() || RecoveryInProgress() || !begin_settling(MyDatabaseId))
         return;
     PG_TRY();
     {
-        if (watch::registry_installed()) {
-            watch::WatchRow *rows;
-            watch::OptionsRow *options;
-            watch::ScheduleRow *schedules;
-            int nrows, noptions;
-            int nschedules{};
-            watch::with_registry([&] {
-                watch::registry_load(&rows, &nrows, &options, &noptions, CurrentMemoryContext);
-                nschedules = watch::registry_load_schedules(&schedules, CurrentMemoryContext);
-            });
-            TimestampTz now = GetCurrentTimestamp();
-            for (int i = 0; i < noptions; i++)
-                if (options[i].options.mode == 'a' || options[i].options.mode == 'm')
-                    mark_dirty_since(options[i].matview, now);
-            for (int i = 0; i < nschedules; i++)
-                mark_dirty_since(schedules[i].matview, now);
-        }
+        (void) mark_background_views(GetCurrentTimestamp(), "am");
     }
     PG_CATCH();
     {

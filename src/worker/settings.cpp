@@ -61,7 +61,7 @@ void settings_init(bool preload) {
         DefineCustomIntVariable("pgview_auto.max_matviews",
                                 "Materialized views whose pending changes shared memory tracks one by one.",
                                 "Past this, a database's changes are tracked as \"everything is dirty\".",
-                                &max_matviews, 1024, 16, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+                                &max_matviews, 1024, 1, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
     }
     DefineCustomIntVariable("pgview_auto.max_keys",
                             "Keys of one table view a transaction recomputes incrementally at commit.",

@@ -14,6 +14,7 @@ extern "C" {
 #include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 }
@@ -41,6 +42,8 @@ struct Entry {
     Coverage done;    // of the newest refresh committed
     bool keys_full;   // some pending change brought no keys (or they did not fit): refresh in full
     int32 nkeys;      // pending keys in the key table (pending_keys.hpp)
+    uint32 overflows; // keys that did not fit in shared memory (each made a refresh full)
+    bool overflowed;  // ... since the last claim (which says so in the server log)
 };
 
 // A committing transaction's ticket, from PRE_COMMIT until its COMMIT (or
@@ -68,6 +71,7 @@ struct DatabaseSlot {
     int worker_pid;
     Latch *worker_latch;
     int paused_by;        // a backend running DROP DATABASE (or the like) on it: no worker now
+    uint32 overflows;     // matviews that found no room in the entries table: all dirty instead
 };
 
 struct SharedState {
@@ -114,7 +118,9 @@ void startup_shmem() {
     HASHCTL ctl;
     ctl.keysize = sizeof(EntryKey);
     ctl.entrysize = sizeof(Entry);
-    entries = ShmemInitHash("pgview_auto pending", max_matviews, max_matviews, &ctl, HASH_ELEM | HASH_BLOBS);
+    // HASH_FIXED_SIZE: sized at start and never more (see pending_keys.cpp).
+    entries = ShmemInitHash("pgview_auto pending", max_matviews, max_matviews, &ctl,
+                            HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
     pending_keys_shmem_init();
     LWLockRelease(AddinShmemInitLock);
 }
@@ -146,8 +152,22 @@ Entry *find_entry(Oid matview, HASHACTION action) {
         e->done = Coverage{};
         e->keys_full = false;
         e->nkeys = 0;
+        e->overflows = 0;
+        e->overflowed = false;
     }
     return e;
+}
+
+// No entry could be made for a matview (the table is full): its database is
+// all dirty instead (lock held). Nothing is lost; counted.
+void database_overflow(DatabaseSlot *db, TimestampTz now) {
+    if (db == nullptr)
+        return;
+    db->overflows++;
+    if (!db->all_dirty) {
+        db->all_dirty = true;
+        db->all_dirty_since = now;
+    }
 }
 
 // The matview's next refresh must be full: its pending keys are of no use.
@@ -174,7 +194,9 @@ void add_keys(Entry *e, const Mark &m) {
         auto *sk = static_cast<incremental::SinkKey *>(lfirst(lc));
         bool added;
         if (!pending_keys_add(e->key.dbid, e->key.matview, sk->sink, sk->image, &added)) {
-            keys_useless(e);
+            keys_useless(e); // no room (pgview_auto.max_pending_keys), or an image longer than a slot
+            e->overflows++;
+            e->overflowed = true;
             return;
         }
         e->nkeys += added;
@@ -258,10 +280,9 @@ void mark_one(const Mark &m, DatabaseSlot *db, TimestampTz now) {
         add_keys(e, m);
         e->last_change = now;
         e->marked = Max(e->marked, m.ticket.ticket);
-    } else if (db != nullptr && !db->all_dirty) {
-        db->all_dirty = true; // the table was full: never lose a change
-        db->all_dirty_since = now;
-        news = true;
+    } else if (db != nullptr) {
+        news = !db->all_dirty;
+        database_overflow(db, now); // the table was full: never lose a change
     }
     if (db != nullptr && m.wake_worker && (news || db->worker_latch == nullptr)) {
         db->wants_worker = true;
@@ -340,9 +361,8 @@ void move_pending(Oid old_matview, Oid new_matview, bool mark, bool wake_worker)
                 e->pending_since = since;
             }
             e->last_change = now;
-        } else if (db != nullptr && !db->all_dirty) {
-            db->all_dirty = true;
-            db->all_dirty_since = now;
+        } else {
+            database_overflow(db, now);
         }
         if (db != nullptr && wake_worker) {
             db->wants_worker = true;
@@ -359,7 +379,9 @@ Coverage claim(Oid matview, bool *keyed, List **keys) {
     Coverage c{};
     if (keyed != nullptr)
         *keyed = false;
+    bool overflowed = e != nullptr && e->overflowed;
     if (e != nullptr) {
+        e->overflowed = false;
         // A keyed refresh only for changes that all brought their keys (a
         // matview that is not dirty, or a database all dirty, gets a full one).
         if (keyed != nullptr)
@@ -391,6 +413,11 @@ Coverage claim(Oid matview, bool *keyed, List **keys) {
             c.upto = lowest - 1; // too many to list: cover less
     }
     LWLockRelease(state->lock);
+    if (overflowed)
+        ereport(LOG, (errmsg("pgview_auto: the changed keys of \"%s\" did not fit in shared memory: it is "
+                             "refreshed in full", get_rel_name(matview)),
+                      errhint("Raise pgview_auto.max_pending_keys (now %d), or refresh it more often.",
+                              max_pending_keys)));
     return c;
 }
 
@@ -436,7 +463,17 @@ bool take_all_dirty(TimestampTz *since) {
     return was;
 }
 
-void mark_dirty_since(Oid matview, TimestampTz since) {
+const char *const max_matviews_hint =
+    "Raise pgview_auto.max_matviews in postgresql.conf and restart the server, or watch it with mode => 'commit'.";
+
+bool reserve(Oid matview) {
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    bool room = find_entry(matview, HASH_ENTER_NULL) != nullptr;
+    LWLockRelease(state->lock);
+    return room;
+}
+
+bool mark_dirty_since(Oid matview, TimestampTz since) {
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     Entry *e = find_entry(matview, HASH_ENTER_NULL);
     if (e != nullptr) {
@@ -448,13 +485,10 @@ void mark_dirty_since(Oid matview, TimestampTz since) {
         }
         e->last_change = Max(e->last_change, since);
     } else {
-        DatabaseSlot *db = find_database(MyDatabaseId, true);
-        if (db != nullptr && !db->all_dirty) {
-            db->all_dirty = true;
-            db->all_dirty_since = since;
-        }
+        database_overflow(find_database(MyDatabaseId, true), since);
     }
     LWLockRelease(state->lock);
+    return e != nullptr;
 }
 
 bool pending_info(Oid matview, PendingInfo *info) {
@@ -463,7 +497,8 @@ bool pending_info(Oid matview, PendingInfo *info) {
     DatabaseSlot *db = find_database(MyDatabaseId, false);
     bool known = e != nullptr;
     if (known)
-        *info = {e->dirty, e->pending_since, e->last_change, e->retry_at, e->next_refresh, e->failures_in_row};
+        *info = {e->dirty, e->pending_since, e->last_change, e->retry_at, e->next_refresh, e->failures_in_row,
+                 e->overflows + (db != nullptr ? db->overflows : 0)};
     if (db != nullptr && db->all_dirty) {
         if (!known)
             *info = {};
@@ -474,6 +509,16 @@ bool pending_info(Oid matview, PendingInfo *info) {
     }
     LWLockRelease(state->lock);
     return known;
+}
+
+DatabasePending database_pending(void) {
+    LWLockAcquire(state->lock, LW_SHARED);
+    DatabaseSlot *db = find_database(MyDatabaseId, false);
+    DatabasePending d{};
+    if (db != nullptr)
+        d = {db->all_dirty, db->all_dirty_since, db->overflows};
+    LWLockRelease(state->lock);
+    return d;
 }
 
 void set_next_refresh(Oid matview, TimestampTz when) {
@@ -508,6 +553,8 @@ int pending_list(Oid **matviews, PendingInfo **infos) {
     Oid *m = static_cast<Oid *>(palloc((n + 1) * sizeof(Oid)));
     PendingInfo *p = static_cast<PendingInfo *>(palloc((n + 1) * sizeof(PendingInfo)));
     int count = 0;
+    DatabaseSlot *db = find_database(MyDatabaseId, false);
+    uint32 db_overflows = db != nullptr ? db->overflows : 0;
     HASH_SEQ_STATUS seq;
     hash_seq_init(&seq, entries);
     Entry *e;
@@ -515,7 +562,8 @@ int pending_list(Oid **matviews, PendingInfo **infos) {
         if (e->key.dbid != MyDatabaseId || count >= n)
             continue;
         m[count] = e->key.matview;
-        p[count] = {e->dirty, e->pending_since, e->last_change, e->retry_at, e->next_refresh, e->failures_in_row};
+        p[count] = {e->dirty,        e->pending_since,   e->last_change,           e->retry_at,
+                    e->next_refresh, e->failures_in_row, e->overflows + db_overflows};
         count++;
     }
     LWLockRelease(state->lock);

@@ -77,7 +77,13 @@ void done(Oid matview, const Coverage &c); // after the refresh committed
 // dirty again, retried at retry_at.
 void unclaim(Oid matview, TimestampTz retry_at, bool failed = true);
 bool take_all_dirty(TimestampTz *since);   // this database overflowed: take and clear the flag
-void mark_dirty_since(Oid matview, TimestampTz since); // one matview, by the worker (crash rule, overflow)
+// One matview, by the worker (crash rule, overflow); false when shared memory
+// has no room for it: then the database is all dirty again (counted).
+bool mark_dirty_since(Oid matview, TimestampTz since);
+// A matview about to be watched in a background mode (or scheduled) gets its
+// entry now: false when the shared table is full (pgview_auto.max_matviews).
+bool reserve(Oid matview);
+extern const char *const max_matviews_hint;
 
 struct PendingInfo {
     bool dirty;
@@ -86,9 +92,18 @@ struct PendingInfo {
     TimestampTz retry_at;
     TimestampTz next_refresh;  // as planned by the worker
     int failures_in_row;
+    uint32 overflows;          // its changes that did not fit in shared memory (each made a refresh full)
 };
 bool pending_info(Oid matview, PendingInfo *info); // false: nothing known
 void set_next_refresh(Oid matview, TimestampTz when); // 0: none planned
+// This database as a whole: all dirty (the shared table overflowed, or not
+// settled yet after a restart) since when, and how many matviews found no room.
+struct DatabasePending {
+    bool all_dirty;
+    TimestampTz since;
+    uint32 overflows;
+};
+DatabasePending database_pending(void);
 // Drop this database's entries of matviews not in keep[] and not dirty.
 void forget_entries_except(const Oid *keep, int n);
 // Every matview of this database with an entry: palloc'd arrays.

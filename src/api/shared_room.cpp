@@ -1,0 +1,24 @@
+// pgview_auto — see shared_room.hpp.
+#include "api/shared_room.hpp"
+
+#include <string>
+
+#include "pg/guard.hpp"
+#include "watch/apply_watch.hpp"
+#include "worker/settings.hpp"
+#include "worker/shared_state.hpp"
+
+namespace pgview::api {
+
+void reserve_shared_entry(Oid matview, const char *function) {
+    if (!worker::shared_state_ready() || pg_call([matview] { return worker::reserve(matview); }))
+        return;
+    throw Error("53400",
+                std::string(function) + ": no room in shared memory to track " + watch::relation_name(matview),
+                "pgview_auto tracks at most " + std::to_string(worker::max_matviews) +
+                    " materialized views and table views in mode async or manual, or scheduled, at once "
+                    "(pgview_auto.max_matviews).",
+                worker::max_matviews_hint);
+}
+
+} // namespace pgview::api
