@@ -87,7 +87,7 @@ SELECT n FROM pmv;
 ALTER TABLE p DETACH PARTITION p3;
 SELECT tgrelid::regclass FROM pg_trigger WHERE tgname = 'pgview_auto_capture' ORDER BY tgrelid::text;
 INSERT INTO p3 VALUES (22, 1);            -- no longer part of p
-SELECT n FROM pmv, (SELECT count(*) AS m FROM p) q WHERE n = m;
+SELECT n FROM pmv, (SELECT count(*) AS m FROM p) q WHERE n = m;  -- fresh: the DETACH refreshed it
 SELECT pgview_unwatch('pmv');
 
 -- unrelated DDL is untouched

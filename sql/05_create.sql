@@ -62,7 +62,7 @@ SELECT pgview_create('"User Stats"', 'SELECT user_id, count(*) AS n, max(amount)
 SELECT * FROM "User Stats" ORDER BY user_id;
 SELECT relowner::regrole, relacl, reloptions, obj_description(oid, 'pg_class') FROM pg_class WHERE oid = '"User Stats"'::regclass;
 SELECT attname, col_description(attrelid, attnum) FROM pg_attribute WHERE attrelid = '"User Stats"'::regclass AND attnum > 0 ORDER BY attnum;
-SELECT indexrelid::regclass FROM pg_index WHERE indrelid = '"User Stats"'::regclass ORDER BY 1::text;
+SELECT indexrelid::regclass FROM pg_index WHERE indrelid = '"User Stats"'::regclass ORDER BY indexrelid::regclass::text;
 SELECT matview, source, mode, orphaned FROM pgview_watches WHERE matview = '"User Stats"'::regclass;
 INSERT INTO orders VALUES (100, 1, 1000);
 SELECT * FROM "User Stats" WHERE user_id = 1;

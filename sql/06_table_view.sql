@@ -53,17 +53,17 @@ SELECT differing('notes', 'SELECT grp, left(note, 2) FROM src WHERE id <= 12');
 SELECT grp, prefix, count(*) FROM notes GROUP BY 1, 2 HAVING count(*) > 1 ORDER BY 1, 2;
 
 -- statistics, the dependency catalog, pgview_views
-SELECT matview, refresh_count, last_concurrently FROM pgview_status() WHERE matview::text IN ('per_grp', 'notes') ORDER BY 1::text;
-SELECT dependent, dependent_kind, referenced, referenced_kind FROM pgview_deps() WHERE dependent::text IN ('per_grp', 'notes') ORDER BY 1::text;
+SELECT matview, refresh_count, last_concurrently FROM pgview_status() WHERE matview::text IN ('per_grp', 'notes') ORDER BY matview::text;
+SELECT dependent, dependent_kind, referenced, referenced_kind FROM pgview_deps() WHERE dependent::text IN ('per_grp', 'notes') ORDER BY dependent::text, referenced::text;
 SELECT relation, kind, depth FROM pgview_dependencies('per_grp');
-SELECT relation, kind FROM pgview_dependents('src') ORDER BY 1::text;
-SELECT view, kind, populated, concurrent_refresh_ok, dependencies FROM pgview_views('tv') ORDER BY 1::text;
+SELECT relation, kind FROM pgview_dependents('src') ORDER BY relation::text;
+SELECT view, kind, populated, concurrent_refresh_ok, dependencies FROM pgview_views('tv') ORDER BY view::text;
 
 -- watched: refreshed at commit; a matview over it cascades through its capture trigger
 SELECT pgview_watch('per_grp');
 CREATE MATERIALIZED VIEW grand_total AS SELECT sum(total) AS total FROM per_grp;
 SELECT pgview_watch('grand_total');
-SELECT matview, source FROM pgview_watches WHERE matview::text IN ('per_grp', 'grand_total') ORDER BY 1::text;
+SELECT matview, source FROM pgview_watches WHERE matview::text IN ('per_grp', 'grand_total') ORDER BY matview::text, source::text;
 INSERT INTO src VALUES (102, 2, 1000, 'big');
 SELECT total FROM per_grp WHERE grp = 2;
 SELECT total = (SELECT sum(val) FROM src) AS grand_total_fresh FROM grand_total;

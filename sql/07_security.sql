@@ -133,7 +133,7 @@ CREATE OR REPLACE VIEW sec.money AS SELECT amount FROM sec.orders UNION ALL SELE
 INSERT INTO sec.refunds VALUES (1, 5);
 RESET ROLE;
 SELECT matview, source, via FROM pgview_watches WHERE matview = 'sec.her_money'::regclass;
-SELECT tgrelid::regclass AS captured FROM pg_trigger WHERE tgname = 'pgview_auto_capture' ORDER BY 1::text;
+SELECT tgrelid::regclass AS captured FROM pg_trigger WHERE tgname = 'pgview_auto_capture' ORDER BY tgrelid::regclass::text;
 
 -------------------------------------------------------------------------------
 -- 4. An error's text can quote data: only roles that may read the view see it.

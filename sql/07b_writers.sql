@@ -22,10 +22,10 @@ CREATE TABLE events_c (n int);
 ALTER TABLE events_c INHERIT events;
 INSERT INTO events_c VALUES (100);
 SELECT total FROM event_sum;
-SELECT tgrelid::regclass AS captured FROM pg_trigger WHERE tgname = 'pgview_auto_capture' ORDER BY 1::text;
+SELECT tgrelid::regclass AS captured FROM pg_trigger WHERE tgname = 'pgview_auto_capture' ORDER BY tgrelid::regclass::text;
 -- NO INHERIT: no longer captured (its trigger goes, the lock being free)
 ALTER TABLE events_c NO INHERIT events;
-SELECT tgrelid::regclass AS captured FROM pg_trigger WHERE tgname = 'pgview_auto_capture' ORDER BY 1::text;
+SELECT tgrelid::regclass AS captured FROM pg_trigger WHERE tgname = 'pgview_auto_capture' ORDER BY tgrelid::regclass::text;
 INSERT INTO events_c VALUES (1000);              -- not under events any more: no refresh needed
 SELECT total, refresh_count FROM event_sum, pgview_status() WHERE matview = 'event_sum'::regclass;
 -- PostgreSQL clones a parent's row triggers onto partitions, never onto

@@ -53,7 +53,7 @@ SELECT relkind, pg_get_userbyid(relowner) AS owner, reloptions, relacl, obj_desc
 FROM pg_class WHERE oid = 'user_totals'::regclass;
 SELECT pg_get_userbyid(relowner) AS definition_owner FROM pg_class WHERE oid = 'user_totals_pgview_query'::regclass;
 SELECT col_description('user_totals'::regclass, 3) AS n_comment;
-SELECT indexrelid::regclass, pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = 'user_totals'::regclass ORDER BY 1::text;
+SELECT indexrelid::regclass, pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = 'user_totals'::regclass ORDER BY indexrelid::regclass::text;
 SELECT matview, source, mode, incremental FROM pgview_watches WHERE matview = 'user_totals'::regclass;
 SELECT matview, every, only_if_dirty FROM pgview_auto.schedule WHERE matview = 'user_totals'::regclass;
 SELECT * FROM pgview_explain('user_totals');

@@ -19,6 +19,14 @@ CREATE FUNCTION pgview_auto.database_pending(OUT all_dirty boolean, OUT since ti
   LANGUAGE c VOLATILE
   AS 'MODULE_PATHNAME', 'pgview_database_pending';
 
+-- A view is never silently stale: a table a watch should capture that has no
+-- enabled capture trigger (its owner dropped or disabled it, or the watcher lost
+-- TRIGGER on it) shows in pgview_status.uncaptured.
+CREATE FUNCTION pgview_auto.uncaptured()
+  RETURNS TABLE (matview regclass, source regclass)
+  LANGUAGE c VOLATILE
+  AS 'MODULE_PATHNAME', 'pgview_uncaptured';
+
 CREATE FUNCTION @extschema@.pgview_status()
   RETURNS TABLE (matview regclass, mode text, sources regclass[],
                  refresh_count bigint, last_refresh timestamptz,
@@ -29,9 +37,10 @@ CREATE FUNCTION @extschema@.pgview_status()
                  pending boolean, pending_since timestamptz,
                  next_refresh timestamptz, schedule interval,
                  incremental_refreshes bigint, keys_refreshed bigint, last_keys bigint,
-                 shmem_overflows bigint)
+                 shmem_overflows bigint, uncaptured regclass[])
   LANGUAGE sql VOLATILE
   SET search_path = pg_catalog, pg_temp
+  SET jit = off -- (its estimate passes jit_above_cost: compiling took a second, running it milliseconds)
   AS $$
     WITH m AS (
       SELECT matview FROM pgview_auto.watched WHERE matview IS NOT NULL
@@ -41,7 +50,8 @@ CREATE FUNCTION @extschema@.pgview_status()
     k AS (
       SELECT l.matview, sum(l.refreshes)::bigint AS refreshes, sum(l.keys)::bigint AS keys,
              (array_agg(l.last_keys ORDER BY l.last_at DESC NULLS LAST))[1] AS last_keys, max(l.last_at) AS last_at
-      FROM pgview_auto.key_lock l GROUP BY l.matview)
+      FROM pgview_auto.key_lock l GROUP BY l.matview),
+    uncaptured AS MATERIALIZED (SELECT * FROM pgview_auto.uncaptured())
     SELECT m.matview, o.mode,
            (SELECT array_agg(DISTINCT w.source ORDER BY w.source)
               FROM pgview_auto.watch w WHERE w.matview = m.matview),
@@ -52,7 +62,8 @@ CREATE FUNCTION @extschema@.pgview_status()
            CASE WHEN p.pending THEN p.pending_since
                 WHEN d.all_dirty AND (o.mode IN ('async', 'manual') OR sc.every IS NOT NULL) THEN d.since END,
            p.next_refresh, sc.every,
-           coalesce(k.refreshes, 0), coalesce(k.keys, 0), k.last_keys, coalesce(p.overflows, d.overflows)
+           coalesce(k.refreshes, 0), coalesce(k.keys, 0), k.last_keys, coalesce(p.overflows, d.overflows),
+           (SELECT array_agg(DISTINCT u.source ORDER BY u.source) FROM uncaptured u WHERE u.matview = m.matview)
     FROM m CROSS JOIN pgview_auto.database_pending() d
     LEFT JOIN pgview_auto.watched o ON o.matview = m.matview
     LEFT JOIN pgview_auto.refresh_stats s ON s.matview = m.matview
@@ -63,4 +74,31 @@ CREATE FUNCTION @extschema@.pgview_status()
     ORDER BY m.matview
   $$;
 COMMENT ON FUNCTION @extschema@.pgview_status() IS
-  'One row per watched, scheduled or refreshed materialized view or table view: mode, sources, refresh statistics (full refreshes in refresh_count, keyed ones in incremental_refreshes), last error, pending changes, next refresh, and how often its pending changes did not fit in shared memory (shmem_overflows: each made a refresh full)';
+  'One row per watched, scheduled or refreshed materialized view or table view: mode, sources, refresh statistics (full refreshes in refresh_count, keyed ones in incremental_refreshes), last error, pending changes, next refresh, how often its pending changes did not fit in shared memory (shmem_overflows: each made a refresh full), and the tables whose changes it no longer receives (uncaptured: their capture trigger was dropped or disabled, or the watcher lost TRIGGER on them)';
+
+-- ---------------------------------------------------------------------------
+-- A view is never silently stale: ATTACH / DETACH PARTITION (already in the
+-- tags) and REFRESH MATERIALIZED VIEW by hand refresh what watches the table
+-- or matview whose rows they changed. (An event trigger's tags cannot be
+-- altered: it is created again.)
+DROP EVENT TRIGGER pgview_auto_ddl_command_end;
+CREATE EVENT TRIGGER pgview_auto_ddl_command_end ON ddl_command_end
+  WHEN TAG IN ('CREATE MATERIALIZED VIEW', 'CREATE VIEW', 'CREATE TABLE', 'ALTER TABLE', 'ALTER VIEW',
+               'ALTER MATERIALIZED VIEW', 'CREATE TRIGGER', 'ALTER SCHEMA', 'REFRESH MATERIALIZED VIEW')
+  EXECUTE FUNCTION pgview_auto.on_ddl_command_end();
+
+-- ---------------------------------------------------------------------------
+-- A table view's rows are its query's: direct INSERT, UPDATE, DELETE and
+-- TRUNCATE are refused by its trigger pgview_auto_guard (its refresh passes).
+CREATE FUNCTION pgview_auto.guard() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'pgview_guard';
+
+-- ---------------------------------------------------------------------------
+-- sync_capture_triggers() runs as the registry's owner: not for everyone. It
+-- puts triggers back only where a watcher still holds TRIGGER, and never waits
+-- for a table's lock.
+REVOKE EXECUTE ON FUNCTION pgview_auto.sync_capture_triggers() FROM PUBLIC;
+COMMENT ON FUNCTION pgview_auto.sync_capture_triggers() IS
+  'Give every captured table the capture triggers this version needs, where a watcher still holds TRIGGER on it and its lock is free at once; returns the number of tables synced';
+-- Existing table views get their guard (sync_capture_triggers puts it on every one).
+SELECT pgview_auto.sync_capture_triggers();

@@ -12,6 +12,7 @@
 #include "pg/quote.hpp"
 #include "pg/srf.hpp"
 #include "refresh/commit_refresh.hpp"
+#include "refresh/ddl_guard.hpp"
 #include "refresh/refresher.hpp"
 #include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
@@ -27,6 +28,8 @@ extern "C" {
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "catalog/namespace.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -120,6 +123,18 @@ PGVIEW_FUNCTION(pgview_watch) {
                             " cannot watch itself",
                         {},
                         "Name a table it reads as source, or pass NULL to watch all of them.");
+    }
+    if (options.concurrently == 1 && !tableview::is_table_view(matview)) {
+        if (const char *guard = pg_call([] { return pgview::refresh::ddl_guard_in_the_way(); }))
+            throw Error(sqlstate::object_not_in_prerequisite_state,
+                        "materialized view " + watch::relation_name(matview) +
+                            " cannot be watched with concurrently => true: event trigger \"" + guard +
+                            "\" sees the DDL of REFRESH ... CONCURRENTLY",
+                        "REFRESH ... CONCURRENTLY creates and drops a temporary table; while an event trigger on "
+                        "ddl_command_start, ddl_command_end or sql_drop could refuse that, pgview_auto refreshes "
+                        "plainly at write time so that writes never fail on it.",
+                        "Watch it with concurrently => NULL (refreshed plainly while that event trigger exists), or "
+                        "limit the event trigger's tags so that CREATE TABLE AS and DROP TABLE pass.");
     }
     if (options.concurrently == 1 && !tableview::concurrent_refresh_ok(matview))
         throw Error(sqlstate::object_not_in_prerequisite_state,
@@ -323,26 +338,74 @@ PGVIEW_FUNCTION(pgview_refresh) {
     PG_RETURN_INT32(n);
 }
 
-// pgview_auto.sync_capture_triggers(): every captured table gets this version's
-// set of triggers (the update script runs it; pg_restore'd databases may too).
+// pgview_auto.sync_capture_triggers() (superuser, or whom a superuser grants
+// it): every captured table gets this version's set of triggers (the update
+// script runs it; pg_restore'd databases may too), where a watcher still holds
+// TRIGGER on it, and only where the table's lock is free at once: it never
+// queues behind the table's writers (the tables left are named in a WARNING).
 PGVIEW_FUNCTION(pgview_sync_capture_triggers) {
     (void) fcinfo;
     int synced = pg_call([] {
-        List *tables{};
-        watch::with_registry([&] {
+        MemoryContext caller = CurrentMemoryContext; // (SPI_connect switches to its own)
+        return watch::with_registry([&] {
             watch::WatchRow *rows;
             watch::OptionsRow *options;
             int nrows, noptions;
-            watch::registry_load(&rows, &nrows, &options, &noptions, CurrentMemoryContext);
-            tables = NIL;
+            watch::registry_load(&rows, &nrows, &options, &noptions, caller);
+            List *tables = NIL;
             for (int i = 0; i < nrows; i++)
                 if (!rows[i].source_is_matview)
                     tables = list_append_unique_oid(tables, rows[i].source);
-            ListCell *lc;
-            foreach (lc, tables)
-                watch::sync_capture_trigger(lfirst_oid(lc));
+            if (SPI_execute("SELECT relation::pg_catalog.oid FROM pgview_auto.table_view", true, 0) != SPI_OK_SELECT)
+                elog(ERROR, "pgview_auto: reading pgview_auto.table_view failed");
+            List *table_views = NIL;
+            for (uint64 r = 0; r < SPI_processed; r++) {
+                bool isnull;
+                table_views = lappend_oid(table_views, DatumGetObjectId(SPI_getbinval(
+                                                           SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull)));
+            }
+            List *left = watch::repair_capture_triggers(tables, table_views);
+            if (left != NIL) {
+                StringInfoData names;
+                initStringInfo(&names);
+                ListCell *lc;
+                foreach (lc, left)
+                    appendStringInfo(&names, "%s%s", names.len > 0 ? ", " : "",
+                                     pgview::quote_relation(lfirst_oid(lc)));
+                ereport(WARNING, (errmsg("pgview_auto: capture triggers not repaired on %s", names.data),
+                                  errdetail("Another transaction holds a lock on them; sync_capture_triggers() "
+                                            "does not wait for it."),
+                                  errhint("Call pgview_auto.sync_capture_triggers() again later.")));
+            }
+            return list_length(tables) - list_length(left);
         });
-        return list_length(tables);
     });
     PG_RETURN_INT32(synced);
+}
+
+// pgview_auto.uncaptured(), behind pgview_status(): (view, table) for every
+// table a watch should capture that has no enabled capture trigger (dropped or
+// disabled by the table's owner, or the watcher lost TRIGGER on it): changes
+// there reach the view no more, and it says so.
+PGVIEW_FUNCTION(pgview_uncaptured) {
+    pgview::SrfOutput out(fcinfo);
+    std::vector<std::pair<Oid, Oid>> gaps;
+    pg_call([&gaps] {
+        watch::WatchRow *rows;
+        watch::OptionsRow *options;
+        int nrows = 0, noptions;
+        MemoryContext caller = CurrentMemoryContext; // (SPI_connect switches to its own)
+        if (watch::registry_installed())
+            watch::with_registry([&] { watch::registry_load(&rows, &nrows, &options, &noptions, caller); });
+        for (int i = 0; i < nrows; i++) {
+            ListCell *lc;
+            foreach (lc, watch::uncaptured_tables(rows[i].source, rows[i].owner))
+                gaps.emplace_back(rows[i].matview, lfirst_oid(lc)); // (bad_alloc is caught by pg_call)
+        }
+    });
+    out.put_rows(gaps.size(), [&](size_t i, Datum *values, bool *) {
+        values[0] = ObjectIdGetDatum(gaps[i].first);
+        values[1] = ObjectIdGetDatum(gaps[i].second);
+    });
+    return (Datum) 0;
 }

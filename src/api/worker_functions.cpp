@@ -14,6 +14,8 @@
 #include "refresh/commit_refresh.hpp"
 #include "refresh/refresher.hpp"
 #include "syscat/relation_info.hpp"
+#include "pg/quote.hpp"
+#include "watch/capture_triggers.hpp"
 #include "watch/registry.hpp"
 #include "watch/watch_cache.hpp"
 #include "worker/restart_rule.hpp"
@@ -83,6 +85,32 @@ void warn_background_off(Oid matview) {
                               "pgview_refresh_pending(%s).",
                               quote_literal_cstr(
                                   DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(matview)))))));
+}
+
+// Changes to some table the watch captures reach the view no more (its capture
+// trigger was dropped or disabled): waiting cannot make it fresh. Say so
+// (C-level).
+void warn_if_uncaptured(Oid matview) {
+    if (!watch::registry_installed())
+        return;
+    watch::WatchRow *rows;
+    watch::OptionsRow *options;
+    int nrows, noptions;
+    MemoryContext caller = CurrentMemoryContext; // (SPI_connect switches to its own)
+    watch::with_registry([&] { watch::registry_load(&rows, &nrows, &options, &noptions, caller); });
+    for (int i = 0; i < nrows; i++) {
+        if (rows[i].matview != matview)
+            continue;
+        List *gaps = watch::uncaptured_tables(rows[i].source, rows[i].owner);
+        if (gaps != NIL)
+            ereport(WARNING, (errmsg("changes to %s do not reach \"%s\": the table has no enabled capture trigger",
+                                     pgview::quote_relation(linitial_oid(gaps)), get_rel_name(matview)),
+                              errdetail("Its owner dropped or disabled the trigger pgview_auto_capture, or the "
+                                        "owner of \"%s\" lost TRIGGER on it: the view may be stale.",
+                                        get_rel_name(matview)),
+                              errhint("pgview_auto.sync_capture_triggers() puts it back where the right is held; "
+                                      "pgview_refresh refreshes the view in full.")));
+    }
 }
 
 } // namespace
@@ -205,6 +233,7 @@ PGVIEW_FUNCTION(pgview_wait) {
                         const char *name = get_rel_name(matview);
                         return name != nullptr ? name : psprintf("%u", matview);
                     })) + "\" is not a materialized view");
+    pg_call([matview] { warn_if_uncaptured(matview); });
     bool background = pg_call([matview] {
         const watch::MatviewOptions *o = watch::options_of(matview);
         return o != nullptr && o->mode != 'c';

@@ -34,6 +34,7 @@
 #include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
+#include "watch/capture.hpp"
 #include "watch/capture_triggers.hpp"
 #include "watch/registry.hpp"
 #include "watch/watch_cache.hpp"
@@ -88,6 +89,23 @@ void rewatch_above(Oid view) {
             watch::apply_watch(matview, OidIsValid(requests[i]) ? std::optional<Oid>(requests[i]) : std::nullopt,
                                options, watch::PrivilegeCheck::owner_skips);
     }
+}
+
+// The tables an ALTER TABLE attaches a partition to or detaches one from: their
+// rows changed without their capture trigger (C-level).
+List *partitions_moved_under(AlterTableStmt *stmt) {
+    List *parents = NIL;
+    ListCell *lc;
+    foreach (lc, stmt->cmds) {
+        auto *cmd = static_cast<AlterTableCmd *>(lfirst(lc));
+        if (cmd->subtype != AT_AttachPartition && cmd->subtype != AT_DetachPartition &&
+            cmd->subtype != AT_DetachPartitionFinalize)
+            continue;
+        Oid parent = RangeVarGetRelid(stmt->relation, NoLock, true);
+        if (OidIsValid(parent))
+            parents = list_append_unique_oid(parents, parent);
+    }
+    return parents;
 }
 
 // C-level: the commands of an ALTER TABLE that change a table's ancestors
@@ -258,14 +276,31 @@ PGVIEW_FUNCTION(pgview_on_ddl_command_end) {
         }
         break;
     }
-    case T_AlterTableStmt:
-        pg_call([parsetree] {
+    case T_AlterTableStmt: {
+        List *moved = pg_call([parsetree] {
             auto *stmt = reinterpret_cast<AlterTableStmt *>(parsetree);
             sync_partitions_of(stmt);
             if (changes_owner(stmt))
                 sync_names(); // the registry keeps the owner of each watch (its orphan's owner)
+            return partitions_moved_under(stmt);
         });
+        // A partition attached or detached: the parent's rows changed, and no
+        // capture trigger saw it. Its watchers are refreshed in full.
+        ListCell *lc;
+        foreach (lc, moved)
+            watch::changed_in_full(lfirst_oid(lc));
         break;
+    }
+    case T_RefreshMatViewStmt: {
+        // REFRESH MATERIALIZED VIEW by hand (our own refreshes do not pass
+        // here): what watches the matview is refreshed in turn. WITH NO DATA
+        // leaves nothing to read.
+        auto *stmt = reinterpret_cast<RefreshMatViewStmt *>(parsetree);
+        Oid matview = relation_of(stmt->relation);
+        if (OidIsValid(matview) && !stmt->skipData)
+            watch::changed_in_full(matview);
+        break;
+    }
     case T_RenameStmt: {
         auto *stmt = reinterpret_cast<RenameStmt *>(parsetree);
         pg_call([stmt] { sync_names(stmt->renameType == OBJECT_SCHEMA ? stmt : nullptr); });

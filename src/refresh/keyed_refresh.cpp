@@ -5,6 +5,7 @@
 #include "pg/owner_scope.hpp"
 #include "syscat/relation_info.hpp"
 #include "tableview/difference.hpp"
+#include "tableview/write_guard.hpp"
 #include "watch/registry.hpp"
 
 extern "C" {
@@ -420,7 +421,9 @@ void run_statement(const KeyedSpec *spec, const ViewKeys &keys) {
         args[k] = column_array(keys.images, spec->nkeys, spec->key_types, k, &nulls);
     }
     SPIPlanPtr plan = saved_plan(keyed_statement(spec, nulls), spec->nkeys, argtypes);
-    if (SPI_execute_plan(plan, args, nullptr, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+    int rc = 0;
+    tableview::writing_table_views([plan, args, &rc] { rc = SPI_execute_plan(plan, args, nullptr, false, 0); });
+    if (rc != SPI_OK_SELECT || SPI_processed != 1)
         elog(ERROR, "pgview_auto: the keyed refresh of table view %s failed", get_rel_name(spec->view));
     bool isnull;
     elog(DEBUG1, "pgview_auto: table view %s refreshed for %d keys", get_rel_name(spec->view),

@@ -10,6 +10,7 @@
 #include "pg/hidden_error.hpp"
 #include "pg/owner_scope.hpp"
 #include "pg/subtransaction.hpp"
+#include "refresh/ddl_guard.hpp"
 #include "refresh/keyed_refresh.hpp"
 #include "syscat/relation_info.hpp"
 #include "tableview/difference.hpp"
@@ -155,6 +156,16 @@ bool refresh_one(RefreshTarget *t) {
     if (t->concurrently == 1 && !syscat::concurrent_refresh_ok(t->matview))
         cannot_refresh_concurrently(t, "It is not populated, or has no unique index that "
                                        "REFRESH ... CONCURRENTLY accepts.");
+    // CONCURRENTLY runs DDL (a temporary table) that a user's event trigger may
+    // refuse: maintenance must not fail on it. Plain while such a trigger
+    // exists, unless pgview_refresh was asked for CONCURRENTLY by hand.
+    if (concurrently && !(t->origin == Origin::manual && t->concurrently == 1)) {
+        if (const char *guard = ddl_guard_in_the_way()) {
+            ereport(DEBUG1, (errmsg("pgview_auto: refreshing %s without CONCURRENTLY: event trigger \"%s\" "
+                                    "would see its temporary table", t->name, guard)));
+            concurrently = false;
+        }
+    }
     if (concurrently && t->origin == Origin::prepare) {
         // CONCURRENTLY needs a temporary table, which a prepared transaction cannot hold.
         if (t->concurrently == 1)

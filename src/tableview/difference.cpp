@@ -7,6 +7,7 @@
 #include "pg/quote.hpp"
 #include "pg/owner_scope.hpp"
 #include "syscat/relation_info.hpp"
+#include "tableview/write_guard.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -158,7 +159,9 @@ void run_difference(Oid table, const char *statement) {
         if (SPI_connect() != SPI_OK_CONNECT)
             elog(ERROR, "pgview_auto: SPI_connect failed");
         PushActiveSnapshot(GetTransactionSnapshot());
-        if (SPI_execute(statement, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+        int rc = 0;
+        writing_table_views([statement, &rc] { rc = SPI_execute(statement, false, 0); });
+        if (rc != SPI_OK_SELECT || SPI_processed != 1)
             elog(ERROR, "pgview_auto: the refresh of table view %s failed", get_rel_name(table));
         bool isnull;
         HeapTuple row = SPI_tuptable->vals[0];

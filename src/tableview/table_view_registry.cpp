@@ -3,6 +3,7 @@
 
 #include "pg/guard.hpp"
 #include "syscat/relation_info.hpp"
+#include "watch/capture_triggers.hpp"
 #include "watch/registry.hpp"
 
 extern "C" {
@@ -204,6 +205,7 @@ void add(const TableView &tv) {
                                             "VALUES ($1, $2, $3)",
                                       has_populated ? 4 : 3, types, values, nulls, false, 0) != SPI_OK_INSERT)
                 elog(ERROR, "pgview_auto: registering a table view failed");
+            watch::guard_table_view(tv.table); // only its refresh writes it from now on
         });
     });
 }

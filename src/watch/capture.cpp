@@ -3,6 +3,8 @@
 // the transaction's dirty set: no I/O, no catalog write, no look-up. The
 // matviews watching it are found at commit (so a matview dropped and created
 // again meanwhile is found under its new OID).
+#include "watch/capture.hpp"
+
 #include "incremental/capture_plan.hpp"
 #include "pg/guard.hpp"
 #include "refresh/dirty_set.hpp"
@@ -23,6 +25,15 @@ PGVIEW_FUNCTION(pgview_capture) {
     pgview::incremental::capture_unkeyed(relid, TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event));
     return PointerGetDatum(nullptr);
 }
+
+namespace pgview::watch {
+
+void changed_in_full(Oid relid) {
+    pg_call([relid] { refresh::dirty_add(relid); });
+    incremental::capture_unkeyed(relid, true);
+}
+
+} // namespace pgview::watch
 
 // Statement trigger on the registry tables: every backend drops its watch cache
 // once the change commits (this one at the next command).

@@ -19,6 +19,7 @@ extern "C" {
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "access/genam.h"
@@ -35,6 +36,8 @@ namespace pgview::watch {
 namespace {
 
 bool internal_ddl = false; // our own DDL is running: our event triggers skip it
+bool no_wait = false;      // sync_capture_triggers(): never queue behind the table's writers
+List *skipped = NIL;       // ... the tables it left for later (their lock was taken)
 
 // Our triggers: name, the function it runs, and how it is created.
 struct TriggerKind {
@@ -51,6 +54,12 @@ constexpr TriggerKind replica_kind{replica_trigger_name, "capture_replica",
                                    "AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW "
                                    "EXECUTE FUNCTION pgview_auto.capture_replica()",
                                    "REPLICA"};
+// Not a capture trigger: the write guard of a table view (tableview/write_guard.hpp),
+// made, adopted and synced the same way.
+constexpr TriggerKind guard_kind{guard_trigger_name, "guard",
+                                 "BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s FOR EACH STATEMENT "
+                                 "EXECUTE FUNCTION pgview_auto.guard()",
+                                 nullptr};
 constexpr TriggerKind key_kinds[] = {
     {"pgview_auto_keys_insert", "capture_keys",
      "AFTER INSERT ON %s REFERENCING NEW TABLE AS pgview_new FOR EACH STATEMENT "
@@ -93,6 +102,8 @@ const TriggerKind *kind_named(const char *name) {
         return &capture_kind;
     if (strcmp(name, replica_kind.name) == 0)
         return &replica_kind;
+    if (strcmp(name, guard_kind.name) == 0)
+        return &guard_kind;
     for (const TriggerKind &k : key_kinds)
         if (strcmp(name, k.name) == 0)
             return &k;
@@ -147,6 +158,13 @@ bool has_trigger(Oid table, const TriggerKind &kind) {
 void create_trigger(Oid table, const TriggerKind &kind) {
     if (has_trigger(table, kind))
         return;
+    // CREATE TRIGGER takes SHARE ROW EXCLUSIVE: behind an open write
+    // transaction, and every later writer behind it. A repair (no_wait) takes
+    // only a lock that is free at once, and leaves the table for later.
+    if (no_wait && !ConditionalLockRelationOid(table, ShareRowExclusiveLock)) {
+        skipped = list_append_unique_oid(skipped, table);
+        return;
+    }
     const char *target = quote_relation(table);
     execute_internal_ddl(psprintf("CREATE TRIGGER %s %s", kind.name, psprintf(kind.definition, target)));
     if (kind.enable != nullptr)
@@ -176,12 +194,16 @@ bool has_function(const char *name) {
 void create_triggers(Oid table, bool keyed) {
     char relkind = get_rel_relkind(table);
     if (relkind == RELKIND_FOREIGN_TABLE) { // no TRUNCATE triggers, no transition tables
-        if (!has_trigger(table, capture_kind))
-            execute_internal_ddl(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH "
+        if (has_trigger(table, capture_kind))
+            return adopt_capture_trigger(table);
+        if (no_wait && !ConditionalLockRelationOid(table, ShareRowExclusiveLock)) {
+            skipped = list_append_unique_oid(skipped, table);
+            return;
+        }
+        execute_internal_ddl(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH "
                                           "STATEMENT EXECUTE FUNCTION pgview_auto.capture()",
                                           capture_trigger_name, quote_relation(table)));
-        adopt_capture_trigger(table);
-        return;
+        return adopt_capture_trigger(table);
     }
     create_trigger(table, capture_kind);
     // Row triggers of a partitioned table are cloned to its partitions, which
@@ -226,7 +248,8 @@ void execute_internal_ddl(const char *sql) {
 
 
 void adopt_capture_trigger(Oid table) {
-    const TriggerKind *kinds[] = {&capture_kind, &replica_kind, &key_kinds[0], &key_kinds[1], &key_kinds[2]};
+    const TriggerKind *kinds[] = {&capture_kind, &replica_kind, &guard_kind, &key_kinds[0], &key_kinds[1],
+                                  &key_kinds[2]};
     ObjectAddress extension{ExtensionRelationId, get_extension_oid("pgview_auto", false), 0};
     for (const TriggerKind *k : kinds) {
         Oid func = trigger_function(table, k->name);
@@ -248,7 +271,7 @@ void sync_all_capture_triggers(void) {
     while (HeapTupleIsValid(tup = systable_getnext(scan))) {
         auto *form = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tup));
         const TriggerKind *kind = kind_named(NameStr(form->tgname));
-        if (kind != nullptr && is_our_function(form->tgfoid, kind->function))
+        if (kind != nullptr && kind != &guard_kind && is_our_function(form->tgfoid, kind->function))
             tables = list_append_unique_oid(tables, form->tgrelid);
     }
     systable_endscan(scan);
@@ -273,6 +296,69 @@ int capture_targets(Oid table, Oid **targets) {
         out[i++] = lfirst_oid(lc);
     *targets = out;
     return n;
+}
+
+void guard_table_view(Oid table) {
+    if (!has_function(guard_kind.function)) // the SQL is older than this library: until ALTER EXTENSION UPDATE
+        return;
+    create_trigger(table, guard_kind);
+    adopt_capture_trigger(table);
+}
+
+List *repair_capture_triggers(const List *tables, const List *table_views) {
+    no_wait = true;
+    skipped = NIL;
+    PG_TRY();
+    {
+        ListCell *lc;
+        foreach (lc, tables)
+            sync_capture_trigger(lfirst_oid(lc));
+        foreach (lc, table_views)
+            if (get_rel_relkind(lfirst_oid(lc)) != '\0')
+                guard_table_view(lfirst_oid(lc));
+    }
+    PG_FINALLY();
+    {
+        no_wait = false;
+    }
+    PG_END_TRY();
+    return skipped;
+}
+
+// Whether `table` carries an enabled capture trigger of ours.
+bool captured(Oid table) {
+    Relation rel = table_open(TriggerRelationId, AccessShareLock);
+    ScanKeyData keys[2];
+    ScanKeyInit(&keys[0], Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(table));
+    ScanKeyInit(&keys[1], Anum_pg_trigger_tgname, BTEqualStrategyNumber, F_NAMEEQ,
+                CStringGetDatum(capture_trigger_name));
+    SysScanDesc scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, nullptr, 2, keys);
+    HeapTuple tup = systable_getnext(scan);
+    bool enabled = HeapTupleIsValid(tup) && reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tup))->tgenabled !=
+                                                TRIGGER_DISABLED &&
+                   is_our_function(reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tup))->tgfoid, capture_kind.function);
+    systable_endscan(scan);
+    table_close(rel, AccessShareLock);
+    return enabled;
+}
+
+List *uncaptured_tables(Oid source, Oid watcher) {
+    if (get_rel_relkind(source) == RELKIND_MATVIEW || get_rel_relkind(source) == '\0')
+        return NIL; // a matview is refreshed by us (or by REFRESH, seen by our event trigger)
+    List *gaps = NIL;
+    bool partitioned = get_rel_relkind(source) == RELKIND_PARTITIONED_TABLE;
+    ListCell *lc;
+    foreach (lc, find_all_inheritors(source, NoLock, nullptr)) {
+        Oid target = lfirst_oid(lc);
+        // An inheritance child (not a partition) is captured only for a watcher
+        // who may put a trigger on it (see capture_needed): not a gap otherwise.
+        if (target != source && !partitioned && !get_rel_relispartition(target) &&
+            pg_class_aclcheck(target, watcher, ACL_TRIGGER) != ACLCHECK_OK)
+            continue;
+        if (get_rel_relkind(target) != '\0' && !captured(target))
+            gaps = lappend_oid(gaps, target);
+    }
+    return gaps;
 }
 
 void sync_capture_trigger(Oid table) {

@@ -15,12 +15,14 @@
 
 extern "C" {
 #include "postgres.h"
+#include "nodes/pg_list.h"
 }
 
 namespace pgview::watch {
 
 inline constexpr const char *capture_trigger_name = "pgview_auto_capture";
 inline constexpr const char *replica_trigger_name = "pgview_auto_replica";
+inline constexpr const char *guard_trigger_name = "pgview_auto_guard";
 
 // Tables that get a capture trigger for `table`: itself and every partition.
 // Palloc'd array; also locks them (ShareRowExclusiveLock, as CREATE TRIGGER does).
@@ -36,6 +38,18 @@ void sync_capture_trigger(Oid table);
 // Every capture trigger of the database no watch needs any more goes.
 void sync_all_capture_triggers(void);
 
+// pgview_auto.sync_capture_triggers(): each table synced as above, and each
+// table view guarded, but a trigger is created only where the table's lock is
+// free at once (never queued behind its writers); the tables left for a later
+// call come back.
+List *repair_capture_triggers(const List *tables, const List *table_views);
+
+// Tables among `source` and its partitions (and the inheritance children
+// `watcher` may put a trigger on) that carry no enabled capture trigger: their
+// changes reach no view (the table's owner dropped or disabled it, or the
+// watcher lost TRIGGER on it). Empty for a matview.
+List *uncaptured_tables(Oid source, Oid watcher);
+
 // True while we run our own CREATE/DROP TRIGGER: our event triggers ignore it.
 bool in_internal_ddl(void);
 // Runs a utility statement through SPI (connected) as our own DDL. C-level.
@@ -45,6 +59,10 @@ void execute_internal_ddl(const char *sql);
 // extension (DROP EXTENSION needs no CASCADE): records that dependency where
 // missing (pg_restore recreates the triggers without it).
 void adopt_capture_trigger(Oid table);
-bool is_capture_trigger_name(const char *name);
+bool is_capture_trigger_name(const char *name); // (the guard's name too: adopted alike)
+
+// A table view's write guard (tableview/write_guard.hpp), made where missing
+// and adopted by the extension. C-level, SPI connected.
+void guard_table_view(Oid table);
 
 } // namespace pgview::watch

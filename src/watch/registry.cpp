@@ -251,8 +251,12 @@ Statement remove_orphan_options = {
     "DELETE FROM pgview_auto.watched o WHERE matview = $1 "
     "AND NOT EXISTS (SELECT FROM pgview_auto.watch w WHERE w.matview = o.matview)",
     1, {REGCLASSOID}, nullptr};
+// A watch names the table, for a matview whose owner may still put a trigger
+// on it (a watcher whose TRIGGER right was revoked gets no capture trigger
+// back; pgview_status shows that table as uncaptured for her view).
 Statement source_needed = {
-    "SELECT EXISTS (SELECT FROM pgview_auto.watch WHERE source = $1)",
+    "SELECT EXISTS (SELECT FROM pgview_auto.watch w JOIN pg_class m ON m.oid = w.matview "
+    "WHERE w.source = $1 AND has_table_privilege(m.relowner, $1, 'TRIGGER'))",
     1, {REGCLASSOID}, nullptr};
 // A watch of `source` (an inheritance parent of $2) whose matview's owner may trigger $2.
 Statement source_needed_by = {

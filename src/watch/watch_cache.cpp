@@ -128,7 +128,8 @@ const Oid *watchers_of(Oid relid, int *n) {
         for (int i = 0; i < nrows; i++) {
             const WatchRow &row = rows[i];
             bool itself = row.source == relid;
-            if (row.source_is_matview || !(itself || list_member_oid(ancestors, row.source)))
+            // (A matview source counts for itself only: written by a REFRESH by hand.)
+            if (!(itself || (!row.source_is_matview && list_member_oid(ancestors, row.source))))
                 continue;
             int j = 0;
             while (j < count && found[j] != row.matview)

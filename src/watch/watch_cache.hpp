@@ -16,7 +16,8 @@ void watch_cache_init(void); // from _PG_init: registers the invalidation callba
 
 // Matviews watching `relid` or one of its ancestors (tables only): every
 // watcher of a partitioned ancestor; a watcher of an inheritance parent only if
-// its owner may put a trigger on relid. The array stays valid until the next
+// its owner may put a trigger on relid. For a matview, its direct watchers
+// (its REFRESH by hand writes it). The array stays valid until the next
 // call into this cache.
 const Oid *watchers_of(Oid relid, int *n);
 

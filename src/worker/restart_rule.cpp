@@ -19,9 +19,10 @@ List *mark_background_views(TimestampTz since, const char *modes) {
     watch::OptionsRow *options;
     watch::ScheduleRow *schedules;
     int nrows, noptions, nschedules;
+    MemoryContext caller = CurrentMemoryContext; // (SPI_connect switches to its own)
     watch::with_registry([&] {
-        watch::registry_load(&rows, &nrows, &options, &noptions, CurrentMemoryContext);
-        nschedules = watch::registry_load_schedules(&schedules, CurrentMemoryContext);
+        watch::registry_load(&rows, &nrows, &options, &noptions, caller);
+        nschedules = watch::registry_load_schedules(&schedules, caller);
     });
     List *no_room = NIL;
     for (int i = 0; i < noptions; i++)
