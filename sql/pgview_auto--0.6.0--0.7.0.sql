@@ -14,8 +14,11 @@ CREATE FUNCTION pgview_auto.pending_state()
   AS 'MODULE_PATHNAME', 'pgview_pending_state';
 
 -- The database as a whole: all pending when its shared entries overflowed
--- (pgview_auto.max_matviews), or until the restart rule has run.
-CREATE FUNCTION pgview_auto.database_pending(OUT all_dirty boolean, OUT since timestamptz, OUT overflows bigint)
+-- (pgview_auto.max_matviews), or until the restart rule has run; its worker,
+-- or since when it waits for one (workers take turns between databases when
+-- pgview_auto.max_workers are busy).
+CREATE FUNCTION pgview_auto.database_pending(OUT all_dirty boolean, OUT since timestamptz, OUT overflows bigint,
+                                             OUT worker_pid integer, OUT worker_wanted timestamptz)
   LANGUAGE c VOLATILE
   AS 'MODULE_PATHNAME', 'pgview_database_pending';
 
@@ -37,7 +40,8 @@ CREATE FUNCTION @extschema@.pgview_status()
                  pending boolean, pending_since timestamptz,
                  next_refresh timestamptz, schedule interval,
                  incremental_refreshes bigint, keys_refreshed bigint, last_keys bigint,
-                 shmem_overflows bigint, uncaptured regclass[])
+                 shmem_overflows bigint, uncaptured regclass[],
+                 worker_pid integer, waiting_for_worker_since timestamptz)
   LANGUAGE sql VOLATILE
   SET search_path = pg_catalog, pg_temp
   SET jit = off -- (its estimate passes jit_above_cost: compiling took a second, running it milliseconds)
@@ -63,7 +67,9 @@ CREATE FUNCTION @extschema@.pgview_status()
                 WHEN d.all_dirty AND (o.mode IN ('async', 'manual') OR sc.every IS NOT NULL) THEN d.since END,
            p.next_refresh, sc.every,
            coalesce(k.refreshes, 0), coalesce(k.keys, 0), k.last_keys, coalesce(p.overflows, d.overflows),
-           (SELECT array_agg(DISTINCT u.source ORDER BY u.source) FROM uncaptured u WHERE u.matview = m.matview)
+           (SELECT array_agg(DISTINCT u.source ORDER BY u.source) FROM uncaptured u WHERE u.matview = m.matview),
+           CASE WHEN o.mode = 'async' OR sc.every IS NOT NULL THEN d.worker_pid END,
+           CASE WHEN o.mode = 'async' OR sc.every IS NOT NULL THEN d.worker_wanted END
     FROM m CROSS JOIN pgview_auto.database_pending() d
     LEFT JOIN pgview_auto.watched o ON o.matview = m.matview
     LEFT JOIN pgview_auto.refresh_stats s ON s.matview = m.matview
@@ -74,7 +80,7 @@ CREATE FUNCTION @extschema@.pgview_status()
     ORDER BY m.matview
   $$;
 COMMENT ON FUNCTION @extschema@.pgview_status() IS
-  'One row per watched, scheduled or refreshed materialized view or table view: mode, sources, refresh statistics (full refreshes in refresh_count, keyed ones in incremental_refreshes), last error, pending changes, next refresh, how often its pending changes did not fit in shared memory (shmem_overflows: each made a refresh full), and the tables whose changes it no longer receives (uncaptured: their capture trigger was dropped or disabled, or the watcher lost TRIGGER on them)';
+  'One row per watched, scheduled or refreshed materialized view or table view: mode, sources, refresh statistics (full refreshes in refresh_count, keyed ones in incremental_refreshes), last error, pending changes, next refresh, how often its pending changes did not fit in shared memory (shmem_overflows: each made a refresh full), the tables whose changes it no longer receives (uncaptured: their capture trigger was dropped or disabled, or the watcher lost TRIGGER on them), and for async and scheduled views the worker of the database (worker_pid) or since when it waits for one (every worker busy elsewhere)';
 
 -- ---------------------------------------------------------------------------
 -- A view is never silently stale: ATTACH / DETACH PARTITION (already in the

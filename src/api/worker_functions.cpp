@@ -314,7 +314,8 @@ PGVIEW_FUNCTION(pgview_pending_state) {
 
 // pgview_auto.database_pending(), behind pgview_status(): this database's
 // background views are all pending when its shared entries overflowed (one
-// without an entry of its own is pending all the same: never silently stale).
+// without an entry of its own is pending all the same: never silently stale);
+// its worker, or since when it waits for one (every worker busy elsewhere).
 PGVIEW_FUNCTION(pgview_database_pending) {
     worker::DatabasePending d{};
     if (worker::shared_state_ready())
@@ -325,8 +326,9 @@ PGVIEW_FUNCTION(pgview_database_pending) {
     TupleDesc desc;
     if (pg_call([fcinfo, &desc] { return get_call_result_type(fcinfo, nullptr, &desc); }) != TYPEFUNC_COMPOSITE)
         throw Error(pgview::sqlstate::internal_error, "pgview_auto.database_pending() must return a record");
-    Datum values[3] = {BoolGetDatum(d.all_dirty), TimestampTzGetDatum(d.since), Int64GetDatum(d.overflows)};
-    bool nulls[3] = {false, !d.all_dirty || d.since == 0, false};
+    Datum values[5] = {BoolGetDatum(d.all_dirty), TimestampTzGetDatum(d.since), Int64GetDatum(d.overflows),
+                       Int32GetDatum(d.worker_pid), TimestampTzGetDatum(d.worker_wanted)};
+    bool nulls[5] = {false, !d.all_dirty || d.since == 0, false, d.worker_pid == 0, d.worker_wanted == 0};
     return pg_call([desc, &values, &nulls] {
         return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
     });

@@ -56,14 +56,10 @@ struct Plan {
     int nschedules;
 };
 
-// Next run of each schedule, for the life of this worker (first run: one period
-// after the worker first sees it; after a restart the crash rule has marked it dirty).
-struct ScheduleClock {
-    Oid matview;
-    TimestampTz next_run;
-};
-ScheduleClock *clocks = nullptr;
-int nclocks = 0;
+// Workers take turns: one that has served its database for a slice leaves when
+// another database waits for a worker (pgview_auto.max_workers are busy).
+TimestampTz serving_since = 0;
+TimestampTz next_due = 0; // when this database next needs a worker, had this one left idle
 
 // The matview claimed by the refresh under way: a worker stopped meanwhile
 // (SIGTERM: DROP DATABASE, a DBA) gives the claim back, so no change is lost.
@@ -72,7 +68,7 @@ Oid claimed = InvalidOid;
 void on_exit(int, Datum) {
     if (OidIsValid(claimed))
         unclaim(claimed, 0, false);
-    worker_detach(my_database, still_wanted);
+    worker_detach(my_database, still_wanted, next_due);
 }
 
 void read_plan(Plan *plan) {
@@ -86,15 +82,6 @@ void read_plan(Plan *plan) {
 
 bool background_mode(const watch::MatviewOptions &o) { return o.mode == 'a' || o.mode == 'm'; }
 
-TimestampTz *clock_of(Oid matview, TimestampTz first_run) {
-    for (int i = 0; i < nclocks; i++)
-        if (clocks[i].matview == matview)
-            return &clocks[i].next_run;
-    clocks = static_cast<ScheduleClock *>(clocks ? repalloc(clocks, sizeof(ScheduleClock) * (nclocks + 1))
-                                                 : MemoryContextAlloc(TopMemoryContext, sizeof(ScheduleClock)));
-    clocks[nclocks] = {matview, first_run};
-    return &clocks[nclocks++].next_run;
-}
 
 // After the shared table overflowed: every async, manual and scheduled matview
 // of the database is dirty. (After a restart: see restart_rule.hpp.) True when
@@ -149,16 +136,24 @@ TimestampTz choose(const Plan &plan, TimestampTz now, std::vector<Oid> &due) {
     }
     for (int i = 0; i < plan.nschedules; i++) {
         const watch::ScheduleRow &s = plan.schedules[i];
-        TimestampTz *next_run = clock_of(s.matview, after(now, s.every_us));
-        if (*next_run <= now) {
+        // The next run is kept in shared memory (workers come and go); the
+        // first is one period after a worker first sees the schedule (after a
+        // restart the crash rule has marked it dirty). Rescheduled to a shorter
+        // period, it comes within that period, not at the old one's end.
+        TimestampTz next_run = schedule_clock(s.matview);
+        if (next_run == 0)
+            next_run = after(now, s.every_us);
+        next_run = Min(next_run, after(now, s.every_us));
+        if (next_run <= now) {
             PendingInfo p;
             bool dirty = pending_info(s.matview, &p) && p.dirty;
             if ((!s.only_if_dirty || dirty) && (!dirty || p.retry_at <= now))
                 due.push_back(s.matview);
-            *next_run = after(now, s.every_us);
+            next_run = after(now, s.every_us);
         }
-        set_next_refresh(s.matview, *next_run);
-        next = earlier(next, *next_run);
+        set_schedule_clock(s.matview, next_run);
+        set_next_refresh(s.matview, next_run);
+        next = earlier(next, next_run);
     }
     return next;
 }
@@ -263,7 +258,7 @@ bool run_pass(long *sleep_ms) {
             settle_database();
             return take_all_dirty(&since) && mark_all_dirty(plan, since);
         });
-        next = pg_call([&] { return choose(plan, now, due); }); // it allocates schedule clocks
+        next = pg_call([&] { return choose(plan, now, due); });
         pg_call([&plan] {
             // Entries of matviews no longer watched in a background mode nor scheduled.
             Oid *keep = static_cast<Oid *>(palloc(sizeof(Oid) * (plan.noptions + plan.nschedules + 1)));
@@ -300,7 +295,24 @@ bool run_pass(long *sleep_ms) {
     // room for some matview: the database stays all dirty, and each pass would
     // refresh those again at once.
     *sleep_ms = order.empty() || overflowed ? ms : 0;
+    next_due = next;
     return has_work;
+}
+
+// After a pass: leave for another database that waits for a worker, once this
+// one has had a slice (pgview_auto.naptime). Busy (it just refreshed), the
+// database queues again at once; idle, it is needed again at next_due (a
+// writer asks sooner if a view turns dirty).
+bool take_turns(bool busy) {
+    TimestampTz now = GetCurrentTimestamp();
+    if (serving_since == 0)
+        serving_since = now;
+    if (now - serving_since < static_cast<int64>(naptime_ms) * 1000 || !others_waiting(my_database))
+        return false;
+    still_wanted = busy;
+    if (busy)
+        next_due = 0;
+    return true;
 }
 
 } // namespace
@@ -353,8 +365,11 @@ void pgview_worker_main(Datum arg) {
             MemoryContextSwitchTo(TopMemoryContext);
             if (!has_work) {
                 still_wanted = false;
+                next_due = 0;
                 proc_exit(0);
             }
+            if (take_turns(sleep_ms == 0))
+                proc_exit(0);
         }
         if (sleep_ms > 0)
             (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, sleep_ms,

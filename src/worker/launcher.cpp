@@ -27,6 +27,7 @@ extern "C" {
 #include "storage/proc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 PGDLLEXPORT void pgview_launcher_main(Datum);
@@ -84,6 +85,20 @@ bool is_running(Oid dbid) {
     return false;
 }
 
+// Every worker is busy and databases wait (they take turns): said in the
+// server log, at most once a minute; pgview_status shows the wait per view.
+void say_databases_wait(int waiting) {
+    static TimestampTz last_said = 0;
+    TimestampTz now = GetCurrentTimestamp();
+    if (now - last_said < 60 * USECS_PER_SEC)
+        return;
+    last_said = now;
+    ereport(LOG, (errmsg("pgview_auto: %d database%s wait%s for a worker: all %d (pgview_auto.max_workers) are busy",
+                         waiting, waiting == 1 ? "" : "s", waiting == 1 ? "s" : "", max_workers),
+                  errdetail("Workers take turns between databases; refreshes there wait for their turn."),
+                  errhint("Raise pgview_auto.max_workers (and max_worker_processes) and restart the server.")));
+}
+
 void start_worker(Oid dbid) {
     BackgroundWorker worker;
     memset(&worker, 0, sizeof worker);
@@ -135,6 +150,7 @@ void pgview_launcher_main(Datum) {
             ProcessConfigFile(PGC_SIGHUP);
         }
         reap();
+        (void) databases_due(GetCurrentTimestamp());
         Oid wanted[max_tracked];
         int nwanted = databases_wanting_workers(wanted, max_tracked);
         for (int i = 0; i < nwanted && nrunning < max_workers; i++) {
@@ -147,6 +163,8 @@ void pgview_launcher_main(Datum) {
             }
             start_worker(wanted[i]);
         }
+        if (nwanted > 0 && nrunning >= max_workers)
+            say_databases_wait(nwanted);
         (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, naptime_ms,
                          PG_WAIT_EXTENSION);
         ResetLatch(MyLatch);

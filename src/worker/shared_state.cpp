@@ -1,6 +1,8 @@
 // pgview_auto — shared memory state (see shared_state.hpp).
 #include "worker/shared_state.hpp"
 
+#include <algorithm>
+
 #include "worker/pending_keys.hpp"
 #include "worker/settings.hpp"
 
@@ -44,6 +46,7 @@ struct Entry {
     int32 nkeys;      // pending keys in the key table (pending_keys.hpp)
     uint32 overflows; // keys that did not fit in shared memory (each made a refresh full)
     bool overflowed;  // ... since the last claim (which says so in the server log)
+    TimestampTz schedule_next; // its schedule's next run (kept across the database's workers)
 };
 
 // A committing transaction's ticket, from PRE_COMMIT until its COMMIT (or
@@ -64,6 +67,8 @@ struct InFlight {
 struct DatabaseSlot {
     Oid dbid; // InvalidOid: free
     bool wants_worker;
+    TimestampTz wants_since;  // when it started wanting one (the launcher serves the longest waiting first)
+    TimestampTz next_due;     // a worker that left with nothing to do: when it is next needed (0: when asked)
     bool started_once;    // the restart rule has been applied since server start
     bool settling;        // ... is being applied now
     bool all_dirty;       // overflow: every matview of the database is dirty
@@ -154,6 +159,7 @@ Entry *find_entry(Oid matview, HASHACTION action) {
         e->nkeys = 0;
         e->overflows = 0;
         e->overflowed = false;
+        e->schedule_next = 0;
     }
     return e;
 }
@@ -215,6 +221,13 @@ bool touches(const InFlight &f, Oid matview) {
         if (f.matviews[i] == matview)
             return true;
     return false;
+}
+
+// The database wants a worker (lock held): it joins the queue if not in it.
+void want_worker(DatabaseSlot *db) {
+    if (!db->wants_worker)
+        db->wants_since = GetCurrentTimestamp();
+    db->wants_worker = true;
 }
 
 void wake(DatabaseSlot *db) {
@@ -285,7 +298,7 @@ void mark_one(const Mark &m, DatabaseSlot *db, TimestampTz now) {
         database_overflow(db, now); // the table was full: never lose a change
     }
     if (db != nullptr && m.wake_worker && (news || db->worker_latch == nullptr)) {
-        db->wants_worker = true;
+        want_worker(db);
         wake(db);
     }
 }
@@ -311,7 +324,7 @@ void commit_marks(const Mark *marks, int n) {
             if (own != nullptr && !own->all_dirty) {
                 own->all_dirty = true;
                 own->all_dirty_since = now;
-                own->wants_worker = true;
+                want_worker(own);
                 wake(own);
             }
         }
@@ -326,7 +339,7 @@ void request_worker(Oid dbid) {
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     DatabaseSlot *db = find_database(dbid, true);
     if (db != nullptr) {
-        db->wants_worker = true;
+        want_worker(db);
         wake(db);
     }
     LWLockRelease(state->lock);
@@ -365,7 +378,7 @@ void move_pending(Oid old_matview, Oid new_matview, bool mark, bool wake_worker)
             database_overflow(db, now);
         }
         if (db != nullptr && wake_worker) {
-            db->wants_worker = true;
+            want_worker(db);
             wake(db);
         }
     }
@@ -516,9 +529,26 @@ DatabasePending database_pending(void) {
     DatabaseSlot *db = find_database(MyDatabaseId, false);
     DatabasePending d{};
     if (db != nullptr)
-        d = {db->all_dirty, db->all_dirty_since, db->overflows};
+        d = {db->all_dirty, db->all_dirty_since, db->overflows, db->worker_pid,
+             db->wants_worker && db->worker_pid == 0 ? db->wants_since : 0};
     LWLockRelease(state->lock);
     return d;
+}
+
+TimestampTz schedule_clock(Oid matview) {
+    LWLockAcquire(state->lock, LW_SHARED);
+    Entry *e = find_entry(matview, HASH_FIND);
+    TimestampTz next = e != nullptr ? e->schedule_next : 0;
+    LWLockRelease(state->lock);
+    return next;
+}
+
+void set_schedule_clock(Oid matview, TimestampTz next) {
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    Entry *e = find_entry(matview, HASH_ENTER_NULL);
+    if (e != nullptr)
+        e->schedule_next = next;
+    LWLockRelease(state->lock);
 }
 
 void set_next_refresh(Oid matview, TimestampTz when) {
@@ -626,17 +656,47 @@ void launcher_attach(void) {
 }
 
 int databases_wanting_workers(Oid *dbids, int max) {
+    struct Waiting {
+        Oid dbid;
+        TimestampTz since;
+    } waiting[max_databases];
     int n = 0;
     LWLockAcquire(state->lock, LW_SHARED);
     for (const DatabaseSlot &slot : state->databases)
-        if (slot.dbid != InvalidOid && slot.wants_worker && slot.worker_pid == 0 && n < max)
-            dbids[n++] = slot.dbid;
+        if (slot.dbid != InvalidOid && slot.wants_worker && slot.worker_pid == 0)
+            waiting[n++] = {slot.dbid, slot.wants_since};
     LWLockRelease(state->lock);
+    // The longest waiting first: workers take turns (see others_waiting).
+    std::sort(waiting, waiting + n, [](const Waiting &a, const Waiting &b) { return a.since < b.since; });
     int kept = 0;
-    for (int i = 0; i < n; i++)
-        if (!database_paused(dbids[i]))
-            dbids[kept++] = dbids[i];
+    for (int i = 0; i < n && kept < max; i++)
+        if (!database_paused(waiting[i].dbid))
+            dbids[kept++] = waiting[i].dbid;
     return kept;
+}
+
+int databases_due(TimestampTz now) {
+    int n = 0;
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    for (DatabaseSlot &slot : state->databases)
+        if (slot.dbid != InvalidOid && !slot.wants_worker && slot.worker_pid == 0 && slot.next_due != 0 &&
+            slot.next_due <= now) {
+            slot.next_due = 0;
+            want_worker(&slot);
+            n++;
+        }
+    LWLockRelease(state->lock);
+    return n;
+}
+
+bool others_waiting(Oid dbid) {
+    LWLockAcquire(state->lock, LW_SHARED);
+    bool waiting = false;
+    for (const DatabaseSlot &slot : state->databases)
+        waiting = waiting || (slot.dbid != InvalidOid && slot.dbid != dbid && slot.wants_worker &&
+                              slot.worker_pid == 0 && slot.paused_by == 0);
+    LWLockRelease(state->lock);
+    return waiting;
 }
 
 bool worker_attach(Oid dbid) {
@@ -694,13 +754,17 @@ bool database_paused(Oid dbid) {
     return false;
 }
 
-void worker_detach(Oid dbid, bool still_wanted) {
+void worker_detach(Oid dbid, bool still_wanted, TimestampTz next_due) {
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     DatabaseSlot *db = find_database(dbid, false);
     if (db != nullptr && db->worker_pid == MyProcPid) {
+        db->next_due = next_due;
         db->worker_pid = 0;
         db->worker_latch = nullptr;
-        db->wants_worker = still_wanted || db->all_dirty;
+        db->wants_worker = false;
+        if (still_wanted || db->all_dirty)
+            want_worker(db); // at the back of the queue
+
     }
     LWLockRelease(state->lock);
 }

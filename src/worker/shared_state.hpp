@@ -96,12 +96,18 @@ struct PendingInfo {
 };
 bool pending_info(Oid matview, PendingInfo *info); // false: nothing known
 void set_next_refresh(Oid matview, TimestampTz when); // 0: none planned
+// A schedule's next run, kept in shared memory so that the database's workers
+// can come and go (take turns) without restarting its period (0: unknown).
+TimestampTz schedule_clock(Oid matview);
+void set_schedule_clock(Oid matview, TimestampTz next);
 // This database as a whole: all dirty (the shared table overflowed, or not
 // settled yet after a restart) since when, and how many matviews found no room.
 struct DatabasePending {
     bool all_dirty;
     TimestampTz since;
     uint32 overflows;
+    int worker_pid;            // its worker now (0: none)
+    TimestampTz worker_wanted; // waiting for a worker since then (0: not waiting)
 };
 DatabasePending database_pending(void);
 // Drop this database's entries of matviews not in keep[] and not dirty.
@@ -128,9 +134,17 @@ struct DatabaseSlotView {
     int worker_pid;
 };
 void launcher_attach(void);                 // the launcher's latch, for writers to set
-int databases_wanting_workers(Oid *dbids, int max);
+int databases_wanting_workers(Oid *dbids, int max); // the longest waiting first
+// Some other database waits for a worker (pgview_auto.max_workers are busy):
+// a worker that has had its turn leaves, and the launcher starts one there.
+bool others_waiting(Oid dbid);
 bool worker_attach(Oid dbid);               // this worker serves dbid (its latch); false: paused, exit
-void worker_detach(Oid dbid, bool still_wanted);
+// The worker leaves: still wanted (back in the queue at once), or needed again
+// at next_due (0: when a writer or a new watch asks).
+void worker_detach(Oid dbid, bool still_wanted, TimestampTz next_due = 0);
+// Databases whose worker left idle and whose next_due has come: they want one
+// again (the launcher calls this). Returns how many.
+int databases_due(TimestampTz now);
 // The restart rule (after a crash or restart every async, manual and scheduled
 // matview is dirty) is applied once per database per server start, by whichever
 // backend needs the state first: begin_settling() says whether the caller must;
