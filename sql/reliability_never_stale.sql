@@ -136,6 +136,29 @@ SELECT pgview_watch('user_counts', "concurrently" => true);
 RESET app.migrating;
 DROP EVENT TRIGGER regress_no_ddl;
 
+-------------------------------------------------------------------------------
+-- 6. Shapes pgview_create accepts are refreshed: a key whose type's = lives
+-- outside pg_catalog (citext) is compared with that type's own equality; a
+-- table view without columns, and a key without equality, are refused at
+-- create (0.6.0 accepted them, and every refresh failed).
+CREATE EXTENSION citext SCHEMA ns;
+CREATE TABLE people (id int PRIMARY KEY, name ns.citext);
+INSERT INTO people VALUES (1, 'Alice'), (2, 'bob');
+SELECT pgview_create('per_name', 'SELECT name, count(*) AS n FROM ns.people GROUP BY name',
+                     kind => 'table view', unique_key => ARRAY['name']);
+SELECT pgview_watch('per_name');
+SELECT pgview_refresh('per_name');
+INSERT INTO people VALUES (3, 'ALICE'), (4, 'Bob');        -- keyed: the same keys, by citext's =
+UPDATE people SET name = 'carol' WHERE id = 4;
+SELECT n FROM per_name ORDER BY name;
+SELECT differs('per_name', 'per_name_pgview_query');
+SELECT incremental_refreshes > 0 AS keyed FROM pgview_status() WHERE matview = 'per_name'::regclass;
+\set VERBOSITY default
+SELECT pgview_create('nothing', 'SELECT FROM ns.people WHERE id > 1', kind => 'table view');
+SELECT pgview_create('by_point', 'SELECT point(id, id) AS p, count(*) AS n FROM ns.people GROUP BY id',
+                     kind => 'table view', unique_key => ARRAY['p']);
+\set VERBOSITY terse
+
 -- clean up
 RESET search_path;
 SELECT pgview_unwatch(matview) FROM (SELECT DISTINCT matview FROM pgview_watches WHERE matview IS NOT NULL) m

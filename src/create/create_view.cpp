@@ -87,16 +87,28 @@ Oid relation_in(Oid schema, const std::string &name) {
 
 constexpr const char *undefined_column = "42703";
 
-// Every unique_key column is a column of the query: checked before anything is
-// created (CREATE INDEX would find out only after the view was created and filled).
-void require_key_columns(SqlRunner &sql, const std::string &query, const std::vector<std::string> &key) {
-    if (key.empty())
+// Every unique_key column is a column of the query, of a type with an
+// equality its refresh can name: checked before anything is created (CREATE
+// INDEX, or the first refresh, would find out only after the view was created
+// and filled). A table view has at least one column.
+void require_key_columns(SqlRunner &sql, const std::string &query, const std::vector<std::string> &key,
+                         Kind kind) {
+    if (key.empty() && kind != Kind::table_view)
         return;
     std::vector<Column> columns = query_columns(sql, query);
+    if (kind == Kind::table_view && columns.empty())
+        throw Error(sqlstate::feature_not_supported, "a table view needs at least one column", {},
+                    "Select what you count or compare, e.g. SELECT count(*) AS n FROM ... instead of SELECT FROM ....");
     for (const std::string &k : key) {
-        bool found = std::any_of(columns.begin(), columns.end(), [&k](const Column &c) { return c.name == k; });
-        if (found)
+        auto c = std::find_if(columns.begin(), columns.end(), [&k](const Column &c) { return c.name == k; });
+        if (c != columns.end()) {
+            Oid type = c->type;
+            if (!pg_call([type] { return equality_operator(type, true) != nullptr; }))
+                throw Error("42883", "column \"" + k + "\" of unique_key has type " + c->type_name +
+                                         ", which has no default equality operator",
+                            {}, "Choose key columns whose types have a default btree or hash operator class.");
             continue;
+        }
         std::string names;
         for (const Column &c : columns)
             names += (names.empty() ? "" : ", ") + ident(c.name);
@@ -327,7 +339,7 @@ Oid create_view(const CreateRequest &r) {
                                                          article(kind),
                         {}, "or_replace replaces a relation of the same kind only (and converts a materialized view "
                             "into a table view).");
-        require_key_columns(sql, query, key);
+        require_key_columns(sql, query, key, kind);
         if (conversion)
             convert_matview(sql, existing, name, schema, query, options, r.with_data, key);
         else if (kind == Kind::matview)
@@ -337,7 +349,7 @@ Oid create_view(const CreateRequest &r) {
         else
             sql.run("CREATE OR REPLACE VIEW " + qualified + with_clause(options) + " AS\n" + query + "\n");
     } else {
-        require_key_columns(sql, query, key);
+        require_key_columns(sql, query, key, kind);
         if (kind == Kind::table_view) {
             (void) create_table_view(sql, name, schema, query, options, r.with_data, key);
         } else if (kind == Kind::view) {

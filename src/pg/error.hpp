@@ -43,6 +43,7 @@ inline constexpr const char *null_value_not_allowed = "22004";
 inline constexpr const char *invalid_parameter_value = "22023";
 inline constexpr const char *object_not_in_prerequisite_state = "55000";
 inline constexpr const char *invalid_recursion = "42P19";
+inline constexpr const char *feature_not_supported = "0A000";
 } // namespace sqlstate
 
 } // namespace pgview

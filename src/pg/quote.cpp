@@ -4,8 +4,12 @@
 #include "pg/guard.hpp"
 
 extern "C" {
+#include "access/htup_details.h"
+#include "catalog/pg_operator.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
 }
 
 namespace pgview {
@@ -25,6 +29,25 @@ const char *quote_relation(Oid relid) {
     if (schema == nullptr)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
     return quote_qualified_identifier(schema, name);
+}
+
+const char *equality_operator(Oid type, bool missing_ok) {
+    TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_EQ_OPR);
+    if (!OidIsValid(tc->eq_opr)) {
+        if (missing_ok)
+            return nullptr;
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+                        errmsg("type %s has no default equality operator", format_type_be(type)),
+                        errhint("A key column needs a type with a default btree or hash operator class.")));
+    }
+    HeapTuple tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(tc->eq_opr));
+    if (!HeapTupleIsValid(tup))
+        elog(ERROR, "pgview_auto: operator %u vanished", tc->eq_opr);
+    auto *form = reinterpret_cast<Form_pg_operator>(GETSTRUCT(tup));
+    const char *op = psprintf("OPERATOR(%s.%s)", quote_identifier(get_namespace_name(form->oprnamespace)),
+                              NameStr(form->oprname));
+    ReleaseSysCache(tup);
+    return op;
 }
 
 std::string qualified_name(Oid relid) {

@@ -17,4 +17,11 @@ std::string qualified_name(Oid relid);          // schema.name of a relation, qu
 // The same, C-level (may ereport; palloc'd): for code already inside pg_call.
 const char *quote_relation(Oid relid);
 
+// "OPERATOR(schema.=)": the equality operator of a type's default btree (or
+// hash) operator class, named with its schema, so that SQL we build compares
+// values of a type whose = lives outside pg_catalog (citext, say) by that
+// type's own equality, with any search_path. C-level; 42883 when the type has
+// none (nullptr with missing_ok).
+const char *equality_operator(Oid type, bool missing_ok = false);
+
 } // namespace pgview

@@ -310,11 +310,12 @@ void append_list(StringInfo sql, const char *prefix, char **names, int n, const 
 void append_match(StringInfo sql, const char *a, const char *b, const KeyedSpec *spec, bool nulls) {
     for (int k = 0; k < spec->nkeys; k++) {
         const char *col = quote_identifier(spec->key_names[k]);
+        const char *eq = spec->key_eq[k];
         if (nulls)
-            appendStringInfo(sql, "%s(%s.%s OPERATOR(pg_catalog.=) %s.%s OR (%s.%s IS NULL AND %s.%s IS NULL))",
-                             k > 0 ? " AND " : "", a, col, b, col, a, col, b, col);
+            appendStringInfo(sql, "%s(%s.%s %s %s.%s OR (%s.%s IS NULL AND %s.%s IS NULL))", k > 0 ? " AND " : "", a,
+                             col, eq, b, col, a, col, b, col);
         else
-            appendStringInfo(sql, "%s%s.%s OPERATOR(pg_catalog.=) %s.%s", k > 0 ? " AND " : "", a, col, b, col);
+            appendStringInfo(sql, "%s%s.%s %s %s.%s", k > 0 ? " AND " : "", a, col, eq, b, col);
     }
 }
 
@@ -324,11 +325,12 @@ void append_match(StringInfo sql, const char *a, const char *b, const KeyedSpec 
 void append_key_filter(StringInfo sql, const char *alias, const KeyedSpec *spec, bool nulls) {
     for (int k = 0; k < spec->nkeys; k++) {
         const char *col = quote_identifier(spec->key_names[k]);
+        const char *eq = spec->key_eq[k];
         if (nulls)
-            appendStringInfo(sql, "%s(%s.%s OPERATOR(pg_catalog.=) ANY ($%d) OR %s.%s IS NULL)", k > 0 ? " AND " : "",
-                             alias, col, k + 1, alias, col);
+            appendStringInfo(sql, "%s(%s.%s %s ANY ($%d) OR %s.%s IS NULL)", k > 0 ? " AND " : "", alias, col, eq,
+                             k + 1, alias, col);
         else
-            appendStringInfo(sql, "%s%s.%s OPERATOR(pg_catalog.=) ANY ($%d)", k > 0 ? " AND " : "", alias, col, k + 1);
+            appendStringInfo(sql, "%s%s.%s %s ANY ($%d)", k > 0 ? " AND " : "", alias, col, eq, k + 1);
     }
     if (spec->nkeys > 1 || nulls) {
         appendStringInfoString(sql, " AND EXISTS (SELECT FROM pgview_keys WHERE ");
@@ -445,11 +447,13 @@ KeyedSpec *keyed_spec(const incremental::KeyedView *kv) {
     spec->key_names = static_cast<char **>(palloc(sizeof(char *) * kv->nkeys));
     spec->key_types = static_cast<Oid *>(palloc(sizeof(Oid) * kv->nkeys));
     spec->key_collations = static_cast<Oid *>(palloc(sizeof(Oid) * kv->nkeys));
+    spec->key_eq = static_cast<const char **>(palloc(sizeof(char *) * kv->nkeys));
     Relation rel = relation_open(kv->definition, AccessShareLock);
     TupleDesc desc = RelationGetDescr(rel);
     for (int k = 0; k < kv->nkeys; k++) {
         spec->key_names[k] = pstrdup(kv->key_names[k]);
         spec->key_types[k] = kv->key_types[k];
+        spec->key_eq[k] = equality_operator(kv->key_types[k]);
         spec->key_collations[k] = InvalidOid;
         for (int i = 0; i < desc->natts; i++)
             if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), kv->key_names[k]) == 0)

@@ -36,6 +36,7 @@ struct KeyedSpec {
     char **key_names;
     Oid *key_types;
     Oid *key_collations;
+    const char **key_eq; // each key type's own equality operator, with its schema
     int njoins;
     char **join_queries; // sink i's key query is join_queries[i - 1]
     int *join_nattrs;

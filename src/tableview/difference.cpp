@@ -34,26 +34,40 @@ namespace pgview::tableview {
 
 namespace {
 
-std::vector<std::string> column_names(Oid table) {
+struct TableColumn {
+    std::string name; // quoted
+    std::string eq;   // its type's equality operator, with its schema ("" when it has none)
+};
+
+std::vector<TableColumn> table_columns(Oid table) {
     char **names = nullptr;
+    const char **eqs = nullptr;
     int n = 0;
-    pg_call([table, &names, &n] {
+    pg_call([table, &names, &eqs, &n] {
         Relation rel = relation_open(table, NoLock); // the refresher holds the lock
         TupleDesc desc = RelationGetDescr(rel);
         names = static_cast<char **>(palloc(sizeof(char *) * (desc->natts + 1)));
-        for (int i = 0; i < desc->natts; i++)
-            if (!TupleDescAttr(desc, i)->attisdropped)
-                names[n++] = pstrdup(NameStr(TupleDescAttr(desc, i)->attname));
+        eqs = static_cast<const char **>(palloc(sizeof(char *) * (desc->natts + 1)));
+        for (int i = 0; i < desc->natts; i++) {
+            Form_pg_attribute att = TupleDescAttr(desc, i);
+            if (att->attisdropped)
+                continue;
+            names[n] = pstrdup(quote_identifier(NameStr(att->attname)));
+            eqs[n++] = equality_operator(att->atttypid, true);
+        }
         relation_close(rel, NoLock);
     });
-    return std::vector<std::string>(names, names + n);
+    std::vector<TableColumn> out;
+    for (int i = 0; i < n; i++)
+        out.push_back({names[i], eqs[i] != nullptr ? eqs[i] : ""});
+    return out;
 }
 
-// "a.x = b.x AND a.y = b.y"
-std::string key_match(const std::string &a, const std::string &b, const std::vector<std::string> &key) {
+// "a.x = b.x AND a.y = b.y", each with its type's own equality.
+std::string key_match(const std::string &a, const std::string &b, const std::vector<TableColumn> &key) {
     std::string out;
-    for (const std::string &k : key)
-        out += (out.empty() ? "" : " AND ") + a + "." + k + " OPERATOR(pg_catalog.=) " + b + "." + k;
+    for (const TableColumn &k : key)
+        out += (out.empty() ? "" : " AND ") + a + "." + k.name + " " + k.eq + " " + b + "." + k.name;
     return out;
 }
 
@@ -66,12 +80,14 @@ std::string list(const std::string &prefix, const std::vector<std::string> &colu
 
 // The statement, from quoted names.
 std::string difference_sql(const std::string &table, const std::string &definition,
-                           const std::vector<std::string> &columns, const std::vector<std::string> &key) {
+                           const std::vector<std::string> &columns, const std::vector<TableColumn> &key) {
     std::string cols = list("", columns);
     if (!key.empty()) {
-        std::vector<std::string> rest;
+        std::vector<std::string> rest, key_names;
+        for (const TableColumn &k : key)
+            key_names.push_back(k.name);
         for (const std::string &c : columns)
-            if (std::find(key.begin(), key.end(), c) == key.end())
+            if (std::find(key_names.begin(), key_names.end(), c) == key_names.end())
                 rest.push_back(c);
         std::string update =
             rest.empty() ? std::string("u AS (SELECT 1 WHERE false), ")
@@ -84,7 +100,7 @@ std::string difference_sql(const std::string &table, const std::string &definiti
                " FROM n WHERE NOT EXISTS (SELECT FROM " + table + " o WHERE " + key_match("o", "n", key) +
                ") RETURNING 1) " +
                "SELECT (SELECT pg_catalog.count(*) FROM d), (SELECT pg_catalog.count(*) FROM u), (SELECT pg_catalog.count(*) FROM i), " +
-               "EXISTS (SELECT FROM n GROUP BY " + list("", key) + " HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1)";
+               "EXISTS (SELECT FROM n GROUP BY " + list("", key_names) + " HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1)";
     }
     // A multiset: the k-th copy of a row on one side matches the k-th on the other.
     return "WITH n AS MATERIALIZED (SELECT " + cols +
@@ -139,12 +155,19 @@ void check_constraints_immediately(Oid table) {
 }
 
 std::string difference_statement(const TableView &tv) {
-    std::vector<std::string> columns = column_names(tv.table);
-    for (std::string &c : columns)
-        c = ident(c);
-    std::vector<std::string> key;
-    for (const std::string &k : tv.unique_key)
-        key.push_back(ident(k));
+    std::vector<TableColumn> all = table_columns(tv.table);
+    std::vector<std::string> columns;
+    for (const TableColumn &c : all)
+        columns.push_back(c.name);
+    std::vector<TableColumn> key;
+    for (const std::string &k : tv.unique_key) {
+        std::string name = ident(k);
+        auto c = std::find_if(all.begin(), all.end(), [&name](const TableColumn &t) { return t.name == name; });
+        if (c == all.end() || c->eq.empty())
+            throw Error("42883", "key column " + name + " of table view " + qualified_name(tv.table) +
+                                     " has no type with a default equality operator");
+        key.push_back(*c);
+    }
     return difference_sql(qualified_name(tv.table), qualified_name(tv.definition), columns, key);
 }
 
