@@ -5,6 +5,7 @@
 
 #include "alter/alter_statement.hpp"
 #include "alter/dependents.hpp"
+#include "alter/locks.hpp"
 #include "alter/saved_relation.hpp"
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
@@ -45,15 +46,12 @@ void require_owner(Oid table) {
     });
 }
 
-// Readers lock a view before the relations under it: lock the dependents the
-// same way (outermost first) and the table last, so that no reader holding a
-// view waits for the table we hold while we wait for its view.
+// The table and every dependent at once, or waited for holding none (locks.hpp).
 void lock_all(const Plan &plan, Oid table, int table_lockmode) {
-    for (auto d = plan.order.rbegin(); d != plan.order.rend(); ++d) {
-        Oid relid = d->relid;
-        pg_call([relid] { LockRelationOid(relid, AccessExclusiveLock); });
-    }
-    pg_call([table, table_lockmode] { LockRelationOid(table, table_lockmode); });
+    std::vector<LockRequest> locks{{table, table_lockmode, true}};
+    for (const Dependent &d : plan.order)
+        locks.push_back({d.relid, AccessExclusiveLock, false});
+    lock_all_or_wait(locks);
 }
 
 // A table view's table altered by the user must still match its definition.

@@ -97,8 +97,10 @@ std::unordered_map<Oid, Oid> table_view_definitions() {
             return 0;
         int rows{};
         watch::with_registry([&] {
+            // Not read-only: a fresh snapshot, so that a plan made again after
+            // waiting for a concurrent pgview_alter sees the definitions it made.
             if (SPI_execute("SELECT definition::pg_catalog.oid, relation::pg_catalog.oid FROM pgview_auto.table_view",
-                            true, 0) != SPI_OK_SELECT)
+                            false, 0) != SPI_OK_SELECT)
                 elog(ERROR, "pgview_auto: reading pgview_auto.table_view failed");
             rows = static_cast<int>(SPI_processed);
             pairs = static_cast<Oid *>(SPI_palloc(sizeof(Oid) * (2 * rows + 1)));

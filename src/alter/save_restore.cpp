@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "alter/dependents.hpp"
+#include "alter/locks.hpp"
 #include "alter/rebuild.hpp"
 #include "alter/saved_store.hpp"
 #include "alter/steps.hpp"
@@ -61,11 +62,12 @@ std::vector<ColumnRef> columns_of(Oid rel, const std::optional<std::vector<std::
     return out;
 }
 
+// Every dependent at once, or waited for holding none (locks.hpp).
 void lock_dependents(const Plan &plan) {
-    for (auto d = plan.order.rbegin(); d != plan.order.rend(); ++d) {
-        Oid relid = d->relid;
-        pg_call([relid] { LockRelationOid(relid, AccessExclusiveLock); });
-    }
+    std::vector<LockRequest> locks;
+    for (const Dependent &d : plan.order)
+        locks.push_back({d.relid, AccessExclusiveLock, false});
+    lock_all_or_wait(locks);
 }
 
 // Making a relation of another role needs what doing it by hand needs:
