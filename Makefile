@@ -11,6 +11,9 @@ DATA := $(wildcard sql/pgview_auto--*.sql)
 # `make installcheck` runs them against a server you already have;
 # scripts/test.sh builds a throwaway server and runs everything.
 REGRESS       = $(sort $(basename $(notdir $(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql)))))
+# Tests that need the worker or prepared transactions say so ("-- requires:");
+# against a server without them, installcheck leaves them out and says which.
+installcheck: REGRESS = $(shell PATH="$(bindir):$$PATH" bash $(srcdir)/scripts/regress_tests.sh $(srcdir)/sql)
 REGRESS_OPTS  = --inputdir=. --load-extension=$(EXTENSION)
 ISOLATION     = $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=$(EXTENSION)

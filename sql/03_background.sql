@@ -1,13 +1,7 @@
+-- requires: preload
 -- Background refresh: modes async and manual, schedules, pgview_wait,
 -- pgview_refresh_pending, pgview_reset_stats, and their errors. (The server runs
 -- the worker; results here do not depend on its timing.)
--- Needs the background worker: on a server without shared_preload_libraries =
--- 'pgview_auto' (make installcheck against initdb's defaults) the file stops
--- here, as expected/03_background_1.out shows.
-SELECT current_setting('shared_preload_libraries') !~ 'pgview_auto' AS skip_test \gset
-\if :skip_test
-\quit
-\endif
 CREATE SCHEMA bg;
 SET search_path = bg, public;
 CREATE TABLE sales (id serial PRIMARY KEY, amount int NOT NULL);

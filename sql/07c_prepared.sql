@@ -1,12 +1,8 @@
+-- requires: prepared_transactions
 -- PREPARE TRANSACTION with a watched matview: refreshed at PREPARE (never
 -- CONCURRENTLY, which needs a temporary table), kept by COMMIT PREPARED, undone
--- with the data by ROLLBACK PREPARED. Needs max_prepared_transactions > 0: on
--- a server with initdb's default (0) the file stops here, as
--- expected/07c_prepared_1.out shows.
-SELECT current_setting('max_prepared_transactions')::int = 0 AS skip_test \gset
-\if :skip_test
-\quit
-\endif
+-- with the data by ROLLBACK PREPARED. Needs max_prepared_transactions > 0
+-- ("requires:" above).
 CREATE SCHEMA prep;
 SET search_path = prep, public;
 CREATE TABLE orders (id serial PRIMARY KEY, user_id int, total numeric);

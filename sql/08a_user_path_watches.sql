@@ -1,12 +1,8 @@
+-- requires: preload
 -- A new user's path through watches (issue 14): no dead ends after DDL, and
 -- pgview_unwatch removes exactly what pgview_watch added.
--- Needs the background worker (manual mode, schedules): on a server without
--- shared_preload_libraries = 'pgview_auto' (make installcheck against initdb's
--- defaults) the file stops here, as the expected output _1.out shows.
-SELECT current_setting('shared_preload_libraries') !~ 'pgview_auto' AS skip_test \gset
-\if :skip_test
-\quit
-\endif
+-- Needs the background worker (manual mode, schedules): the line "requires:"
+-- above has the test command run it on a server with it only.
 \set SHOW_CONTEXT never
 CREATE SCHEMA up;
 SET search_path = up, public;

@@ -1,12 +1,8 @@
+-- requires: preload
 -- A new user's path through schedules, pgview_watches and DROP EXTENSION
 -- (issue 14): nothing silent, messages that fit the cause.
--- Needs the background worker (manual mode, schedules): on a server without
--- shared_preload_libraries = 'pgview_auto' (make installcheck against initdb's
--- defaults) the file stops here, as the expected output _1.out shows.
-SELECT current_setting('shared_preload_libraries') !~ 'pgview_auto' AS skip_test \gset
-\if :skip_test
-\quit
-\endif
+-- Needs the background worker (manual mode, schedules): the line "requires:"
+-- above has the test command run it on a server with it only.
 \set SHOW_CONTEXT never
 CREATE SCHEMA upb;
 SET search_path = upb, public;

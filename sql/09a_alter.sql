@@ -1,14 +1,10 @@
+-- requires: preload
 -- pgview_alter: one ALTER TABLE; exactly the views, materialized views and table
 -- views that read the changed columns are saved, dropped and made again, with
 -- everything they had. Proof: catalog rows before and after (by name, not OID).
 -- (Each error's SQLSTATE is echoed after it.)
--- Needs the background worker (manual mode, schedules): on a server without
--- shared_preload_libraries = 'pgview_auto' (make installcheck against initdb's
--- defaults) the file stops here, as the expected output _1.out shows.
-SELECT current_setting('shared_preload_libraries') !~ 'pgview_auto' AS skip_test \gset
-\if :skip_test
-\quit
-\endif
+-- Needs the background worker (manual mode, schedules): the line "requires:"
+-- above has the test command run it on a server with it only.
 \set SHOW_CONTEXT never
 CREATE ROLE regress_alter_a;
 CREATE ROLE regress_alter_b;

@@ -1,14 +1,10 @@
+-- requires: preload
 -- pgview_save_dependents / pgview_restore_dependents: for migration tools that
 -- run their own DDL in between. Saved as SQL, by name, in an extension table;
 -- made again in this or a later transaction with everything they had.
 -- (Each error's SQLSTATE is echoed after it.)
--- Needs the background worker (manual mode, schedules): on a server without
--- shared_preload_libraries = 'pgview_auto' (make installcheck against initdb's
--- defaults) the file stops here, as the expected output _1.out shows.
-SELECT current_setting('shared_preload_libraries') !~ 'pgview_auto' AS skip_test \gset
-\if :skip_test
-\quit
-\endif
+-- Needs the background worker (manual mode, schedules): the line "requires:"
+-- above has the test command run it on a server with it only.
 \set SHOW_CONTEXT never
 CREATE ROLE regress_saved_owner;
 CREATE ROLE regress_saved_reader;

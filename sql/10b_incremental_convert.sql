@@ -1,14 +1,10 @@
+-- requires: preload
 -- A materialized view becomes an incremental table view in one call:
 -- pgview_create(..., kind => 'table view', or_replace => true) on its name keeps
 -- its owner, grants, comments, storage parameters, indexes that apply, its watch
 -- and its schedule; the watch then refreshes incrementally.
--- Needs the background worker (manual mode, schedules): on a server without
--- shared_preload_libraries = 'pgview_auto' (make installcheck against initdb's
--- defaults) the file stops here, as the expected output _1.out shows.
-SELECT current_setting('shared_preload_libraries') !~ 'pgview_auto' AS skip_test \gset
-\if :skip_test
-\quit
-\endif
+-- Needs the background worker (manual mode, schedules): the line "requires:"
+-- above has the test command run it on a server with it only.
 SET client_min_messages = notice;
 CREATE ROLE conv_owner;
 CREATE ROLE conv_reader;

@@ -62,9 +62,12 @@ std::vector<ColumnRef> columns_of(Oid rel, const std::optional<std::vector<std::
     return out;
 }
 
-// Every dependent at once, or waited for holding none (locks.hpp).
-void lock_dependents(const Plan &plan) {
-    std::vector<LockRequest> locks;
+// Every dependent at once, and the relation itself, or waited for holding
+// none (locks.hpp). The relation too: what follows a save is the caller's own
+// ALTER of it, which would otherwise wait for its writers while we hold the
+// views their COMMIT refreshes.
+void lock_dependents(const Plan &plan, Oid rel) {
+    std::vector<LockRequest> locks{{rel, AccessExclusiveLock, true}};
     for (const Dependent &d : plan.order)
         locks.push_back({d.relid, AccessExclusiveLock, false});
     lock_all_or_wait(locks);
@@ -94,11 +97,11 @@ int save_dependents(Oid rel, const std::optional<std::vector<std::string>> &colu
     check_plan(sql, plan, "pgview_save_dependents", "save");
     if (plan.order.empty())
         return 0;
-    lock_dependents(plan);
+    lock_dependents(plan, rel);
     Plan again = plan_dependents(sql, refs); // made or dropped while we waited
     if (relids(again) != relids(plan)) {
         check_plan(sql, again, "pgview_save_dependents", "save");
-        lock_dependents(again);
+        lock_dependents(again, rel);
         plan = std::move(again);
     }
     std::vector<SavedRelation> saved = capture(sql, plan.order);
