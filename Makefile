@@ -40,10 +40,10 @@ prove_installcheck = PATH="$(bindir):$(CURDIR):$$PATH" PG_REGRESS='$(top_builddi
 -include $(OBJS:.o=.d)
 
 # Unit tests of the pure C++ graph (GoogleTest); no PostgreSQL involved.
-UNIT_SRCS = test/unit/graph_test.cpp src/graph/dependency_graph.cpp
-unit-test: test/unit/graph_test
-	./test/unit/graph_test
-test/unit/graph_test: $(UNIT_SRCS) src/graph/dependency_graph.hpp
+UNIT_SRCS = test/unit/graph_test.cpp test/unit/version_test.cpp src/graph/dependency_graph.cpp src/util/version.cpp
+unit-test: test/unit/unit_tests
+	./test/unit/unit_tests
+test/unit/unit_tests: $(UNIT_SRCS) src/graph/dependency_graph.hpp src/util/version.hpp
 	$(CXX) -std=c++17 -Wall -Wextra -O1 -g -Isrc -o $@ $(UNIT_SRCS) -lgtest -lgtest_main -pthread
-EXTRA_CLEAN = test/unit/graph_test results output_iso tmp_check log $(OBJS:.o=.d)
+EXTRA_CLEAN = test/unit/unit_tests results output_iso tmp_check log $(OBJS:.o=.d)
 .PHONY: unit-test

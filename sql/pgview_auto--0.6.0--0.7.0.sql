@@ -108,3 +108,22 @@ COMMENT ON FUNCTION pgview_auto.sync_capture_triggers() IS
   'Give every captured table the capture triggers this version needs, where a watcher still holds TRIGGER on it and its lock is free at once; returns the number of tables synced';
 -- Existing table views get their guard (sync_capture_triggers puts it on every one).
 SELECT pgview_auto.sync_capture_triggers();
+
+-- ---------------------------------------------------------------------------
+-- Saved dependents belong to the role that saved them: each role sees (here),
+-- restores and discards its own; a member of the saving role (a superuser)
+-- sees them too. The table itself is not for PUBLIC any more (its statistics
+-- column held refresh errors, which can quote data).
+REVOKE SELECT ON pgview_auto.saved_dependent FROM PUBLIC;
+CREATE OR REPLACE VIEW @extschema@.pgview_saved_dependents WITH (security_barrier) AS
+  SELECT relation, kind, owner, table_view, populated, saved_at, saved_by, batch, "position",
+         create_statement AS definition
+  FROM pgview_auto.saved_dependent d
+  WHERE d.saved_by OPERATOR(pg_catalog.=) CURRENT_USER
+     OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER)
+     OR EXISTS (SELECT FROM pg_catalog.pg_roles s WHERE s.rolname OPERATOR(pg_catalog.=) d.saved_by
+                AND pg_catalog.pg_has_role(CURRENT_USER, s.oid, 'MEMBER'))
+  ORDER BY batch DESC, "position";
+GRANT SELECT ON @extschema@.pgview_saved_dependents TO PUBLIC;
+COMMENT ON VIEW @extschema@.pgview_saved_dependents IS
+  'What pgview_save_dependents saved and pgview_restore_dependents will make again, in that order: the rows of the roles you are a member of (each role restores its own)';

@@ -113,7 +113,8 @@ int save_dependents(Oid rel, const std::optional<std::vector<std::string>> &colu
 
 int restore_dependents() {
     create::SqlRunner sql;
-    std::vector<StoredRelation> stored = load();
+    std::string me = pg_call([] { return GetUserNameFromId(GetUserId(), false); });
+    std::vector<StoredRelation> stored = load(me); // its own: another role's saves are theirs to restore
     if (stored.empty())
         return 0;
     std::vector<SavedRelation> saved;
@@ -131,12 +132,13 @@ int restore_dependents() {
     std::vector<Oid> created = recreate_saved(sql, saved, restore_wording, rows);
     reattach(stored, created);
     populate(saved, created, rows);
-    forget_saved();
+    forget_saved(me);
     return static_cast<int>(stored.size());
 }
 
 int discard_dependents(const std::optional<std::string> &relation) {
-    auto owners = saved_owners(relation);
+    std::string me = pg_call([] { return GetUserNameFromId(GetUserId(), false); });
+    auto owners = saved_owners(relation, me);
     if (owners.empty() && relation)
         throw Error(undefined_object, "no saved relation " + *relation, {},
                     "pgview_saved_dependents shows what is saved, with the names to use.");
@@ -149,7 +151,7 @@ int discard_dependents(const std::optional<std::string> &relation) {
             throw Error(insufficient_privilege, "must be a member of role \"" + owner + "\" to discard saved " + name,
                         {}, "Run it as a member of that role, or as a superuser.");
     }
-    return discard_saved(relation);
+    return discard_saved(relation, me);
 }
 
 } // namespace pgview::alter

@@ -254,14 +254,16 @@ void store(const std::vector<SavedRelation> &saved, const std::string &saved_by)
     }
 }
 
-std::vector<StoredRelation> load() {
+std::vector<StoredRelation> load(const std::string &saved_by) {
     std::vector<StoredRelation> out;
     std::map<std::pair<int, int>, size_t> index;
     // FOR UPDATE: a concurrent restore waits, then finds nothing left to do.
     auto rows = registry_rows(
         "SELECT batch, \"position\", relation, kind, owner, populated, table_view, unique_key IS NOT NULL, "
         "  create_statement, schedule, refresh_stats "
-        "FROM pgview_auto.saved_dependent ORDER BY batch DESC, \"position\" FOR UPDATE");
+        "FROM pgview_auto.saved_dependent WHERE saved_by OPERATOR(pg_catalog.=) $1 "
+        "ORDER BY batch DESC, \"position\" FOR UPDATE",
+        {text(saved_by)});
     for (const Row &row : rows) {
         StoredRelation s;
         s.relation.kind = kind_of(*row[3]);
@@ -282,11 +284,14 @@ std::vector<StoredRelation> load() {
              "SELECT d.batch, d.\"position\", s.value OPERATOR(pg_catalog.->>) 'role', "
              "       s.value OPERATOR(pg_catalog.->>) 'sql' "
              "FROM pgview_auto.saved_dependent d, pg_catalog.jsonb_array_elements(d.statements) WITH ORDINALITY s(value, n) "
-             "ORDER BY d.batch, d.\"position\", s.n"))
+             "WHERE d.saved_by OPERATOR(pg_catalog.=) $1 ORDER BY d.batch, d.\"position\", s.n",
+             {text(saved_by)}))
         out[index.at({std::stoi(*row[0]), std::stoi(*row[1])})].relation.steps.push_back({*row[2], *row[3]});
     for (const Row &row : registry_rows(
              "SELECT d.batch, d.\"position\", k.k FROM pgview_auto.saved_dependent d, "
-             "  pg_catalog.unnest(d.unique_key) WITH ORDINALITY k(k, n) ORDER BY d.batch, d.\"position\", k.n"))
+             "  pg_catalog.unnest(d.unique_key) WITH ORDINALITY k(k, n) WHERE d.saved_by OPERATOR(pg_catalog.=) $1 "
+             "ORDER BY d.batch, d.\"position\", k.n",
+             {text(saved_by)}))
         out[index.at({std::stoi(*row[0]), std::stoi(*row[1])})].unique_key.push_back(*row[2]);
     return out;
 }
@@ -330,22 +335,39 @@ void reattach(const std::vector<StoredRelation> &stored, const std::vector<Oid> 
         refresh::wake_worker_at_commit();
 }
 
-void forget_saved() { registry_rows("DELETE FROM pgview_auto.saved_dependent"); }
+void forget_saved(const std::string &saved_by) {
+    registry_rows("DELETE FROM pgview_auto.saved_dependent WHERE saved_by OPERATOR(pg_catalog.=) $1",
+                  {text(saved_by)});
+}
 
-std::vector<std::pair<std::string, std::string>> saved_owners(const std::optional<std::string> &relation) {
+namespace {
+// Rows `$2` may give up: saved by it, or by a role it is a member of (a
+// superuser is a member of every role; a saver since dropped: superusers only).
+constexpr const char *may_discard =
+    "(saved_by OPERATOR(pg_catalog.=) $2 "
+    " OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) $2) "
+    " OR EXISTS (SELECT FROM pg_catalog.pg_roles s WHERE s.rolname OPERATOR(pg_catalog.=) saved_by "
+    "            AND pg_catalog.pg_has_role($2::pg_catalog.name, s.oid, 'MEMBER')))";
+} // namespace
+
+std::vector<std::pair<std::string, std::string>> saved_owners(const std::optional<std::string> &relation,
+                                                                const std::string &role) {
     std::vector<std::pair<std::string, std::string>> out;
-    for (const Row &row : registry_rows("SELECT relation, owner FROM pgview_auto.saved_dependent "
-                                        "WHERE $1 IS NULL OR relation OPERATOR(pg_catalog.=) $1 "
-                                        "ORDER BY batch DESC, \"position\" FOR UPDATE",
-                                        {relation ? text(*relation) : null_text()}))
+    for (const Row &row : registry_rows((std::string("SELECT relation, owner FROM pgview_auto.saved_dependent "
+                                                    "WHERE ($1 IS NULL OR relation OPERATOR(pg_catalog.=) $1) AND ") +
+                                            may_discard + " ORDER BY batch DESC, \"position\" FOR UPDATE")
+                                            .c_str(),
+                                        {relation ? text(*relation) : null_text(), text(role)}))
         out.emplace_back(*row[0], *row[1]);
     return out;
 }
 
-int discard_saved(const std::optional<std::string> &relation) {
-    return static_cast<int>(registry_rows("DELETE FROM pgview_auto.saved_dependent "
-                                          "WHERE $1 IS NULL OR relation OPERATOR(pg_catalog.=) $1 RETURNING 1",
-                                          {relation ? text(*relation) : null_text()})
+int discard_saved(const std::optional<std::string> &relation, const std::string &role) {
+    return static_cast<int>(registry_rows((std::string("DELETE FROM pgview_auto.saved_dependent "
+                                                      "WHERE ($1 IS NULL OR relation OPERATOR(pg_catalog.=) $1) AND ") +
+                                              may_discard + " RETURNING 1")
+                                              .c_str(),
+                                          {relation ? text(*relation) : null_text(), text(role)})
                                 .size());
 }
 

@@ -33,16 +33,21 @@ struct StoredRelation {
 // a later save can only hold what earlier saved relations read).
 void store(const std::vector<SavedRelation> &saved, const std::string &saved_by);
 
-// Every saved row, in the order to make them again.
-std::vector<StoredRelation> load();
+// Rows belong to the role that saved them (saved_by): each role sees, restores
+// and discards its own; a member of that role (a superuser) may discard them.
+
+// Every row `saved_by` saved, in the order to make them again.
+std::vector<StoredRelation> load(const std::string &saved_by);
 
 // After the relations are made again (new OIDs by name): registration,
 // watch, schedule and statistics come back; the rows go.
 void reattach(const std::vector<StoredRelation> &stored, const std::vector<Oid> &created);
-void forget_saved();
+void forget_saved(const std::string &saved_by);
 
-// Saved rows of one relation (its saved name) or of all (nullopt): (relation, owner).
-std::vector<std::pair<std::string, std::string>> saved_owners(const std::optional<std::string> &relation);
-int discard_saved(const std::optional<std::string> &relation);
+// Saved rows of one relation (its saved name) or of all (nullopt) that `role`
+// may give up (saved by it or a role it is a member of): (relation, owner).
+std::vector<std::pair<std::string, std::string>> saved_owners(const std::optional<std::string> &relation,
+                                                                const std::string &role);
+int discard_saved(const std::optional<std::string> &relation, const std::string &role);
 
 } // namespace pgview::alter

@@ -2,6 +2,7 @@
 #include "watch/registry.hpp"
 
 #include "syscat/relation_info.hpp"
+#include "util/version.hpp"
 
 extern "C" {
 #include "catalog/namespace.h"
@@ -721,21 +722,6 @@ int registry_remove_orphan(const char *name) {
     return run(remove_orphan, values, nullptr, SPI_OK_DELETE);
 }
 
-namespace {
-// "x.y.z" compared part by part as numbers ("0.10.0" comes after "0.6.0");
-// a missing part counts as 0, anything after the digits of a part is ignored.
-int compare_versions(const char *a, const char *b) {
-    while (*a != '\0' || *b != '\0') {
-        char *end_a, *end_b;
-        long x = strtol(a, &end_a, 10), y = strtol(b, &end_b, 10);
-        if (x != y)
-            return x < y ? -1 : 1;
-        a = strchr(end_a, '.') != nullptr ? strchr(end_a, '.') + 1 : end_a + strlen(end_a);
-        b = strchr(end_b, '.') != nullptr ? strchr(end_b, '.') + 1 : end_b + strlen(end_b);
-    }
-    return 0;
-}
-} // namespace
 
 bool registry_at_least(const char *version) {
     if (run(installed_version, nullptr, nullptr, SPI_OK_SELECT) == 0)
