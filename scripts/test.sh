@@ -28,7 +28,8 @@ skipped=()
 # $WORK/runnable.txt; the others are listed as skipped, with what they need.
 regress_for() {
     local dir=$1 port=$2 label=$3 line
-    as_pg bash "$REPO/scripts/regress_tests.sh" "$WORK/sql" -h "$dir" -p "$port" -U postgres \
+    # (as the caller, who can read this checkout, unlike the server's user when it is mode 700)
+    env PATH="$PGBIN:$PATH" bash "$REPO/scripts/regress_tests.sh" "$WORK/sql" -h "$dir" -p "$port" -U postgres \
         >"$WORK/runnable.txt" 2>"$WORK/skipped.txt" || { cat "$WORK/skipped.txt"; failed=$((failed + 1)); }
     while read -r line; do skipped+=("$line, on the $label"); done < <(sed -n 's/^skipped: //p' "$WORK/skipped.txt")
 }
