@@ -3,7 +3,7 @@
 #include "refresh/commit_refresh.hpp"
 #include "watch/watch_cache.hpp"
 #include "worker/database_pause.hpp"
-#include "worker/settings.hpp"
+#include "config/settings.hpp"
 #include "worker/shared_state.hpp"
 
 extern "C" {
@@ -36,7 +36,7 @@ void _PG_init(void) {
     // Commit mode and the dependency catalog work without shared_preload_libraries:
     // the library is loaded by the first call of any of its functions (the capture
     // trigger included), before the commit that needs the callback.
-    pgview::worker::settings_init(preload);
+    pgview::config::settings_init(preload);
     pgview::watch::watch_cache_init();
     pgview::refresh::commit_refresh_init();
     // pg_upgrade runs the server in binary-upgrade mode: start no worker then.

@@ -5,7 +5,7 @@
 
 #include "pg/guard.hpp"
 #include "watch/apply_watch.hpp"
-#include "worker/settings.hpp"
+#include "config/settings.hpp"
 #include "worker/shared_state.hpp"
 
 namespace pgview::api {
@@ -15,7 +15,7 @@ void reserve_shared_entry(Oid matview, const char *function) {
         return;
     throw Error("53400",
                 std::string(function) + ": no room in shared memory to track " + watch::relation_name(matview),
-                "pgview_auto tracks at most " + std::to_string(worker::max_matviews) +
+                "pgview_auto tracks at most " + std::to_string(config::max_matviews) +
                     " materialized views and table views in mode async or manual, or scheduled, at once "
                     "(pgview_auto.max_matviews).",
                 worker::max_matviews_hint);

@@ -20,7 +20,7 @@
 #include "watch/capture_triggers.hpp"
 #include "watch/registry.hpp"
 #include "watch/watch_cache.hpp"
-#include "worker/settings.hpp"
+#include "config/settings.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -41,6 +41,7 @@ extern "C" {
 using pgview::Error;
 using pgview::pg_call;
 namespace watch = pgview::watch;
+namespace config = pgview::config;
 namespace syscat = pgview::syscat;
 namespace tableview = pgview::tableview;
 namespace sqlstate = pgview::sqlstate;
@@ -86,7 +87,7 @@ watch::MatviewOptions parse_options(FunctionCallInfo fcinfo) {
     if (mode != "commit") {
         std::string what = "mode '" + mode + "'"; // built here: the lambda may longjmp
         const char *what_c = what.c_str();
-        pg_call([what_c] { pgview::worker::require_preloaded(what_c); });
+        pg_call([what_c] { pgview::config::require_preloaded(what_c); });
     }
     return options;
 }

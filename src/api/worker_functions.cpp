@@ -19,7 +19,7 @@
 #include "watch/registry.hpp"
 #include "watch/watch_cache.hpp"
 #include "worker/restart_rule.hpp"
-#include "worker/settings.hpp"
+#include "config/settings.hpp"
 #include "worker/shared_state.hpp"
 
 extern "C" {
@@ -40,6 +40,7 @@ extern "C" {
 using pgview::Error;
 using pgview::pg_call;
 namespace worker = pgview::worker;
+namespace config = pgview::config;
 namespace watch = pgview::watch;
 namespace syscat = pgview::syscat;
 using pgview::api::interval_us;
@@ -124,7 +125,7 @@ PGVIEW_FUNCTION(pgview_schedule) {
     if (interval_us(every, "every", "pgview_schedule") <= 0)
         throw Error(pgview::sqlstate::invalid_parameter_value, "every must be a positive interval", {},
                     "Pass an interval such as '5 minutes'.");
-    pg_call([] { worker::require_preloaded("pgview_schedule"); });
+    pg_call([] { config::require_preloaded("pgview_schedule"); });
     pgview::api::reserve_shared_entry(matview, "pgview_schedule");
     pg_call([&] {
         watch::with_registry([&] {
@@ -268,7 +269,7 @@ PGVIEW_FUNCTION(pgview_wait) {
                 worker::wait_target(matview, &target);
             if (!target.overflowed && worker::served(matview, target))
                 return true;
-            if (first && !worker::enabled)
+            if (first && !config::enabled)
                 warn_background_off(matview);
             long remaining = (deadline - GetCurrentTimestamp()) / 1000;
             if (remaining <= 0)

@@ -1,6 +1,8 @@
 // pgview_auto — the transaction's key set (see key_set.hpp).
 #include "incremental/key_set.hpp"
 
+#include "config/settings.hpp"
+
 extern "C" {
 #include "common/hashfn.h"
 #include "utils/hsearch.h"
@@ -8,8 +10,6 @@ extern "C" {
 }
 
 namespace pgview::incremental {
-
-int max_keys = 10000;
 
 namespace {
 
@@ -99,7 +99,7 @@ void keyset_add(Oid view, int sink, const KeyImage &image) {
     auto *e = static_cast<KeyEntry *>(hash_search(keys, &ref, HASH_ENTER, &found));
     if (found)
         return;
-    if (++v->count > max_keys) {
+    if (++v->count > config::max_keys) {
         v->full = true; // past the cap the refresh is full; stop collecting
         return;
     }

@@ -32,6 +32,5 @@ bool keyset_take(Oid view, bool *full, List **keys);
 bool keyset_known(Oid view);      // something collected (keys, or full)
 void keyset_forget(void);         // end of transaction
 
-extern int max_keys; // GUC pgview_auto.max_keys
 
 } // namespace pgview::incremental

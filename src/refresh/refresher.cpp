@@ -18,7 +18,7 @@
 #include "watch/registry.hpp"
 #include "watch/watch_cache.hpp"
 #include "worker/pending_keys.hpp"
-#include "worker/settings.hpp"
+#include "config/settings.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -118,7 +118,7 @@ bool run_and_record(const RefreshTarget *t, bool concurrently) {
             watch::registry_full_done(t->matview);
     });
     // Opt-in; delivered when the transaction commits. A prepared transaction cannot notify.
-    if (worker::notify && t->origin != Origin::prepare)
+    if (config::notify && t->origin != Origin::prepare)
         Async_Notify("pgview_refresh", t->name);
     return true;
 }
@@ -133,14 +133,14 @@ bool refresh_keyed(RefreshTarget *t) {
     // by pgview_auto.max_pending_keys already: capping them at max_keys made every
     // refresh that fell behind full, and a full refresh (1.1 s on W2 large, where
     // 10,000 keys take 0.2 s) let more keys pile up than the next could take.
-    int max_keys = incremental::max_keys;
+    int max_keys = config::max_keys;
     if (t->origin == Origin::worker || t->origin == Origin::manual)
-        max_keys = std::max(max_keys, worker::max_pending_keys);
+        max_keys = std::max(max_keys, config::max_pending_keys);
     if (!refresh_keys(t->keyed, t->keys, max_keys, &nkeys)) {
         t->too_many_keys = true;
         return false;
     }
-    if (worker::notify && t->origin != Origin::prepare)
+    if (config::notify && t->origin != Origin::prepare)
         Async_Notify("pgview_refresh", t->name);
     return true;
 }

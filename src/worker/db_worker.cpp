@@ -15,7 +15,7 @@
 #include "refresh/refresher.hpp"
 #include "watch/registry.hpp"
 #include "worker/restart_rule.hpp"
-#include "worker/settings.hpp"
+#include "config/settings.hpp"
 #include "worker/shared_state.hpp"
 
 extern "C" {
@@ -234,7 +234,7 @@ void refresh_one(Oid matview) {
     PendingInfo p{};
     (void) pending_info(matview, &p);
     int backoff = Min(p.failures_in_row, 6); // 1x, 2x, ... 64x retry_delay
-    unclaim(matview, GetCurrentTimestamp() + static_cast<int64>(retry_delay_ms) * 1000 * (1 << backoff));
+    unclaim(matview, GetCurrentTimestamp() + static_cast<int64>(config::retry_delay_ms) * 1000 * (1 << backoff));
     record_failure(matview, message);
 }
 
@@ -286,7 +286,7 @@ bool run_pass(long *sleep_ms) {
     bool has_work = plan.nschedules > 0;
     for (int i = 0; i < plan.noptions && !has_work; i++)
         has_work = plan.options[i].options.mode == 'a';
-    long ms = naptime_ms;
+    long ms = config::naptime_ms;
     if (next != 0) {
         long until = (next - GetCurrentTimestamp()) / 1000;
         ms = Max(0L, Min(ms, until + 1));
@@ -307,7 +307,7 @@ bool take_turns(bool busy) {
     TimestampTz now = GetCurrentTimestamp();
     if (serving_since == 0)
         serving_since = now;
-    if (now - serving_since < static_cast<int64>(naptime_ms) * 1000 || !others_waiting(my_database))
+    if (now - serving_since < static_cast<int64>(config::naptime_ms) * 1000 || !others_waiting(my_database))
         return false;
     still_wanted = busy;
     if (busy)
@@ -342,14 +342,14 @@ void pgview_worker_main(Datum arg) {
             ConfigReloadPending = false;
             ProcessConfigFile(PGC_SIGHUP);
         }
-        volatile long sleep_ms = naptime_ms;
-        if (enabled && !RecoveryInProgress()) {
+        volatile long sleep_ms = pgview::config::naptime_ms;
+        if (pgview::config::enabled && !RecoveryInProgress()) {
             volatile bool has_work = true;
             MemoryContextReset(pass_context);
             MemoryContextSwitchTo(pass_context);
             PG_TRY();
             {
-                long ms = naptime_ms;
+                long ms = pgview::config::naptime_ms;
                 has_work = pgview::entry_guard([&ms] { return run_pass(&ms); });
                 sleep_ms = ms;
             }
@@ -359,7 +359,7 @@ void pgview_worker_main(Datum arg) {
                 EmitErrorReport();
                 FlushErrorState();
                 AbortCurrentTransaction();
-                sleep_ms = naptime_ms;
+                sleep_ms = pgview::config::naptime_ms;
             }
             PG_END_TRY();
             MemoryContextSwitchTo(TopMemoryContext);

@@ -6,7 +6,7 @@
 // ask, and at start-up every database is asked once (after a crash or restart,
 // every async, manual and scheduled matview is dirty). At most
 // pgview_auto.max_workers run at once. It starts only once recovery is over.
-#include "worker/settings.hpp"
+#include "config/settings.hpp"
 #include "worker/shared_state.hpp"
 
 extern "C" {
@@ -94,7 +94,7 @@ void say_databases_wait(int waiting) {
         return;
     last_said = now;
     ereport(LOG, (errmsg("pgview_auto: %d database%s wait%s for a worker: all %d (pgview_auto.max_workers) are busy",
-                         waiting, waiting == 1 ? "" : "s", waiting == 1 ? "s" : "", max_workers),
+                         waiting, waiting == 1 ? "" : "s", waiting == 1 ? "s" : "", config::max_workers),
                   errdetail("Workers take turns between databases; refreshes there wait for their turn."),
                   errhint("Raise pgview_auto.max_workers (and max_worker_processes) and restart the server.")));
 }
@@ -153,7 +153,7 @@ void pgview_launcher_main(Datum) {
         (void) databases_due(GetCurrentTimestamp());
         Oid wanted[max_tracked];
         int nwanted = databases_wanting_workers(wanted, max_tracked);
-        for (int i = 0; i < nwanted && nrunning < max_workers; i++) {
+        for (int i = 0; i < nwanted && nrunning < pgview::config::max_workers; i++) {
             if (is_running(wanted[i]))
                 continue;
             Oid exists;
@@ -163,9 +163,9 @@ void pgview_launcher_main(Datum) {
             }
             start_worker(wanted[i]);
         }
-        if (nwanted > 0 && nrunning >= max_workers)
+        if (nwanted > 0 && nrunning >= pgview::config::max_workers)
             say_databases_wait(nwanted);
-        (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, naptime_ms,
+        (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, pgview::config::naptime_ms,
                          PG_WAIT_EXTENSION);
         ResetLatch(MyLatch);
     }

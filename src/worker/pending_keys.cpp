@@ -1,6 +1,8 @@
 // pgview_auto — pending keys in shared memory (see pending_keys.hpp).
 #include "worker/pending_keys.hpp"
 
+#include "config/settings.hpp"
+
 extern "C" {
 #include "storage/shmem.h"
 #include "utils/hsearch.h"
@@ -8,7 +10,6 @@ extern "C" {
 
 namespace pgview::worker {
 
-int max_pending_keys = 65536;
 
 namespace {
 
@@ -37,11 +38,11 @@ void make_key(PendingKey *k, Oid dbid, Oid view, int sink, const incremental::Ke
 } // namespace
 
 Size pending_keys_shmem_size(void) {
-    return max_pending_keys > 0 ? hash_estimate_size(max_pending_keys, sizeof(PendingKey)) : 0;
+    return config::max_pending_keys > 0 ? hash_estimate_size(config::max_pending_keys, sizeof(PendingKey)) : 0;
 }
 
 void pending_keys_shmem_init(void) {
-    if (max_pending_keys <= 0)
+    if (config::max_pending_keys <= 0)
         return;
     HASHCTL ctl;
     ctl.keysize = sizeof(PendingKey);
@@ -49,7 +50,7 @@ void pending_keys_shmem_init(void) {
     // HASH_FIXED_SIZE: a full table refuses new keys (the view falls back to
     // a full refresh) instead of taking the server's spare shared memory, which
     // every other database, lock and extension needs.
-    pending = ShmemInitHash("pgview_auto pending keys", max_pending_keys, max_pending_keys, &ctl,
+    pending = ShmemInitHash("pgview_auto pending keys", config::max_pending_keys, config::max_pending_keys, &ctl,
                             HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
 }
 

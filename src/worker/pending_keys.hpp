@@ -24,6 +24,5 @@ bool pending_keys_add(Oid dbid, Oid view, int sink, const incremental::KeyImage 
 // copied out before any is removed, so such an error loses none).
 void pending_keys_take(Oid dbid, Oid view, int expected, List **out);
 
-extern int max_pending_keys; // GUC pgview_auto.max_pending_keys
 
 } // namespace pgview::worker

@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "worker/pending_keys.hpp"
-#include "worker/settings.hpp"
+#include "config/settings.hpp"
 
 extern "C" {
 #include "miscadmin.h"
@@ -99,7 +99,7 @@ void request_shmem() {
     if (prev_shmem_request)
         prev_shmem_request();
     RequestAddinShmemSpace(MAXALIGN(sizeof(SharedState)) + MAXALIGN(mul_size(MaxBackends, sizeof(InFlight))) +
-                           hash_estimate_size(max_matviews, sizeof(Entry)) + pending_keys_shmem_size());
+                           hash_estimate_size(config::max_matviews, sizeof(Entry)) + pending_keys_shmem_size());
     RequestNamedLWLockTranche("pgview_auto", 1);
 }
 
@@ -124,7 +124,7 @@ void startup_shmem() {
     ctl.keysize = sizeof(EntryKey);
     ctl.entrysize = sizeof(Entry);
     // HASH_FIXED_SIZE: sized at start and never more (see pending_keys.cpp).
-    entries = ShmemInitHash("pgview_auto pending", max_matviews, max_matviews, &ctl,
+    entries = ShmemInitHash("pgview_auto pending", config::max_matviews, config::max_matviews, &ctl,
                             HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
     pending_keys_shmem_init();
     LWLockRelease(AddinShmemInitLock);
@@ -430,7 +430,7 @@ Coverage claim(Oid matview, bool *keyed, List **keys) {
         ereport(LOG, (errmsg("pgview_auto: the changed keys of \"%s\" did not fit in shared memory: it is "
                              "refreshed in full", get_rel_name(matview)),
                       errhint("Raise pgview_auto.max_pending_keys (now %d), or refresh it more often.",
-                              max_pending_keys)));
+                              config::max_pending_keys)));
     return c;
 }
 

@@ -1,9 +1,7 @@
 // pgview_auto — configuration parameters (see settings.hpp).
-#include "worker/settings.hpp"
+#include "config/settings.hpp"
 
-#include "incremental/key_set.hpp"
 #include "pg/owner_scope.hpp"
-#include "worker/pending_keys.hpp"
 
 extern "C" {
 #include "postgres.h"
@@ -11,7 +9,7 @@ extern "C" {
 #include "utils/guc.h"
 }
 
-namespace pgview::worker {
+namespace pgview::config {
 
 bool enabled = true;
 int max_workers = 2;
@@ -19,6 +17,8 @@ int naptime_ms = 1000;
 int retry_delay_ms = 5000;
 int max_matviews = 1024;
 bool notify = false;
+int max_keys = 10000;
+int max_pending_keys = 65536;
 
 namespace {
 bool is_preloaded = false;
@@ -67,7 +67,7 @@ void settings_init(bool preload) {
                             "Keys of one table view a transaction recomputes incrementally at commit.",
                             "Past this many changed keys the table view is refreshed in full instead. Keys that wait "
                             "for the worker are bounded by pgview_auto.max_pending_keys instead.",
-                            &incremental::max_keys, 10000, 1, 100000000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+                            &max_keys, 10000, 1, 100000000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     if (preload)
         DefineCustomIntVariable("pgview_auto.max_pending_keys",
                                 "Changed keys of async and manual table views shared memory holds for the worker.",
@@ -91,4 +91,4 @@ void require_preloaded(const char *what) {
                                 "the server, or use mode => 'commit'.")));
 }
 
-} // namespace pgview::worker
+} // namespace pgview::config

@@ -1,7 +1,8 @@
-// pgview_auto — configuration parameters (GUCs) and whether we were preloaded.
+// pgview_auto — configuration parameters (GUCs) and whether we were preloaded:
+// every setting of the extension is defined here, and read from here.
 #pragma once
 
-namespace pgview::worker {
+namespace pgview::config {
 
 extern bool enabled;        // pgview_auto.enabled: background refresh on/off
 extern int max_workers;     // pgview_auto.max_workers: per-database workers at once
@@ -9,6 +10,8 @@ extern int naptime_ms;      // pgview_auto.naptime: longest sleep of a worker
 extern int retry_delay_ms;  // pgview_auto.retry_delay: first retry after a failed refresh
 extern int max_matviews;    // pgview_auto.max_matviews: size of the shared table
 extern bool notify;         // pgview_auto.notify: NOTIFY pgview_refresh after each refresh
+extern int max_keys;        // pgview_auto.max_keys: keys of one table view a transaction recomputes
+extern int max_pending_keys; // pgview_auto.max_pending_keys: keys waiting in shared memory
 
 // Loaded through shared_preload_libraries: the worker and its shared memory exist.
 bool preloaded(void);
@@ -17,4 +20,4 @@ void settings_init(bool preload); // from _PG_init
 // Raises 55000 with a hint to preload the library, naming what needs it.
 void require_preloaded(const char *what);
 
-} // namespace pgview::worker
+} // namespace pgview::config
