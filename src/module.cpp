@@ -4,7 +4,10 @@
 #include "watch/watch_cache.hpp"
 #include "worker/database_pause.hpp"
 #include "config/settings.hpp"
-#include "worker/shared_state.hpp"
+#include "shmem/databases.hpp"
+#include "shmem/pending.hpp"
+#include "shmem/state.hpp"
+#include "shmem/waiters.hpp"
 
 extern "C" {
 #include "fmgr.h"
@@ -41,7 +44,7 @@ void _PG_init(void) {
     pgview::refresh::commit_refresh_init();
     // pg_upgrade runs the server in binary-upgrade mode: start no worker then.
     if (preload && !IsBinaryUpgrade) {
-        pgview::worker::shared_state_init();
+        pgview::shmem::shared_state_init();
         pgview::worker::database_pause_init();
         register_launcher();
     }

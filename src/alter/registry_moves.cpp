@@ -4,7 +4,10 @@
 #include "pg/guard.hpp"
 #include "watch/registry.hpp"
 #include "watch/watch_cache.hpp"
-#include "worker/shared_state.hpp"
+#include "shmem/databases.hpp"
+#include "shmem/pending.hpp"
+#include "shmem/state.hpp"
+#include "shmem/waiters.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -106,7 +109,7 @@ void on_xact_event(XactEvent event, void *) {
     case XACT_EVENT_COMMIT:
     case XACT_EVENT_PREPARE: // the prepared transaction holds the new matview locked until it ends
         for (int i = 0; i < npending; i++)
-            worker::move_pending(pending[i].old_matview, pending[i].new_matview, pending[i].mark,
+            shmem::move_pending(pending[i].old_matview, pending[i].new_matview, pending[i].mark,
                                  pending[i].wake_worker);
         forget_moves();
         break;
@@ -134,7 +137,7 @@ void repoint_registry(const Moves &moves) {
 }
 
 void move_pending_at_commit(const Moves &moves) {
-    if (moves.empty() || !worker::shared_state_ready())
+    if (moves.empty() || !shmem::shared_state_ready())
         return;
     pg_call([&moves] {
         if (!callback_registered) {

@@ -6,19 +6,22 @@
 #include "pg/guard.hpp"
 #include "watch/apply_watch.hpp"
 #include "config/settings.hpp"
-#include "worker/shared_state.hpp"
+#include "shmem/databases.hpp"
+#include "shmem/pending.hpp"
+#include "shmem/state.hpp"
+#include "shmem/waiters.hpp"
 
 namespace pgview::api {
 
 void reserve_shared_entry(Oid matview, const char *function) {
-    if (!worker::shared_state_ready() || pg_call([matview] { return worker::reserve(matview); }))
+    if (!shmem::shared_state_ready() || pg_call([matview] { return shmem::reserve(matview); }))
         return;
     throw Error("53400",
                 std::string(function) + ": no room in shared memory to track " + watch::relation_name(matview),
                 "pgview_auto tracks at most " + std::to_string(config::max_matviews) +
                     " materialized views and table views in mode async or manual, or scheduled, at once "
                     "(pgview_auto.max_matviews).",
-                worker::max_matviews_hint);
+                shmem::max_matviews_hint);
 }
 
 } // namespace pgview::api

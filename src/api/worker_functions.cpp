@@ -20,7 +20,10 @@
 #include "watch/watch_cache.hpp"
 #include "worker/restart_rule.hpp"
 #include "config/settings.hpp"
-#include "worker/shared_state.hpp"
+#include "shmem/databases.hpp"
+#include "shmem/pending.hpp"
+#include "shmem/state.hpp"
+#include "shmem/waiters.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -40,6 +43,7 @@ extern "C" {
 using pgview::Error;
 using pgview::pg_call;
 namespace worker = pgview::worker;
+namespace shmem = pgview::shmem;
 namespace config = pgview::config;
 namespace watch = pgview::watch;
 namespace syscat = pgview::syscat;
@@ -146,8 +150,8 @@ PGVIEW_FUNCTION(pgview_unschedule) {
             ereport(NOTICE, (errmsg("%s \"%s\" has no schedule, skipping", noun, get_rel_name(matview))));
         // No refresh is planned any more: pgview_status() shows none at once (a
         // rollback leaves the worker to plan it again at its next pass).
-        if (r && worker::shared_state_ready())
-            worker::set_next_refresh(matview, 0);
+        if (r && shmem::shared_state_ready())
+            shmem::set_next_refresh(matview, 0);
         return r;
     });
     PG_RETURN_BOOL(removed);
@@ -157,7 +161,7 @@ PGVIEW_FUNCTION(pgview_refresh_pending) {
     Oid only = InvalidOid;
     if (!PG_ARGISNULL(0))
         only = owned_matview_arg(fcinfo, "pgview_refresh_pending");
-    if (!worker::shared_state_ready())
+    if (!shmem::shared_state_ready())
         PG_RETURN_INT32(0); // no worker: async and manual matviews are refreshed at commit
     if (pg_call([] { return RecoveryInProgress(); }))
         throw Error("25006", "cannot refresh materialized views during recovery", {},
@@ -171,7 +175,7 @@ PGVIEW_FUNCTION(pgview_refresh_pending) {
         // The shared table overflowed (pgview_auto.max_matviews): its "all dirty"
         // becomes dirty bits where there is room; the others are refreshed now.
         TimestampTz since;
-        if (worker::take_all_dirty(&since)) {
+        if (shmem::take_all_dirty(&since)) {
             List *no_room = worker::mark_background_views(since, "am");
             ListCell *lc;
             foreach (lc, no_room) {
@@ -184,8 +188,8 @@ PGVIEW_FUNCTION(pgview_refresh_pending) {
             }
         }
         Oid *matviews;
-        worker::PendingInfo *infos;
-        int n = worker::pending_list(&matviews, &infos);
+        shmem::PendingInfo *infos;
+        int n = shmem::pending_list(&matviews, &infos);
         for (int i = 0; i < n; i++) {
             if (!infos[i].dirty || (OidIsValid(only) && matviews[i] != only))
                 continue;
@@ -208,7 +212,7 @@ PGVIEW_FUNCTION(pgview_refresh_pending) {
         for (Oid matview : roots) {
             ClaimedKeys *c = &claimed[nclaimed++];
             c->matview = matview;
-            pgview::refresh::confirm_at_commit(matview, worker::claim(matview, &c->keyed, &c->keys));
+            pgview::refresh::confirm_at_commit(matview, shmem::claim(matview, &c->keyed, &c->keys));
         }
     });
     if (roots.empty())
@@ -241,7 +245,7 @@ PGVIEW_FUNCTION(pgview_wait) {
     });
     // Commit mode (or no watch, or no worker): committed changes are already in
     // the view, or never will be by us. A standby's views come from its primary.
-    if (!background || !worker::shared_state_ready() || pg_call([] { return RecoveryInProgress(); }))
+    if (!background || !shmem::shared_state_ready() || pg_call([] { return RecoveryInProgress(); }))
         PG_RETURN_BOOL(true);
     bool readers_pass = pgview::tableview::concurrent_refresh_ok(matview);
     pg_call([matview, readers_pass] {
@@ -261,20 +265,20 @@ PGVIEW_FUNCTION(pgview_wait) {
         worker::settle_database();
         TimestampTz deadline = GetCurrentTimestamp() + Max(timeout_us, 0);
         // Every commit visible now took its ticket before committing.
-        worker::WaitTarget target;
-        worker::wait_target(matview, &target);
+        shmem::WaitTarget target;
+        shmem::wait_target(matview, &target);
         for (bool first = true;; first = false) {
             CHECK_FOR_INTERRUPTS();
             if (target.overflowed) // wait for the worker to turn "all dirty" into tickets
-                worker::wait_target(matview, &target);
-            if (!target.overflowed && worker::served(matview, target))
+                shmem::wait_target(matview, &target);
+            if (!target.overflowed && shmem::served(matview, target))
                 return true;
             if (first && !config::enabled)
                 warn_background_off(matview);
             long remaining = (deadline - GetCurrentTimestamp()) / 1000;
             if (remaining <= 0)
                 return false;
-            worker::wait_for_refresh(Min(remaining, 1000L));
+            shmem::wait_for_refresh(Min(remaining, 1000L));
         }
     });
     PG_RETURN_BOOL(served);
@@ -293,13 +297,13 @@ PGVIEW_FUNCTION(pgview_reset_stats) {
 
 PGVIEW_FUNCTION(pgview_pending_state) {
     pgview::SrfOutput out(fcinfo);
-    if (!worker::shared_state_ready())
+    if (!shmem::shared_state_ready())
         return (Datum) 0;
     Oid *matviews = nullptr;
-    worker::PendingInfo *infos = nullptr;
+    shmem::PendingInfo *infos = nullptr;
     int n = pg_call([&] {
         worker::settle_database();
-        return worker::pending_list(&matviews, &infos);
+        return shmem::pending_list(&matviews, &infos);
     });
     out.put_rows(static_cast<size_t>(n), [&](size_t i, Datum *values, bool *nulls) {
         values[0] = ObjectIdGetDatum(matviews[i]);
@@ -318,11 +322,11 @@ PGVIEW_FUNCTION(pgview_pending_state) {
 // without an entry of its own is pending all the same: never silently stale);
 // its worker, or since when it waits for one (every worker busy elsewhere).
 PGVIEW_FUNCTION(pgview_database_pending) {
-    worker::DatabasePending d{};
-    if (worker::shared_state_ready())
+    shmem::DatabasePending d{};
+    if (shmem::shared_state_ready())
         pg_call([&d] {
             worker::settle_database();
-            d = worker::database_pending();
+            d = shmem::database_pending();
         });
     TupleDesc desc;
     if (pg_call([fcinfo, &desc] { return get_call_result_type(fcinfo, nullptr, &desc); }) != TYPEFUNC_COMPOSITE)

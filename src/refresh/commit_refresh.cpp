@@ -26,7 +26,10 @@
 #include "refresh/dirty_set.hpp"
 #include "refresh/refresher.hpp"
 #include "watch/watch_cache.hpp"
-#include "worker/shared_state.hpp"
+#include "shmem/databases.hpp"
+#include "shmem/pending.hpp"
+#include "shmem/state.hpp"
+#include "shmem/waiters.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -45,7 +48,7 @@ namespace {
 constexpr int max_rounds = 8;
 
 // Tickets taken at PRE_COMMIT, marked at COMMIT (TopTransactionContext).
-worker::Mark *deferred_tickets = nullptr;
+shmem::Mark *deferred_tickets = nullptr;
 int ndeferred = 0;
 bool wake_at_commit = false; // a watch or schedule that needs a worker was created
 
@@ -56,7 +59,7 @@ bool wake_at_commit = false; // a watch or schedule that needs a worker was crea
 // PREPARED runs in no callback of ours: one needless refresh then, never a lost one).
 struct Claim {
     Oid matview;
-    worker::Coverage covered;
+    shmem::Coverage covered;
     int nest_level; // GetCurrentTransactionNestLevel() of the subtransaction holding it
 };
 Claim *claims = nullptr;
@@ -68,12 +71,12 @@ std::vector<Oid> take_tickets(const std::vector<Oid> &matviews) {
     std::vector<Oid> untracked;
     pg_call([&] {
         MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-        auto *t = static_cast<worker::Mark *>(palloc(sizeof(worker::Mark) * (ndeferred + matviews.size() + 1)));
+        auto *t = static_cast<shmem::Mark *>(palloc(sizeof(shmem::Mark) * (ndeferred + matviews.size() + 1)));
         for (int i = 0; i < ndeferred; i++)
             t[i] = deferred_tickets[i];
         for (Oid matview : matviews) {
             const watch::MatviewOptions *options = watch::options_of(matview);
-            worker::Ticket ticket = worker::announce(matview);
+            shmem::Ticket ticket = shmem::announce(matview);
             if (!ticket.tracked) {
                 untracked.push_back(matview);
                 continue;
@@ -108,7 +111,7 @@ bool transaction_keys(Oid view, bool *full, List **keys) { return incremental::k
 
 void refresh_dirty(Origin origin) {
     // Without the worker (or at PREPARE) everything is refreshed here.
-    bool defer = origin == Origin::commit && worker::shared_state_ready();
+    bool defer = origin == Origin::commit && shmem::shared_state_ready();
     std::vector<Oid> later;
     std::unordered_set<Oid> deferred;
     // Each round maps every table written so far to its watching matviews again:
@@ -175,9 +178,9 @@ void refresh_dirty(Origin origin) {
 void settle_claims(bool committed) {
     for (int i = 0; i < nclaims; i++) {
         if (committed)
-            worker::done(claims[i].matview, claims[i].covered);
+            shmem::done(claims[i].matview, claims[i].covered);
         else
-            worker::unclaim(claims[i].matview, 0);
+            shmem::unclaim(claims[i].matview, 0);
     }
 }
 
@@ -192,7 +195,7 @@ void on_subxact_event(SubXactEvent event, SubTransactionId, SubTransactionId, vo
         Claim c = claims[i];
         if (c.nest_level >= level) {
             if (event == SUBXACT_EVENT_ABORT_SUB) {
-                worker::unclaim(c.matview, 0, false);
+                shmem::unclaim(c.matview, 0, false);
                 continue;
             }
             c.nest_level = level - 1;
@@ -203,10 +206,10 @@ void on_subxact_event(SubXactEvent event, SubTransactionId, SubTransactionId, vo
 }
 
 void mark_tickets() {
-    if (worker::shared_state_ready())
-        worker::commit_marks(deferred_tickets, ndeferred);
-    if (wake_at_commit && worker::shared_state_ready())
-        worker::request_worker(MyDatabaseId);
+    if (shmem::shared_state_ready())
+        shmem::commit_marks(deferred_tickets, ndeferred);
+    if (wake_at_commit && shmem::shared_state_ready())
+        shmem::request_worker(MyDatabaseId);
 }
 
 void forget() {
@@ -237,7 +240,7 @@ void on_xact_event(XactEvent event, void *) {
         break;
     case XACT_EVENT_PREPARE:
         for (int i = 0; i < nclaims; i++)
-            worker::unclaim(claims[i].matview, 0, false);
+            shmem::unclaim(claims[i].matview, 0, false);
         forget();
         break;
     case XACT_EVENT_PARALLEL_COMMIT:
@@ -258,7 +261,7 @@ void commit_refresh_init(void) {
 
 void wake_worker_at_commit(void) { wake_at_commit = true; }
 
-void confirm_at_commit(Oid matview, const worker::Coverage &covered) {
+void confirm_at_commit(Oid matview, const shmem::Coverage &covered) {
     MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
     claims = static_cast<Claim *>(claims ? repalloc(claims, sizeof(Claim) * (nclaims + 1)) : palloc(sizeof(Claim)));
     claims[nclaims++] = {matview, covered, GetCurrentTransactionNestLevel()};

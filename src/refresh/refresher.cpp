@@ -17,7 +17,7 @@
 #include "watch/cascade_graph.hpp"
 #include "watch/registry.hpp"
 #include "watch/watch_cache.hpp"
-#include "worker/pending_keys.hpp"
+#include "shmem/pending_keys.hpp"
 #include "config/settings.hpp"
 
 extern "C" {

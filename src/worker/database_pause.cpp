@@ -2,7 +2,10 @@
 // C-level: the hook runs PostgreSQL's own code and holds no C++ object.
 #include "worker/database_pause.hpp"
 
-#include "worker/shared_state.hpp"
+#include "shmem/databases.hpp"
+#include "shmem/pending.hpp"
+#include "shmem/state.hpp"
+#include "shmem/waiters.hpp"
 
 extern "C" {
 #include "postgres.h"
@@ -81,7 +84,7 @@ Oid database_needed_alone(Node *parsetree) {
 
 void stop_worker(Oid dbid) {
     paused_any = true;
-    int pid = pause_database(dbid);
+    int pid = shmem::pause_database(dbid);
     if (pid == 0)
         return;
     (void) kill(pid, SIGTERM); // as pg_terminate_backend: its refresh is cancelled, its claim given back
@@ -114,13 +117,13 @@ void on_xact_end(XactEvent event, void *) {
     switch (event) {
     case XACT_EVENT_COMMIT:
         if (OidIsValid(dropping))
-            forget_dropped_database(dropping);
+            shmem::forget_dropped_database(dropping);
         [[fallthrough]];
     case XACT_EVENT_ABORT:
     case XACT_EVENT_PREPARE:
     case XACT_EVENT_PARALLEL_COMMIT:
     case XACT_EVENT_PARALLEL_ABORT:
-        unpause_databases();
+        shmem::unpause_databases();
         paused_any = false;
         dropping = InvalidOid;
         break;

@@ -16,7 +16,10 @@
 #include "watch/registry.hpp"
 #include "worker/restart_rule.hpp"
 #include "config/settings.hpp"
-#include "worker/shared_state.hpp"
+#include "shmem/databases.hpp"
+#include "shmem/pending.hpp"
+#include "shmem/state.hpp"
+#include "shmem/waiters.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -67,8 +70,8 @@ Oid claimed = InvalidOid;
 
 void on_exit(int, Datum) {
     if (OidIsValid(claimed))
-        unclaim(claimed, 0, false);
-    worker_detach(my_database, still_wanted, next_due);
+        shmem::unclaim(claimed, 0, false);
+    shmem::worker_detach(my_database, still_wanted, next_due);
 }
 
 void read_plan(Plan *plan) {
@@ -91,9 +94,9 @@ bool mark_all_dirty(const Plan &plan, TimestampTz since) {
     bool no_room = false;
     for (int i = 0; i < plan.noptions; i++)
         if (background_mode(plan.options[i].options))
-            no_room = !mark_dirty_since(plan.options[i].matview, since) || no_room;
+            no_room = !shmem::mark_dirty_since(plan.options[i].matview, since) || no_room;
     for (int i = 0; i < plan.nschedules; i++)
-        no_room = !mark_dirty_since(plan.schedules[i].matview, since) || no_room;
+        no_room = !shmem::mark_dirty_since(plan.schedules[i].matview, since) || no_room;
     return no_room;
 }
 
@@ -113,12 +116,12 @@ TimestampTz choose(const Plan &plan, TimestampTz now, std::vector<Oid> &due) {
         const watch::MatviewOptions &o = plan.options[i].options;
         Oid matview = plan.options[i].matview;
         if (o.mode != 'a') {
-            set_next_refresh(matview, 0); // none planned, unless its schedule (below) plans one
+            shmem::set_next_refresh(matview, 0); // none planned, unless its schedule (below) plans one
             continue;
         }
-        PendingInfo p;
-        if (!pending_info(matview, &p) || !p.dirty) {
-            set_next_refresh(matview, 0);
+        shmem::PendingInfo p;
+        if (!shmem::pending_info(matview, &p) || !p.dirty) {
+            shmem::set_next_refresh(matview, 0);
             continue;
         }
         // Quiet for debounce, but never later than max_delay after the first
@@ -128,7 +131,7 @@ TimestampTz choose(const Plan &plan, TimestampTz now, std::vector<Oid> &due) {
         int64 max_delay = o.max_delay_us >= 0 ? o.max_delay_us : o.debounce_us;
         when = Min(when, after(p.pending_since, max_delay));
         when = Max(when, p.retry_at);
-        set_next_refresh(matview, when);
+        shmem::set_next_refresh(matview, when);
         if (when <= now)
             due.push_back(matview);
         else
@@ -140,19 +143,19 @@ TimestampTz choose(const Plan &plan, TimestampTz now, std::vector<Oid> &due) {
         // first is one period after a worker first sees the schedule (after a
         // restart the crash rule has marked it dirty). Rescheduled to a shorter
         // period, it comes within that period, not at the old one's end.
-        TimestampTz next_run = schedule_clock(s.matview);
+        TimestampTz next_run = shmem::schedule_clock(s.matview);
         if (next_run == 0)
             next_run = after(now, s.every_us);
         next_run = Min(next_run, after(now, s.every_us));
         if (next_run <= now) {
-            PendingInfo p;
-            bool dirty = pending_info(s.matview, &p) && p.dirty;
+            shmem::PendingInfo p;
+            bool dirty = shmem::pending_info(s.matview, &p) && p.dirty;
             if ((!s.only_if_dirty || dirty) && (!dirty || p.retry_at <= now))
                 due.push_back(s.matview);
             next_run = after(now, s.every_us);
         }
-        set_schedule_clock(s.matview, next_run);
-        set_next_refresh(s.matview, next_run);
+        shmem::set_schedule_clock(s.matview, next_run);
+        shmem::set_next_refresh(s.matview, next_run);
         next = earlier(next, next_run);
     }
     return next;
@@ -201,7 +204,7 @@ void record_failure(Oid matview, const char *message) {
 // refresh takes its snapshot; a failure sets it again with a retry time.
 void refresh_one(Oid matview) {
     claimed_keys = NIL;
-    Coverage covered = claim(matview, &claimed_keyed, &claimed_keys);
+    shmem::Coverage covered = shmem::claim(matview, &claimed_keyed, &claimed_keys);
     claimed_view = matview;
     claimed = matview;
     char *volatile message = nullptr;
@@ -228,13 +231,13 @@ void refresh_one(Oid matview) {
     pgstat_report_activity(STATE_IDLE, nullptr);
     claimed = InvalidOid; // settled below, either way
     if (message == nullptr) {
-        done(matview, covered);
+        shmem::done(matview, covered);
         return;
     }
-    PendingInfo p{};
-    (void) pending_info(matview, &p);
+    shmem::PendingInfo p{};
+    (void) shmem::pending_info(matview, &p);
     int backoff = Min(p.failures_in_row, 6); // 1x, 2x, ... 64x retry_delay
-    unclaim(matview, GetCurrentTimestamp() + static_cast<int64>(config::retry_delay_ms) * 1000 * (1 << backoff));
+    shmem::unclaim(matview, GetCurrentTimestamp() + static_cast<int64>(config::retry_delay_ms) * 1000 * (1 << backoff));
     record_failure(matview, message);
 }
 
@@ -256,7 +259,7 @@ bool run_pass(long *sleep_ms) {
             read_plan(&plan);
             TimestampTz since;
             settle_database();
-            return take_all_dirty(&since) && mark_all_dirty(plan, since);
+            return shmem::take_all_dirty(&since) && mark_all_dirty(plan, since);
         });
         next = pg_call([&] { return choose(plan, now, due); });
         pg_call([&plan] {
@@ -268,7 +271,7 @@ bool run_pass(long *sleep_ms) {
                     keep[n++] = plan.options[i].matview;
             for (int i = 0; i < plan.nschedules; i++)
                 keep[n++] = plan.schedules[i].matview;
-            forget_entries_except(keep, n);
+            shmem::forget_entries_except(keep, n);
         });
         if (!due.empty())
             order = refresh::cascade_order(due);
@@ -307,7 +310,7 @@ bool take_turns(bool busy) {
     TimestampTz now = GetCurrentTimestamp();
     if (serving_since == 0)
         serving_since = now;
-    if (now - serving_since < static_cast<int64>(config::naptime_ms) * 1000 || !others_waiting(my_database))
+    if (now - serving_since < static_cast<int64>(config::naptime_ms) * 1000 || !shmem::others_waiting(my_database))
         return false;
     still_wanted = busy;
     if (busy)
@@ -327,11 +330,11 @@ void pgview_worker_main(Datum arg) {
     BackgroundWorkerUnblockSignals();
     // A command that needs the database to itself is running: leave it alone
     // (the launcher starts a worker again after it).
-    if (database_paused(my_database))
+    if (pgview::shmem::database_paused(my_database))
         proc_exit(0);
     BackgroundWorkerInitializeConnectionByOid(my_database, InvalidOid, 0);
     pgstat_report_appname("pgview_auto worker");
-    if (!worker_attach(my_database))
+    if (!pgview::shmem::worker_attach(my_database))
         proc_exit(0);
     before_shmem_exit(on_exit, (Datum) 0);
     pass_context = AllocSetContextCreate(TopMemoryContext, "pgview_auto worker pass", ALLOCSET_DEFAULT_SIZES);

@@ -7,7 +7,10 @@
 // every async, manual and scheduled matview is dirty). At most
 // pgview_auto.max_workers run at once. It starts only once recovery is over.
 #include "config/settings.hpp"
-#include "worker/shared_state.hpp"
+#include "shmem/databases.hpp"
+#include "shmem/pending.hpp"
+#include "shmem/state.hpp"
+#include "shmem/waiters.hpp"
 
 extern "C" {
 #include "postgres.h"
@@ -134,13 +137,13 @@ void pgview_launcher_main(Datum) {
     BackgroundWorkerUnblockSignals();
     BackgroundWorkerInitializeConnection(nullptr, nullptr, 0);
     pgstat_report_appname("pgview_auto launcher");
-    launcher_attach();
+    pgview::shmem::launcher_attach();
 
     // The crash rule: every database may hold async, manual or scheduled matviews.
     Oid dbids[max_tracked];
     int n = list_databases(dbids, max_tracked, InvalidOid);
     for (int i = 0; i < n; i++)
-        request_worker(dbids[i]);
+        pgview::shmem::request_worker(dbids[i]);
     ereport(LOG, (errmsg("pgview_auto launcher started")));
 
     for (;;) {
@@ -150,15 +153,15 @@ void pgview_launcher_main(Datum) {
             ProcessConfigFile(PGC_SIGHUP);
         }
         reap();
-        (void) databases_due(GetCurrentTimestamp());
+        (void) pgview::shmem::databases_due(GetCurrentTimestamp());
         Oid wanted[max_tracked];
-        int nwanted = databases_wanting_workers(wanted, max_tracked);
+        int nwanted = pgview::shmem::databases_wanting_workers(wanted, max_tracked);
         for (int i = 0; i < nwanted && nrunning < pgview::config::max_workers; i++) {
             if (is_running(wanted[i]))
                 continue;
             Oid exists;
             if (list_databases(&exists, 1, wanted[i]) == 0) {
-                forget_database(wanted[i]); // dropped, or no longer connectable
+                pgview::shmem::forget_database(wanted[i]); // dropped, or no longer connectable
                 continue;
             }
             start_worker(wanted[i]);

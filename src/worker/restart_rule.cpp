@@ -2,7 +2,10 @@
 #include "worker/restart_rule.hpp"
 
 #include "watch/registry.hpp"
-#include "worker/shared_state.hpp"
+#include "shmem/databases.hpp"
+#include "shmem/pending.hpp"
+#include "shmem/state.hpp"
+#include "shmem/waiters.hpp"
 
 extern "C" {
 #include "access/xlog.h"
@@ -26,16 +29,16 @@ List *mark_background_views(TimestampTz since, const char *modes) {
     });
     List *no_room = NIL;
     for (int i = 0; i < noptions; i++)
-        if (strchr(modes, options[i].options.mode) != nullptr && !mark_dirty_since(options[i].matview, since))
+        if (strchr(modes, options[i].options.mode) != nullptr && !shmem::mark_dirty_since(options[i].matview, since))
             no_room = list_append_unique_oid(no_room, options[i].matview);
     for (int i = 0; i < nschedules; i++)
-        if (!mark_dirty_since(schedules[i].matview, since))
+        if (!shmem::mark_dirty_since(schedules[i].matview, since))
             no_room = list_append_unique_oid(no_room, schedules[i].matview);
     return no_room;
 }
 
 void settle_database(void) {
-    if (!shared_state_ready() || RecoveryInProgress() || !begin_settling(MyDatabaseId))
+    if (!shmem::shared_state_ready() || RecoveryInProgress() || !shmem::begin_settling(MyDatabaseId))
         return;
     PG_TRY();
     {
@@ -43,11 +46,11 @@ void settle_database(void) {
     }
     PG_CATCH();
     {
-        end_settling(MyDatabaseId, false); // someone else will try again
+        shmem::end_settling(MyDatabaseId, false); // someone else will try again
         PG_RE_THROW();
     }
     PG_END_TRY();
-    end_settling(MyDatabaseId, true);
+    shmem::end_settling(MyDatabaseId, true);
 }
 
 } // namespace pgview::worker

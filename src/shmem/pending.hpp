@@ -27,10 +27,7 @@ extern "C" {
 #include "nodes/pg_list.h"
 }
 
-namespace pgview::worker {
-
-void shared_state_init(void); // from _PG_init when preloaded: shmem hooks
-bool shared_state_ready(void);
+namespace pgview::shmem {
 
 // Writers.
 struct Ticket {
@@ -50,7 +47,6 @@ struct Mark {
 // At COMMIT (or ABORT): mark each matview dirty, and the transaction's ticket is
 // no longer in flight; one lock for all of it.
 void commit_marks(const Mark *marks, int n);
-void request_worker(Oid dbid); // a worker for this database, please (async watch, schedule)
 
 // A matview rebuilt under a new OID (pgview_alter), at the COMMIT that made it:
 // tickets in flight for the old one count for the new one too, the old entry
@@ -115,54 +111,4 @@ void forget_entries_except(const Oid *keep, int n);
 // Every matview of this database with an entry: palloc'd arrays.
 int pending_list(Oid **matviews, PendingInfo **infos);
 
-// Waiters: what a waiter is owed, taken at its call.
-struct WaitTarget {
-    uint64 ticket;   // the matview's last ticket (0: none)
-    int n;           // tickets in flight then (not owed), up to max_in_flight
-    bool overflowed; // the database is all dirty (or not settled): not servable yet
-    static constexpr int max_in_flight = 64;
-    uint64 in_flight[max_in_flight];
-};
-void wait_target(Oid matview, WaitTarget *target);
-bool served(Oid matview, const WaitTarget &target);
-bool wait_for_refresh(long timeout_ms);     // sleeps on the shared condition variable
-
-// Workers and the launcher.
-struct DatabaseSlotView {
-    Oid dbid;
-    bool wants_worker;
-    int worker_pid;
-};
-void launcher_attach(void);                 // the launcher's latch, for writers to set
-int databases_wanting_workers(Oid *dbids, int max); // the longest waiting first
-// Some other database waits for a worker (pgview_auto.max_workers are busy):
-// a worker that has had its turn leaves, and the launcher starts one there.
-bool others_waiting(Oid dbid);
-bool worker_attach(Oid dbid);               // this worker serves dbid (its latch); false: paused, exit
-// The worker leaves: still wanted (back in the queue at once), or needed again
-// at next_due (0: when a writer or a new watch asks).
-void worker_detach(Oid dbid, bool still_wanted, TimestampTz next_due = 0);
-// Databases whose worker left idle and whose next_due has come: they want one
-// again (the launcher calls this). Returns how many.
-int databases_due(TimestampTz now);
-// The restart rule (after a crash or restart every async, manual and scheduled
-// matview is dirty) is applied once per database per server start, by whichever
-// backend needs the state first: begin_settling() says whether the caller must;
-// settled() whether it is done.
-bool begin_settling(Oid dbid);
-void end_settling(Oid dbid, bool done);
-bool settled(Oid dbid);
-void forget_database(Oid dbid);              // dropped: free its slot
-// DROP DATABASE committed: its slot, its matviews' entries and their pending keys go
-// (else every database created and dropped would keep a slot until the slots ran out).
-void forget_dropped_database(Oid dbid);
-
-// A command that needs the database to itself (DROP DATABASE, CREATE DATABASE
-// ... TEMPLATE, ALTER DATABASE ... RENAME / SET TABLESPACE): no worker is
-// started for it, nor attaches to it, until this backend ends the pause (at the
-// end of its transaction) or is gone. Returns the pid of its worker (0: none).
-int pause_database(Oid dbid);
-void unpause_databases(void);                // every pause of this backend
-bool database_paused(Oid dbid);
-
-} // namespace pgview::worker
+} // namespace pgview::shmem

@@ -10,7 +10,7 @@
 
 #include "incremental/key_set.hpp"
 
-namespace pgview::worker {
+namespace pgview::shmem {
 
 Size pending_keys_shmem_size(void);
 void pending_keys_shmem_init(void);  // in shmem_startup_hook, under AddinShmemInitLock
@@ -25,4 +25,4 @@ bool pending_keys_add(Oid dbid, Oid view, int sink, const incremental::KeyImage 
 void pending_keys_take(Oid dbid, Oid view, int expected, List **out);
 
 
-} // namespace pgview::worker
+} // namespace pgview::shmem

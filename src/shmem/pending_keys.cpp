@@ -1,5 +1,5 @@
 // pgview_auto — pending keys in shared memory (see pending_keys.hpp).
-#include "worker/pending_keys.hpp"
+#include "shmem/pending_keys.hpp"
 
 #include "config/settings.hpp"
 
@@ -8,7 +8,7 @@ extern "C" {
 #include "utils/hsearch.h"
 }
 
-namespace pgview::worker {
+namespace pgview::shmem {
 
 
 namespace {
@@ -109,4 +109,4 @@ void pending_keys_take(Oid dbid, Oid view, int expected, List **out) {
         hash_seq_term(&seq);
 }
 
-} // namespace pgview::worker
+} // namespace pgview::shmem
