@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "alter/steps.hpp"
+#include "changes/dirty_set.hpp"
 #include "pg/guard.hpp"
 #include "refresh/commit_refresh.hpp"
 #include "tableview/table_view_registry.hpp"
@@ -332,7 +333,7 @@ void reattach(const std::vector<StoredRelation> &stored, const std::vector<Oid> 
         watch::restore_orphan(target);
     }
     if (scheduled)
-        refresh::wake_worker_at_commit();
+        changes::request_worker_at_commit();
 }
 
 void forget_saved(const std::string &saved_by) {

@@ -8,6 +8,7 @@
 #include "api/args.hpp"
 #include "api/shared_room.hpp"
 #include "api/schedule_notice.hpp"
+#include "changes/dirty_set.hpp"
 #include "pg/guard.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "pg/srf.hpp"
@@ -135,7 +136,7 @@ PGVIEW_FUNCTION(pgview_schedule) {
         watch::with_registry([&] {
             watch::registry_set_schedule(matview, every, only_if_dirty);
         });
-        pgview::refresh::wake_worker_at_commit();
+        pgview::changes::request_worker_at_commit();
     });
     pgview::api::notice_if_schedule_idle(matview, false);
     PG_RETURN_VOID();

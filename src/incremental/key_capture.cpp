@@ -15,12 +15,12 @@
 // that cannot be keyed marks the view for a full refresh (so do TRUNCATE and
 // the key cap).
 #include "incremental/capture_plan.hpp"
-#include "incremental/key_set.hpp"
+#include "changes/key_set.hpp"
 #include "pg/guard.hpp"
 #include "pg/hidden_error.hpp"
 #include "pg/owner_scope.hpp"
 #include "pg/quote.hpp"
-#include "refresh/dirty_set.hpp"
+#include "changes/dirty_set.hpp"
 
 extern "C" {
 #include "commands/trigger.h"
@@ -45,7 +45,7 @@ void add_join_values(CaptureItem *item, TupleTableSlot *slot, MemoryContext per_
     bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * n));
     for (int k = 0; k < n; k++)
         values[k] = slot_getattr(slot, item->attnos[k], &nulls[k]);
-    keyset_add(item->view, item->sink, encode_key(n, values, nulls, item->types));
+    changes::keyset_add(item->view, item->sink, changes::encode_key(n, values, nulls, item->types));
     MemoryContextSwitchTo(old);
     MemoryContextReset(per_row);
 }
@@ -56,7 +56,7 @@ template <typename F>
 void for_each_row(TriggerData *td, TupleTableSlot *slot, const CaptureItem *item, F &&row) {
     if (TRIGGER_FIRED_FOR_ROW(td->tg_event)) {
         for (HeapTuple tuple : {td->tg_trigtuple, td->tg_newtuple})
-            if (tuple != nullptr && !keyset_is_full(item->view)) {
+            if (tuple != nullptr && !changes::keyset_is_full(item->view)) {
                 ExecStoreHeapTuple(tuple, slot, false);
                 row(slot);
             }
@@ -66,7 +66,7 @@ void for_each_row(TriggerData *td, TupleTableSlot *slot, const CaptureItem *item
         if (store == nullptr)
             continue;
         tuplestore_rescan(store);
-        while (!keyset_is_full(item->view) && tuplestore_gettupleslot(store, true, false, slot))
+        while (!changes::keyset_is_full(item->view) && tuplestore_gettupleslot(store, true, false, slot))
             row(slot);
     }
 }
@@ -96,7 +96,7 @@ void add_keys(TriggerData *td, CaptureItem *item, TupleTableSlot *slot) {
                 econtext->ecxt_scantuple = row;
                 for (int k = 0; k < n; k++)
                     values[k] = ExecEvalExpr(states[k], econtext, &nulls[k]);
-                keyset_add(item->view, 0, encode_key(n, values, nulls, kv->key_types));
+                changes::keyset_add(item->view, 0, changes::encode_key(n, values, nulls, kv->key_types));
                 MemoryContextSwitchTo(old);
                 ResetExprContext(econtext);
             });
@@ -126,7 +126,7 @@ bool mark_unkeyed(CaptureItem *const *items, bool all) {
     bool keyed = false;
     for (int i = 0; items[i] != nullptr; i++) {
         if (all || items[i]->kind == derive_full)
-            keyset_mark_full(items[i]->view);
+            changes::keyset_mark_full(items[i]->view);
         else
             keyed = true;
     }
@@ -146,8 +146,8 @@ void capture(TriggerData *td, CaptureItem *const *items) {
         CaptureItem *item = items[i];
         if (item->kind == derive_full)
             continue;
-        keyset_touch(item->view); // a statement that changed no row still says "keyed, nothing to do"
-        if (keyset_is_full(item->view))
+        changes::keyset_touch(item->view); // a statement that changed no row still says "keyed, nothing to do"
+        if (changes::keyset_is_full(item->view))
             continue;
         if (item->kind == derive_direct)
             add_keys(td, item, slot);
@@ -191,7 +191,7 @@ Datum capture_trigger(FunctionCallInfo fcinfo, const char *name, bool for_row) {
     Oid relid = RelationGetRelid(td->tg_relation);
     CaptureItem *const *items = capture_items(relid);
     pgview::pg_call([td, items, relid] {
-        pgview::refresh::dirty_add(relid);
+        pgview::changes::dirty_add(relid);
         capture(td, items);
     });
     return PointerGetDatum(nullptr);

@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "pg/guard.hpp"
-#include "incremental/key_set.hpp"
-#include "refresh/dirty_set.hpp"
+#include "changes/key_set.hpp"
+#include "changes/dirty_set.hpp"
 #include "refresh/refresher.hpp"
 #include "watch/watch_cache.hpp"
 #include "shmem/databases.hpp"
@@ -50,7 +50,6 @@ constexpr int max_rounds = 8;
 // Tickets taken at PRE_COMMIT, marked at COMMIT (TopTransactionContext).
 shmem::Mark *deferred_tickets = nullptr;
 int ndeferred = 0;
-bool wake_at_commit = false; // a watch or schedule that needs a worker was created
 
 // Claims made by pgview_refresh_pending in this transaction. A claim cleared
 // the matview's dirty bit; it follows the (sub)transaction that made it, whose
@@ -84,7 +83,7 @@ std::vector<Oid> take_tickets(const std::vector<Oid> &matviews) {
             // The keys this transaction changed go to shared memory at COMMIT.
             bool full = true;
             List *keys = NIL;
-            bool known = incremental::keyset_take(matview, &full, &keys);
+            bool known = changes::keyset_take(matview, &full, &keys);
             t[ndeferred++] = {ticket, options != nullptr && options->mode == 'a', known && !full, keys};
         }
         deferred_tickets = t;
@@ -107,7 +106,7 @@ std::vector<Oid> watchers_of_table(Oid table) {
 }
 
 // The keys this transaction changed, for a keyed refresh at commit.
-bool transaction_keys(Oid view, bool *full, List **keys) { return incremental::keyset_take(view, full, keys); }
+bool transaction_keys(Oid view, bool *full, List **keys) { return changes::keyset_take(view, full, keys); }
 
 void refresh_dirty(Origin origin) {
     // Without the worker (or at PREPARE) everything is refreshed here.
@@ -125,7 +124,7 @@ void refresh_dirty(Origin origin) {
     pg_call([] { AcceptInvalidationMessages(); }); // the registry as committed now
     for (int round = 0;; round++) {
         pg_call([&written, round] {
-            List *dirty = dirty_take();
+            List *dirty = changes::dirty_take();
             ListCell *lc;
             foreach (lc, dirty)
                 written[lfirst_oid(lc)] = round;
@@ -208,16 +207,15 @@ void on_subxact_event(SubXactEvent event, SubTransactionId, SubTransactionId, vo
 void mark_tickets() {
     if (shmem::shared_state_ready())
         shmem::commit_marks(deferred_tickets, ndeferred);
-    if (wake_at_commit && shmem::shared_state_ready())
+    if (changes::worker_requested() && shmem::shared_state_ready())
         shmem::request_worker(MyDatabaseId);
 }
 
 void forget() {
-    dirty_forget();
-    incremental::keyset_forget();
+    changes::dirty_forget();
+    changes::keyset_forget();
     deferred_tickets = nullptr;
     ndeferred = 0;
-    wake_at_commit = false;
     claims = nullptr;
     nclaims = 0;
 }
@@ -225,11 +223,11 @@ void forget() {
 void on_xact_event(XactEvent event, void *) {
     switch (event) {
     case XACT_EVENT_PRE_COMMIT:
-        if (dirty_any())
+        if (changes::dirty_any())
             entry_guard([] { refresh_dirty(Origin::commit); });
         break;
     case XACT_EVENT_PRE_PREPARE:
-        if (dirty_any())
+        if (changes::dirty_any())
             entry_guard([] { refresh_dirty(Origin::prepare); });
         break;
     case XACT_EVENT_COMMIT:
@@ -258,8 +256,6 @@ void commit_refresh_init(void) {
     RegisterXactCallback(on_xact_event, nullptr);
     RegisterSubXactCallback(on_subxact_event, nullptr);
 }
-
-void wake_worker_at_commit(void) { wake_at_commit = true; }
 
 void confirm_at_commit(Oid matview, const shmem::Coverage &covered) {
     MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);

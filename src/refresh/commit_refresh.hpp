@@ -8,7 +8,6 @@
 
 namespace pgview::refresh {
 void commit_refresh_init(void);   // from _PG_init
-void wake_worker_at_commit(void); // this transaction made work for the background worker
 // pgview_refresh_pending claimed matview: done at commit; dirty again if the
 // (sub)transaction that claimed it aborts, or at PREPARE TRANSACTION.
 void confirm_at_commit(Oid matview, const shmem::Coverage &covered);

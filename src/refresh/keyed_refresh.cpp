@@ -92,22 +92,22 @@ struct ViewKeys {
     bool nulls;   // some key has a NULL part
 };
 struct SeenEntry {
-    incremental::KeyImage key; // compared by bytes
+    changes::KeyImage key; // compared by bytes
 };
 
 uint32 image_hash(const void *key, Size) {
-    auto *k = static_cast<const incremental::KeyImage *>(key);
+    auto *k = static_cast<const changes::KeyImage *>(key);
     return hash_bytes(reinterpret_cast<const unsigned char *>(k->data), k->len);
 }
 int image_match(const void *a, const void *b, Size) {
-    auto *x = static_cast<const incremental::KeyImage *>(a);
-    auto *y = static_cast<const incremental::KeyImage *>(b);
+    auto *x = static_cast<const changes::KeyImage *>(a);
+    auto *y = static_cast<const changes::KeyImage *>(b);
     return x->len != y->len ? 1 : memcmp(x->data, y->data, x->len);
 }
 
 ViewKeys make_keys() {
     HASHCTL ctl;
-    ctl.keysize = sizeof(incremental::KeyImage);
+    ctl.keysize = sizeof(changes::KeyImage);
     ctl.entrysize = sizeof(SeenEntry);
     ctl.hash = image_hash;
     ctl.match = image_match;
@@ -117,12 +117,12 @@ ViewKeys make_keys() {
 }
 
 // Adds a key; true when it is new.
-bool add_key(ViewKeys *keys, const incremental::KeyImage &image) {
+bool add_key(ViewKeys *keys, const changes::KeyImage &image) {
     bool found;
     (void) hash_search(keys->seen, &image, HASH_ENTER, &found);
     if (found)
         return false;
-    auto *copy = static_cast<incremental::KeyImage *>(palloc(sizeof(incremental::KeyImage)));
+    auto *copy = static_cast<changes::KeyImage *>(palloc(sizeof(changes::KeyImage)));
     *copy = image;
     keys->images = lappend(keys->images, copy);
     return true;
@@ -136,8 +136,8 @@ Datum column_array(const List *images, int ncols, const Oid *types, int col, boo
     Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * ncols));
     bool *value_nulls = static_cast<bool *>(palloc(sizeof(bool) * ncols));
     for (int i = 0; i < n; i++) {
-        auto *image = static_cast<incremental::KeyImage *>(list_nth(images, i));
-        if (!incremental::decode_key(*image, ncols, types, values, value_nulls))
+        auto *image = static_cast<changes::KeyImage *>(list_nth(images, i));
+        if (!changes::decode_key(*image, ncols, types, values, value_nulls))
             elog(ERROR, "pgview_auto: a captured key could not be read back");
         elems[i] = values[col];
         nulls[i] = value_nulls[col];
@@ -178,7 +178,7 @@ bool keys_from_join(const KeyedSpec *spec, int s, const List *values, ViewKeys *
         for (int k = 0; k < spec->nkeys; k++)
             v[k] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, k + 1, &n[k]);
         // (encode_key copies the values out of the tuple table)
-        fresh = add_key(keys, incremental::encode_key(spec->nkeys, v, n, spec->key_types)) || fresh;
+        fresh = add_key(keys, changes::encode_key(spec->nkeys, v, n, spec->key_types)) || fresh;
     }
     SPI_freetuptable(SPI_tuptable);
     return fresh;
@@ -200,8 +200,8 @@ int buckets_of(const KeyedSpec *spec, const List *images, int32 **buckets, int64
     }
     ListCell *lc;
     foreach (lc, images) {
-        auto *image = static_cast<incremental::KeyImage *>(lfirst(lc));
-        if (!incremental::decode_key(*image, spec->nkeys, spec->key_types, values, nulls))
+        auto *image = static_cast<changes::KeyImage *>(lfirst(lc));
+        if (!changes::decode_key(*image, spec->nkeys, spec->key_types, values, nulls))
             elog(ERROR, "pgview_auto: a captured key could not be read back");
         uint32 h = 0;
         for (int k = 0; k < spec->nkeys; k++) {
@@ -480,7 +480,7 @@ bool refresh_keys(const KeyedSpec *spec, List *sink_keys, int max_keys, int64 *n
     List **join_values = static_cast<List **>(palloc0(sizeof(List *) * (spec->njoins + 1)));
     ListCell *lc;
     foreach (lc, sink_keys) {
-        auto *sk = static_cast<incremental::SinkKey *>(lfirst(lc));
+        auto *sk = static_cast<changes::SinkKey *>(lfirst(lc));
         if (sk->sink == 0)
             (void) add_key(&keys, sk->image);
         else if (sk->sink <= spec->njoins)

@@ -23,7 +23,7 @@
 #pragma once
 
 #include "incremental/capture_plan.hpp"
-#include "incremental/key_set.hpp"
+#include "changes/key_set.hpp"
 
 namespace pgview::refresh {
 

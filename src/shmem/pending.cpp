@@ -49,7 +49,7 @@ void add_keys(Entry *e, const Mark &m) {
     // not counted again (nkeys is what pending_keys_take finds).
     ListCell *lc;
     foreach (lc, m.keys) {
-        auto *sk = static_cast<incremental::SinkKey *>(lfirst(lc));
+        auto *sk = static_cast<changes::SinkKey *>(lfirst(lc));
         bool added;
         if (!pending_keys_add(e->key.dbid, e->key.matview, sk->sink, sk->image, &added)) {
             keys_useless(e); // no room (pgview_auto.max_pending_keys), or an image longer than a slot

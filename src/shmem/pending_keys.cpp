@@ -26,7 +26,7 @@ struct PendingKey {
 
 HTAB *pending = nullptr;
 
-void make_key(PendingKey *k, Oid dbid, Oid view, int sink, const incremental::KeyImage &image) {
+void make_key(PendingKey *k, Oid dbid, Oid view, int sink, const changes::KeyImage &image) {
     memset(k, 0, sizeof *k);
     k->dbid = dbid;
     k->view = view;
@@ -54,7 +54,7 @@ void pending_keys_shmem_init(void) {
                             HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
 }
 
-bool pending_keys_add(Oid dbid, Oid view, int sink, const incremental::KeyImage &image, bool *added) {
+bool pending_keys_add(Oid dbid, Oid view, int sink, const changes::KeyImage &image, bool *added) {
     *added = false;
     if (pending == nullptr || image.len > image_room)
         return false;
@@ -84,7 +84,7 @@ void pending_keys_take(Oid dbid, Oid view, int expected, List **out) {
             continue;
         if (copies != nullptr) {
             copies[found] = *k;
-            auto *sk = static_cast<incremental::SinkKey *>(palloc(sizeof(incremental::SinkKey)));
+            auto *sk = static_cast<changes::SinkKey *>(palloc(sizeof(changes::SinkKey)));
             sk->sink = k->sink;
             sk->image.len = k->len;
             sk->image.data = copies[found].image;

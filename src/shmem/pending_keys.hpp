@@ -8,7 +8,7 @@
 // (COMMIT calls it).
 #pragma once
 
-#include "incremental/key_set.hpp"
+#include "changes/key_set.hpp"
 
 namespace pgview::shmem {
 
@@ -17,7 +17,7 @@ void pending_keys_shmem_init(void);  // in shmem_startup_hook, under AddinShmemI
 
 // False when the key could not be kept (the view must be refreshed in full);
 // *added: it was not pending yet (the view's count of keys grows by one).
-bool pending_keys_add(Oid dbid, Oid view, int sink, const incremental::KeyImage &image, bool *added);
+bool pending_keys_add(Oid dbid, Oid view, int sink, const changes::KeyImage &image, bool *added);
 // Removes the view's `expected` keys (its count); with `out`, returns them as
 // palloc'd SinkKey *s (the caller's memory context; may ereport on out of memory,
 // so call it only where an error is allowed, never at COMMIT: the keys are

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "graph/dependency_graph.hpp"
+#include "changes/dirty_set.hpp"
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
 #include "refresh/commit_refresh.hpp"
@@ -180,7 +181,7 @@ void apply_watch(Oid matview, std::optional<Oid> requested, const MatviewOptions
                     sync_capture_trigger(old_sources[i]);
         });
         if (options.mode == 'a')
-            refresh::wake_worker_at_commit();
+            changes::request_worker_at_commit();
     });
 }
 

@@ -7,7 +7,7 @@
 
 #include "incremental/capture_plan.hpp"
 #include "pg/guard.hpp"
-#include "refresh/dirty_set.hpp"
+#include "changes/dirty_set.hpp"
 
 extern "C" {
 #include "commands/trigger.h"
@@ -21,7 +21,7 @@ PGVIEW_FUNCTION(pgview_capture) {
     if (!TRIGGER_FIRED_FOR_STATEMENT(trigger->tg_event) || !TRIGGER_FIRED_AFTER(trigger->tg_event))
         throw pgview::Error("39P01", "pgview_auto.capture() must be an AFTER ... FOR EACH STATEMENT trigger");
     Oid relid = RelationGetRelid(trigger->tg_relation);
-    pgview::pg_call([relid] { pgview::refresh::dirty_add(relid); });
+    pgview::pg_call([relid] { pgview::changes::dirty_add(relid); });
     pgview::incremental::capture_unkeyed(relid, TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event));
     return PointerGetDatum(nullptr);
 }
@@ -29,7 +29,7 @@ PGVIEW_FUNCTION(pgview_capture) {
 namespace pgview::watch {
 
 void changed_in_full(Oid relid) {
-    pg_call([relid] { refresh::dirty_add(relid); });
+    pg_call([relid] { changes::dirty_add(relid); });
     incremental::capture_unkeyed(relid, true);
 }
 

@@ -8,13 +8,13 @@
 // worst keys refreshed for nothing, never one missed). C-level: may ereport.
 #pragma once
 
-#include "incremental/key_image.hpp"
+#include "changes/key_image.hpp"
 
 extern "C" {
 #include "nodes/pg_list.h"
 }
 
-namespace pgview::incremental {
+namespace pgview::changes {
 
 struct SinkKey {
     int sink;
@@ -33,4 +33,4 @@ bool keyset_known(Oid view);      // something collected (keys, or full)
 void keyset_forget(void);         // end of transaction
 
 
-} // namespace pgview::incremental
+} // namespace pgview::changes

@@ -10,11 +10,16 @@ extern "C" {
 #include "nodes/pg_list.h"
 }
 
-namespace pgview::refresh {
+namespace pgview::changes {
 
 void dirty_add(Oid table);
 bool dirty_any(void);
 List *dirty_take(void);     // the set, emptied; allocated in TopTransactionContext
 void dirty_forget(void);    // end of transaction: the memory goes with it
 
-} // namespace pgview::refresh
+// This transaction made work for the background worker (a new async watch, a
+// schedule): the commit wakes it.
+void request_worker_at_commit(void);
+bool worker_requested(void);
+
+} // namespace pgview::changes

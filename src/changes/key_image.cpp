@@ -1,7 +1,7 @@
 // pgview_auto — key images (see key_image.hpp). Per value: a null flag byte,
 // then the value: fixed-length types their bytes, varlena types a 4-byte
 // length and the detoasted bytes, cstrings their bytes with the terminator.
-#include "incremental/key_image.hpp"
+#include "changes/key_image.hpp"
 
 extern "C" {
 #include "fmgr.h"
@@ -9,7 +9,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 }
 
-namespace pgview::incremental {
+namespace pgview::changes {
 
 namespace {
 
@@ -112,4 +112,4 @@ bool decode_key(const KeyImage &image, int n, const Oid *types, Datum *values, b
     return p == end;
 }
 
-} // namespace pgview::incremental
+} // namespace pgview::changes

@@ -1,5 +1,5 @@
 // pgview_auto — the transaction's key set (see key_set.hpp).
-#include "incremental/key_set.hpp"
+#include "changes/key_set.hpp"
 
 #include "config/settings.hpp"
 
@@ -9,7 +9,7 @@ extern "C" {
 #include "utils/memutils.h"
 }
 
-namespace pgview::incremental {
+namespace pgview::changes {
 
 namespace {
 
@@ -145,4 +145,4 @@ void keyset_forget(void) {
     keys = nullptr;
 }
 
-} // namespace pgview::incremental
+} // namespace pgview::changes

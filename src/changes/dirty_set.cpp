@@ -1,14 +1,18 @@
 // pgview_auto — the transaction's dirty set (see dirty_set.hpp).
-#include "refresh/dirty_set.hpp"
+#include "changes/dirty_set.hpp"
 
 extern "C" {
 #include "utils/memutils.h"
 }
 
-namespace pgview::refresh {
+namespace pgview::changes {
 
 namespace {
 List *dirty = NIL;
+}
+
+namespace {
+bool wake_worker = false; // reset with the dirty set (dirty_forget)
 }
 
 void dirty_add(Oid table) {
@@ -25,6 +29,12 @@ List *dirty_take(void) {
     return out;
 }
 
-void dirty_forget(void) { dirty = NIL; }
+void dirty_forget(void) {
+    wake_worker = false;
+    dirty = NIL;
+}
 
-} // namespace pgview::refresh
+void request_worker_at_commit(void) { wake_worker = true; }
+bool worker_requested(void) { return wake_worker; }
+
+} // namespace pgview::changes

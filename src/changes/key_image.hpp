@@ -9,7 +9,7 @@ extern "C" {
 #include "postgres.h"
 }
 
-namespace pgview::incremental {
+namespace pgview::changes {
 
 struct KeyImage {
     int len;
@@ -21,4 +21,4 @@ KeyImage encode_key(int n, const Datum *values, const bool *nulls, const Oid *ty
 // Back to values (palloc'd in the current memory context); false if the image is malformed.
 bool decode_key(const KeyImage &image, int n, const Oid *types, Datum *values, bool *nulls);
 
-} // namespace pgview::incremental
+} // namespace pgview::changes
