@@ -1,7 +1,9 @@
 // pgview_auto — module entry: magic block and load-time set-up.
+#include "incremental/capture_plan.hpp"
 #include "pg/guard.hpp"
 #include "refresh/commit_refresh.hpp"
-#include "watch/watch_cache.hpp"
+#include "tableview/table_view_registry.hpp"
+#include "registry/watch_cache.hpp"
 #include "worker/database_pause.hpp"
 #include "config/settings.hpp"
 #include "shmem/databases.hpp"
@@ -40,7 +42,9 @@ void _PG_init(void) {
     // the library is loaded by the first call of any of its functions (the capture
     // trigger included), before the commit that needs the callback.
     pgview::config::settings_init(preload);
-    pgview::watch::watch_cache_init();
+    pgview::registry::watch_cache_init();
+    pgview::tableview::cache_init();
+    pgview::incremental::capture_plan_init();
     pgview::refresh::commit_refresh_init();
     // pg_upgrade runs the server in binary-upgrade mode: start no worker then.
     if (preload && !IsBinaryUpgrade) {

@@ -12,7 +12,11 @@
 #include "pg/quote.hpp"
 #include "syscat/catalog_reader.hpp"
 #include "syscat/relation_info.hpp"
-#include "watch/registry.hpp"
+#include "registry/orphans.hpp"
+#include "registry/schedules.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
+#include "registry/watches.hpp"
 
 extern "C" {
 #include "catalog/namespace.h"
@@ -93,10 +97,10 @@ std::unordered_map<Oid, Oid> table_view_definitions() {
     std::unordered_map<Oid, Oid> out;
     Oid *pairs = nullptr;
     int n = pg_call([&pairs] {
-        if (!OidIsValid(watch::registry_relid("table_view")))
+        if (!OidIsValid(registry::registry_relid("table_view")))
             return 0;
         int rows{};
-        watch::with_registry([&] {
+        registry::with_registry([&] {
             // Not read-only: a fresh snapshot, so that a plan made again after
             // waiting for a concurrent pgview_alter sees the definitions it made.
             if (SPI_execute("SELECT definition::pg_catalog.oid, relation::pg_catalog.oid FROM pgview_auto.table_view",

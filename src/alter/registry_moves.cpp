@@ -2,8 +2,12 @@
 #include "alter/registry_moves.hpp"
 
 #include "pg/guard.hpp"
-#include "watch/registry.hpp"
-#include "watch/watch_cache.hpp"
+#include "registry/orphans.hpp"
+#include "registry/schedules.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
+#include "registry/watches.hpp"
+#include "registry/watch_cache.hpp"
 #include "shmem/databases.hpp"
 #include "shmem/pending.hpp"
 #include "shmem/state.hpp"
@@ -57,7 +61,7 @@ Datum oid_array_datum(const Oid *oids, int n) {
 
 // C-level.
 void repoint(const Oid *olds, const Oid *news, int n) {
-    watch::with_registry([&] {
+    registry::with_registry([&] {
         Oid types[2] = {OIDARRAYOID, OIDARRAYOID};
         Datum values[2] = {oid_array_datum(olds, n), oid_array_datum(news, n)};
         if (SPI_execute_with_args(repoint_sql, 2, types, values, nullptr, false, 0) != SPI_OK_SELECT)
@@ -90,7 +94,7 @@ void settle_moves() {
         PendingMove m = pending[i];
         if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(m.new_matview)))
             continue;
-        const watch::MatviewOptions *options = watch::options_of(m.new_matview);
+        const registry::MatviewOptions *options = registry::options_of(m.new_matview);
         m.mark = options != nullptr && options->mode != 'c';
         m.wake_worker = options != nullptr && options->mode == 'a';
         pending[kept++] = m;

@@ -10,7 +10,11 @@
 #include "refresh/commit_refresh.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
-#include "watch/registry.hpp"
+#include "registry/orphans.hpp"
+#include "registry/schedules.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
+#include "registry/watches.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -63,7 +67,7 @@ void run_registry(const char *sql, const Param *params, int nparams, Cells *resu
         }
     }
     Cells out{0, 0, nullptr};
-    watch::with_registry([&] {
+    registry::with_registry([&] {
         if (SPI_execute_with_args(sql, nparams, types, values, nulls, false, 0) < 0)
             elog(ERROR, "pgview_auto: \"%s\" failed", sql);
         if (SPI_tuptable != nullptr) {
@@ -161,12 +165,12 @@ constexpr const char *insert_sql =
 // C-level: the watch of a saved matview (or of a table view whose definition
 // is saved) becomes an orphan kept by name; `saved` are the relations being
 // saved (a requested source among them is kept by name too).
-void orphan_watch(Oid target, const watch::DroppedRelation *saved, int nsaved) {
-    watch::with_registry([&] {
-        if (watch::registry_is_watched(target)) {
+void orphan_watch(Oid target, const registry::DroppedRelation *saved, int nsaved) {
+    registry::with_registry([&] {
+        if (registry::registry_is_watched(target)) {
             Oid *old_sources;
             char *name;
-            (void) watch::registry_orphan(target, saved, nsaved, &old_sources, &name);
+            (void) registry::registry_orphan(target, saved, nsaved, &old_sources, &name);
             ereport(NOTICE, (errmsg("pgview_auto: the watch of %s is kept as orphaned until "
                                     "pgview_restore_dependents() makes it again",
                                     name)));
@@ -178,9 +182,9 @@ void orphan_watch(Oid target, const watch::DroppedRelation *saved, int nsaved) {
 // C-level: watches of relations not saved that name a saved one as a source
 // lose those rows, as when it is dropped.
 void forget_as_source(Oid relid) {
-    watch::with_registry([&] {
+    registry::with_registry([&] {
         Oid *matviews, *sources;
-        int n = watch::registry_forget_source(relid, &matviews, &sources);
+        int n = registry::registry_forget_source(relid, &matviews, &sources);
         if (n > 0)
             ereport(NOTICE, (errmsg("pgview_auto: %s was saved and dropped; %d watch%s on it removed",
                                     get_rel_name(relid), n, n == 1 ? "" : "es")));
@@ -208,7 +212,7 @@ void store(const std::vector<SavedRelation> &saved, const std::string &saved_by)
     int batch = std::stoi(*registry_rows("SELECT coalesce(pg_catalog.max(batch), 0) OPERATOR(pg_catalog.+) 1 "
                                          "FROM pgview_auto.saved_dependent")[0][0]);
 
-    std::vector<watch::DroppedRelation> dropped(saved.size());
+    std::vector<registry::DroppedRelation> dropped(saved.size());
     for (size_t i = 0; i < saved.size(); i++)
         dropped[i] = {saved[i].old_relid, const_cast<char *>(saved[i].name.c_str()),
                       saved[i].kind == RebuildKind::matview};

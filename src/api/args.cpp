@@ -2,7 +2,11 @@
 #include "api/args.hpp"
 
 #include "pg/guard.hpp"
-#include "watch/registry.hpp"
+#include "registry/orphans.hpp"
+#include "registry/schedules.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
+#include "registry/watches.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -70,7 +74,7 @@ int64 interval_us(const Interval *i, const char *name, const char *function) {
     bool overflow = pg_mul_s64_overflow(i->month, static_cast<int64>(DAYS_PER_MONTH) * USECS_PER_DAY, &months_us) ||
                     pg_mul_s64_overflow(i->day, USECS_PER_DAY, &days_us) ||
                     pg_add_s64_overflow(months_us, days_us, &sum) || pg_add_s64_overflow(sum, i->time, &us);
-    if (overflow || us > watch::max_interval_us || us < -watch::max_interval_us)
+    if (overflow || us > registry::max_interval_us || us < -registry::max_interval_us)
         throw Error("22008", std::string("argument \"") + name + "\" of " + function + " is out of range",
                     "pgview_auto takes intervals of at most 1000 years (a month counted as 30 days).",
                     "Pass a shorter interval.");

@@ -21,7 +21,7 @@ std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int arg, const 
 std::vector<std::string> name_array_arg(FunctionCallInfo fcinfo, int arg, const char *name, const char *function);
 
 // An interval in microseconds, a month counted as 30 days; 22008 naming the
-// argument when it is longer than watch::max_interval_us either way.
+// argument when it is longer than registry::max_interval_us either way.
 int64 interval_us(const Interval *i, const char *name, const char *function);
 
 } // namespace pgview::api

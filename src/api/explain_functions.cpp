@@ -5,7 +5,7 @@
 #include "pg/srf.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
-#include "watch/watch_cache.hpp"
+#include "registry/watch_cache.hpp"
 
 extern "C" {
 #include "utils/builtins.h"
@@ -22,7 +22,7 @@ PGVIEW_FUNCTION(pgview_explain) {
                             "\"" + pgview::watch::relation_name(view) + "\" is not a table view or a materialized view",
                             {}, "pgview_explain tells how table views and materialized views are refreshed.");
     int option = pg_call([view] {
-        const pgview::watch::MatviewOptions *o = pgview::watch::options_of(view);
+        const pgview::registry::MatviewOptions *o = pgview::registry::options_of(view);
         return o != nullptr ? o->incremental : -1;
     });
     std::vector<pgview::incremental::SourcePlan> plans = pgview::incremental::source_plans(view, option);

@@ -7,13 +7,17 @@
 #include "pg/quote.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
-#include "watch/registry.hpp"
+#include "registry/orphans.hpp"
+#include "registry/schedules.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
+#include "registry/watches.hpp"
 
 namespace pgview::api {
 
 void notice_if_schedule_idle(Oid matview, bool unwatched) {
     bool idle = pg_call([matview] {
-        bool i = watch::with_registry([&] { return watch::registry_schedule_idle(matview); });
+        bool i = registry::with_registry([&] { return registry::registry_schedule_idle(matview); });
         return i;
     });
     if (!idle)

@@ -18,8 +18,12 @@
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
 #include "watch/capture_triggers.hpp"
-#include "watch/registry.hpp"
-#include "watch/watch_cache.hpp"
+#include "registry/orphans.hpp"
+#include "registry/schedules.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
+#include "registry/watches.hpp"
+#include "registry/watch_cache.hpp"
 #include "config/settings.hpp"
 
 extern "C" {
@@ -41,6 +45,7 @@ extern "C" {
 using pgview::Error;
 using pgview::pg_call;
 namespace watch = pgview::watch;
+namespace registry = pgview::registry;
 namespace config = pgview::config;
 namespace syscat = pgview::syscat;
 namespace tableview = pgview::tableview;
@@ -51,7 +56,7 @@ using pgview::api::text_arg;
 
 namespace {
 
-watch::MatviewOptions parse_options(FunctionCallInfo fcinfo) {
+registry::MatviewOptions parse_options(FunctionCallInfo fcinfo) {
     require_not_null(fcinfo, 2, "mode", "pgview_watch", "Pass mode => 'commit', 'async' or 'manual'.");
     require_not_null(fcinfo, 4, "on_error", "pgview_watch", "Pass on_error => 'error' or 'warn'.");
     bool has_timing = PG_NARGS() >= 7; // the SQL of 0.2.0 passes five arguments
@@ -67,7 +72,7 @@ watch::MatviewOptions parse_options(FunctionCallInfo fcinfo) {
         throw Error(sqlstate::invalid_parameter_value, "unknown on_error '" + on_error + "'", {},
                     "Use on_error => 'error' (the writer's transaction fails with the refresh) or 'warn' "
                     "(it commits, the view stays stale, a WARNING says why).");
-    watch::MatviewOptions options{mode[0], -1, on_error == "warn", 0, -1, -1, false};
+    registry::MatviewOptions options{mode[0], -1, on_error == "warn", 0, -1, -1, false};
     if (PG_NARGS() >= 8 && !PG_ARGISNULL(7)) // the SQL of 0.6.0 passes incremental
         options.incremental = PG_GETARG_BOOL(7) ? 1 : 0;
     if (!PG_ARGISNULL(3))
@@ -112,7 +117,7 @@ PGVIEW_FUNCTION(pgview_watch) {
     std::optional<Oid> requested;
     if (!PG_ARGISNULL(1))
         requested = PG_GETARG_OID(1);
-    watch::MatviewOptions options = parse_options(fcinfo);
+    registry::MatviewOptions options = parse_options(fcinfo);
 
     tableview::require_owned_refreshable(matview, "pgview_watch");
     if (requested) {
@@ -151,7 +156,7 @@ PGVIEW_FUNCTION(pgview_watch) {
     watch::apply_watch(matview, requested, options, watch::PrivilegeCheck::caller);
     Oid *captured = nullptr;
     int ncaptured = pg_call([&captured, matview] {
-        int n = watch::with_registry([&] { return watch::registry_captured_tables(matview, &captured); });
+        int n = registry::with_registry([&] { return registry::registry_captured_tables(matview, &captured); });
         return n;
     });
 
@@ -169,7 +174,7 @@ namespace {
 void notice_still_watched(Oid matview, Oid source, bool removed_some) {
     Oid cover = InvalidOid;
     bool covered = pg_call([matview, source, &cover] {
-        bool c = watch::with_registry([&] { return watch::registry_covering_request(matview, source, &cover); });
+        bool c = registry::with_registry([&] { return registry::registry_covering_request(matview, source, &cover); });
         return c;
     });
     std::string noun = tableview::noun(matview);
@@ -215,9 +220,9 @@ PGVIEW_FUNCTION(pgview_unwatch) {
     int vanished = 0;
     int removed = pg_call([&] {
         int n{};
-        watch::with_registry([&] {
+        registry::with_registry([&] {
             Oid *sources;
-            n = watch::registry_remove(matview, source, &sources, &vanished);
+            n = registry::registry_remove(matview, source, &sources, &vanished);
             CommandCounterIncrement();
             for (int i = 0; i < n; i++)
                 if (get_rel_relkind(sources[i]) != RELKIND_MATVIEW)
@@ -262,12 +267,12 @@ List *orphan_names(const char *text) {
 bool remove_orphan_named(const char *text, int *removed) {
     Oid caller = GetUserId();
     List *names = orphan_names(text); // before the registry session: with the caller's search_path
-    return watch::with_registry([&] {
+    return registry::with_registry([&] {
         const char *name = nullptr;
-        watch::Orphan orphan{};
+        registry::Orphan orphan{};
         ListCell *lc;
         foreach (lc, names) {
-            if (watch::registry_find_orphan(static_cast<const char *>(lfirst(lc)), &orphan)) {
+            if (registry::registry_find_orphan(static_cast<const char *>(lfirst(lc)), &orphan)) {
                 name = static_cast<const char *>(lfirst(lc));
                 break;
             }
@@ -282,7 +287,7 @@ bool remove_orphan_named(const char *text, int *removed) {
                                             GetUserNameFromId(orphan.owner, false))
                                 : errdetail("Its owner is unknown (it was orphaned before pgview_auto 0.6.0)."),
                             errhint("Its owner, a member of that role or a superuser can remove it.")));
-        *removed = watch::registry_remove_orphan(name);
+        *removed = registry::registry_remove_orphan(name);
         CommandCounterIncrement();
         if (*removed > 0)
             watch::sync_all_capture_triggers(); // what the orphan's matview left behind
@@ -302,7 +307,7 @@ PGVIEW_FUNCTION(pgview_unwatch_by_name) {
         return RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)), NoLock, true);
     });
     bool watched = OidIsValid(matview) && pg_call([matview] {
-        bool w = watch::with_registry([&] { return watch::registry_is_watched(matview); });
+        bool w = registry::with_registry([&] { return registry::registry_is_watched(matview); });
         return w;
     });
     int removed = 0;
@@ -348,11 +353,11 @@ PGVIEW_FUNCTION(pgview_sync_capture_triggers) {
     (void) fcinfo;
     int synced = pg_call([] {
         MemoryContext caller = CurrentMemoryContext; // (SPI_connect switches to its own)
-        return watch::with_registry([&] {
-            watch::WatchRow *rows;
-            watch::OptionsRow *options;
+        return registry::with_registry([&] {
+            registry::WatchRow *rows;
+            registry::OptionsRow *options;
             int nrows, noptions;
-            watch::registry_load(&rows, &nrows, &options, &noptions, caller);
+            registry::registry_load(&rows, &nrows, &options, &noptions, caller);
             List *tables = NIL;
             for (int i = 0; i < nrows; i++)
                 if (!rows[i].source_is_matview)
@@ -392,12 +397,12 @@ PGVIEW_FUNCTION(pgview_uncaptured) {
     pgview::SrfOutput out(fcinfo);
     std::vector<std::pair<Oid, Oid>> gaps;
     pg_call([&gaps] {
-        watch::WatchRow *rows;
-        watch::OptionsRow *options;
+        registry::WatchRow *rows;
+        registry::OptionsRow *options;
         int nrows = 0, noptions;
         MemoryContext caller = CurrentMemoryContext; // (SPI_connect switches to its own)
-        if (watch::registry_installed())
-            watch::with_registry([&] { watch::registry_load(&rows, &nrows, &options, &noptions, caller); });
+        if (registry::registry_installed())
+            registry::with_registry([&] { registry::registry_load(&rows, &nrows, &options, &noptions, caller); });
         for (int i = 0; i < nrows; i++) {
             ListCell *lc;
             foreach (lc, watch::uncaptured_tables(rows[i].source, rows[i].owner))

@@ -17,8 +17,12 @@
 #include "syscat/relation_info.hpp"
 #include "pg/quote.hpp"
 #include "watch/capture_triggers.hpp"
-#include "watch/registry.hpp"
-#include "watch/watch_cache.hpp"
+#include "registry/orphans.hpp"
+#include "registry/schedules.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
+#include "registry/watches.hpp"
+#include "registry/watch_cache.hpp"
 #include "worker/restart_rule.hpp"
 #include "config/settings.hpp"
 #include "shmem/databases.hpp"
@@ -44,6 +48,7 @@ extern "C" {
 using pgview::Error;
 using pgview::pg_call;
 namespace worker = pgview::worker;
+namespace registry = pgview::registry;
 namespace shmem = pgview::shmem;
 namespace config = pgview::config;
 namespace watch = pgview::watch;
@@ -97,13 +102,13 @@ void warn_background_off(Oid matview) {
 // trigger was dropped or disabled): waiting cannot make it fresh. Say so
 // (C-level).
 void warn_if_uncaptured(Oid matview) {
-    if (!watch::registry_installed())
+    if (!registry::registry_installed())
         return;
-    watch::WatchRow *rows;
-    watch::OptionsRow *options;
+    registry::WatchRow *rows;
+    registry::OptionsRow *options;
     int nrows, noptions;
     MemoryContext caller = CurrentMemoryContext; // (SPI_connect switches to its own)
-    watch::with_registry([&] { watch::registry_load(&rows, &nrows, &options, &noptions, caller); });
+    registry::with_registry([&] { registry::registry_load(&rows, &nrows, &options, &noptions, caller); });
     for (int i = 0; i < nrows; i++) {
         if (rows[i].matview != matview)
             continue;
@@ -133,8 +138,8 @@ PGVIEW_FUNCTION(pgview_schedule) {
     pg_call([] { config::require_preloaded("pgview_schedule"); });
     pgview::api::reserve_shared_entry(matview, "pgview_schedule");
     pg_call([&] {
-        watch::with_registry([&] {
-            watch::registry_set_schedule(matview, every, only_if_dirty);
+        registry::with_registry([&] {
+            registry::registry_set_schedule(matview, every, only_if_dirty);
         });
         pgview::changes::request_worker_at_commit();
     });
@@ -146,7 +151,7 @@ PGVIEW_FUNCTION(pgview_unschedule) {
     Oid matview = owned_matview_arg(fcinfo, "pgview_unschedule");
     const char *noun = pgview::tableview::noun(matview);
     bool removed = pg_call([matview, noun] {
-        bool r = watch::with_registry([&] { return watch::registry_remove_schedule(matview); });
+        bool r = registry::with_registry([&] { return registry::registry_remove_schedule(matview); });
         if (!r)
             ereport(NOTICE, (errmsg("%s \"%s\" has no schedule, skipping", noun, get_rel_name(matview))));
         // No refresh is planned any more: pgview_status() shows none at once (a
@@ -241,7 +246,7 @@ PGVIEW_FUNCTION(pgview_wait) {
                     })) + "\" is not a materialized view");
     pg_call([matview] { warn_if_uncaptured(matview); });
     bool background = pg_call([matview] {
-        const watch::MatviewOptions *o = watch::options_of(matview);
+        const registry::MatviewOptions *o = registry::options_of(matview);
         return o != nullptr && o->mode != 'c';
     });
     // Commit mode (or no watch, or no worker): committed changes are already in
@@ -289,8 +294,8 @@ PGVIEW_FUNCTION(pgview_reset_stats) {
     Oid matview = PG_ARGISNULL(0) ? InvalidOid : owned_matview_arg(fcinfo, "pgview_reset_stats");
     pg_call([matview] {
         Oid user = GetUserId();
-        watch::with_registry([&] {
-            watch::stats_reset(matview, user);
+        registry::with_registry([&] {
+            registry::stats_reset(matview, user);
         });
     });
     PG_RETURN_VOID();
@@ -349,7 +354,7 @@ PGVIEW_FUNCTION(pgview_visible_errors) {
     char **messages = nullptr;
     int n = pg_call([&matviews, &messages] {
         Oid caller = GetUserId();
-        int count = watch::with_registry([&] { return watch::stats_errors(&matviews, &messages); });
+        int count = registry::with_registry([&] { return registry::stats_errors(&matviews, &messages); });
         int kept = 0;
         for (int i = 0; i < count; i++)
             if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(matviews[i])) &&

@@ -20,7 +20,12 @@
 #include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
-#include "watch/registry.hpp"
+#include "watch/capture_triggers.hpp"
+#include "registry/orphans.hpp"
+#include "registry/schedules.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
+#include "registry/watches.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -180,6 +185,9 @@ Oid create_table_view(SqlRunner &sql, const QualifiedName &name, Oid schema, con
     tv.unique_key = key;
     tv.populated = with_data; // until its first refresh
     tableview::add(tv);
+    // Only its refresh writes it from now on (tableview/write_guard.hpp).
+    Oid table = tv.table;
+    pg_call([table] { registry::with_registry([table] { watch::guard_table_view(table); }); });
     // A watched table view (or matview) of this name dropped earlier, say by a
     // migration, gets its watch back, as a new matview does (event trigger).
     pg_call([] { CommandCounterIncrement(); });
@@ -211,8 +219,8 @@ void convert_matview(SqlRunner &sql, Oid matview, const QualifiedName &name, Oid
         pg_call([table, &every, only_if_dirty] {
             Interval *i = DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(every.c_str()),
                                                                 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
-            watch::with_registry([&] {
-                watch::registry_set_schedule(table, i, only_if_dirty);
+            registry::with_registry([&] {
+                registry::registry_set_schedule(table, i, only_if_dirty);
             });
             ereport(NOTICE, (errmsg("pgview_auto: schedule of table view %s restored (every %s)", get_rel_name(table),
                                     every.c_str())));
@@ -248,9 +256,9 @@ void replace_table_view(SqlRunner &sql, Oid table, const std::string &query, con
         // Its rows are the old query's: a keyed refresh would mend only the keys
         // it meets, so the next refresh of its watch is full.
         pg_call([table] {
-            watch::with_registry([&] {
-                if (watch::registry_at_least("0.6.0"))
-                    watch::registry_needs_full(table);
+            registry::with_registry([&] {
+                if (registry::registry_at_least("0.6.0"))
+                    registry::registry_needs_full(table);
             });
         });
     }

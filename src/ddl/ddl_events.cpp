@@ -36,8 +36,12 @@
 #include "watch/apply_watch.hpp"
 #include "watch/capture.hpp"
 #include "watch/capture_triggers.hpp"
-#include "watch/registry.hpp"
-#include "watch/watch_cache.hpp"
+#include "registry/orphans.hpp"
+#include "registry/schedules.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
+#include "registry/watches.hpp"
+#include "registry/watch_cache.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -54,6 +58,7 @@ extern "C" {
 using pgview::Error;
 using pgview::pg_call;
 namespace watch = pgview::watch;
+namespace registry = pgview::registry;
 namespace graph = pgview::graph;
 namespace tableview = pgview::tableview;
 namespace syscat = pgview::syscat;
@@ -75,14 +80,14 @@ void rewatch_above(Oid view) {
         return;
     for (const graph::Reached &r : g.dependents(view, true))
         if (g.kind(r.id) == graph::Kind::materialized_view &&
-            pg_call([&r] { return watch::options_of(r.id) != nullptr; }))
+            pg_call([&r] { return registry::options_of(r.id) != nullptr; }))
             watched.push_back(r.id);
     for (Oid matview : watched) {
         Oid *requests = nullptr;
-        watch::MatviewOptions options{};
+        registry::MatviewOptions options{};
         int n = pg_call([&] {
-            options = *watch::options_of(matview);
-            int count = watch::with_registry([&] { return watch::registry_requests(matview, &requests); });
+            options = *registry::options_of(matview);
+            int count = registry::with_registry([&] { return registry::registry_requests(matview, &requests); });
             return count;
         });
         for (int i = 0; i < n; i++)
@@ -125,7 +130,7 @@ void sync_partitions_of(AlterTableStmt *stmt) {
         Oid table = RangeVarGetRelid(child, NoLock, true);
         if (!OidIsValid(table))
             continue;
-        watch::with_registry([&] {
+        registry::with_registry([&] {
             watch::sync_capture_trigger(table);
         });
     }
@@ -140,7 +145,7 @@ bool changes_owner(AlterTableStmt *stmt) {
 }
 
 void sync_one(Oid table) {
-    watch::with_registry([&] {
+    registry::with_registry([&] {
         watch::sync_capture_trigger(table);
     });
 }
@@ -148,10 +153,10 @@ void sync_one(Oid table) {
 // After RENAME, SET SCHEMA, OWNER TO; ALTER SCHEMA ... RENAME also carries the
 // orphans (and their requested sources, kept by name) to the new schema name.
 void sync_names(RenameStmt *schema_renamed = nullptr) {
-    watch::with_registry([&] {
-        watch::registry_sync_names();
+    registry::with_registry([&] {
+        registry::registry_sync_names();
         if (schema_renamed != nullptr)
-            watch::registry_rename_schema(schema_renamed->subname, schema_renamed->newname);
+            registry::registry_rename_schema(schema_renamed->subname, schema_renamed->newname);
     });
 }
 
@@ -175,12 +180,12 @@ void drop_definition(Oid definition) {
 void forget_former_table_view(Oid table) {
     int n{};
     bool scheduled{};
-    watch::with_registry([&] {
+    registry::with_registry([&] {
         Oid *sources;
         int vanished;
-        n = watch::registry_remove(table, InvalidOid, &sources, &vanished);
-        scheduled = watch::registry_remove_schedule(table);
-        watch::stats_forget(table);
+        n = registry::registry_remove(table, InvalidOid, &sources, &vanished);
+        scheduled = registry::registry_remove_schedule(table);
+        registry::stats_forget(table);
         CommandCounterIncrement();
         for (int i = 0; i < n; i++)
             if (get_rel_relkind(sources[i]) != '\0' && get_rel_relkind(sources[i]) != RELKIND_MATVIEW)
@@ -200,7 +205,7 @@ void forget_former_table_view(Oid table) {
 // DROP EXTENSION pgview_auto is about to run: the table views it leaves behind
 // stay as plain tables, each with its definition view. Say which (C-level).
 void notice_table_views_left() {
-    watch::with_registry([&] {
+    registry::with_registry([&] {
         if (SPI_execute("SELECT pg_catalog.count(*), pg_catalog.string_agg(relation::text, ', ' ORDER BY relation::text) "
                         "FROM pgview_auto.table_view",
                         true, 0) != SPI_OK_SELECT)
@@ -236,7 +241,7 @@ PGVIEW_FUNCTION(pgview_on_ddl_command_start) {
         throw Error("39P01", "pgview_auto.on_ddl_command_start() must be called as an event trigger");
     auto *trigger = reinterpret_cast<EventTriggerData *>(fcinfo->context);
     if (IsA(trigger->parsetree, DropStmt) && drops_this_extension(reinterpret_cast<DropStmt *>(trigger->parsetree)) &&
-        pg_call([] { return OidIsValid(watch::registry_relid("table_view")); }))
+        pg_call([] { return OidIsValid(registry::registry_relid("table_view")); }))
         pg_call([] { notice_table_views_left(); });
     PG_RETURN_VOID();
 }
@@ -329,20 +334,20 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
         throw Error("39P01", "pgview_auto.on_sql_drop() must be called as an event trigger");
     if (watch::in_internal_ddl())
         PG_RETURN_VOID();
-    watch::DroppedRelation *dropped = nullptr;
+    registry::DroppedRelation *dropped = nullptr;
     int ndropped = 0;
     pg_call([&dropped, &ndropped] {
-        watch::with_registry([&] {
-            ndropped = watch::ddl_dropped_relations(&dropped);
+        registry::with_registry([&] {
+            ndropped = registry::ddl_dropped_relations(&dropped);
             // Watched matviews first: their watches become orphans, by name.
             for (int i = 0; i < ndropped; i++) {
                 Oid relid = dropped[i].relid;
                 // Only these two can be watched or scheduled.
                 const char *noun = dropped[i].is_matview ? "materialized view" : "table view";
-                if (watch::registry_is_watched(relid)) {
+                if (registry::registry_is_watched(relid)) {
                     Oid *old_sources;
                     char *name;
-                    int n = watch::registry_orphan(relid, dropped, ndropped, &old_sources, &name);
+                    int n = registry::registry_orphan(relid, dropped, ndropped, &old_sources, &name);
                     ereport(NOTICE, (errmsg("pgview_auto: %s %s was dropped; its watch is kept as orphaned",
                                             noun, name),
                                      errdetail("It comes back when a materialized view or a table view of that name "
@@ -353,23 +358,23 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
                         if (get_rel_relkind(old_sources[j]) != '\0' && get_rel_relkind(old_sources[j]) != RELKIND_MATVIEW)
                             watch::sync_capture_trigger(old_sources[j]);
                 } else {
-                    watch::stats_forget(relid);
+                    registry::stats_forget(relid);
                 }
-                if (watch::registry_remove_schedule(relid))
+                if (registry::registry_remove_schedule(relid))
                     ereport(NOTICE, (errmsg("pgview_auto: schedule of dropped %s %s removed", noun,
                                             dropped[i].name)));
             }
             // Then sources: the watches on them go.
             for (int i = 0; i < ndropped; i++) {
                 Oid *matviews, *sources;
-                int n = watch::registry_forget_source(dropped[i].relid, &matviews, &sources);
+                int n = registry::registry_forget_source(dropped[i].relid, &matviews, &sources);
                 if (n > 0)
                     ereport(NOTICE, (errmsg("pgview_auto: %s was dropped; %d watch%s on it removed", dropped[i].name, n,
                                             n == 1 ? "" : "es")));
                 CommandCounterIncrement();
                 // A watch left with no source at all (it named this one) goes too.
                 char **unwatched;
-                int nunwatched = n > 0 ? watch::registry_forget_empty_watches(matviews, n, &unwatched) : 0;
+                int nunwatched = n > 0 ? registry::registry_forget_empty_watches(matviews, n, &unwatched) : 0;
                 for (int j = 0; j < nunwatched; j++)
                     ereport(NOTICE, (errmsg("pgview_auto: %s watches nothing any more; its watch was removed",
                                             unwatched[j]),

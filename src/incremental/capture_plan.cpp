@@ -12,8 +12,12 @@
 #include "pg/guard.hpp"
 #include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
-#include "watch/registry.hpp"
-#include "watch/watch_cache.hpp"
+#include "registry/orphans.hpp"
+#include "registry/schedules.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
+#include "registry/watches.hpp"
+#include "registry/watch_cache.hpp"
 
 extern "C" {
 #include "access/attmap.h"
@@ -28,6 +32,7 @@ extern "C" {
 #include "rewrite/rewriteManip.h"
 #include "utils/fmgroids.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -214,8 +219,8 @@ const KeyedView *find_keyed_view(Oid view) {
         return e->keyed;
     // (Not before the SQL of 0.6.0 is installed: keyed refreshes lock keys in its table.)
     int incremental = pg_call([view] {
-        const watch::MatviewOptions *o = watch::options_of(view);
-        if (o == nullptr || o->incremental == 0 || !OidIsValid(watch::registry_relid("key_lock")))
+        const registry::MatviewOptions *o = registry::options_of(view);
+        if (o == nullptr || o->incremental == 0 || !OidIsValid(registry::registry_relid("key_lock")))
             return 0;
         return 1;
     });
@@ -255,7 +260,7 @@ CaptureItem *const *capture_items(Oid table) {
     Oid *watchers = nullptr;
     int nwatchers = pg_call([&watchers, table] {
         int n;
-        const Oid *v = watch::watchers_of(table, &n);
+        const Oid *v = registry::watchers_of(table, &n);
         watchers = static_cast<Oid *>(palloc(sizeof(Oid) * (n + 1)));
         memcpy(watchers, v, sizeof(Oid) * n);
         return n;
@@ -290,11 +295,19 @@ bool keys_captured_from(Oid table) {
     return false;
 }
 
-void capture_plan_invalidate(Oid relid) {
+namespace {
+// Relcache invalidation: the watch registry (every plan), or a relation some
+// analysis depended on.
+void invalidate(Datum, Oid relid) {
+    if (registry::is_registry_table(relid))
+        relid = InvalidOid;
     if (!valid)
         return;
     if (relid == InvalidOid || hash_search(tracked, &relid, HASH_FIND, nullptr) != nullptr)
         valid = false;
 }
+} // namespace
+
+void capture_plan_init(void) { CacheRegisterRelcacheCallback(invalidate, (Datum) 0); }
 
 } // namespace pgview::incremental

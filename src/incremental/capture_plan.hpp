@@ -52,7 +52,6 @@ bool keys_captured_from(Oid table);
 // this table's changes (and with TRUNCATE every view) are marked full.
 void capture_unkeyed(Oid table, bool truncate);
 
-// Relcache invalidation (from the watch cache's callback): relid InvalidOid = all.
-void capture_plan_invalidate(Oid relid);
+void capture_plan_init(void); // from _PG_init: its relcache callback
 
 } // namespace pgview::incremental

@@ -12,7 +12,11 @@
 #include "syscat/catalog_reader.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
-#include "watch/registry.hpp"
+#include "registry/orphans.hpp"
+#include "registry/schedules.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
+#include "registry/watches.hpp"
 #include "watch/resolve.hpp"
 
 namespace pgview::incremental {
@@ -76,9 +80,9 @@ std::vector<SourcePlan> sorted(std::vector<SourcePlan> plans) {
 std::vector<Oid> watched_tables(Oid view) {
     Oid *tables = nullptr;
     int n = pg_call([&tables, view] {
-        if (!watch::registry_installed())
+        if (!registry::registry_installed())
             return 0;
-        int count = watch::with_registry([&] { return watch::registry_captured_tables(view, &tables); });
+        int count = registry::with_registry([&] { return registry::registry_captured_tables(view, &tables); });
         return count;
     });
     return std::vector<Oid>(tables, tables + n);

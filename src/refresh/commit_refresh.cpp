@@ -25,7 +25,7 @@
 #include "changes/key_set.hpp"
 #include "changes/dirty_set.hpp"
 #include "refresh/refresher.hpp"
-#include "watch/watch_cache.hpp"
+#include "registry/watch_cache.hpp"
 #include "shmem/databases.hpp"
 #include "shmem/pending.hpp"
 #include "shmem/state.hpp"
@@ -74,7 +74,7 @@ std::vector<Oid> take_tickets(const std::vector<Oid> &matviews) {
         for (int i = 0; i < ndeferred; i++)
             t[i] = deferred_tickets[i];
         for (Oid matview : matviews) {
-            const watch::MatviewOptions *options = watch::options_of(matview);
+            const registry::MatviewOptions *options = registry::options_of(matview);
             shmem::Ticket ticket = shmem::announce(matview);
             if (!ticket.tracked) {
                 untracked.push_back(matview);
@@ -97,7 +97,7 @@ std::vector<Oid> watchers_of_table(Oid table) {
     std::vector<Oid> out;
     pg_call([&out, table] {
         int n;
-        const Oid *matviews = watch::watchers_of(table, &n);
+        const Oid *matviews = registry::watchers_of(table, &n);
         out.reserve(n); // (may throw bad_alloc: caught by pg_call before any longjmp can happen)
         for (int i = 0; i < n; i++)
             out.push_back(matviews[i]);
@@ -147,11 +147,11 @@ void refresh_dirty(Origin origin) {
         if (!defer && origin == Origin::commit)
             pg_call([&roots] {
                 for (Oid matview : roots) {
-                    const watch::MatviewOptions *options = watch::options_of(matview);
+                    const registry::MatviewOptions *options = registry::options_of(matview);
                     if (options != nullptr && options->mode != 'c')
                         ereport(WARNING,
                                 (errmsg("refreshing %s materialized view \"%s\" at commit",
-                                        watch::mode_name(options->mode), get_rel_name(matview)),
+                                        registry::mode_name(options->mode), get_rel_name(matview)),
                                  errdetail("pgview_auto is not in shared_preload_libraries: there is no background "
                                            "worker."),
                                  errhint("Add pgview_auto to shared_preload_libraries and restart the server.")));

@@ -6,7 +6,11 @@
 #include "syscat/relation_info.hpp"
 #include "tableview/difference.hpp"
 #include "tableview/write_guard.hpp"
-#include "watch/registry.hpp"
+#include "registry/orphans.hpp"
+#include "registry/schedules.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
+#include "registry/watches.hpp"
 
 extern "C" {
 #include "access/relation.h"
@@ -264,11 +268,11 @@ struct LockCall {
 
 void lock_rows(void *arg) {
     auto *c = static_cast<LockCall *>(arg);
-    watch::with_registry([&] {
+    registry::with_registry([&] {
         if (c->n > 0)
-            watch::key_lock_count(c->spec->view, c->n, c->buckets, c->counts, c->total, c->count_refresh);
+            registry::key_lock_count(c->spec->view, c->n, c->buckets, c->counts, c->total, c->count_refresh);
         if (c->claim_stats)
-            watch::stats_claim(c->spec->view);
+            registry::stats_claim(c->spec->view);
     });
 }
 

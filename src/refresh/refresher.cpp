@@ -14,9 +14,13 @@
 #include "refresh/keyed_refresh.hpp"
 #include "syscat/relation_info.hpp"
 #include "tableview/difference.hpp"
-#include "watch/cascade_graph.hpp"
-#include "watch/registry.hpp"
-#include "watch/watch_cache.hpp"
+#include "registry/cascade_graph.hpp"
+#include "registry/orphans.hpp"
+#include "registry/schedules.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
+#include "registry/watches.hpp"
+#include "registry/watch_cache.hpp"
 #include "shmem/pending_keys.hpp"
 #include "config/settings.hpp"
 
@@ -104,7 +108,7 @@ void exec_refresh(Oid matview, bool concurrently) {
 // Refresh (the caller holds the lock) and record the statistics.
 bool run_and_record(const RefreshTarget *t, bool concurrently) {
     if (IsolationUsesXactSnapshot())
-        watch::with_registry([t] { watch::stats_claim(t->matview); });
+        registry::with_registry([t] { registry::stats_claim(t->matview); });
     TimestampTz start = GetCurrentTimestamp();
     if (t->difference != nullptr)
         tableview::run_difference(t->matview, t->difference);
@@ -112,10 +116,10 @@ bool run_and_record(const RefreshTarget *t, bool concurrently) {
         exec_refresh(t->matview, concurrently);
     TimestampTz end = GetCurrentTimestamp();
 
-    watch::with_registry([&] {
-        watch::stats_success(t->matview, end - start, concurrently);
+    registry::with_registry([&] {
+        registry::stats_success(t->matview, end - start, concurrently);
         if (t->needs_full)
-            watch::registry_full_done(t->matview);
+            registry::registry_full_done(t->matview);
     });
     // Opt-in; delivered when the transaction commits. A prepared transaction cannot notify.
     if (config::notify && t->origin != Origin::prepare)
@@ -271,8 +275,8 @@ bool refresh_one_or_warn(RefreshTarget *t) {
     bool refreshed = call.refreshed;
 
     if (failure != nullptr) {
-        watch::with_registry([&] {
-            watch::stats_failure(t->matview, failure->message); // pgview_status() shows it to readers of the view only
+        registry::with_registry([&] {
+            registry::stats_failure(t->matview, failure->message); // pgview_status() shows it to readers of the view only
         });
         const char *noun = t->table_view ? "table view" : "materialized view";
         if (t->reader_may_read)
@@ -306,7 +310,7 @@ bool refresh_target(RefreshTarget *t) {
 // for a full one: a new watch's first refresh, a table view never filled.
 void choose_keyed(RefreshTarget *target, const tableview::TableView &tv, bool keys_usable, List *keys) {
     pg_call([&] {
-        const watch::MatviewOptions *options = watch::options_of(target->matview);
+        const registry::MatviewOptions *options = registry::options_of(target->matview);
         target->needs_full = options != nullptr && options->needs_full;
     });
     target->keyed = nullptr;
@@ -330,7 +334,7 @@ const char *qualified_name(Oid relid) {
 
 std::vector<Oid> cascade_order(const std::vector<Oid> &roots) {
     std::vector<graph::RelId> ids(roots.begin(), roots.end());
-    std::vector<graph::RelId> order = watch::cascade_graph(ids).refresh_order(ids);
+    std::vector<graph::RelId> order = registry::cascade_graph(ids).refresh_order(ids);
     return {order.begin(), order.end()};
 }
 
@@ -349,7 +353,7 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
         bool is_root = root_set.count(matview) != 0;
         bool defer = false;
         pg_call([&] {
-            const watch::MatviewOptions *options = watch::options_of(matview);
+            const registry::MatviewOptions *options = registry::options_of(matview);
             defer = deferred != nullptr && options != nullptr && options->mode != 'c';
         });
         if (defer) {
@@ -370,7 +374,7 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
             choose_keyed(&target, tv, have_keys && !keys_full, keys);
         }
         pg_call([&] {
-            const watch::MatviewOptions *options = watch::options_of(matview);
+            const registry::MatviewOptions *options = registry::options_of(matview);
             if (options != nullptr) {
                 target.concurrently = options->concurrently;
                 target.warn = options->on_error_warn && (origin == Origin::commit || origin == Origin::prepare);

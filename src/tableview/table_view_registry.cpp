@@ -3,8 +3,11 @@
 
 #include "pg/guard.hpp"
 #include "syscat/relation_info.hpp"
-#include "watch/capture_triggers.hpp"
-#include "watch/registry.hpp"
+#include "registry/orphans.hpp"
+#include "registry/schedules.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
+#include "registry/watches.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -14,6 +17,7 @@ extern "C" {
 #include "catalog/pg_trigger.h"
 #include "utils/fmgroids.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
@@ -44,7 +48,7 @@ bool read_row(Oid relid, Oid *table, Oid *definition, char ***key, int *nkey, bo
     Datum values[1] = {ObjectIdGetDatum(relid)};
     // Not read-only: a fresh snapshot, so a table view registered earlier in this
     // transaction (pgview_create) is one already.
-    if (SPI_execute_with_args(watch::registry_at_least("0.6.0") ? select_row : select_row_0_5, 1, types, values,
+    if (SPI_execute_with_args(registry::registry_at_least("0.6.0") ? select_row : select_row_0_5, 1, types, values,
                               nullptr, false, 1) != SPI_OK_SELECT)
         elog(ERROR, "pgview_auto: reading pgview_auto.table_view failed");
     if (SPI_processed == 0)
@@ -72,7 +76,7 @@ bool read_row(Oid relid, Oid *table, Oid *definition, char ***key, int *nkey, bo
 
 // The SQL of 0.5.0 may not be installed yet (library updated first).
 bool installed() {
-    return pg_call([] { return OidIsValid(watch::registry_relid("table_view")); });
+    return pg_call([] { return OidIsValid(registry::registry_relid("table_view")); });
 }
 
 // This backend's answers, per relation: every refresh asks. Dropped when the
@@ -108,7 +112,7 @@ bool has_registry_trigger(Oid registry) {
 // C-level: the cached answer for relid, or nullptr.
 CachedAnswer *cached(Oid relid) {
     if (!answers_valid) {
-        Oid registry = watch::registry_relid("table_view");
+        Oid registry = registry::registry_relid("table_view");
         if (!OidIsValid(registry) || !has_registry_trigger(registry))
             return nullptr;
         if (answers_context == nullptr)
@@ -140,10 +144,16 @@ void remember(Oid relid, bool is_table_view, Oid definition, int nkey, char **ke
 
 } // namespace
 
-void cache_invalidate(Oid relid) {
+namespace {
+// Relcache invalidation: the registry table changed (its statement trigger
+// sends one), or everything.
+void invalidate(Datum, Oid relid) {
     if (relid == InvalidOid || relid == answers_registry)
         answers_valid = false;
 }
+} // namespace
+
+void cache_init(void) { CacheRegisterRelcacheCallback(invalidate, (Datum) 0); }
 
 bool lookup(Oid relid, TableView *out) {
     // Only an ordinary table can be one (and this spares matviews the query).
@@ -164,7 +174,7 @@ bool lookup(Oid relid, TableView *out) {
             return a->is_table_view;
         }
         MemoryContext caller = CurrentMemoryContext;
-        bool f = watch::with_registry([&] { return read_row(relid, &table, &definition, &key, &nkey, &populated, caller); });
+        bool f = registry::with_registry([&] { return read_row(relid, &table, &definition, &key, &nkey, &populated, caller); });
         remember(relid, f && table == relid, definition, f ? nkey : 0, key, populated);
         return f;
     });
@@ -192,12 +202,12 @@ void add(const TableView &tv) {
             keys = PointerGetDatum(construct_array(elems, static_cast<int>(key.size()), TEXTOID, -1, false,
                                                    TYPALIGN_INT));
         }
-        watch::with_registry([&] {
+        registry::with_registry([&] {
             Oid types[4] = {OIDOID, OIDOID, TEXTARRAYOID, BOOLOID};
             Datum values[4] = {ObjectIdGetDatum(tv.table), ObjectIdGetDatum(tv.definition), keys,
                                BoolGetDatum(tv.populated)};
             const char nulls[5] = {' ', ' ', key.empty() ? 'n' : ' ', ' ', '\0'};
-            bool has_populated = watch::registry_at_least("0.6.0");
+            bool has_populated = registry::registry_at_least("0.6.0");
             if (SPI_execute_with_args(has_populated
                                           ? "INSERT INTO pgview_auto.table_view (relation, definition, unique_key, "
                                             "populated) VALUES ($1, $2, $3, $4)"
@@ -205,17 +215,16 @@ void add(const TableView &tv) {
                                             "VALUES ($1, $2, $3)",
                                       has_populated ? 4 : 3, types, values, nulls, false, 0) != SPI_OK_INSERT)
                 elog(ERROR, "pgview_auto: registering a table view failed");
-            watch::guard_table_view(tv.table); // only its refresh writes it from now on
         });
     });
 }
 
 void mark_populated(Oid table) {
     pg_call([table] {
-        watch::with_registry([&] {
+        registry::with_registry([&] {
             Oid types[1] = {OIDOID};
             Datum values[1] = {ObjectIdGetDatum(table)};
-            if (watch::registry_at_least("0.6.0") &&
+            if (registry::registry_at_least("0.6.0") &&
                 SPI_execute_with_args("UPDATE pgview_auto.table_view SET populated = true "
                                       "WHERE relation::oid = $1 AND NOT populated",
                                       1, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
@@ -231,7 +240,7 @@ TableView forget(Oid dropped) {
     Oid table = InvalidOid, definition = InvalidOid;
     pg_call([&] {
         MemoryContext caller = CurrentMemoryContext;
-        watch::with_registry([&] {
+        registry::with_registry([&] {
             char **key;
             int nkey;
             bool populated;

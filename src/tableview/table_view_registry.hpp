@@ -22,8 +22,7 @@ struct TableView {
 
 // False when relid is not a table view (or the installed SQL predates them).
 bool lookup(Oid relid, TableView *out);
-// Relcache invalidation (from the watch cache's callback): drops cached answers.
-void cache_invalidate(Oid relid);
+void cache_init(void); // from _PG_init: the relcache callback that drops cached answers
 bool is_table_view(Oid relid);
 void add(const TableView &tv);
 // The first refresh of a table view created without data: populated from now on.

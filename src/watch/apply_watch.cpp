@@ -13,7 +13,7 @@
 #include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/capture_triggers.hpp"
-#include "watch/cascade_graph.hpp"
+#include "registry/cascade_graph.hpp"
 #include "watch/resolve.hpp"
 
 extern "C" {
@@ -39,7 +39,7 @@ void require_no_cycle(Oid matview, const std::vector<ResolvedSource> &sources) {
         if (s.is_matview)
             edges.push_back({matview, s.source});
     try {
-        cascade_graph({matview}, edges);
+        registry::cascade_graph({matview}, edges);
     } catch (const Error &e) {
         if (e.sqlstate() != sqlstate::invalid_recursion)
             throw;
@@ -108,7 +108,7 @@ std::string relation_name(Oid relid) {
     return s;
 }
 
-void apply_watch(Oid matview, std::optional<Oid> requested, const MatviewOptions &options, PrivilegeCheck check) {
+void apply_watch(Oid matview, std::optional<Oid> requested, const registry::MatviewOptions &options, PrivilegeCheck check) {
     graph::DependencyGraph g = syscat::read_dependency_graph();
     if (requested)
         syscat::require_in_graph(g, *requested, "pgview_watch");
@@ -137,7 +137,7 @@ void apply_watch(Oid matview, std::optional<Oid> requested, const MatviewOptions
         Oid request = requested.value_or(InvalidOid);
         Oid *old = nullptr;
         int nold = pg_call([&] {
-            int n = with_registry([&] { return registry_sources(matview, request, &old); });
+            int n = registry::with_registry([&] { return registry::registry_sources(matview, request, &old); });
             return n;
         });
         std::vector<Oid> before(old, old + nold);
@@ -166,10 +166,10 @@ void apply_watch(Oid matview, std::optional<Oid> requested, const MatviewOptions
     }
     Oid request = requested.value_or(InvalidOid);
     pg_call([&] {
-        with_registry([&] {
-            registry_set_options(matview, &options);
+        registry::with_registry([&] {
+            registry::registry_set_options(matview, &options);
             Oid *old_sources;
-            int nold = registry_replace_watch(matview, request, static_cast<int>(source_oids.size()),
+            int nold = registry::registry_replace_watch(matview, request, static_cast<int>(source_oids.size()),
                                               source_oids.data(), via_oids.data(), &old_sources);
             CommandCounterIncrement();
             // Triggers follow the registry: new sources gain one, dropped ones may lose theirs.
@@ -204,9 +204,9 @@ void restore_orphan(Oid matview) {
     if (!tableview::is_refreshable(matview)) // CREATE MATERIALIZED VIEW IF NOT EXISTS on a table, say
         return;
     std::string name = pg_call([matview] { return quote_relation(matview); });
-    Orphan orphan{};
+    registry::Orphan orphan{};
     bool found = pg_call([&name, &orphan] {
-        bool f = with_registry([&] { return registry_find_orphan(name.c_str(), &orphan); });
+        bool f = registry::with_registry([&] { return registry::registry_find_orphan(name.c_str(), &orphan); });
         return f;
     });
     if (!found)
@@ -280,13 +280,13 @@ void restore_orphan(Oid matview) {
         }
     }
     pg_call([matview, name_c] {
-        with_registry([&] {
-            (void) registry_restore_orphan(matview, name_c);
+        registry::with_registry([&] {
+            (void) registry::registry_restore_orphan(matview, name_c);
         });
     });
     for (const auto &request : requests)
         apply_watch(matview, request, orphan.options, PrivilegeCheck::none);
-    const char *mode = mode_name(orphan.options.mode);
+    const char *mode = registry::mode_name(orphan.options.mode);
     const char *noun_c = noun.c_str();
     std::string shown = relation_name(matview);
     const char *shown_c = shown.c_str();

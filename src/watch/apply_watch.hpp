@@ -8,7 +8,11 @@
 #include <optional>
 #include <string>
 
-#include "watch/registry.hpp"
+#include "registry/orphans.hpp"
+#include "registry/schedules.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
+#include "registry/watches.hpp"
 
 namespace pgview::watch {
 
@@ -26,7 +30,7 @@ enum class PrivilegeCheck {
 
 // Throws pgview::Error for a source that reaches no table (55000), a cycle of
 // cascades (42P19), or (PrivilegeCheck::caller) a missing privilege (42501).
-void apply_watch(Oid matview, std::optional<Oid> requested, const MatviewOptions &options, PrivilegeCheck check);
+void apply_watch(Oid matview, std::optional<Oid> requested, const registry::MatviewOptions &options, PrivilegeCheck check);
 
 // The orphaned watch of this relation's name, if there is one (a watched
 // matview or table view of that name was dropped), comes back with its options

@@ -4,7 +4,11 @@
 #include "incremental/capture_plan.hpp"
 #include "pg/quote.hpp"
 #include "syscat/relation_info.hpp"
-#include "watch/registry.hpp"
+#include "registry/orphans.hpp"
+#include "registry/schedules.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
+#include "registry/watches.hpp"
 
 extern "C" {
 #include "catalog/dependency.h"
@@ -80,12 +84,12 @@ constexpr TriggerKind key_kinds[] = {
 // parent covers them), or an inheritance parent, for a watcher whose owner may
 // put a trigger on this child too (PostgreSQL clones nothing onto those).
 bool capture_needed(Oid table) {
-    if (registry_source_needed(table))
+    if (registry::registry_source_needed(table))
         return true;
     bool partition = get_rel_relispartition(table);
     ListCell *lc;
     foreach (lc, syscat::inheritance_ancestors(table))
-        if (partition ? registry_source_needed(lfirst_oid(lc)) : registry_source_needed_by(lfirst_oid(lc), table))
+        if (partition ? registry::registry_source_needed(lfirst_oid(lc)) : registry::registry_source_needed_by(lfirst_oid(lc), table))
             return true;
     return false;
 }

@@ -13,7 +13,11 @@
 
 #include "pg/guard.hpp"
 #include "refresh/refresher.hpp"
-#include "watch/registry.hpp"
+#include "registry/orphans.hpp"
+#include "registry/schedules.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
+#include "registry/watches.hpp"
 #include "worker/restart_rule.hpp"
 #include "config/settings.hpp"
 #include "shmem/databases.hpp"
@@ -53,9 +57,9 @@ MemoryContext pass_context = nullptr;
 
 // What one pass works from, read from the registry.
 struct Plan {
-    watch::OptionsRow *options; // every watched matview
+    registry::OptionsRow *options; // every watched matview
     int noptions;
-    watch::ScheduleRow *schedules;
+    registry::ScheduleRow *schedules;
     int nschedules;
 };
 
@@ -75,15 +79,15 @@ void on_exit(int, Datum) {
 }
 
 void read_plan(Plan *plan) {
-    watch::WatchRow *rows;
+    registry::WatchRow *rows;
     int nrows;
-    watch::with_registry([&] {
-        watch::registry_load(&rows, &nrows, &plan->options, &plan->noptions, pass_context);
-        plan->nschedules = watch::registry_load_schedules(&plan->schedules, pass_context);
+    registry::with_registry([&] {
+        registry::registry_load(&rows, &nrows, &plan->options, &plan->noptions, pass_context);
+        plan->nschedules = registry::registry_load_schedules(&plan->schedules, pass_context);
     });
 }
 
-bool background_mode(const watch::MatviewOptions &o) { return o.mode == 'a' || o.mode == 'm'; }
+bool background_mode(const registry::MatviewOptions &o) { return o.mode == 'a' || o.mode == 'm'; }
 
 
 // After the shared table overflowed: every async, manual and scheduled matview
@@ -113,7 +117,7 @@ TimestampTz after(TimestampTz t, int64 us) {
 TimestampTz choose(const Plan &plan, TimestampTz now, std::vector<Oid> &due) {
     TimestampTz next = 0;
     for (int i = 0; i < plan.noptions; i++) {
-        const watch::MatviewOptions &o = plan.options[i].options;
+        const registry::MatviewOptions &o = plan.options[i].options;
         Oid matview = plan.options[i].matview;
         if (o.mode != 'a') {
             shmem::set_next_refresh(matview, 0); // none planned, unless its schedule (below) plans one
@@ -138,7 +142,7 @@ TimestampTz choose(const Plan &plan, TimestampTz now, std::vector<Oid> &due) {
             next = earlier(next, when);
     }
     for (int i = 0; i < plan.nschedules; i++) {
-        const watch::ScheduleRow &s = plan.schedules[i];
+        const registry::ScheduleRow &s = plan.schedules[i];
         // The next run is kept in shared memory (workers come and go); the
         // first is one period after a worker first sees the schedule (after a
         // restart the crash rule has marked it dirty). Rescheduled to a shorter
@@ -186,8 +190,8 @@ void record_failure(Oid matview, const char *message) {
     PG_TRY();
     {
         StartTransactionCommand();
-        watch::with_registry([&] {
-            watch::stats_failure(matview, message);
+        registry::with_registry([&] {
+            registry::stats_failure(matview, message);
         });
         CommitTransactionCommand();
     }
@@ -252,7 +256,7 @@ bool run_pass(long *sleep_ms) {
     bool installed = pg_call([] {
         SetCurrentStatementStartTimestamp();
         StartTransactionCommand();
-        return OidIsValid(get_extension_oid("pgview_auto", true)) && watch::registry_installed();
+        return OidIsValid(get_extension_oid("pgview_auto", true)) && registry::registry_installed();
     });
     if (installed) {
         overflowed = pg_call([&plan] {

@@ -1,7 +1,11 @@
 // pgview_auto — the restart rule (see restart_rule.hpp).
 #include "worker/restart_rule.hpp"
 
-#include "watch/registry.hpp"
+#include "registry/orphans.hpp"
+#include "registry/schedules.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
+#include "registry/watches.hpp"
 #include "shmem/databases.hpp"
 #include "shmem/pending.hpp"
 #include "shmem/state.hpp"
@@ -16,16 +20,16 @@ extern "C" {
 namespace pgview::worker {
 
 List *mark_background_views(TimestampTz since, const char *modes) {
-    if (!watch::registry_installed())
+    if (!registry::registry_installed())
         return NIL;
-    watch::WatchRow *rows;
-    watch::OptionsRow *options;
-    watch::ScheduleRow *schedules;
+    registry::WatchRow *rows;
+    registry::OptionsRow *options;
+    registry::ScheduleRow *schedules;
     int nrows, noptions, nschedules;
     MemoryContext caller = CurrentMemoryContext; // (SPI_connect switches to its own)
-    watch::with_registry([&] {
-        watch::registry_load(&rows, &nrows, &options, &noptions, caller);
-        nschedules = watch::registry_load_schedules(&schedules, caller);
+    registry::with_registry([&] {
+        registry::registry_load(&rows, &nrows, &options, &noptions, caller);
+        nschedules = registry::registry_load_schedules(&schedules, caller);
     });
     List *no_room = NIL;
     for (int i = 0; i < noptions; i++)

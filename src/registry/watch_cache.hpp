@@ -8,11 +8,18 @@
 // attach/detach, inheritance, grants). C-level: may ereport.
 #pragma once
 
-#include "watch/registry.hpp"
+#include "registry/orphans.hpp"
+#include "registry/schedules.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
+#include "registry/watches.hpp"
 
-namespace pgview::watch {
+namespace pgview::registry {
 
 void watch_cache_init(void); // from _PG_init: registers the invalidation callback
+// relid is one of the watch tables as of this backend's last load: for other
+// caches' invalidation callbacks (no catalog access there).
+bool is_registry_table(Oid relid);
 
 // Matviews watching `relid` or one of its ancestors (tables only): every
 // watcher of a partitioned ancestor; a watcher of an inheritance parent only if
@@ -27,4 +34,4 @@ const MatviewOptions *options_of(Oid matview);
 // Every registry row whose source is a materialized view: the cascade edges.
 void matview_sources(const WatchRow **rows, int *n);
 
-} // namespace pgview::watch
+} // namespace pgview::registry

@@ -1,10 +1,10 @@
 // pgview_auto — the cascade graph (see cascade_graph.hpp).
-#include "watch/cascade_graph.hpp"
+#include "registry/cascade_graph.hpp"
 
 #include "pg/guard.hpp"
-#include "watch/watch_cache.hpp"
+#include "registry/watch_cache.hpp"
 
-namespace pgview::watch {
+namespace pgview::registry {
 
 graph::DependencyGraph cascade_graph(const std::vector<graph::RelId> &extra_nodes,
                                      const std::vector<graph::Edge> &extra_edges) {
@@ -26,4 +26,4 @@ graph::DependencyGraph cascade_graph(const std::vector<graph::RelId> &extra_node
     return graph::DependencyGraph(std::move(relations), edges);
 }
 
-} // namespace pgview::watch
+} // namespace pgview::registry

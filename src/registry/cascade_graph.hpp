@@ -6,11 +6,11 @@
 
 #include "graph/dependency_graph.hpp"
 
-namespace pgview::watch {
+namespace pgview::registry {
 
 // From the registry (this backend's cache), plus `extra_nodes` (matviews) and
 // `extra_edges`. Throws pgview::Error 42P19 when the edges make a cycle.
 graph::DependencyGraph cascade_graph(const std::vector<graph::RelId> &extra_nodes,
                                      const std::vector<graph::Edge> &extra_edges = {});
 
-} // namespace pgview::watch
+} // namespace pgview::registry

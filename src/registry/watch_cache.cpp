@@ -1,8 +1,6 @@
 // pgview_auto — the per-backend watch cache (see watch_cache.hpp).
-#include "watch/watch_cache.hpp"
+#include "registry/watch_cache.hpp"
 
-#include "incremental/capture_plan.hpp"
-#include "tableview/table_view_registry.hpp"
 #include "syscat/relation_info.hpp"
 
 extern "C" {
@@ -13,7 +11,7 @@ extern "C" {
 #include "utils/memutils.h"
 }
 
-namespace pgview::watch {
+namespace pgview::registry {
 
 namespace {
 
@@ -40,9 +38,7 @@ HTAB *watchers = nullptr;         // relid -> matviews, filled lazily
 HTAB *options = nullptr;          // matview -> options
 
 void invalidate(Datum, Oid relid) {
-    bool registry = relid == InvalidOid || relid == watch_relid || relid == watched_relid;
-    incremental::capture_plan_invalidate(registry ? InvalidOid : relid);
-    tableview::cache_invalidate(relid);
+    bool registry = relid == InvalidOid || is_registry_table(relid);
     if (registry) {
         generation++;        // also while a load is under way: that load is not valid
         cache_valid = false; // memory is reset at the next load
@@ -102,6 +98,8 @@ void ensure_loaded() {
 } // namespace
 
 void watch_cache_init(void) { CacheRegisterRelcacheCallback(invalidate, (Datum) 0); }
+
+bool is_registry_table(Oid relid) { return OidIsValid(relid) && (relid == watch_relid || relid == watched_relid); }
 
 const Oid *watchers_of(Oid relid, int *n) {
     ensure_loaded();
@@ -182,4 +180,4 @@ void matview_sources(const WatchRow **out, int *n) {
     *n = nmatview_rows;
 }
 
-} // namespace pgview::watch
+} // namespace pgview::registry
