@@ -1,5 +1,5 @@
 // pgview_auto — module entry: magic block and load-time set-up.
-#include "incremental/capture_plan.hpp"
+#include "analysis/capture_plan.hpp"
 #include "pg/guard.hpp"
 #include "refresh/commit_refresh.hpp"
 #include "tableview/table_view_registry.hpp"
@@ -44,7 +44,7 @@ void _PG_init(void) {
     pgview::config::settings_init(preload);
     pgview::registry::watch_cache_init();
     pgview::tableview::cache_init();
-    pgview::incremental::capture_plan_init();
+    pgview::analysis::capture_plan_init();
     pgview::refresh::commit_refresh_init();
     // pg_upgrade runs the server in binary-upgrade mode: start no worker then.
     if (preload && !IsBinaryUpgrade) {

@@ -3,7 +3,7 @@
 
 #include "pg/guard.hpp"
 #include "pg/owner_scope.hpp"
-#include "watch/capture_triggers.hpp"
+#include "capture/triggers.hpp"
 
 extern "C" {
 #include "catalog/namespace.h"
@@ -27,7 +27,7 @@ void run_as(const char *role_name, const char *const *sql, int from, int to, int
         [sql, from, to, current] {
             for (int i = from; i < to; i++) {
                 *current = i;
-                watch::execute_internal_ddl(sql[i]);
+                capture::execute_internal_ddl(sql[i]);
             }
         },
         {{"default_tablespace", ""}});

@@ -1,6 +1,6 @@
 // pgview_auto — pgview_explain: for each source of a view, how its changes are refreshed.
 #include "api/args.hpp"
-#include "incremental/source_plan.hpp"
+#include "analysis/source_plan.hpp"
 #include "pg/guard.hpp"
 #include "pg/srf.hpp"
 #include "tableview/table_view_registry.hpp"
@@ -25,10 +25,10 @@ PGVIEW_FUNCTION(pgview_explain) {
         const pgview::registry::MatviewOptions *o = pgview::registry::options_of(view);
         return o != nullptr ? o->incremental : -1;
     });
-    std::vector<pgview::incremental::SourcePlan> plans = pgview::incremental::source_plans(view, option);
+    std::vector<pgview::analysis::SourcePlan> plans = pgview::analysis::source_plans(view, option);
     pgview::SrfOutput out(fcinfo);
     out.put_rows(plans.size(), [&](size_t i, Datum *values, bool *nulls) {
-        const pgview::incremental::SourcePlan &p = plans[i];
+        const pgview::analysis::SourcePlan &p = plans[i];
         values[0] = ObjectIdGetDatum(p.source);
         values[1] = CStringGetTextDatum(p.incremental ? "incremental" : "full");
         values[2] = p.key_from.empty() ? (Datum) 0 : CStringGetTextDatum(p.key_from.c_str());

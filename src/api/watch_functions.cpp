@@ -7,7 +7,7 @@
 #include "api/args.hpp"
 #include "api/shared_room.hpp"
 #include "api/schedule_notice.hpp"
-#include "incremental/source_plan.hpp"
+#include "analysis/source_plan.hpp"
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
 #include "pg/srf.hpp"
@@ -17,7 +17,7 @@
 #include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
-#include "watch/capture_triggers.hpp"
+#include "capture/triggers.hpp"
 #include "registry/orphans.hpp"
 #include "registry/schedules.hpp"
 #include "registry/session.hpp"
@@ -45,8 +45,8 @@ extern "C" {
 using pgview::Error;
 using pgview::pg_call;
 namespace watch = pgview::watch;
+namespace capture = pgview::capture;
 namespace registry = pgview::registry;
-namespace config = pgview::config;
 namespace syscat = pgview::syscat;
 namespace tableview = pgview::tableview;
 namespace sqlstate = pgview::sqlstate;
@@ -99,7 +99,7 @@ registry::MatviewOptions parse_options(FunctionCallInfo fcinfo) {
 
 // incremental => true: every source must be keyed (55000 naming the first that is not, and why).
 void require_incremental(Oid view) {
-    for (const pgview::incremental::SourcePlan &p : pgview::incremental::source_plans(view, 1))
+    for (const pgview::analysis::SourcePlan &p : pgview::analysis::source_plans(view, 1))
         if (!p.incremental)
             throw Error(sqlstate::object_not_in_prerequisite_state,
                         std::string("changes to ") + watch::relation_name(p.source) + " cannot refresh " +
@@ -226,7 +226,7 @@ PGVIEW_FUNCTION(pgview_unwatch) {
             CommandCounterIncrement();
             for (int i = 0; i < n; i++)
                 if (get_rel_relkind(sources[i]) != RELKIND_MATVIEW)
-                    watch::sync_capture_trigger(sources[i]);
+                    capture::sync_capture_trigger(sources[i]);
         });
         return n;
     });
@@ -290,7 +290,7 @@ bool remove_orphan_named(const char *text, int *removed) {
         *removed = registry::registry_remove_orphan(name);
         CommandCounterIncrement();
         if (*removed > 0)
-            watch::sync_all_capture_triggers(); // what the orphan's matview left behind
+            capture::sync_all_capture_triggers(); // what the orphan's matview left behind
         return true;
     });
 }
@@ -370,7 +370,7 @@ PGVIEW_FUNCTION(pgview_sync_capture_triggers) {
                 table_views = lappend_oid(table_views, DatumGetObjectId(SPI_getbinval(
                                                            SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull)));
             }
-            List *left = watch::repair_capture_triggers(tables, table_views);
+            List *left = capture::repair_capture_triggers(tables, table_views);
             if (left != NIL) {
                 StringInfoData names;
                 initStringInfo(&names);
@@ -405,7 +405,7 @@ PGVIEW_FUNCTION(pgview_uncaptured) {
             registry::with_registry([&] { registry::registry_load(&rows, &nrows, &options, &noptions, caller); });
         for (int i = 0; i < nrows; i++) {
             ListCell *lc;
-            foreach (lc, watch::uncaptured_tables(rows[i].source, rows[i].owner))
+            foreach (lc, capture::uncaptured_tables(rows[i].source, rows[i].owner))
                 gaps.emplace_back(rows[i].matview, lfirst_oid(lc)); // (bad_alloc is caught by pg_call)
         }
     });

@@ -16,7 +16,7 @@
 #include "refresh/refresher.hpp"
 #include "syscat/relation_info.hpp"
 #include "pg/quote.hpp"
-#include "watch/capture_triggers.hpp"
+#include "capture/triggers.hpp"
 #include "registry/orphans.hpp"
 #include "registry/schedules.hpp"
 #include "registry/session.hpp"
@@ -48,11 +48,10 @@ extern "C" {
 using pgview::Error;
 using pgview::pg_call;
 namespace worker = pgview::worker;
+namespace capture = pgview::capture;
 namespace registry = pgview::registry;
 namespace shmem = pgview::shmem;
 namespace config = pgview::config;
-namespace watch = pgview::watch;
-namespace syscat = pgview::syscat;
 using pgview::api::interval_us;
 using pgview::api::require_not_null;
 
@@ -112,7 +111,7 @@ void warn_if_uncaptured(Oid matview) {
     for (int i = 0; i < nrows; i++) {
         if (rows[i].matview != matview)
             continue;
-        List *gaps = watch::uncaptured_tables(rows[i].source, rows[i].owner);
+        List *gaps = capture::uncaptured_tables(rows[i].source, rows[i].owner);
         if (gaps != NIL)
             ereport(WARNING, (errmsg("changes to %s do not reach \"%s\": the table has no enabled capture trigger",
                                      pgview::quote_relation(linitial_oid(gaps)), get_rel_name(matview)),

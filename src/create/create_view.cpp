@@ -20,7 +20,7 @@
 #include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
-#include "watch/capture_triggers.hpp"
+#include "capture/triggers.hpp"
 #include "registry/orphans.hpp"
 #include "registry/schedules.hpp"
 #include "registry/session.hpp"
@@ -187,7 +187,7 @@ Oid create_table_view(SqlRunner &sql, const QualifiedName &name, Oid schema, con
     tableview::add(tv);
     // Only its refresh writes it from now on (tableview/write_guard.hpp).
     Oid table = tv.table;
-    pg_call([table] { registry::with_registry([table] { watch::guard_table_view(table); }); });
+    pg_call([table] { registry::with_registry([table] { capture::guard_table_view(table); }); });
     // A watched table view (or matview) of this name dropped earlier, say by a
     // migration, gets its watch back, as a new matview does (event trigger).
     pg_call([] { CommandCounterIncrement(); });

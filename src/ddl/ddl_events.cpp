@@ -34,8 +34,8 @@
 #include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
-#include "watch/capture.hpp"
-#include "watch/capture_triggers.hpp"
+#include "capture/changed.hpp"
+#include "capture/triggers.hpp"
 #include "registry/orphans.hpp"
 #include "registry/schedules.hpp"
 #include "registry/session.hpp"
@@ -58,6 +58,7 @@ extern "C" {
 using pgview::Error;
 using pgview::pg_call;
 namespace watch = pgview::watch;
+namespace capture = pgview::capture;
 namespace registry = pgview::registry;
 namespace graph = pgview::graph;
 namespace tableview = pgview::tableview;
@@ -131,7 +132,7 @@ void sync_partitions_of(AlterTableStmt *stmt) {
         if (!OidIsValid(table))
             continue;
         registry::with_registry([&] {
-            watch::sync_capture_trigger(table);
+            capture::sync_capture_trigger(table);
         });
     }
 }
@@ -146,7 +147,7 @@ bool changes_owner(AlterTableStmt *stmt) {
 
 void sync_one(Oid table) {
     registry::with_registry([&] {
-        watch::sync_capture_trigger(table);
+        capture::sync_capture_trigger(table);
     });
 }
 
@@ -168,7 +169,7 @@ void drop_definition(Oid definition) {
     pgview::run_as_owner(syscat::relation_owner(definition), pgview::OwnerScope::plain, [definition] {
         if (SPI_connect() != SPI_OK_CONNECT)
             elog(ERROR, "pgview_auto: SPI_connect failed");
-        watch::execute_internal_ddl(psprintf("DROP VIEW %s", pgview::quote_relation(definition)));
+        capture::execute_internal_ddl(psprintf("DROP VIEW %s", pgview::quote_relation(definition)));
         SPI_finish();
     });
 }
@@ -189,7 +190,7 @@ void forget_former_table_view(Oid table) {
         CommandCounterIncrement();
         for (int i = 0; i < n; i++)
             if (get_rel_relkind(sources[i]) != '\0' && get_rel_relkind(sources[i]) != RELKIND_MATVIEW)
-                watch::sync_capture_trigger(sources[i]);
+                capture::sync_capture_trigger(sources[i]);
     });
     const char *gone = n > 0 && scheduled ? "Its watch and its schedule were removed."
                        : n > 0            ? "Its watch was removed."
@@ -249,7 +250,7 @@ PGVIEW_FUNCTION(pgview_on_ddl_command_start) {
 PGVIEW_FUNCTION(pgview_on_ddl_command_end) {
     if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
         throw Error("39P01", "pgview_auto.on_ddl_command_end() must be called as an event trigger");
-    if (watch::in_internal_ddl())
+    if (capture::in_internal_ddl())
         PG_RETURN_VOID();
     auto *trigger = reinterpret_cast<EventTriggerData *>(fcinfo->context);
     Node *parsetree = trigger->parsetree;
@@ -293,7 +294,7 @@ PGVIEW_FUNCTION(pgview_on_ddl_command_end) {
         // capture trigger saw it. Its watchers are refreshed in full.
         ListCell *lc;
         foreach (lc, moved)
-            watch::changed_in_full(lfirst_oid(lc));
+            capture::changed_in_full(lfirst_oid(lc));
         break;
     }
     case T_RefreshMatViewStmt: {
@@ -303,7 +304,7 @@ PGVIEW_FUNCTION(pgview_on_ddl_command_end) {
         auto *stmt = reinterpret_cast<RefreshMatViewStmt *>(parsetree);
         Oid matview = relation_of(stmt->relation);
         if (OidIsValid(matview) && !stmt->skipData)
-            watch::changed_in_full(matview);
+            capture::changed_in_full(matview);
         break;
     }
     case T_RenameStmt: {
@@ -316,10 +317,10 @@ PGVIEW_FUNCTION(pgview_on_ddl_command_end) {
         break;
     case T_CreateTrigStmt: {
         auto *stmt = reinterpret_cast<CreateTrigStmt *>(parsetree);
-        if (watch::is_capture_trigger_name(stmt->trigname)) {
+        if (capture::is_capture_trigger_name(stmt->trigname)) {
             Oid table = relation_of(stmt->relation);
             if (OidIsValid(table))
-                pg_call([table] { watch::adopt_capture_trigger(table); });
+                pg_call([table] { capture::adopt_capture_trigger(table); });
         }
         break;
     }
@@ -332,7 +333,7 @@ PGVIEW_FUNCTION(pgview_on_ddl_command_end) {
 PGVIEW_FUNCTION(pgview_on_sql_drop) {
     if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
         throw Error("39P01", "pgview_auto.on_sql_drop() must be called as an event trigger");
-    if (watch::in_internal_ddl())
+    if (capture::in_internal_ddl())
         PG_RETURN_VOID();
     registry::DroppedRelation *dropped = nullptr;
     int ndropped = 0;
@@ -356,7 +357,7 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
                     CommandCounterIncrement();
                     for (int j = 0; j < n; j++)
                         if (get_rel_relkind(old_sources[j]) != '\0' && get_rel_relkind(old_sources[j]) != RELKIND_MATVIEW)
-                            watch::sync_capture_trigger(old_sources[j]);
+                            capture::sync_capture_trigger(old_sources[j]);
                 } else {
                     registry::stats_forget(relid);
                 }
@@ -382,7 +383,7 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
                                      errhint("pgview_watch(%s, ...) watches it again.", quote_literal_cstr(unwatched[j]))));
                 for (int j = 0; j < n; j++)
                     if (get_rel_relkind(sources[j]) != '\0' && get_rel_relkind(sources[j]) != RELKIND_MATVIEW)
-                        watch::sync_capture_trigger(sources[j]);
+                        capture::sync_capture_trigger(sources[j]);
             }
         });
     });

@@ -443,7 +443,7 @@ void run_statement(const KeyedSpec *spec, const ViewKeys &keys) {
 
 } // namespace
 
-KeyedSpec *keyed_spec(const incremental::KeyedView *kv) {
+KeyedSpec *keyed_spec(const analysis::KeyedView *kv) {
     auto *spec = static_cast<KeyedSpec *>(palloc0(sizeof(KeyedSpec)));
     spec->view = kv->view;
     spec->definition = kv->definition;
@@ -469,7 +469,7 @@ KeyedSpec *keyed_spec(const incremental::KeyedView *kv) {
     spec->join_nattrs = static_cast<int *>(palloc(sizeof(int) * (spec->njoins + 1)));
     spec->join_types = static_cast<Oid **>(palloc(sizeof(Oid *) * (spec->njoins + 1)));
     for (int s = 0; s < spec->njoins; s++) {
-        auto *sk = static_cast<incremental::SourceKey *>(list_nth(kv->join_sources, s));
+        auto *sk = static_cast<analysis::SourceKey *>(list_nth(kv->join_sources, s));
         spec->join_queries[s] = pstrdup(sk->key_query);
         spec->join_nattrs[s] = list_length(sk->capture_types);
         spec->join_types[s] = static_cast<Oid *>(palloc(sizeof(Oid) * (spec->join_nattrs[s] + 1)));

@@ -22,7 +22,7 @@
 // The bucket rows also count the refreshes and keys (pgview_status).
 #pragma once
 
-#include "incremental/capture_plan.hpp"
+#include "analysis/capture_plan.hpp"
 #include "changes/key_set.hpp"
 
 namespace pgview::refresh {
@@ -42,7 +42,7 @@ struct KeyedSpec {
     int *join_nattrs;
     Oid **join_types;
 };
-KeyedSpec *keyed_spec(const incremental::KeyedView *kv);
+KeyedSpec *keyed_spec(const analysis::KeyedView *kv);
 
 // Refreshes spec's view for the SinkKey *s in keys. False (nothing done) when
 // the view keys exceed max_keys: refresh in full instead. *nkeys: the view keys

@@ -316,7 +316,7 @@ void choose_keyed(RefreshTarget *target, const tableview::TableView &tv, bool ke
     target->keyed = nullptr;
     if (!keys_usable || target->needs_full || !tv.populated)
         return;
-    const incremental::KeyedView *kv = incremental::keyed_view(target->matview);
+    const analysis::KeyedView *kv = analysis::keyed_view(target->matview);
     if (kv != nullptr) {
         target->keyed = pg_call([kv] { return keyed_spec(kv); });
         target->keys = keys;

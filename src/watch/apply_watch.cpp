@@ -12,7 +12,7 @@
 #include "syscat/catalog_reader.hpp"
 #include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
-#include "watch/capture_triggers.hpp"
+#include "capture/triggers.hpp"
 #include "registry/cascade_graph.hpp"
 #include "watch/resolve.hpp"
 
@@ -59,7 +59,7 @@ Oid first_untriggerable(Oid source, bool is_matview, Oid role) {
     if (is_matview)
         return pg_class_aclcheck(source, role, ACL_TRIGGER) == ACLCHECK_OK ? InvalidOid : source;
     Oid *targets;
-    int n = capture_targets(source, &targets);
+    int n = capture::capture_targets(source, &targets);
     for (int i = 0; i < n; i++)
         if (pg_class_aclcheck(targets[i], role, ACL_TRIGGER) != ACLCHECK_OK)
             return targets[i];
@@ -175,10 +175,10 @@ void apply_watch(Oid matview, std::optional<Oid> requested, const registry::Matv
             // Triggers follow the registry: new sources gain one, dropped ones may lose theirs.
             for (size_t i = 0; i < source_oids.size(); i++)
                 if (get_rel_relkind(source_oids[i]) != RELKIND_MATVIEW)
-                    sync_capture_trigger(source_oids[i]);
+                    capture::sync_capture_trigger(source_oids[i]);
             for (int i = 0; i < nold; i++)
                 if (get_rel_relkind(old_sources[i]) != RELKIND_MATVIEW)
-                    sync_capture_trigger(old_sources[i]);
+                    capture::sync_capture_trigger(old_sources[i]);
         });
         if (options.mode == 'a')
             changes::request_worker_at_commit();

@@ -1,12 +1,12 @@
 // pgview_auto — how each source's changes refresh a view (see source_plan.hpp).
-#include "incremental/source_plan.hpp"
+#include "analysis/source_plan.hpp"
 
 #include <algorithm>
 #include <map>
 #include <optional>
 
 #include "graph/dependency_graph.hpp"
-#include "incremental/key_analysis.hpp"
+#include "analysis/key_analysis.hpp"
 #include "pg/error.hpp"
 #include "pg/guard.hpp"
 #include "syscat/catalog_reader.hpp"
@@ -19,7 +19,7 @@
 #include "registry/watches.hpp"
 #include "watch/resolve.hpp"
 
-namespace pgview::incremental {
+namespace pgview::analysis {
 
 namespace {
 
@@ -138,4 +138,4 @@ std::vector<SourcePlan> source_plans(Oid view, int incremental_option) {
     return sorted(plans);
 }
 
-} // namespace pgview::incremental
+} // namespace pgview::analysis

@@ -6,13 +6,13 @@
 // plain, in a PostgreSQL memory context, valid until the next call into this cache.
 #pragma once
 
-#include "incremental/key_analysis.hpp"
+#include "analysis/key_analysis.hpp"
 
 extern "C" {
 #include "access/attnum.h"
 }
 
-namespace pgview::incremental {
+namespace pgview::analysis {
 
 // An incremental table view: a watched table view with a unique key whose watch
 // allows incremental refresh.
@@ -48,10 +48,7 @@ const KeyedView *keyed_view(Oid view);
 // the key capture triggers).
 bool keys_captured_from(Oid table);
 
-// The plain capture trigger's share of a change: the views that cannot key
-// this table's changes (and with TRUNCATE every view) are marked full.
-void capture_unkeyed(Oid table, bool truncate);
 
 void capture_plan_init(void); // from _PG_init: its relcache callback
 
-} // namespace pgview::incremental
+} // namespace pgview::analysis

@@ -1,7 +1,7 @@
 // pgview_auto — capture triggers on source tables (see capture_triggers.hpp).
-#include "watch/capture_triggers.hpp"
+#include "capture/triggers.hpp"
 
-#include "incremental/capture_plan.hpp"
+#include "analysis/capture_plan.hpp"
 #include "pg/quote.hpp"
 #include "syscat/relation_info.hpp"
 #include "registry/orphans.hpp"
@@ -35,7 +35,7 @@ extern "C" {
 #include "nodes/value.h"
 }
 
-namespace pgview::watch {
+namespace pgview::capture {
 
 namespace {
 
@@ -285,7 +285,7 @@ void sync_all_capture_triggers(void) {
         Oid table = lfirst_oid(lc);
         if (!capture_needed(table))
             drop_triggers(table, false);
-        else if (!incremental::keys_captured_from(table))
+        else if (!analysis::keys_captured_from(table))
             drop_triggers(table, true);
     }
 }
@@ -381,11 +381,11 @@ void sync_capture_trigger(Oid table) {
             drop_triggers(target, false);
             continue;
         }
-        bool keyed = incremental::keys_captured_from(target);
+        bool keyed = analysis::keys_captured_from(target);
         create_triggers(target, keyed);
         if (!keyed)
             drop_triggers(target, true);
     }
 }
 
-} // namespace pgview::watch
+} // namespace pgview::capture

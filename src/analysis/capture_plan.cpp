@@ -4,7 +4,7 @@
 // invalidation (never inside the invalidation callback: a caller may be using
 // it). A relation is tracked when an analysis depended on it; an invalidation
 // of a tracked relation (or of everything) drops the plan.
-#include "incremental/capture_plan.hpp"
+#include "analysis/capture_plan.hpp"
 
 #include <string>
 #include <vector>
@@ -38,7 +38,7 @@ extern "C" {
 #include "utils/rel.h"
 }
 
-namespace pgview::incremental {
+namespace pgview::analysis {
 
 namespace {
 
@@ -310,4 +310,4 @@ void invalidate(Datum, Oid relid) {
 
 void capture_plan_init(void) { CacheRegisterRelcacheCallback(invalidate, (Datum) 0); }
 
-} // namespace pgview::incremental
+} // namespace pgview::analysis

@@ -14,7 +14,8 @@
 // in the view owner's scope) or keeps the row's join columns (join); an item
 // that cannot be keyed marks the view for a full refresh (so do TRUNCATE and
 // the key cap).
-#include "incremental/capture_plan.hpp"
+#include "analysis/capture_plan.hpp"
+#include "capture/changed.hpp"
 #include "changes/key_set.hpp"
 #include "pg/guard.hpp"
 #include "pg/hidden_error.hpp"
@@ -33,7 +34,9 @@ extern "C" {
 #include "utils/tuplestore.h"
 }
 
-namespace pgview::incremental {
+namespace pgview::capture {
+
+using namespace analysis;
 
 namespace {
 
@@ -173,9 +176,10 @@ void capture_unkeyed(Oid table, bool truncate) {
     pg_call([items, truncate] { (void) mark_unkeyed(items, truncate); });
 }
 
-} // namespace pgview::incremental
+} // namespace pgview::capture
 
-using namespace pgview::incremental;
+using namespace pgview::capture;
+using namespace pgview::analysis;
 
 namespace {
 

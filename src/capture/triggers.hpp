@@ -18,7 +18,7 @@ extern "C" {
 #include "nodes/pg_list.h"
 }
 
-namespace pgview::watch {
+namespace pgview::capture {
 
 inline constexpr const char *capture_trigger_name = "pgview_auto_capture";
 inline constexpr const char *replica_trigger_name = "pgview_auto_replica";
@@ -65,4 +65,4 @@ bool is_capture_trigger_name(const char *name); // (the guard's name too: adopte
 // and adopted by the extension. C-level, SPI connected.
 void guard_table_view(Oid table);
 
-} // namespace pgview::watch
+} // namespace pgview::capture

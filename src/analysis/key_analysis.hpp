@@ -27,7 +27,7 @@ extern "C" {
 #include "nodes/pg_list.h"
 }
 
-namespace pgview::incremental {
+namespace pgview::analysis {
 
 enum : char { derive_direct = 'd', derive_join = 'j', derive_full = 'f' };
 
@@ -64,4 +64,4 @@ KeyAnalysis *analyze_keys(Oid definition, List *key_names);
 // through (partitions, inheritance children), in `out` (appended).
 List *sources_of(const KeyAnalysis *analysis, Oid relid);
 
-} // namespace pgview::incremental
+} // namespace pgview::analysis

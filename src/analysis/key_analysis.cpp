@@ -8,7 +8,7 @@
 // derivation, a subquery is entered with the key rewritten into its output
 // columns. Equalities are used only where they hold in every output row that
 // contains the changed row (see usable()).
-#include "incremental/key_analysis.hpp"
+#include "analysis/key_analysis.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -36,7 +36,7 @@ extern "C" {
 #include "utils/syscache.h"
 }
 
-namespace pgview::incremental {
+namespace pgview::analysis {
 
 namespace {
 
@@ -1036,4 +1036,4 @@ List *sources_of(const KeyAnalysis *analysis, Oid relid) {
     return out;
 }
 
-} // namespace pgview::incremental
+} // namespace pgview::analysis

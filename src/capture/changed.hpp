@@ -6,7 +6,7 @@ extern "C" {
 #include "postgres.h"
 }
 
-namespace pgview::watch {
+namespace pgview::capture {
 
 // Rows of `relid` changed without its capture trigger firing (ATTACH / DETACH
 // PARTITION, REFRESH MATERIALIZED VIEW by hand): its watchers are refreshed in
@@ -14,4 +14,8 @@ namespace pgview::watch {
 // worker). C++ (errors as pgview::Error).
 void changed_in_full(Oid relid);
 
-} // namespace pgview::watch
+// The plain capture trigger's share of a change: the views that cannot key
+// this table's changes (and with TRUNCATE every view) are marked full.
+void capture_unkeyed(Oid table, bool truncate);
+
+} // namespace pgview::capture

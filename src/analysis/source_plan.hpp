@@ -11,7 +11,7 @@ extern "C" {
 #include "postgres.h"
 }
 
-namespace pgview::incremental {
+namespace pgview::analysis {
 
 struct SourcePlan {
     Oid source;
@@ -24,4 +24,4 @@ struct SourcePlan {
 // option (-1 NULL, 0 false, 1 true); false makes every source full.
 std::vector<SourcePlan> source_plans(Oid view, int incremental_option);
 
-} // namespace pgview::incremental
+} // namespace pgview::analysis

@@ -3,9 +3,9 @@
 // the transaction's dirty set: no I/O, no catalog write, no look-up. The
 // matviews watching it are found at commit (so a matview dropped and created
 // again meanwhile is found under its new OID).
-#include "watch/capture.hpp"
+#include "capture/changed.hpp"
 
-#include "incremental/capture_plan.hpp"
+#include "analysis/capture_plan.hpp"
 #include "pg/guard.hpp"
 #include "changes/dirty_set.hpp"
 
@@ -22,18 +22,18 @@ PGVIEW_FUNCTION(pgview_capture) {
         throw pgview::Error("39P01", "pgview_auto.capture() must be an AFTER ... FOR EACH STATEMENT trigger");
     Oid relid = RelationGetRelid(trigger->tg_relation);
     pgview::pg_call([relid] { pgview::changes::dirty_add(relid); });
-    pgview::incremental::capture_unkeyed(relid, TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event));
+    pgview::capture::capture_unkeyed(relid, TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event));
     return PointerGetDatum(nullptr);
 }
 
-namespace pgview::watch {
+namespace pgview::capture {
 
 void changed_in_full(Oid relid) {
     pg_call([relid] { changes::dirty_add(relid); });
-    incremental::capture_unkeyed(relid, true);
+    capture::capture_unkeyed(relid, true);
 }
 
-} // namespace pgview::watch
+} // namespace pgview::capture
 
 // Statement trigger on the registry tables: every backend drops its watch cache
 // once the change commits (this one at the next command).
