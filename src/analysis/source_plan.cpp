@@ -9,6 +9,7 @@
 #include "analysis/key_analysis.hpp"
 #include "pg/error.hpp"
 #include "pg/guard.hpp"
+#include "pg/quote.hpp"
 #include "syscat/catalog_reader.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
@@ -17,7 +18,7 @@
 #include "registry/session.hpp"
 #include "registry/stats.hpp"
 #include "registry/watches.hpp"
-#include "watch/resolve.hpp"
+#include "analysis/resolve.hpp"
 
 namespace pgview::analysis {
 
@@ -68,7 +69,7 @@ void append_distinct(std::string &to, const std::string &what) {
 std::vector<SourcePlan> sorted(std::vector<SourcePlan> plans) {
     std::vector<std::pair<std::string, SourcePlan>> named;
     for (SourcePlan &p : plans)
-        named.emplace_back(watch::relation_name(p.source), std::move(p));
+        named.emplace_back(pgview::relation_name(p.source), std::move(p));
     std::sort(named.begin(), named.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
     std::vector<SourcePlan> out;
     for (auto &np : named)
@@ -99,7 +100,7 @@ std::vector<SourcePlan> source_plans(Oid view, int incremental_option) {
         std::string reason = "a materialized view is written only by REFRESH, which recomputes the whole query; "
                              "pgview_create(name, query, kind => 'table view', unique_key => ..., or_replace => "
                              "true) converts it into a table view that is refreshed incrementally";
-        for (const watch::ResolvedSource &s : watch::resolve_sources(g, view, std::nullopt))
+        for (const analysis::ResolvedSource &s : analysis::resolve_sources(g, view, std::nullopt))
             plans.push_back({s.source, false, "", reason});
         return sorted(plans);
     }

@@ -8,6 +8,7 @@
 #include "syscat/relation_info.hpp"
 #include "graph/dependency_graph.hpp"
 #include "pg/guard.hpp"
+#include "pg/quote.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "pg/srf.hpp"
 

@@ -2,6 +2,7 @@
 #include "api/args.hpp"
 #include "analysis/source_plan.hpp"
 #include "pg/guard.hpp"
+#include "pg/quote.hpp"
 #include "pg/srf.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
@@ -19,7 +20,7 @@ PGVIEW_FUNCTION(pgview_explain) {
     Oid view = PG_GETARG_OID(0);
     if (!pgview::tableview::is_refreshable(view))
         throw pgview::Error(pgview::sqlstate::wrong_object_type,
-                            "\"" + pgview::watch::relation_name(view) + "\" is not a table view or a materialized view",
+                            "\"" + pgview::relation_name(view) + "\" is not a table view or a materialized view",
                             {}, "pgview_explain tells how table views and materialized views are refreshed.");
     int option = pg_call([view] {
         const pgview::registry::MatviewOptions *o = pgview::registry::options_of(view);

@@ -22,7 +22,7 @@ void notice_if_schedule_idle(Oid matview, bool unwatched) {
     });
     if (!idle)
         return;
-    std::string name = watch::relation_name(matview);
+    std::string name = pgview::relation_name(matview);
     std::string message = std::string(tableview::noun(matview)) + " " + name +
                           (unwatched ? " is no longer watched: its schedule (only_if_dirty) will not refresh it"
                                      : " is not watched: its schedule (only_if_dirty) will not refresh it");

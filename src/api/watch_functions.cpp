@@ -102,10 +102,10 @@ void require_incremental(Oid view) {
     for (const pgview::analysis::SourcePlan &p : pgview::analysis::source_plans(view, 1))
         if (!p.incremental)
             throw Error(sqlstate::object_not_in_prerequisite_state,
-                        std::string("changes to ") + watch::relation_name(p.source) + " cannot refresh " +
-                            tableview::noun(view) + " " + watch::relation_name(view) + " incrementally",
+                        std::string("changes to ") + pgview::relation_name(p.source) + " cannot refresh " +
+                            tableview::noun(view) + " " + pgview::relation_name(view) + " incrementally",
                         "Its changes would be refreshed in full: " + p.reason + ".",
-                        "See pgview_explain('" + watch::relation_name(view) +
+                        "See pgview_explain('" + pgview::relation_name(view) +
                             "'), or pass incremental => NULL to refresh incrementally where possible.");
 }
 
@@ -125,7 +125,7 @@ PGVIEW_FUNCTION(pgview_watch) {
         pg_call([source] { syscat::require_catalog_relation(source, "pgview_watch"); });
         if (source == matview)
             throw Error(sqlstate::invalid_parameter_value,
-                        std::string(tableview::noun(matview)) + " " + watch::relation_name(matview) +
+                        std::string(tableview::noun(matview)) + " " + pgview::relation_name(matview) +
                             " cannot watch itself",
                         {},
                         "Name a table it reads as source, or pass NULL to watch all of them.");
@@ -133,7 +133,7 @@ PGVIEW_FUNCTION(pgview_watch) {
     if (options.concurrently == 1 && !tableview::is_table_view(matview)) {
         if (const char *guard = pg_call([] { return pgview::refresh::ddl_guard_in_the_way(); }))
             throw Error(sqlstate::object_not_in_prerequisite_state,
-                        "materialized view " + watch::relation_name(matview) +
+                        "materialized view " + pgview::relation_name(matview) +
                             " cannot be watched with concurrently => true: event trigger \"" + guard +
                             "\" sees the DDL of REFRESH ... CONCURRENTLY",
                         "REFRESH ... CONCURRENTLY creates and drops a temporary table; while an event trigger on "
@@ -144,7 +144,7 @@ PGVIEW_FUNCTION(pgview_watch) {
     }
     if (options.concurrently == 1 && !tableview::concurrent_refresh_ok(matview))
         throw Error(sqlstate::object_not_in_prerequisite_state,
-                    "materialized view " + watch::relation_name(matview) + " cannot be refreshed concurrently",
+                    "materialized view " + pgview::relation_name(matview) + " cannot be refreshed concurrently",
                     "It is not populated, or has no unique index that REFRESH ... CONCURRENTLY accepts.",
                     "Create a unique index with no WHERE clause on plain columns, or pass concurrently => NULL.");
 
@@ -178,8 +178,8 @@ void notice_still_watched(Oid matview, Oid source, bool removed_some) {
         return c;
     });
     std::string noun = tableview::noun(matview);
-    std::string name = watch::relation_name(matview);
-    std::string source_name = watch::relation_name(source);
+    std::string name = pgview::relation_name(matview);
+    std::string source_name = pgview::relation_name(source);
     std::string message, detail, hint;
     if (!covered) {
         if (removed_some)
@@ -190,7 +190,7 @@ void notice_still_watched(Oid matview, Oid source, bool removed_some) {
                                                     : " watches " + source_name +
                                                           " only through another watch; nothing removed");
         if (OidIsValid(cover)) {
-            std::string cover_name = watch::relation_name(cover);
+            std::string cover_name = pgview::relation_name(cover);
             detail = "pgview_watch(" + pgview::literal(name) + ", " + pgview::literal(cover_name) + ") covers it.";
             hint = "pgview_unwatch(" + pgview::literal(name) + ", " + pgview::literal(cover_name) +
                    ") removes that watch.";

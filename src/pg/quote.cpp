@@ -7,6 +7,7 @@ extern "C" {
 #include "access/htup_details.h"
 #include "catalog/pg_operator.h"
 #include "utils/builtins.h"
+#include "utils/regproc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
@@ -48,6 +49,10 @@ const char *equality_operator(Oid type, bool missing_ok) {
                               NameStr(form->oprname));
     ReleaseSysCache(tup);
     return op;
+}
+
+std::string relation_name(Oid relid) {
+    return pg_call([relid] { return DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))); });
 }
 
 std::string qualified_name(Oid relid) {

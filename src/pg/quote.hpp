@@ -13,6 +13,7 @@ namespace pgview {
 std::string ident(const std::string &name);     // an identifier, quoted where needed
 std::string literal(const std::string &text);   // a string literal
 std::string qualified_name(Oid relid);          // schema.name of a relation, quoted where needed (42P01 if gone)
+std::string relation_name(Oid relid);           // as regclass prints it (schema only where the search_path needs it)
 
 // The same, C-level (may ereport; palloc'd): for code already inside pg_call.
 const char *quote_relation(Oid relid);

@@ -8,13 +8,12 @@
 #include "changes/dirty_set.hpp"
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
-#include "refresh/commit_refresh.hpp"
 #include "syscat/catalog_reader.hpp"
 #include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "capture/triggers.hpp"
 #include "registry/cascade_graph.hpp"
-#include "watch/resolve.hpp"
+#include "analysis/resolve.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -33,7 +32,7 @@ namespace pgview::watch {
 namespace {
 
 // The registry's cascade edges plus the new ones must stay acyclic.
-void require_no_cycle(Oid matview, const std::vector<ResolvedSource> &sources) {
+void require_no_cycle(Oid matview, const std::vector<analysis::ResolvedSource> &sources) {
     std::vector<graph::Edge> edges;
     for (const auto &s : sources)
         if (s.is_matview)
@@ -102,17 +101,11 @@ void warn_left_out(Oid matview, Oid denied, Oid owner) {
 
 } // namespace
 
-std::string relation_name(Oid relid) {
-    const char *s = pg_call(
-        [relid] { return DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))); });
-    return s;
-}
-
 void apply_watch(Oid matview, std::optional<Oid> requested, const registry::MatviewOptions &options, PrivilegeCheck check) {
     graph::DependencyGraph g = syscat::read_dependency_graph();
     if (requested)
         syscat::require_in_graph(g, *requested, "pgview_watch");
-    std::vector<ResolvedSource> sources = resolve_sources(g, matview, requested);
+    std::vector<analysis::ResolvedSource> sources = analysis::resolve_sources(g, matview, requested);
     if (sources.empty())
         throw Error(sqlstate::object_not_in_prerequisite_state,
                     (requested ? "view " + relation_name(*requested)
@@ -141,7 +134,7 @@ void apply_watch(Oid matview, std::optional<Oid> requested, const registry::Matv
             return n;
         });
         std::vector<Oid> before(old, old + nold);
-        std::vector<ResolvedSource> kept;
+        std::vector<analysis::ResolvedSource> kept;
         for (const auto &s : sources) {
             Oid source = s.source;
             bool is_matview = s.is_matview;
@@ -249,7 +242,7 @@ void restore_orphan(Oid matview) {
     }
     graph::DependencyGraph g = syscat::read_dependency_graph();
     for (const auto &request : requests) {
-        std::vector<ResolvedSource> sources = resolve_sources(g, matview, request);
+        std::vector<analysis::ResolvedSource> sources = analysis::resolve_sources(g, matview, request);
         if (sources.empty()) {
             std::string why = noun + " " + name + " reads no table" +
                               (request ? " through " + relation_name(*request) : std::string()) + ".";

@@ -16,8 +16,6 @@
 
 namespace pgview::watch {
 
-// The relation as regclass prints it (quoted, qualified when not on search_path).
-std::string relation_name(Oid relid);
 
 // Whose TRIGGER privilege a watch needs on what it attaches work to (the
 // tables it captures, the matview sources whose refreshes refresh it).

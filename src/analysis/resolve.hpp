@@ -7,7 +7,7 @@
 
 #include "graph/dependency_graph.hpp"
 
-namespace pgview::watch {
+namespace pgview::analysis {
 
 struct ResolvedSource {
     graph::RelId source;             // a table (captured by a trigger) or a matview (cascade)
@@ -21,4 +21,4 @@ struct ResolvedSource {
 std::vector<ResolvedSource> resolve_sources(const graph::DependencyGraph &g, graph::RelId matview,
                                             std::optional<graph::RelId> requested);
 
-} // namespace pgview::watch
+} // namespace pgview::analysis

@@ -1,10 +1,10 @@
 // pgview_auto — resolving watch sources through views (pure C++).
-#include "watch/resolve.hpp"
+#include "analysis/resolve.hpp"
 
 #include <algorithm>
 #include <unordered_set>
 
-namespace pgview::watch {
+namespace pgview::analysis {
 
 using graph::Kind;
 using graph::RelId;
@@ -54,4 +54,4 @@ std::vector<ResolvedSource> resolve_sources(const graph::DependencyGraph &g, Rel
     return out;
 }
 
-} // namespace pgview::watch
+} // namespace pgview::analysis
