@@ -1,7 +1,7 @@
 // pgview_auto — module entry: magic block and load-time set-up.
 #include "analysis/capture_plan.hpp"
 #include "pg/guard.hpp"
-#include "refresh/commit_refresh.hpp"
+#include "commit/commit_refresh.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "registry/watch_cache.hpp"
 #include "worker/database_pause.hpp"
@@ -45,7 +45,7 @@ void _PG_init(void) {
     pgview::registry::watch_cache_init();
     pgview::tableview::cache_init();
     pgview::analysis::capture_plan_init();
-    pgview::refresh::commit_refresh_init();
+    pgview::commit::commit_refresh_init();
     // pg_upgrade runs the server in binary-upgrade mode: start no worker then.
     if (preload && !IsBinaryUpgrade) {
         pgview::shmem::shared_state_init();

@@ -6,7 +6,7 @@
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
 #include "pg/owner_scope.hpp"
-#include "refresh/refresher.hpp"
+#include "engine/refresh.hpp"
 #include "syscat/relation_info.hpp"
 
 extern "C" {
@@ -128,7 +128,7 @@ void populate(const std::vector<SavedRelation> &saved, const std::vector<Oid> &c
         const std::string &name = matview ? r.name : r.table_view;
         try {
             // A new matview is read by no one yet: a plain refresh.
-            (void) refresh::refresh_matviews({target}, false, matview ? 0 : -1, refresh::Origin::manual);
+            (void) engine::refresh_matviews({target}, false, matview ? 0 : -1, engine::Origin::manual);
         } catch (const Error &e) {
             throw Error(e.sqlstate(), "cannot refresh " + std::string(kind_text(r.kind)) + " " + name +
                                           " after rebuilding it: " + e.what(),

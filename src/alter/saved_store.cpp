@@ -7,7 +7,7 @@
 #include "alter/steps.hpp"
 #include "changes/dirty_set.hpp"
 #include "pg/guard.hpp"
-#include "refresh/commit_refresh.hpp"
+#include "commit/commit_refresh.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
 #include "registry/orphans.hpp"

@@ -12,7 +12,6 @@
 #include "pg/quote.hpp"
 #include "syscat/catalog_reader.hpp"
 #include "tableview/table_view_registry.hpp"
-#include "watch/apply_watch.hpp"
 #include "registry/orphans.hpp"
 #include "registry/schedules.hpp"
 #include "registry/session.hpp"

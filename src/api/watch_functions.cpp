@@ -11,9 +11,9 @@
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
 #include "pg/srf.hpp"
-#include "refresh/commit_refresh.hpp"
-#include "refresh/ddl_guard.hpp"
-#include "refresh/refresher.hpp"
+#include "commit/commit_refresh.hpp"
+#include "engine/ddl_guard.hpp"
+#include "engine/refresh.hpp"
 #include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
@@ -45,6 +45,7 @@ extern "C" {
 using pgview::Error;
 using pgview::pg_call;
 namespace watch = pgview::watch;
+namespace engine = pgview::engine;
 namespace capture = pgview::capture;
 namespace registry = pgview::registry;
 namespace syscat = pgview::syscat;
@@ -131,7 +132,7 @@ PGVIEW_FUNCTION(pgview_watch) {
                         "Name a table it reads as source, or pass NULL to watch all of them.");
     }
     if (options.concurrently == 1 && !tableview::is_table_view(matview)) {
-        if (const char *guard = pg_call([] { return pgview::refresh::ddl_guard_in_the_way(); }))
+        if (const char *guard = pg_call([] { return pgview::engine::ddl_guard_in_the_way(); }))
             throw Error(sqlstate::object_not_in_prerequisite_state,
                         "materialized view " + pgview::relation_name(matview) +
                             " cannot be watched with concurrently => true: event trigger \"" + guard +
@@ -339,8 +340,8 @@ PGVIEW_FUNCTION(pgview_refresh) {
         throw Error("25006", "cannot refresh materialized views during recovery", {},
                     "Refresh them on the primary; the standby receives the result.");
     tableview::require_owned_refreshable(matview, "pgview_refresh");
-    int n = pgview::refresh::refresh_matviews({matview}, cascade, concurrently,
-                                              pgview::refresh::Origin::manual);
+    int n = pgview::engine::refresh_matviews({matview}, cascade, concurrently,
+                                              pgview::engine::Origin::manual);
     PG_RETURN_INT32(n);
 }
 

@@ -12,8 +12,8 @@
 #include "pg/guard.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "pg/srf.hpp"
-#include "refresh/commit_refresh.hpp"
-#include "refresh/refresher.hpp"
+#include "commit/commit_refresh.hpp"
+#include "engine/refresh.hpp"
 #include "syscat/relation_info.hpp"
 #include "pg/quote.hpp"
 #include "capture/triggers.hpp"
@@ -48,6 +48,8 @@ extern "C" {
 using pgview::Error;
 using pgview::pg_call;
 namespace worker = pgview::worker;
+namespace commit = pgview::commit;
+namespace engine = pgview::engine;
 namespace capture = pgview::capture;
 namespace registry = pgview::registry;
 namespace shmem = pgview::shmem;
@@ -217,13 +219,13 @@ PGVIEW_FUNCTION(pgview_refresh_pending) {
         for (Oid matview : roots) {
             ClaimedKeys *c = &claimed[nclaimed++];
             c->matview = matview;
-            pgview::refresh::confirm_at_commit(matview, shmem::claim(matview, &c->keyed, &c->keys));
+            pgview::commit::confirm_at_commit(matview, shmem::claim(matview, &c->keyed, &c->keys));
         }
     });
     if (roots.empty())
         PG_RETURN_INT32(0);
-    int n = pgview::refresh::refresh_matviews(roots, true, pgview::refresh::use_watch_option,
-                                              pgview::refresh::Origin::manual, nullptr, claimed_keys);
+    int n = pgview::engine::refresh_matviews(roots, true, pgview::engine::use_watch_option,
+                                              pgview::engine::Origin::manual, nullptr, claimed_keys);
     nclaimed = 0;
     PG_RETURN_INT32(n);
 }

@@ -16,7 +16,7 @@
 #include "pg/guard.hpp"
 #include "pg/owner_scope.hpp"
 #include "pg/quote.hpp"
-#include "refresh/refresher.hpp"
+#include "engine/refresh.hpp"
 #include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
@@ -251,7 +251,7 @@ void replace_table_view(SqlRunner &sql, Oid table, const std::string &query, con
     if (!options.empty())
         sql.run("ALTER TABLE " + table_sql + " SET (" + option_list(options) + ")");
     if (with_data) {
-        (void) refresh::refresh_matviews({table}, false, -1, refresh::Origin::manual);
+        (void) engine::refresh_matviews({table}, false, -1, engine::Origin::manual);
     } else {
         // Its rows are the old query's: a keyed refresh would mend only the keys
         // it meets, so the next refresh of its watch is full.

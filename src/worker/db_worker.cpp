@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "pg/guard.hpp"
-#include "refresh/refresher.hpp"
+#include "engine/refresh.hpp"
 #include "registry/orphans.hpp"
 #include "registry/schedules.hpp"
 #include "registry/session.hpp"
@@ -181,8 +181,8 @@ bool claimed_provider(Oid view, bool *full, List **keys) {
 bool refresh_in_transaction(Oid matview) {
     // pure C++ inside; entry_guard turns its exceptions into an ERROR
     return entry_guard([matview] {
-               return refresh::refresh_matviews({matview}, false, refresh::use_watch_option,
-                                                refresh::Origin::worker, nullptr, claimed_provider);
+               return engine::refresh_matviews({matview}, false, engine::use_watch_option,
+                                                engine::Origin::worker, nullptr, claimed_provider);
            }) > 0;
 }
 
@@ -278,7 +278,7 @@ bool run_pass(long *sleep_ms) {
             shmem::forget_entries_except(keep, n);
         });
         if (!due.empty())
-            order = refresh::cascade_order(due);
+            order = engine::cascade_order(due);
     }
     pg_call([] { CommitTransactionCommand(); });
     if (!installed)

@@ -11,10 +11,10 @@
 
 #include "tableview/table_view_registry.hpp"
 
-namespace pgview::tableview {
+namespace pgview::engine {
 
 // The statement that refreshes tv (C++; errors as pgview::Error).
-std::string difference_statement(const TableView &tv);
+std::string difference_statement(const tableview::TableView &tv);
 
 // Runs it as the table's owner under a snapshot taken now; the caller holds an
 // ExclusiveLock on the table. The table's deferrable constraints are made
@@ -28,4 +28,4 @@ void run_difference(Oid table, const char *statement);
 // operation). C-level.
 void check_constraints_immediately(Oid table);
 
-} // namespace pgview::tableview
+} // namespace pgview::engine

@@ -21,7 +21,7 @@ extern "C" {
 #include "nodes/pg_list.h"
 }
 
-namespace pgview::refresh {
+namespace pgview::engine {
 
 enum class Origin { commit, prepare, manual, worker };
 
@@ -46,4 +46,4 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
 // The roots and every matview watching them, in refresh order (the global lock order).
 std::vector<Oid> cascade_order(const std::vector<Oid> &roots);
 
-} // namespace pgview::refresh
+} // namespace pgview::engine

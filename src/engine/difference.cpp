@@ -1,5 +1,5 @@
 // pgview_auto — see difference.hpp.
-#include "tableview/difference.hpp"
+#include "engine/difference.hpp"
 
 #include <algorithm>
 
@@ -30,7 +30,7 @@ extern "C" {
 #include "utils/snapmgr.h"
 }
 
-namespace pgview::tableview {
+namespace pgview::engine {
 
 namespace {
 
@@ -154,7 +154,7 @@ void check_constraints_immediately(Oid table) {
     AfterTriggerSetState(stmt);
 }
 
-std::string difference_statement(const TableView &tv) {
+std::string difference_statement(const tableview::TableView &tv) {
     std::vector<TableColumn> all = table_columns(tv.table);
     std::vector<std::string> columns;
     for (const TableColumn &c : all)
@@ -183,7 +183,7 @@ void run_difference(Oid table, const char *statement) {
             elog(ERROR, "pgview_auto: SPI_connect failed");
         PushActiveSnapshot(GetTransactionSnapshot());
         int rc = 0;
-        writing_table_views([statement, &rc] { rc = SPI_execute(statement, false, 0); });
+        tableview::writing_table_views([statement, &rc] { rc = SPI_execute(statement, false, 0); });
         if (rc != SPI_OK_SELECT || SPI_processed != 1)
             elog(ERROR, "pgview_auto: the refresh of table view %s failed", get_rel_name(table));
         bool isnull;
@@ -206,4 +206,4 @@ void run_difference(Oid table, const char *statement) {
     CommandCounterIncrement();
 }
 
-} // namespace pgview::tableview
+} // namespace pgview::engine

@@ -15,7 +15,7 @@
 // CONCURRENTLY): COMMIT PREPARED runs in no callback of ours.
 // Without shared_preload_libraries there is no worker: async and manual
 // matviews are refreshed at commit too, with a WARNING.
-#include "refresh/commit_refresh.hpp"
+#include "commit/commit_refresh.hpp"
 
 #include <unordered_map>
 #include <unordered_set>
@@ -24,7 +24,7 @@
 #include "pg/guard.hpp"
 #include "changes/key_set.hpp"
 #include "changes/dirty_set.hpp"
-#include "refresh/refresher.hpp"
+#include "engine/refresh.hpp"
 #include "registry/watch_cache.hpp"
 #include "shmem/databases.hpp"
 #include "shmem/pending.hpp"
@@ -39,7 +39,7 @@ extern "C" {
 #include "utils/memutils.h"
 }
 
-namespace pgview::refresh {
+namespace pgview::commit {
 
 namespace {
 
@@ -108,9 +108,9 @@ std::vector<Oid> watchers_of_table(Oid table) {
 // The keys this transaction changed, for a keyed refresh at commit.
 bool transaction_keys(Oid view, bool *full, List **keys) { return changes::keyset_take(view, full, keys); }
 
-void refresh_dirty(Origin origin) {
+void refresh_dirty(engine::Origin origin) {
     // Without the worker (or at PREPARE) everything is refreshed here.
-    bool defer = origin == Origin::commit && shmem::shared_state_ready();
+    bool defer = origin == engine::Origin::commit && shmem::shared_state_ready();
     std::vector<Oid> later;
     std::unordered_set<Oid> deferred;
     // Each round maps every table written so far to its watching matviews again:
@@ -144,7 +144,7 @@ void refresh_dirty(Origin origin) {
             throw Error("54000", "materialized view refreshes at commit keep dirtying each other",
                         "Refreshing made watched tables change again " + std::to_string(max_rounds) + " times.",
                         "Check the functions the materialized views call for writes to watched tables.");
-        if (!defer && origin == Origin::commit)
+        if (!defer && origin == engine::Origin::commit)
             pg_call([&roots] {
                 for (Oid matview : roots) {
                     const registry::MatviewOptions *options = registry::options_of(matview);
@@ -160,7 +160,7 @@ void refresh_dirty(Origin origin) {
         for (Oid matview : roots)
             refreshed[matview] = round;
         std::vector<Oid> round_later;
-        refresh_matviews(roots, true, use_watch_option, origin, defer ? &round_later : nullptr, transaction_keys);
+        refresh_matviews(roots, true, engine::use_watch_option, origin, defer ? &round_later : nullptr, transaction_keys);
         for (Oid matview : round_later)
             if (deferred.insert(matview).second)
                 later.push_back(matview);
@@ -171,7 +171,7 @@ void refresh_dirty(Origin origin) {
     // fallback for a database shared memory has no room for.
     std::vector<Oid> untracked = take_tickets(later);
     if (!untracked.empty())
-        refresh_matviews(untracked, false, use_watch_option, origin, nullptr, transaction_keys);
+        refresh_matviews(untracked, false, engine::use_watch_option, origin, nullptr, transaction_keys);
 }
 
 void settle_claims(bool committed) {
@@ -224,11 +224,11 @@ void on_xact_event(XactEvent event, void *) {
     switch (event) {
     case XACT_EVENT_PRE_COMMIT:
         if (changes::dirty_any())
-            entry_guard([] { refresh_dirty(Origin::commit); });
+            entry_guard([] { refresh_dirty(engine::Origin::commit); });
         break;
     case XACT_EVENT_PRE_PREPARE:
         if (changes::dirty_any())
-            entry_guard([] { refresh_dirty(Origin::prepare); });
+            entry_guard([] { refresh_dirty(engine::Origin::prepare); });
         break;
     case XACT_EVENT_COMMIT:
     case XACT_EVENT_ABORT:
@@ -264,4 +264,4 @@ void confirm_at_commit(Oid matview, const shmem::Coverage &covered) {
     MemoryContextSwitchTo(old);
 }
 
-} // namespace pgview::refresh
+} // namespace pgview::commit

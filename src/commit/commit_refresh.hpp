@@ -6,7 +6,7 @@
 #include "shmem/state.hpp"
 #include "shmem/waiters.hpp"
 
-namespace pgview::refresh {
+namespace pgview::commit {
 void commit_refresh_init(void);   // from _PG_init
 // pgview_refresh_pending claimed matview: done at commit; dirty again if the
 // (sub)transaction that claimed it aborts, or at PREPARE TRANSACTION.

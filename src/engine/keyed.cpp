@@ -1,10 +1,10 @@
 // pgview_auto — the keyed refresh of a table view (see keyed_refresh.hpp).
-#include "refresh/keyed_refresh.hpp"
+#include "engine/keyed.hpp"
 
 #include "pg/quote.hpp"
 #include "pg/owner_scope.hpp"
 #include "syscat/relation_info.hpp"
-#include "tableview/difference.hpp"
+#include "engine/difference.hpp"
 #include "tableview/write_guard.hpp"
 #include "registry/orphans.hpp"
 #include "registry/schedules.hpp"
@@ -32,7 +32,7 @@ extern "C" {
 #include "utils/typcache.h"
 }
 
-namespace pgview::refresh {
+namespace pgview::engine {
 
 namespace {
 
@@ -492,7 +492,7 @@ bool refresh_keys(const KeyedSpec *spec, List *sink_keys, int max_keys, int64 *n
     }
 
     // As the table's owner, restricted like REFRESH, in the owner scope.
-    tableview::check_constraints_immediately(spec->view);
+    engine::check_constraints_immediately(spec->view);
     bool done = run_as_owner(
         syscat::relation_owner(spec->view), OwnerScope::restricted,
         [&]() -> bool {
@@ -554,4 +554,4 @@ bool refresh_keys(const KeyedSpec *spec, List *sink_keys, int max_keys, int64 *n
     return done;
 }
 
-} // namespace pgview::refresh
+} // namespace pgview::engine

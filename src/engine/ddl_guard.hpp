@@ -11,10 +11,10 @@ extern "C" {
 #include "postgres.h"
 }
 
-namespace pgview::refresh {
+namespace pgview::engine {
 
 // The name of an enabled event trigger, not ours, that would fire for the DDL
 // REFRESH ... CONCURRENTLY runs; nullptr when there is none.
 const char *ddl_guard_in_the_way(void);
 
-} // namespace pgview::refresh
+} // namespace pgview::engine

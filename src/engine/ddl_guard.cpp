@@ -1,5 +1,5 @@
 // pgview_auto — see ddl_guard.hpp.
-#include "refresh/ddl_guard.hpp"
+#include "engine/ddl_guard.hpp"
 
 #include <initializer_list>
 
@@ -17,7 +17,7 @@ extern "C" {
 #include "utils/syscache.h"
 }
 
-namespace pgview::refresh {
+namespace pgview::engine {
 
 namespace {
 
@@ -64,4 +64,4 @@ const char *ddl_guard_in_the_way(void) {
     return nullptr;
 }
 
-} // namespace pgview::refresh
+} // namespace pgview::engine

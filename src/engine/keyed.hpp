@@ -25,7 +25,7 @@
 #include "analysis/capture_plan.hpp"
 #include "changes/key_set.hpp"
 
-namespace pgview::refresh {
+namespace pgview::engine {
 
 // What the refresh needs of an incremental view, copied out of the capture
 // plan cache (which an invalidation may reset meanwhile). C-level.
@@ -49,4 +49,4 @@ KeyedSpec *keyed_spec(const analysis::KeyedView *kv);
 // refreshed. C-level: may ereport.
 bool refresh_keys(const KeyedSpec *spec, List *keys, int max_keys, int64 *nkeys);
 
-} // namespace pgview::refresh
+} // namespace pgview::engine

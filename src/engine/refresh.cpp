@@ -1,5 +1,5 @@
 // pgview_auto — refreshing matviews (see refresher.hpp).
-#include "refresh/refresher.hpp"
+#include "engine/refresh.hpp"
 
 #include <algorithm>
 #include <unordered_map>
@@ -10,10 +10,10 @@
 #include "pg/hidden_error.hpp"
 #include "pg/owner_scope.hpp"
 #include "pg/subtransaction.hpp"
-#include "refresh/ddl_guard.hpp"
-#include "refresh/keyed_refresh.hpp"
+#include "engine/ddl_guard.hpp"
+#include "engine/keyed.hpp"
 #include "syscat/relation_info.hpp"
-#include "tableview/difference.hpp"
+#include "engine/difference.hpp"
 #include "registry/cascade_graph.hpp"
 #include "registry/orphans.hpp"
 #include "registry/schedules.hpp"
@@ -21,7 +21,6 @@
 #include "registry/stats.hpp"
 #include "registry/watches.hpp"
 #include "registry/watch_cache.hpp"
-#include "shmem/pending_keys.hpp"
 #include "config/settings.hpp"
 
 extern "C" {
@@ -41,7 +40,7 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
-namespace pgview::refresh {
+namespace pgview::engine {
 
 namespace {
 
@@ -111,7 +110,7 @@ bool run_and_record(const RefreshTarget *t, bool concurrently) {
         registry::with_registry([t] { registry::stats_claim(t->matview); });
     TimestampTz start = GetCurrentTimestamp();
     if (t->difference != nullptr)
-        tableview::run_difference(t->matview, t->difference);
+        engine::run_difference(t->matview, t->difference);
     else
         exec_refresh(t->matview, concurrently);
     TimestampTz end = GetCurrentTimestamp();
@@ -413,7 +412,7 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
                 if (target.keyed != nullptr && refreshed_keyed())
                     continue;
             }
-            std::string statement = tableview::difference_statement(tv);
+            std::string statement = engine::difference_statement(tv);
             target.difference = pg_call([&statement] { return pstrdup(statement.c_str()); });
         }
         pg_call([&] {
@@ -427,4 +426,4 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
     return refreshed;
 }
 
-} // namespace pgview::refresh
+} // namespace pgview::engine
