@@ -91,13 +91,15 @@ def _render_value(compiler: Any, key: str, sql_type: str, value: Any, kw: Dict[s
     return f"CAST({bind(value)} AS {sql_type})"
 
 
-@compiles(PgviewCall)
 def _compile_call(call: PgviewCall, compiler: Any, **kw: Any) -> str:
     args = [_render_value(compiler, "arg", t, v, kw) for t, v in call.positional]
     # "concurrently" and "cascade" are keywords: quoted, as in the functions' signatures.
     args += [f'{compiler.preparer.quote(name)} => {_render_value(compiler, name, t, v, kw)}'
              for name, (t, v) in call.named.items()]
     return f"SELECT * FROM {call.function}({', '.join(args)})"
+
+
+compiles(PgviewCall)(_compile_call)
 
 
 class CreateView(PgviewCall):

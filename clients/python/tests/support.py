@@ -59,7 +59,7 @@ def stale_rows(conn: Connection, relation: str, query: str) -> int:
         f"UNION ALL (({query}) EXCEPT ALL TABLE {relation})) d")).scalar_one())
 
 
-def relations(conn: Connection, schema: Optional[str] = None) -> List[Tuple[str, str]]:
+def relations(conn: Connection, schema: Optional[str] = None) -> List[Tuple[Any, ...]]:
     """(relation, kind) of every view, matview and table view, as pgview_views reports them."""
     return rows(conn, "SELECT view::text, kind FROM pgview_views(:schema) ORDER BY 1",
                 schema=schema)
