@@ -328,20 +328,16 @@ renderers.dispatch_for(_PgviewOp)(_render)
 # What the extension owns (pg_depend: members of the extension) and manages (the registry
 # of table views: the tables, their definition views, their keys).
 _OWNED = text("""
-SELECT n.nspname, NULL::pg_catalog.name AS relname
-FROM pg_catalog.pg_depend d
-JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
-JOIN pg_catalog.pg_namespace n ON n.oid = d.objid
-WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e'
-  AND d.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND e.extname = 'pgview_auto'
-UNION ALL
-SELECT n.nspname, c.relname
-FROM pg_catalog.pg_depend d
-JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
-JOIN pg_catalog.pg_class c ON c.oid = d.objid
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e'
-  AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.extname = 'pgview_auto'
+SELECT coalesce(n.nspname, cn.nspname) AS nspname, c.relname
+FROM pg_catalog.pg_extension e
+JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+                           AND d.refobjid = e.oid AND d.deptype = 'e'
+LEFT JOIN pg_catalog.pg_namespace n ON d.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass
+                                    AND n.oid = d.objid
+LEFT JOIN pg_catalog.pg_class c ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                                AND c.oid = d.objid
+LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = c.relnamespace
+WHERE e.extname = 'pgview_auto' AND (n.oid IS NOT NULL OR c.oid IS NOT NULL)
 """)
 _TABLE_VIEWS = text("""
 SELECT tn.nspname, t.relname, dn.nspname, dc.relname, tv.unique_key
@@ -407,7 +403,7 @@ def autogenerate_filter(connection: Connection) -> AutogenerateFilter:
 
     schemas, owned = set(), set()
     for nspname, relname in connection.execute(_OWNED):
-        if relname is None:
+        if relname is None:  # the schema itself
             schemas.add(nspname)
         else:
             owned.add((schema(nspname), relname))

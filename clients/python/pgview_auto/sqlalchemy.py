@@ -13,19 +13,15 @@ the dialect) or as text in PostgreSQL's syntax, exactly as the SQL functions tak
 from __future__ import annotations
 
 import datetime
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple, Union
 
+import sqlalchemy
 from sqlalchemy import Boolean, MetaData, PrimaryKeyConstraint, Table, Text, bindparam, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
-
-try:  # typing.Literal is 3.8+
-    from typing import Literal
-except ImportError:  # pragma: no cover
-    from typing_extensions import Literal  # type: ignore
 
 __all__ = [
     "Relation", "Query", "Kind", "PgviewCall", "CreateView", "DropView", "Watch", "Unwatch",
@@ -61,8 +57,8 @@ class PgviewCall(Executable, ClauseElement):  # type: ignore[misc]
     """
 
     inherit_cache = False  # not cached: the statement is built for its values
-    # Like DDL: a legacy (non-future) connection autocommits it.
-    _execution_options = Executable._execution_options.union({"autocommit": True})
+    if sqlalchemy.__version__.startswith("1."):  # like DDL, autocommitted by a legacy connection
+        _execution_options = Executable._execution_options.union({"autocommit": True})
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
@@ -93,9 +89,8 @@ def _render_value(compiler: Any, key: str, sql_type: str, value: Any, kw: Dict[s
 
 def _compile_call(call: PgviewCall, compiler: Any, **kw: Any) -> str:
     args = [_render_value(compiler, "arg", t, v, kw) for t, v in call.positional]
-    # "concurrently" and "cascade" are keywords: quoted, as in the functions' signatures.
-    args += [f'{compiler.preparer.quote(name)} => {_render_value(compiler, name, t, v, kw)}'
-             for name, (t, v) in call.named.items()]
+    # Named notation takes the parameter names as they are, keywords too (concurrently, cascade).
+    args += [f"{name} => {_render_value(compiler, name, t, v, kw)}" for name, (t, v) in call.named.items()]
     return f"SELECT * FROM {call.function}({', '.join(args)})"
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime
 import unittest
+import warnings
 from decimal import Decimal
 from typing import Any, List, Tuple
 
-from sqlalchemy import (Column, Date, ForeignKey, Integer, MetaData, Numeric, Table, Text, func,
-                        select, text)
+from sqlalchemy import (Column, Date, ForeignKey, Integer, MetaData, Numeric, Table, Text,
+                        create_engine, func, select, text)
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import ProgrammingError, RemovedIn20Warning
 from sqlalchemy.ext.automap import automap_base
 from sqlalchemy.orm import Session, declarative_base, relationship
 
@@ -205,8 +206,8 @@ class TableViews(unittest.TestCase):
                                     unique_key=["Day"]))
             table = table_view("Big Days", MetaData(), autoload_with=conn, schema="Reports")
             self.assertEqual([c.name for c in table.primary_key.columns], ["Day"])
-            self.assertEqual(conn.execute(Refresh(table)).scalar_one(), 1)
-            self.assertEqual(conn.execute(DropView(table)).scalar_one(), True)
+            self.assertEqual(conn.execute(Refresh(table, concurrently=True, cascade=False)).scalar_one(), 1)
+            self.assertEqual(conn.execute(DropView(table, cascade=True)).scalar_one(), True)
             self.assertEqual(conn.execute(DropView(table, if_exists=True)).scalar_one(), False)
             conn.execute(text('DROP SCHEMA "Reports"'))
 
@@ -267,6 +268,21 @@ class TableViews(unittest.TestCase):
                                              ("user_totals", "users", "commit", None)])
             conn.execute(DropView("event_count"))
             conn.execute(text("DROP TABLE events"))
+
+    def test_legacy_connection_autocommits(self) -> None:
+        """SQLAlchemy 1.4's legacy connections autocommit these statements, as they do DDL."""
+        legacy = create_engine(self.db.url)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RemovedIn20Warning)  # that autocommit is legacy
+                with legacy.connect() as conn:
+                    conn.execute(CreateView("one", "SELECT 1 AS x"))
+            with self.db.engine.connect() as conn:
+                self.assertIn(("one", "view"), relations(conn, "public"))
+                conn.execute(DropView("one"))
+                conn.commit()
+        finally:
+            legacy.dispose()
 
     def test_server_errors_come_through(self) -> None:
         with self.db.engine.connect() as conn:
