@@ -34,7 +34,7 @@ ensure_packages() {
 }
 
 BUILD_PACKAGES=(build-essential postgresql-$PGVER postgresql-server-dev-$PGVER libboost-graph-dev)
-TEST_PACKAGES=(libipc-run-perl googletest libgtest-dev python3 python3-psycopg2)
+TEST_PACKAGES=(libipc-run-perl googletest libgtest-dev python3 python3-psycopg2 python3-sqlalchemy python3-alembic)
 
 build_and_install() {
     say "building pgview_auto"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # pgview_auto — the whole test suite on a throwaway server:
 #   unit tests of the pure C++ graph (GoogleTest), pg_regress (sql/ + expected/),
-#   isolation specs (test/isolation), the SQL examples of README.md, TAP tests
-#   (test/t, PostgreSQL::Test::Cluster), and a smoke run of the benchmarks.
+#   isolation specs (test/isolation), the SQL examples of README.md, the Python
+#   adapter's tests (clients/python), TAP tests (test/t, PostgreSQL::Test::Cluster),
+#   and a smoke run of the benchmarks.
 # Installs what it needs, builds, installs the extension, and ends with one line
 # "N passed, N failed". Exit status is non-zero when anything failed.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -104,6 +105,36 @@ if bash "$REPO/scripts/readme_examples.sh" "$REPO/README.md" >"$WORK/readme_exam
 else
     failed=$((failed + 1)); echo "   -> FAILED"; tail -20 "$WORK/readme.log" 2>/dev/null
 fi
+
+# The Python adapter's unittest tests (clients/python), against this server: each test
+# counts. unittest -v ends a test's line with "... ok", "... FAIL", "... ERROR" or
+# "... skipped 'why'"; a test whose subtests failed gets none, so whatever ran and neither
+# passed, failed nor was skipped failed; a failed setUpClass is one failure; a missing
+# script, or a run that crashed (no "Ran N tests", or a non-zero exit with nothing failed),
+# is one failure.
+say "Python adapter (clients/python: SQLAlchemy and Alembic, against this server)"
+pylog=$WORK/python.log
+if [ -f "$REPO/clients/python/run_tests.sh" ]; then
+    bash "$REPO/clients/python/run_tests.sh" localhost "$PORT" postgres >"$pylog" 2>&1; pyrc=$?
+else
+    echo "clients/python/run_tests.sh is missing" >"$pylog"; pyrc=127
+fi
+grep -E ' \.\.\. (ok|FAIL|ERROR|skipped .*)$' "$pylog" | sed 's/^/   /'
+pyp=$(grep -cE ' \.\.\. ok$' "$pylog")
+pyf=$(grep -cE ' \.\.\. (FAIL|ERROR)$' "$pylog")
+pys=$(grep -cE ' \.\.\. skipped ' "$pylog")
+pyfixture=$(grep -cE '^(setUpClass|tearDownClass|setUpModule|tearDownModule) .* \.\.\. (FAIL|ERROR)$' "$pylog")
+pyran=$(sed -nE 's/^Ran ([0-9]+) tests? in .*/\1/p' "$pylog")
+if [ -z "$pyran" ]; then
+    pyf=$((pyf > 0 ? pyf : 1))
+else
+    unreported=$((pyran - pyp - pys - (pyf - pyfixture)))
+    ((unreported > 0)) && pyf=$((pyf + unreported))
+fi
+((pyrc != 0 && pyf == 0)) && pyf=1
+passed=$((passed + pyp)); failed=$((failed + pyf))
+echo "   -> $pyp passed, $pyf failed$( ((pys == 0)) || echo ", $pys skipped")"
+((pyf > 0)) && { sed -n '/^=\{20,\}$/,$p' "$pylog" | head -80; tail -5 "$pylog"; }
 
 stop_cluster "$WORK/server"
 
