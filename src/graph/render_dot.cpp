@@ -15,10 +15,11 @@ namespace {
 struct ArrowRef {
     std::size_t index; // into Picture::arrows
 };
-// Vertex i is Picture::nodes[i]; edges are added in the arrows' order, so
-// write_graphviz (vertices in index order, each one's out-edges in insertion
-// order) writes them in that order too.
-using DotGraph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, boost::no_property, ArrowRef>;
+// Vertex i is Picture::nodes[i]. bidirectionalS keeps one list of every edge,
+// which write_graphviz walks in insertion order: the arrows' order. (Its
+// directedS edge iterator also trips GCC 12's -Wmaybe-uninitialized at -O2.)
+using DotGraph =
+    boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, boost::no_property, ArrowRef>;
 using Vertex = DotGraph::vertex_descriptor;
 using EdgeRef = DotGraph::edge_descriptor;
 
