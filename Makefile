@@ -39,11 +39,14 @@ prove_installcheck = PATH="$(bindir):$(CURDIR):$$PATH" PG_REGRESS='$(top_builddi
 
 -include $(OBJS:.o=.d)
 
-# Unit tests of the pure C++ graph (GoogleTest); no PostgreSQL involved.
-UNIT_SRCS = test/unit/graph_test.cpp test/unit/version_test.cpp src/graph/dependency_graph.cpp src/util/version.cpp
+# Unit tests of the pure C++ graph and its drawing (GoogleTest); no PostgreSQL involved.
+UNIT_SRCS = test/unit/graph_test.cpp test/unit/render_test.cpp test/unit/version_test.cpp \
+            src/graph/dependency_graph.cpp src/graph/picture.cpp src/graph/render.cpp src/graph/render_dot.cpp \
+            src/graph/render_mermaid.cpp src/util/version.cpp
 unit-test: test/unit/unit_tests
 	./test/unit/unit_tests
-test/unit/unit_tests: $(UNIT_SRCS) src/graph/dependency_graph.hpp src/util/version.hpp
+test/unit/unit_tests: $(UNIT_SRCS) src/graph/dependency_graph.hpp src/graph/picture.hpp src/graph/render.hpp \
+                      src/util/version.hpp
 	$(CXX) -std=c++17 -Wall -Wextra -O1 -g -Isrc -o $@ $(UNIT_SRCS) -lgtest -lgtest_main -pthread
 EXTRA_CLEAN = test/unit/unit_tests results output_iso tmp_check log $(OBJS:.o=.d)
 .PHONY: unit-test

@@ -45,6 +45,26 @@ SELECT * FROM top_spenders;
 -- One refresh per transaction, CONCURRENTLY where a unique index allows it
 SELECT matview, mode, sources, refresh_count, last_concurrently, failures FROM pgview_status();
 
+-- A table view: a table kept equal to its query, refreshed by key (only the rows
+-- of the users whose orders changed), here by the background worker after commit
+CREATE INDEX ON orders (user_id);
+SELECT pgview_create('user_totals',
+  'SELECT u.id AS user_id, count(o.id) AS orders, coalesce(sum(o.total), 0) AS spent
+   FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.id',
+  kind => 'table view', unique_key => ARRAY['user_id']);
+SELECT pgview_watch('user_totals', mode => 'async');
+SELECT source, refresh, key_from FROM pgview_explain('user_totals');
+
+-- The whole picture: Graphviz DOT (scripts/demo.sh draws it with dot -Tsvg into
+-- doc/images/demo_graph.svg) or a Mermaid flowchart (for Markdown), whole or
+-- around one relation; watched arrows say mode and strategy
+\pset format unaligned
+\pset tuples_only on
+SELECT pgview_graph();
+SELECT pgview_graph('mermaid', root => 'paid_orders');
+\pset format aligned
+\pset tuples_only off
+
 -- Errors come with a SQLSTATE, the object's name and a hint
 \set VERBOSITY verbose
 SELECT * FROM pgview_refresh_order(ARRAY['orders'::regclass]);

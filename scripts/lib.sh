@@ -33,7 +33,7 @@ ensure_packages() {
     fi
 }
 
-BUILD_PACKAGES=(build-essential postgresql-$PGVER postgresql-server-dev-$PGVER libboost-graph-dev)
+BUILD_PACKAGES=(build-essential postgresql-$PGVER postgresql-server-dev-$PGVER libboost-graph-dev graphviz)
 TEST_PACKAGES=(libipc-run-perl googletest libgtest-dev python3 python3-psycopg2 python3-sqlalchemy python3-alembic)
 
 build_and_install() {

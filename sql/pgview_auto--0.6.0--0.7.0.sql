@@ -127,3 +127,16 @@ CREATE OR REPLACE VIEW @extschema@.pgview_saved_dependents WITH (security_barrie
 GRANT SELECT ON @extschema@.pgview_saved_dependents TO PUBLIC;
 COMMENT ON VIEW @extschema@.pgview_saved_dependents IS
   'What pgview_save_dependents saved and pgview_restore_dependents will make again, in that order: the rows of the roles you are a member of (each role restores its own)';
+
+-- ---------------------------------------------------------------------------
+-- The dependency graph as a picture (issue 24): Graphviz DOT or Mermaid text,
+-- whole or around one relation, watched arrows marked with mode and strategy.
+-- It shows what pgview_deps shows, to every role alike (EXECUTE stays PUBLIC's,
+-- as pgview_deps'); CALLED ON NULL INPUT so that a NULL format is an error
+-- naming the argument and a NULL root means the whole graph.
+CREATE FUNCTION @extschema@.pgview_graph(format text DEFAULT 'dot', root regclass DEFAULT NULL)
+  RETURNS text
+  LANGUAGE c STABLE CALLED ON NULL INPUT
+  AS 'MODULE_PATHNAME', 'pgview_graph';
+COMMENT ON FUNCTION @extschema@.pgview_graph(text, regclass) IS
+  'The dependency graph as Graphviz DOT (format ''dot'', for dot -Tsvg) or a Mermaid flowchart (''mermaid''): tables, views, materialized views and table views, arrows from a relation to what reads it, watched ones marked with the watch''s mode and the strategy of the source (keyed or full); the whole graph, or root with everything it reads and everything that reads it';
