@@ -75,11 +75,13 @@ struct ClaimedKeys {
 ClaimedKeys *claimed = nullptr;
 int nclaimed = 0;
 
-bool claimed_keys(Oid matview, bool *full, List **keys) {
+bool claimed_keys(Oid matview, pgview::changes::ViewChanges *out) {
     for (int i = 0; i < nclaimed; i++)
         if (claimed[i].matview == matview) {
-            *full = !claimed[i].keyed;
-            *keys = claimed[i].keys;
+            *out = pgview::changes::ViewChanges{};
+            out->full = !claimed[i].keyed;
+            out->full_reason = "some pending change brought no keys, or they did not fit in shared memory";
+            out->keys = claimed[i].keys;
             return true;
         }
     return false;

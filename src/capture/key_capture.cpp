@@ -16,7 +16,7 @@
 // the key cap).
 #include "analysis/capture_plan.hpp"
 #include "capture/changed.hpp"
-#include "changes/key_set.hpp"
+#include "changes/change_set.hpp"
 #include "pg/guard.hpp"
 #include "pg/hidden_error.hpp"
 #include "pg/owner_scope.hpp"
@@ -48,7 +48,7 @@ void add_join_values(CaptureItem *item, TupleTableSlot *slot, MemoryContext per_
     bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * n));
     for (int k = 0; k < n; k++)
         values[k] = slot_getattr(slot, item->attnos[k], &nulls[k]);
-    changes::keyset_add(item->view, item->sink, changes::encode_key(n, values, nulls, item->types));
+    changes::change_add_key(item->view, item->sink, changes::encode_key(n, values, nulls, item->types));
     MemoryContextSwitchTo(old);
     MemoryContextReset(per_row);
 }
@@ -59,7 +59,7 @@ template <typename F>
 void for_each_row(TriggerData *td, TupleTableSlot *slot, const CaptureItem *item, F &&row) {
     if (TRIGGER_FIRED_FOR_ROW(td->tg_event)) {
         for (HeapTuple tuple : {td->tg_trigtuple, td->tg_newtuple})
-            if (tuple != nullptr && !changes::keyset_is_full(item->view)) {
+            if (tuple != nullptr && !changes::change_is_full(item->view)) {
                 ExecStoreHeapTuple(tuple, slot, false);
                 row(slot);
             }
@@ -69,7 +69,7 @@ void for_each_row(TriggerData *td, TupleTableSlot *slot, const CaptureItem *item
         if (store == nullptr)
             continue;
         tuplestore_rescan(store);
-        while (!changes::keyset_is_full(item->view) && tuplestore_gettupleslot(store, true, false, slot))
+        while (!changes::change_is_full(item->view) && tuplestore_gettupleslot(store, true, false, slot))
             row(slot);
     }
 }
@@ -99,7 +99,7 @@ void add_keys(TriggerData *td, CaptureItem *item, TupleTableSlot *slot) {
                 econtext->ecxt_scantuple = row;
                 for (int k = 0; k < n; k++)
                     values[k] = ExecEvalExpr(states[k], econtext, &nulls[k]);
-                changes::keyset_add(item->view, 0, changes::encode_key(n, values, nulls, kv->key_types));
+                changes::change_add_key(item->view, 0, changes::encode_key(n, values, nulls, kv->key_types));
                 MemoryContextSwitchTo(old);
                 ResetExprContext(econtext);
             });
@@ -128,8 +128,10 @@ void add_keys(TriggerData *td, CaptureItem *item, TupleTableSlot *slot) {
 bool mark_unkeyed(CaptureItem *const *items, bool all) {
     bool keyed = false;
     for (int i = 0; items[i] != nullptr; i++) {
-        if (all || items[i]->kind == derive_full)
-            changes::keyset_mark_full(items[i]->view);
+        if (all)
+            changes::change_mark_full(items[i]->view, "a TRUNCATE, or rows changed without the capture trigger");
+        else if (items[i]->kind == derive_full)
+            changes::change_mark_full(items[i]->view, "a change whose rows cannot be keyed");
         else
             keyed = true;
     }
@@ -149,8 +151,8 @@ void capture(TriggerData *td, CaptureItem *const *items) {
         CaptureItem *item = items[i];
         if (item->kind == derive_full)
             continue;
-        changes::keyset_touch(item->view); // a statement that changed no row still says "keyed, nothing to do"
-        if (changes::keyset_is_full(item->view))
+        changes::change_touch(item->view); // a statement that changed no row still says "keyed, nothing to do"
+        if (changes::change_is_full(item->view))
             continue;
         if (item->kind == derive_direct)
             add_keys(td, item, slot);

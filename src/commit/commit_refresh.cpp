@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "pg/guard.hpp"
-#include "changes/key_set.hpp"
+#include "changes/change_set.hpp"
 #include "changes/dirty_set.hpp"
 #include "engine/refresh.hpp"
 #include "registry/watch_cache.hpp"
@@ -81,10 +81,11 @@ std::vector<Oid> take_tickets(const std::vector<Oid> &matviews) {
                 continue;
             }
             // The keys this transaction changed go to shared memory at COMMIT.
-            bool full = true;
-            List *keys = NIL;
-            bool known = changes::keyset_take(matview, &full, &keys);
-            t[ndeferred++] = {ticket, options != nullptr && options->mode == 'a', known && !full, keys};
+            // (The worker recomputes keys: deltas are applied in the writer's transaction only.)
+            changes::ViewChanges c;
+            bool known = changes::change_take(matview, &c);
+            t[ndeferred++] = {ticket, options != nullptr && options->mode == 'a', known && !c.full,
+                              known ? changes::change_all_keys(c) : NIL};
         }
         deferred_tickets = t;
         MemoryContextSwitchTo(old);
@@ -106,7 +107,7 @@ std::vector<Oid> watchers_of_table(Oid table) {
 }
 
 // The keys this transaction changed, for a keyed refresh at commit.
-bool transaction_keys(Oid view, bool *full, List **keys) { return changes::keyset_take(view, full, keys); }
+bool transaction_changes(Oid view, changes::ViewChanges *out) { return changes::change_take(view, out); }
 
 void refresh_dirty(engine::Origin origin) {
     // Without the worker (or at PREPARE) everything is refreshed here.
@@ -160,7 +161,7 @@ void refresh_dirty(engine::Origin origin) {
         for (Oid matview : roots)
             refreshed[matview] = round;
         std::vector<Oid> round_later;
-        refresh_matviews(roots, true, engine::use_watch_option, origin, defer ? &round_later : nullptr, transaction_keys);
+        refresh_matviews(roots, true, engine::use_watch_option, origin, defer ? &round_later : nullptr, transaction_changes);
         for (Oid matview : round_later)
             if (deferred.insert(matview).second)
                 later.push_back(matview);
@@ -171,7 +172,7 @@ void refresh_dirty(engine::Origin origin) {
     // fallback for a database shared memory has no room for.
     std::vector<Oid> untracked = take_tickets(later);
     if (!untracked.empty())
-        refresh_matviews(untracked, false, engine::use_watch_option, origin, nullptr, transaction_keys);
+        refresh_matviews(untracked, false, engine::use_watch_option, origin, nullptr, transaction_changes);
 }
 
 void settle_claims(bool committed) {
@@ -189,6 +190,7 @@ void on_subxact_event(SubXactEvent event, SubTransactionId, SubTransactionId, vo
     if (event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB)
         return;
     int level = GetCurrentTransactionNestLevel();
+    changes::change_subxact_end(event == SUBXACT_EVENT_COMMIT_SUB, level);
     int kept = 0;
     for (int i = 0; i < nclaims; i++) {
         Claim c = claims[i];
@@ -213,7 +215,7 @@ void mark_tickets() {
 
 void forget() {
     changes::dirty_forget();
-    changes::keyset_forget();
+    changes::change_forget();
     deferred_tickets = nullptr;
     ndeferred = 0;
     claims = nullptr;

@@ -23,7 +23,7 @@
 #pragma once
 
 #include "analysis/capture_plan.hpp"
-#include "changes/key_set.hpp"
+#include "changes/change_set.hpp"
 
 namespace pgview::engine {
 

@@ -338,7 +338,7 @@ std::vector<Oid> cascade_order(const std::vector<Oid> &roots) {
 }
 
 int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concurrently, Origin origin,
-                     std::vector<Oid> *deferred, KeyProvider key_provider) {
+                     std::vector<Oid> *deferred, ChangeProvider key_provider) {
     std::vector<Oid> order = cascade_order(roots);
     std::unordered_set<Oid> root_set(roots.begin(), roots.end());
     if (!cascade)
@@ -367,8 +367,12 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
         List *keys = NIL;
         if (table_view) {
             pg_call([&] {
-                if (key_provider != nullptr)
-                    have_keys = key_provider(matview, &keys_full, &keys);
+                changes::ViewChanges c;
+                if (key_provider != nullptr && key_provider(matview, &c)) {
+                    have_keys = true;
+                    keys_full = c.full;
+                    keys = changes::change_all_keys(c);
+                }
             });
             choose_keyed(&target, tv, have_keys && !keys_full, keys);
         }

@@ -16,6 +16,8 @@
 
 #include <vector>
 
+#include "changes/change_set.hpp"
+
 extern "C" {
 #include "postgres.h"
 #include "nodes/pg_list.h"
@@ -28,11 +30,10 @@ enum class Origin { commit, prepare, manual, worker };
 // -1: use the matview's watch option (or "when possible" if unwatched).
 inline constexpr int use_watch_option = -2;
 
-// Where a refresh finds a table view's changed keys (the transaction's key set
+// Where a refresh finds a table view's changes (the transaction's change set
 // at commit, the keys claimed from the worker's shared memory): false when none
-// were collected for the view (refresh it in full); else *full (refresh in full
-// anyway) and the keys (SinkKey *). C-level.
-using KeyProvider = bool (*)(Oid view, bool *full, List **keys);
+// were collected for the view (refresh it in full). C-level.
+using ChangeProvider = bool (*)(Oid view, changes::ViewChanges *out);
 
 // Refreshes `roots` and, with cascade, every matview watching them (transitively),
 // in refresh order. root_concurrently applies to the roots: -1 when possible,
@@ -41,7 +42,7 @@ using KeyProvider = bool (*)(Oid view, bool *full, List **keys);
 // worker takes them). A table view refreshed incrementally takes its keys
 // from `keys` (nullptr: every refresh is full). Returns the number refreshed.
 int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concurrently, Origin origin,
-                     std::vector<Oid> *deferred = nullptr, KeyProvider keys = nullptr);
+                     std::vector<Oid> *deferred = nullptr, ChangeProvider changes = nullptr);
 
 // The roots and every matview watching them, in refresh order (the global lock order).
 std::vector<Oid> cascade_order(const std::vector<Oid> &roots);

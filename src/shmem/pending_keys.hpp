@@ -8,7 +8,7 @@
 // (COMMIT calls it).
 #pragma once
 
-#include "changes/key_set.hpp"
+#include "changes/change_set.hpp"
 
 namespace pgview::shmem {
 

@@ -170,11 +170,13 @@ Oid claimed_view = InvalidOid;
 bool claimed_keyed = false;
 List *claimed_keys = NIL;
 
-bool claimed_provider(Oid view, bool *full, List **keys) {
+bool claimed_provider(Oid view, changes::ViewChanges *out) {
     if (view != claimed_view)
         return false;
-    *full = !claimed_keyed;
-    *keys = claimed_keys;
+    *out = changes::ViewChanges{};
+    out->full = !claimed_keyed;
+    out->full_reason = "some pending change brought no keys, or they did not fit in shared memory";
+    out->keys = claimed_keys;
     return true;
 }
 
