@@ -30,6 +30,14 @@ CREATE FUNCTION pgview_auto.uncaptured()
   LANGUAGE c VOLATILE
   AS 'MODULE_PATHNAME', 'pgview_uncaptured';
 
+CREATE FUNCTION @extschema@.pgview_maintenance()
+  RETURNS TABLE (matview regclass, strategy text, refreshes bigint, keys bigint, rows_changed bigint,
+                 total_duration interval, last_keys bigint, last_refresh timestamptz)
+  LANGUAGE c VOLATILE
+  AS 'MODULE_PATHNAME', 'pgview_maintenance';
+COMMENT ON FUNCTION @extschema@.pgview_maintenance() IS
+  'What maintaining each view of this database has cost since the server started, per strategy: refreshes, keys, rows written and time (kept in shared memory: needs shared_preload_libraries)';
+
 CREATE FUNCTION @extschema@.pgview_status()
   RETURNS TABLE (matview regclass, mode text, sources regclass[],
                  refresh_count bigint, last_refresh timestamptz,
@@ -41,7 +49,9 @@ CREATE FUNCTION @extschema@.pgview_status()
                  next_refresh timestamptz, schedule interval,
                  incremental_refreshes bigint, keys_refreshed bigint, last_keys bigint,
                  shmem_overflows bigint, uncaptured regclass[],
-                 worker_pid integer, waiting_for_worker_since timestamptz)
+                 worker_pid integer, waiting_for_worker_since timestamptz,
+                 last_strategy text, delta_refreshes bigint, rows_changed bigint,
+                 maintenance_duration interval)
   LANGUAGE sql VOLATILE
   SET search_path = pg_catalog, pg_temp
   SET jit = off -- (its estimate passes jit_above_cost: compiling took a second, running it milliseconds)
@@ -55,32 +65,44 @@ CREATE FUNCTION @extschema@.pgview_status()
       SELECT l.matview, sum(l.refreshes)::bigint AS refreshes, sum(l.keys)::bigint AS keys,
              (array_agg(l.last_keys ORDER BY l.last_at DESC NULLS LAST))[1] AS last_keys, max(l.last_at) AS last_at
       FROM pgview_auto.key_lock l GROUP BY l.matview),
+    mt AS (
+      SELECT x.matview, sum(x.refreshes) FILTER (WHERE x.strategy = 'delta')::bigint AS delta_refreshes,
+             sum(x.keys) FILTER (WHERE x.strategy = 'delta')::bigint AS delta_keys,
+             (array_agg(x.last_keys ORDER BY x.last_refresh DESC) FILTER (WHERE x.strategy = 'delta'))[1] AS delta_last_keys,
+             max(x.last_refresh) FILTER (WHERE x.strategy = 'delta') AS delta_last_at,
+             (array_agg(x.strategy ORDER BY x.last_refresh DESC))[1] AS last_strategy,
+             sum(x.rows_changed)::bigint AS rows_changed, sum(x.total_duration) AS duration
+      FROM @extschema@.pgview_maintenance() x GROUP BY x.matview),
     uncaptured AS MATERIALIZED (SELECT * FROM pgview_auto.uncaptured())
     SELECT m.matview, o.mode,
            (SELECT array_agg(DISTINCT w.source ORDER BY w.source)
               FROM pgview_auto.watch w WHERE w.matview = m.matview),
-           coalesce(s.refresh_count, 0), greatest(s.last_refresh, k.last_at), s.last_duration,
+           coalesce(s.refresh_count, 0), greatest(s.last_refresh, k.last_at, mt.delta_last_at), s.last_duration,
            coalesce(s.total_duration, '0'), s.min_duration, s.max_duration,
            s.last_concurrently, coalesce(s.failures, 0), e.last_error, s.last_error_at,
            coalesce(p.pending, false) OR (d.all_dirty AND (o.mode IN ('async', 'manual') OR sc.every IS NOT NULL)),
            CASE WHEN p.pending THEN p.pending_since
                 WHEN d.all_dirty AND (o.mode IN ('async', 'manual') OR sc.every IS NOT NULL) THEN d.since END,
            p.next_refresh, sc.every,
-           coalesce(k.refreshes, 0), coalesce(k.keys, 0), k.last_keys, coalesce(p.overflows, d.overflows),
+           coalesce(k.refreshes, 0) + coalesce(mt.delta_refreshes, 0), coalesce(k.keys, 0) + coalesce(mt.delta_keys, 0),
+           CASE WHEN mt.delta_last_at > k.last_at OR k.last_at IS NULL THEN mt.delta_last_keys ELSE k.last_keys END,
+           coalesce(p.overflows, d.overflows),
            (SELECT array_agg(DISTINCT u.source ORDER BY u.source) FROM uncaptured u WHERE u.matview = m.matview),
            CASE WHEN o.mode = 'async' OR sc.every IS NOT NULL THEN d.worker_pid END,
-           CASE WHEN o.mode = 'async' OR sc.every IS NOT NULL THEN d.worker_wanted END
+           CASE WHEN o.mode = 'async' OR sc.every IS NOT NULL THEN d.worker_wanted END,
+           mt.last_strategy, coalesce(mt.delta_refreshes, 0), mt.rows_changed, mt.duration
     FROM m CROSS JOIN pgview_auto.database_pending() d
     LEFT JOIN pgview_auto.watched o ON o.matview = m.matview
     LEFT JOIN pgview_auto.refresh_stats s ON s.matview = m.matview
     LEFT JOIN pgview_auto.visible_errors() e ON e.matview = m.matview
     LEFT JOIN pgview_auto.schedule sc ON sc.matview = m.matview
     LEFT JOIN k ON k.matview = m.matview
+    LEFT JOIN mt ON mt.matview = m.matview
     LEFT JOIN pgview_auto.pending_state() p ON p.matview = m.matview
     ORDER BY m.matview
   $$;
 COMMENT ON FUNCTION @extschema@.pgview_status() IS
-  'One row per watched, scheduled or refreshed materialized view or table view: mode, sources, refresh statistics (full refreshes in refresh_count, keyed ones in incremental_refreshes), last error, pending changes, next refresh, how often its pending changes did not fit in shared memory (shmem_overflows: each made a refresh full), the tables whose changes it no longer receives (uncaptured: their capture trigger was dropped or disabled, or the watcher lost TRIGGER on them), and for async and scheduled views the worker of the database (worker_pid) or since when it waits for one (every worker busy elsewhere)';
+  'One row per watched, scheduled or refreshed materialized view or table view: mode, sources, refresh statistics (full refreshes in refresh_count; keyed recomputes and deltas in incremental_refreshes, deltas also in delta_refreshes, counted since the server started), the strategy of the last refresh, rows written and time spent by maintenance since the server started (pgview_maintenance() has them per strategy), last error, pending changes, next refresh, how often its pending changes did not fit in shared memory (shmem_overflows: each made a refresh full), the tables whose changes it no longer receives (uncaptured: their capture trigger was dropped or disabled, or the watcher lost TRIGGER on them), and for async and scheduled views the worker of the database (worker_pid) or since when it waits for one (every worker busy elsewhere)';
 
 -- ---------------------------------------------------------------------------
 -- A view is never silently stale: ATTACH / DETACH PARTITION (already in the
@@ -140,3 +162,17 @@ CREATE FUNCTION @extschema@.pgview_graph(format text DEFAULT 'dot', root regclas
   AS 'MODULE_PATHNAME', 'pgview_graph';
 COMMENT ON FUNCTION @extschema@.pgview_graph(text, regclass) IS
   'The dependency graph as Graphviz DOT (format ''dot'', for dot -Tsvg) or a Mermaid flowchart (''mermaid''): tables, views, materialized views and table views, arrows from a relation to what reads it, watched ones marked with the watch''s mode and the strategy of the source (keyed or full); the whole graph, or root with everything it reads and everything that reads it';
+
+-- ---------------------------------------------------------------------------
+-- One maintenance engine: pgview_explain names the plan the chooser makes for
+-- a change of each source (full refresh, full difference, keyed recompute,
+-- delta) and why; pgview_maintenance() shows what maintaining each view has
+-- cost since the server started, per strategy.
+DROP FUNCTION @extschema@.pgview_explain(regclass);
+CREATE FUNCTION @extschema@.pgview_explain(view regclass)
+  RETURNS TABLE (source regclass, refresh text, key_from text, reason text, strategy text, strategy_reason text)
+  LANGUAGE c STABLE CALLED ON NULL INPUT
+  AS 'MODULE_PATHNAME', 'pgview_explain';
+COMMENT ON FUNCTION @extschema@.pgview_explain(regclass) IS
+  'For each source table of a table view or materialized view: whether its changes refresh the view incrementally or in full, how the changed keys are found, why not incrementally, and the plan a change of that source alone gets (strategy: full refresh, full difference, keyed recompute or delta) with its reason';
+

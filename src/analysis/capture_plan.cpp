@@ -128,6 +128,7 @@ KeyedView *build_keyed_view(Oid view, Oid definition, int nkeys, const char *con
         kv->key_names = ka->key_names;
         kv->key_types = ka->key_types;
         kv->analysis = ka;
+        kv->delta = analyze_delta(view, definition, ka);
         foreach (lc, ka->sources)
             if (static_cast<SourceKey *>(lfirst(lc))->kind == derive_join)
                 kv->join_sources = lappend(kv->join_sources, lfirst(lc));
@@ -147,6 +148,21 @@ int sink_of(const KeyedView *kv, const SourceKey *sk) {
     return 0;
 }
 
+// Expressions over a row of the table read as its ancestor (map: nullptr when
+// it is the table itself).
+List *mapped(List *exprs, AttrMap *map) {
+    List *out = NIL;
+    ListCell *e;
+    foreach (e, exprs) {
+        Node *expr = static_cast<Node *>(copyObjectImpl(lfirst(e)));
+        bool whole_row = false;
+        if (map != nullptr)
+            expr = map_variable_attnos(expr, 1, 0, map, InvalidOid, &whole_row);
+        out = lappend(out, expr);
+    }
+    return out;
+}
+
 // The items one view gives a table: from the analysis of the table itself, or
 // of the ancestor it is read through (columns mapped by name). C-level.
 void add_items(List **items, const KeyedView *kv, Oid table) {
@@ -164,7 +180,7 @@ void add_items(List **items, const KeyedView *kv, Oid table) {
     }
     if (sources == NIL) { // watched, but not read by the query itself: not keyed
         auto *item = static_cast<CaptureItem *>(palloc0(sizeof(CaptureItem)));
-        *item = {kv->view, derive_full, 0, NIL, 0, nullptr, nullptr, kv};
+        *item = {kv->view, derive_full, 0, NIL, 0, nullptr, nullptr, kv, nullptr};
         *items = lappend(*items, item);
         return;
     }
@@ -184,13 +200,17 @@ void add_items(List **items, const KeyedView *kv, Oid table) {
         item->kind = sk->kind;
         item->keyed = kv;
         if (sk->kind == derive_direct) {
-            ListCell *e;
-            foreach (e, sk->exprs) {
-                Node *expr = static_cast<Node *>(copyObjectImpl(lfirst(e)));
-                bool whole_row = false;
-                if (map != nullptr)
-                    expr = map_variable_attnos(expr, 1, 0, map, InvalidOid, &whole_row);
-                item->exprs = lappend(item->exprs, expr);
+            item->exprs = mapped(sk->exprs, map);
+            const DeltaShape *shape = delta_shape_of(kv->delta, read_as);
+            if (shape != nullptr) {
+                // The shape's expressions over this table's row (a partition's
+                // columns may be numbered differently from its parent's).
+                auto *mine = static_cast<DeltaShape *>(palloc(sizeof(DeltaShape)));
+                *mine = *shape;
+                mine->key_exprs = mapped(shape->key_exprs, map);
+                mine->arg_exprs = mapped(shape->arg_exprs, map);
+                mine->filters = mapped(shape->filters, map);
+                item->delta = mine;
             }
         } else if (sk->kind == derive_join) {
             item->sink = sink_of(kv, sk);

@@ -6,6 +6,7 @@
 // plain, in a PostgreSQL memory context, valid until the next call into this cache.
 #pragma once
 
+#include "analysis/delta_analysis.hpp"
 #include "analysis/key_analysis.hpp"
 
 extern "C" {
@@ -25,6 +26,7 @@ struct KeyedView {
     Oid *key_types;
     List *join_sources; // SourceKey * of kind derive_join; sink i is the i-th (1-based)
     const KeyAnalysis *analysis;
+    const DeltaAnalysis *delta; // which sources delta arithmetic keeps
 };
 
 // What one changed row of a table gives one view.
@@ -37,6 +39,10 @@ struct CaptureItem {
     AttrNumber *attnos;
     Oid *types;
     const KeyedView *keyed;
+    // direct: the changed rows are kept as deltas of this shape (its key,
+    // argument and filter expressions over this table's row, varno 1); nullptr:
+    // as keys
+    const DeltaShape *delta;
 };
 
 // The capture items of a table (nullptr-terminated array; empty when no

@@ -150,6 +150,30 @@ bool unique_on(Oid relid, List *attnos) {
     return false;
 }
 
+// Whether equal values of the type are always the same bytes (numeric 1.0 and
+// 1.00 are not; nor are strings under a nondeterministic collation): the
+// change set keeps one group per distinct bytes.
+bool equal_means_same_bytes(Oid type, Oid collation) {
+    switch (type) {
+    case INT2OID:
+    case INT4OID:
+    case INT8OID:
+    case OIDOID:
+    case BOOLOID:
+    case DATEOID:
+    case TIMESTAMPOID:
+    case TIMESTAMPTZOID:
+    case UUIDOID:
+    case CHAROID:
+        return true;
+    case TEXTOID:
+    case VARCHAROID:
+        return !OidIsValid(collation) || get_collation_isdeterministic(collation);
+    default:
+        return false;
+    }
+}
+
 struct Building {
     DeltaShape *shape;
     int item;            // the source's range table index
@@ -480,6 +504,15 @@ DeltaShape *build_shape(Building *bp, const KeyAnalysis *ka, bool own) {
         return nullptr;
     }
     s->key_exprs = static_cast<SourceKey *>(linitial(sources))->exprs;
+    ListCell *kc;
+    foreach (kc, s->key_exprs) {
+        Node *k = static_cast<Node *>(lfirst(kc));
+        if (!equal_means_same_bytes(exprType(k), exprCollation(k))) {
+            b.refusal = psprintf("the key's type %s has equal values that differ in their bytes: the deltas of "
+                                 "two such values would be kept apart", format_type_be(exprType(k)));
+            return nullptr;
+        }
+    }
 
     if (own) {
         if (!collect_filters(&b, reinterpret_cast<Node *>(q->jointree->quals), true))

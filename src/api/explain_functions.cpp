@@ -1,6 +1,6 @@
 // pgview_auto — pgview_explain: for each source of a view, how its changes are refreshed.
 #include "api/args.hpp"
-#include "analysis/source_plan.hpp"
+#include "engine/explain.hpp"
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
 #include "pg/srf.hpp"
@@ -26,16 +26,18 @@ PGVIEW_FUNCTION(pgview_explain) {
         const pgview::registry::MatviewOptions *o = pgview::registry::options_of(view);
         return o != nullptr ? o->incremental : -1;
     });
-    std::vector<pgview::analysis::SourcePlan> plans = pgview::analysis::source_plans(view, option);
+    std::vector<pgview::engine::SourcePlan> plans = pgview::engine::source_plans(view, option);
     pgview::SrfOutput out(fcinfo);
     out.put_rows(plans.size(), [&](size_t i, Datum *values, bool *nulls) {
-        const pgview::analysis::SourcePlan &p = plans[i];
+        const pgview::engine::SourcePlan &p = plans[i];
         values[0] = ObjectIdGetDatum(p.source);
         values[1] = CStringGetTextDatum(p.incremental ? "incremental" : "full");
         values[2] = p.key_from.empty() ? (Datum) 0 : CStringGetTextDatum(p.key_from.c_str());
         nulls[2] = p.key_from.empty();
         values[3] = p.reason.empty() ? (Datum) 0 : CStringGetTextDatum(p.reason.c_str());
         nulls[3] = p.reason.empty();
+        values[4] = CStringGetTextDatum(pgview::engine::strategy_name(p.strategy)); // (0.7.0)
+        values[5] = CStringGetTextDatum(p.why.c_str());
     });
     return (Datum) 0;
 }

@@ -17,7 +17,7 @@
 #include "graph/dependency_graph.hpp"
 #include "graph/picture.hpp"
 #include "graph/render.hpp"
-#include "analysis/source_plan.hpp"
+#include "engine/explain.hpp"
 #include "pg/guard.hpp"
 #include "syscat/catalog_reader.hpp"
 #include "syscat/relation_info.hpp"
@@ -35,16 +35,17 @@ namespace sqlstate = pgview::sqlstate;
 
 namespace {
 
-// How changes of each source refresh a watched view: "keyed" or "full", as
-// pgview_explain reports it (a matview is always refreshed in full). The one
-// place pgview_graph decides a strategy: the maintenance engine's chooser takes
-// its place when there is one.
+// How changes of each source refresh a watched view, in short ("delta",
+// "keyed" or "full"): the maintenance engine's chooser, as pgview_explain
+// reports it (a matview is always refreshed in full).
 std::map<Oid, std::string> refresh_strategies(Oid view, graph::Kind kind, int incremental_option) {
     std::map<Oid, std::string> out;
     if (kind != graph::Kind::table_view)
         return out;
-    for (const pgview::analysis::SourcePlan &p : pgview::analysis::source_plans(view, incremental_option))
-        out[p.source] = p.incremental ? "keyed" : "full";
+    for (const pgview::engine::SourcePlan &p : pgview::engine::source_plans(view, incremental_option))
+        out[p.source] = p.strategy == pgview::engine::Strategy::delta             ? "delta"
+                        : p.strategy == pgview::engine::Strategy::keyed_recompute ? "keyed"
+                                                                                  : "full";
     return out;
 }
 

@@ -7,7 +7,7 @@
 #include "api/args.hpp"
 #include "api/shared_room.hpp"
 #include "api/schedule_notice.hpp"
-#include "analysis/source_plan.hpp"
+#include "engine/explain.hpp"
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
 #include "pg/srf.hpp"
@@ -100,7 +100,7 @@ registry::MatviewOptions parse_options(FunctionCallInfo fcinfo) {
 
 // incremental => true: every source must be keyed (55000 naming the first that is not, and why).
 void require_incremental(Oid view) {
-    for (const pgview::analysis::SourcePlan &p : pgview::analysis::source_plans(view, 1))
+    for (const pgview::engine::SourcePlan &p : pgview::engine::source_plans(view, 1))
         if (!p.incremental)
             throw Error(sqlstate::object_not_in_prerequisite_state,
                         std::string("changes to ") + pgview::relation_name(p.source) + " cannot refresh " +

@@ -14,6 +14,8 @@
 // in the view owner's scope) or keeps the row's join columns (join); an item
 // that cannot be keyed marks the view for a full refresh (so do TRUNCATE and
 // the key cap).
+#include <utility>
+
 #include "analysis/capture_plan.hpp"
 #include "capture/changed.hpp"
 #include "changes/change_set.hpp"
@@ -53,58 +55,41 @@ void add_join_values(CaptureItem *item, TupleTableSlot *slot, MemoryContext per_
     MemoryContextReset(per_row);
 }
 
-// The rows a trigger call brings, one by one: the row of a row trigger (old and
-// new), else every row of the statement's transition tables.
+// The rows a trigger call brings, one by one, with their sign (-1 a row out,
+// +1 a row in): the row of a row trigger (old and new), else every row of the
+// statement's transition tables.
 template <typename F>
 void for_each_row(TriggerData *td, TupleTableSlot *slot, const CaptureItem *item, F &&row) {
     if (TRIGGER_FIRED_FOR_ROW(td->tg_event)) {
-        for (HeapTuple tuple : {td->tg_trigtuple, td->tg_newtuple})
+        int first = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? 1 : -1;
+        for (auto [tuple, sign] : {std::pair{td->tg_trigtuple, first}, std::pair{td->tg_newtuple, 1}})
             if (tuple != nullptr && !changes::change_is_full(item->view)) {
                 ExecStoreHeapTuple(tuple, slot, false);
-                row(slot);
+                row(slot, sign);
             }
         return;
     }
-    for (Tuplestorestate *store : {td->tg_oldtable, td->tg_newtable}) {
+    for (auto [store, sign] : {std::pair{td->tg_oldtable, -1}, std::pair{td->tg_newtable, 1}}) {
         if (store == nullptr)
             continue;
         tuplestore_rescan(store);
         while (!changes::change_is_full(item->view) && tuplestore_gettupleslot(store, true, false, slot))
-            row(slot);
+            row(slot, sign);
     }
 }
 
-// A direct item's keys: its key expressions, compiled and evaluated on every
-// changed row in the view owner's scope, as its refresh runs them (the writer
-// needs no EXECUTE right on them, and neither the writer's search_path nor
-// output settings choose what they call or what they print). An error is
-// shown whole only to a writer who may read the view: its text can quote a
-// row the writer may not read. C-level.
-void add_keys(TriggerData *td, CaptureItem *item, TupleTableSlot *slot) {
-    const KeyedView *kv = item->keyed;
+// Runs body (C-level) in the view owner's scope, as its refresh runs the
+// view's expressions (the writer needs no EXECUTE right on them, and neither
+// the writer's search_path nor output settings choose what they call or what
+// they print). An error is shown whole only to a writer who may read the
+// view: its text can quote a row the writer may not read. C-level.
+template <typename F>
+void as_view_owner(const KeyedView *kv, F &&body) {
     bool may_read = pg_class_aclcheck(kv->view, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
     MemoryContext caller = CurrentMemoryContext;
     PG_TRY();
     {
-        run_as_owner(kv->owner, OwnerScope::restricted, [td, item, kv, slot] {
-            ExprContext *econtext = CreateStandaloneExprContext();
-            int n = kv->nkeys;
-            auto **states = static_cast<ExprState **>(palloc(sizeof(ExprState *) * n));
-            for (int k = 0; k < n; k++)
-                states[k] = ExecInitExpr(static_cast<Expr *>(list_nth(item->exprs, k)), nullptr);
-            Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * n));
-            bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * n));
-            for_each_row(td, slot, item, [&](TupleTableSlot *row) {
-                MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-                econtext->ecxt_scantuple = row;
-                for (int k = 0; k < n; k++)
-                    values[k] = ExecEvalExpr(states[k], econtext, &nulls[k]);
-                changes::change_add_key(item->view, 0, changes::encode_key(n, values, nulls, kv->key_types));
-                MemoryContextSwitchTo(old);
-                ResetExprContext(econtext);
-            });
-            FreeExprContext(econtext, true);
-        });
+        run_as_owner(kv->owner, OwnerScope::restricted, body);
     }
     PG_CATCH();
     {
@@ -121,6 +106,77 @@ void add_keys(TriggerData *td, CaptureItem *item, TupleTableSlot *slot) {
         ReThrowError(edata);
     }
     PG_END_TRY();
+}
+
+ExprState **compile(List *exprs) {
+    int n = list_length(exprs);
+    auto **states = static_cast<ExprState **>(palloc(sizeof(ExprState *) * (n + 1)));
+    for (int i = 0; i < n; i++)
+        states[i] = ExecInitExpr(static_cast<Expr *>(list_nth(exprs, i)), nullptr);
+    return states;
+}
+
+// A direct item's keys: its key expressions on every changed row.
+void add_keys(TriggerData *td, CaptureItem *item, TupleTableSlot *slot) {
+    const KeyedView *kv = item->keyed;
+    as_view_owner(kv, [td, item, kv, slot] {
+        ExprContext *econtext = CreateStandaloneExprContext();
+        int n = kv->nkeys;
+        ExprState **states = compile(item->exprs);
+        Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * n));
+        bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * n));
+        for_each_row(td, slot, item, [&](TupleTableSlot *row, int) {
+            MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+            econtext->ecxt_scantuple = row;
+            for (int k = 0; k < n; k++)
+                values[k] = ExecEvalExpr(states[k], econtext, &nulls[k]);
+            changes::change_add_key(item->view, 0, changes::encode_key(n, values, nulls, kv->key_types));
+            MemoryContextSwitchTo(old);
+            ResetExprContext(econtext);
+        });
+        FreeExprContext(econtext, true);
+    });
+}
+
+// A delta item's changes: each changed row that passes the shape's filters
+// adds its aggregate arguments, with its sign, to its key's group. A row whose
+// key has a NULL part counts in no group of a LEFT JOIN's preserved side; in a
+// view grouped by its own table it is a group the deltas cannot find by
+// equality: its key is recomputed instead.
+void add_deltas(TriggerData *td, CaptureItem *item, TupleTableSlot *slot) {
+    const KeyedView *kv = item->keyed;
+    const DeltaShape *shape = item->delta;
+    as_view_owner(kv, [td, item, kv, shape, slot] {
+        ExprContext *econtext = CreateStandaloneExprContext();
+        int n = kv->nkeys, nargs = shape->layout.nargs;
+        ExprState **keys = compile(shape->key_exprs);
+        ExprState **args = compile(shape->arg_exprs);
+        ExprState *filter = ExecInitQual(shape->filters, nullptr);
+        Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * (n + nargs + 1)));
+        bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * (n + nargs + 1)));
+        for_each_row(td, slot, item, [&](TupleTableSlot *row, int sign) {
+            MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+            econtext->ecxt_scantuple = row;
+            if (filter == nullptr || ExecQual(filter, econtext)) {
+                bool null_key = false;
+                for (int k = 0; k < n; k++) {
+                    values[k] = ExecEvalExpr(keys[k], econtext, &nulls[k]);
+                    null_key = null_key || nulls[k];
+                }
+                changes::KeyImage key = changes::encode_key(n, values, nulls, kv->key_types);
+                if (!null_key) {
+                    for (int a = 0; a < nargs; a++)
+                        values[n + a] = ExecEvalExpr(args[a], econtext, &nulls[n + a]);
+                    changes::change_add_delta(item->view, &shape->layout, key, sign, values + n, nulls + n);
+                } else if (shape->own_groups) {
+                    changes::change_add_key(item->view, 0, key);
+                }
+            }
+            MemoryContextSwitchTo(old);
+            ResetExprContext(econtext);
+        });
+        FreeExprContext(econtext, true);
+    });
 }
 
 // Items that cannot be keyed mark their views full (every event, TRUNCATE
@@ -154,10 +210,13 @@ void capture(TriggerData *td, CaptureItem *const *items) {
         changes::change_touch(item->view); // a statement that changed no row still says "keyed, nothing to do"
         if (changes::change_is_full(item->view))
             continue;
-        if (item->kind == derive_direct)
+        if (item->kind == derive_direct && item->delta != nullptr)
+            add_deltas(td, item, slot);
+        else if (item->kind == derive_direct)
             add_keys(td, item, slot);
         else
-            for_each_row(td, slot, item, [item, per_row](TupleTableSlot *row) { add_join_values(item, row, per_row); });
+            for_each_row(td, slot, item,
+                         [item, per_row](TupleTableSlot *row, int) { add_join_values(item, row, per_row); });
     }
     MemoryContextDelete(per_row);
     ExecDropSingleTupleTableSlot(slot);

@@ -187,7 +187,28 @@ void keep_extreme(DeltaGroup *g, const DeltaArg &a, int i, Datum value) {
     g->extreme[i] = true;
 }
 
+DeltaLayout *copy_layout(const DeltaLayout *layout) {
+    auto *copy = static_cast<DeltaLayout *>(palloc(sizeof(DeltaLayout)));
+    auto *args = static_cast<DeltaArg *>(palloc(sizeof(DeltaArg) * (layout->nargs + 1)));
+    memcpy(args, layout->args, sizeof(DeltaArg) * layout->nargs);
+    copy->nargs = layout->nargs;
+    copy->args = args;
+    return copy;
+}
+
 } // namespace
+
+bool same_layout(const DeltaLayout *a, const DeltaLayout *b) {
+    if (a == nullptr || b == nullptr || a->nargs != b->nargs)
+        return false;
+    for (int i = 0; i < a->nargs; i++) {
+        const DeltaArg &x = a->args[i], &y = b->args[i];
+        if (x.type != y.type || x.collation != y.collation || x.nonnull != y.nonnull || x.sum != y.sum ||
+            x.min != y.min || x.max != y.max)
+            return false;
+    }
+    return true;
+}
 
 void change_add_key(Oid view, int sink, const KeyImage &image) {
     ViewEntry *v = view_entry(view, true);
@@ -221,9 +242,18 @@ void change_add_delta(Oid view, const DeltaLayout *layout, const KeyImage &key, 
             MemoryContextSwitchTo(old);
             return;
         }
-        e->group = new_group(layout, e->key.image);
+        if (v->layout == nullptr)
+            v->layout = copy_layout(layout);
+        e->group = new_group(v->layout, e->key.image);
         v->groups = lappend(v->groups, e->group);
-        v->layout = layout;
+    }
+    if (!same_layout(v->layout, layout)) {
+        // The view's shape changed within the transaction: these deltas do
+        // not add up; its keys are recomputed.
+        if (v->no_delta == nullptr)
+            v->no_delta = "the table view's definition changed during the transaction";
+        MemoryContextSwitchTo(old);
+        return;
     }
     DeltaGroup *g = e->group;
     if (g != nullptr) {

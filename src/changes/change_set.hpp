@@ -42,6 +42,8 @@ struct DeltaLayout {
     const DeltaArg *args;
 };
 
+bool same_layout(const DeltaLayout *a, const DeltaLayout *b);
+
 // One key's accumulated change (arrays per argument).
 struct DeltaGroup {
     KeyImage key;

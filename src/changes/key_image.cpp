@@ -4,6 +4,8 @@
 #include "changes/key_image.hpp"
 
 extern "C" {
+#include "utils/array.h"
+#include "utils/lsyscache.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/lsyscache.h"
@@ -110,6 +112,30 @@ bool decode_key(const KeyImage &image, int n, const Oid *types, Datum *values, b
         }
     }
     return p == end;
+}
+
+// Column `col` of the given images as an array of `type`; *has_null when one is NULL.
+Datum key_column_array(const List *images, int ncols, const Oid *types, int col, bool *has_null) {
+    int n = list_length(images);
+    Datum *elems = static_cast<Datum *>(palloc(sizeof(Datum) * (n + 1)));
+    bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * (n + 1)));
+    Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * ncols));
+    bool *value_nulls = static_cast<bool *>(palloc(sizeof(bool) * ncols));
+    for (int i = 0; i < n; i++) {
+        auto *image = static_cast<KeyImage *>(list_nth(images, i));
+        if (!decode_key(*image, ncols, types, values, value_nulls))
+            elog(ERROR, "pgview_auto: a captured key could not be read back");
+        elems[i] = values[col];
+        nulls[i] = value_nulls[col];
+        *has_null = *has_null || nulls[i];
+    }
+    int16 typlen;
+    bool byval;
+    char align;
+    get_typlenbyvalalign(types[col], &typlen, &byval, &align);
+    int dims[1] = {n};
+    int lbs[1] = {1};
+    return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, types[col], typlen, byval, align));
 }
 
 } // namespace pgview::changes

@@ -7,6 +7,7 @@
 
 extern "C" {
 #include "postgres.h"
+#include "nodes/pg_list.h"
 }
 
 namespace pgview::changes {
@@ -20,5 +21,8 @@ struct KeyImage {
 KeyImage encode_key(int n, const Datum *values, const bool *nulls, const Oid *types);
 // Back to values (palloc'd in the current memory context); false if the image is malformed.
 bool decode_key(const KeyImage &image, int n, const Oid *types, Datum *values, bool *nulls);
+// Column `col` of keys of ncols columns (KeyImage *s) as an array of types[col]
+// (the statements' parameters); *has_null when some element is NULL.
+Datum key_column_array(const List *images, int ncols, const Oid *types, int col, bool *has_null);
 
 } // namespace pgview::changes

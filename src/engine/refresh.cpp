@@ -11,9 +11,12 @@
 #include "pg/owner_scope.hpp"
 #include "pg/subtransaction.hpp"
 #include "engine/ddl_guard.hpp"
-#include "engine/keyed.hpp"
+#include "engine/delta.hpp"
+#include "tableview/table_view_registry.hpp"
+#include "engine/plan.hpp"
+#include "engine/recompute.hpp"
+#include "shmem/maintenance.hpp"
 #include "syscat/relation_info.hpp"
-#include "engine/difference.hpp"
 #include "registry/cascade_graph.hpp"
 #include "registry/orphans.hpp"
 #include "registry/schedules.hpp"
@@ -56,18 +59,20 @@ const char *origin_text(Origin origin) {
 
 struct RefreshTarget {
     Oid matview;
-    int concurrently; // -1 when possible, 0, 1
-    bool warn;        // on_error 'warn': keep the writer's transaction
+    int concurrently = -1;        // -1 when possible, 0, 1 (a materialized view)
+    bool warn = false;            // on_error 'warn': keep the writer's transaction
     Origin origin;
-    const char *name; // qualified, for messages
-    const char *difference; // a table view: the statement that refreshes it; else nullptr
-    bool table_view;
-    bool needs_full;        // a new watch's first refresh (full): clear the mark after it
-    const KeyedSpec *keyed; // a table view refreshed for these keys only; else nullptr
-    List *keys;             // (SinkKey *)
-    bool too_many_keys;     // out: the keyed refresh gave up (refresh in full)
-    bool reader_may_read;   // the user whose statement runs the refresh may SELECT the view:
-                            // else its errors, which can quote data, are not shown to them
+    const char *name = nullptr;   // qualified, for messages
+    bool table_view = false;
+    bool needs_full = false;      // a new watch's first refresh (full): clear the mark after it
+    bool reader_may_read = true;  // the user whose statement runs the refresh may SELECT the view:
+                                  // else its errors, which can quote data, are not shown to them
+    Plan plan{Strategy::full_refresh, ""};
+    tableview::TableView tv;      // a table view
+    const KeyedSpec *keyed = nullptr;                // keyed recompute and delta
+    const analysis::DeltaShape *delta = nullptr;     // delta
+    changes::ViewChanges changes{};                  // keyed recompute (its keys) and delta
+    Applied applied{0, 0};        // out
 };
 
 void refresh_error_context(void *arg) {
@@ -104,56 +109,28 @@ void exec_refresh(Oid matview, bool concurrently) {
     CommandCounterIncrement();
 }
 
-// Refresh (the caller holds the lock) and record the statistics.
-bool run_and_record(const RefreshTarget *t, bool concurrently) {
-    if (IsolationUsesXactSnapshot())
-        registry::with_registry([t] { registry::stats_claim(t->matview); });
-    TimestampTz start = GetCurrentTimestamp();
-    if (t->difference != nullptr)
-        engine::run_difference(t->matview, t->difference);
-    else
-        exec_refresh(t->matview, concurrently);
+// The figures of a refresh that succeeded: pgview_status's, the NOTIFY.
+void record(const RefreshTarget *t, TimestampTz start, bool concurrently) {
     TimestampTz end = GetCurrentTimestamp();
-
-    registry::with_registry([&] {
-        registry::stats_success(t->matview, end - start, concurrently);
-        if (t->needs_full)
-            registry::registry_full_done(t->matview);
-    });
+    Strategy strategy = t->plan.strategy;
+    bool full = strategy == Strategy::full_refresh || strategy == Strategy::full_difference;
+    if (full)
+        registry::with_registry([&] {
+            registry::stats_success(t->matview, end - start, concurrently);
+            if (t->needs_full)
+                registry::registry_full_done(t->matview);
+        });
+    shmem::maintenance_note(t->matview, static_cast<char>(strategy), t->applied.keys, t->applied.rows, end - start);
+    ereport(DEBUG1, (errmsg("pgview_auto: %s refreshed by %s (%s): " INT64_FORMAT " keys, " INT64_FORMAT
+                            " rows written",
+                            t->name, strategy_name(strategy), t->plan.reason, t->applied.keys, t->applied.rows)));
     // Opt-in; delivered when the transaction commits. A prepared transaction cannot notify.
     if (config::notify && t->origin != Origin::prepare)
         Async_Notify("pgview_refresh", t->name);
-    return true;
 }
 
-// A keyed refresh (it locks the keys itself), counted in pgview_auto.key_lock.
-bool refresh_keyed(RefreshTarget *t) {
-    if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(t->matview)))
-        return false;
-    int64 nkeys = 0;
-    // A transaction's own keys stop at pgview_auto.max_keys when collected. Keys
-    // claimed from shared memory (the worker, pgview_refresh_pending) are bounded
-    // by pgview_auto.max_pending_keys already: capping them at max_keys made every
-    // refresh that fell behind full, and a full refresh (1.1 s on W2 large, where
-    // 10,000 keys take 0.2 s) let more keys pile up than the next could take.
-    int max_keys = config::max_keys;
-    if (t->origin == Origin::worker || t->origin == Origin::manual)
-        max_keys = std::max(max_keys, config::max_pending_keys);
-    if (!refresh_keys(t->keyed, t->keys, max_keys, &nkeys)) {
-        t->too_many_keys = true;
-        return false;
-    }
-    if (config::notify && t->origin != Origin::prepare)
-        Async_Notify("pgview_refresh", t->name);
-    return true;
-}
-
-// Lock, refresh, record. False when the matview was dropped meanwhile.
-bool refresh_one(RefreshTarget *t) {
-    if (t->keyed != nullptr)
-        return refresh_keyed(t);
-    if (t->difference != nullptr) // a table view, locked (ExclusiveLock: readers pass) by refresh_matviews
-        return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(t->matview)) && run_and_record(t, true);
+// REFRESH MATERIALIZED VIEW, CONCURRENTLY when asked or possible.
+bool refresh_matview(RefreshTarget *t) {
     bool concurrently = t->concurrently == 1 ||
                         (t->concurrently == -1 && syscat::concurrent_refresh_ok(t->matview));
     if (t->concurrently == 1 && !syscat::concurrent_refresh_ok(t->matview))
@@ -189,8 +166,63 @@ bool refresh_one(RefreshTarget *t) {
         concurrently = false;
         LockRelationOid(t->matview, AccessExclusiveLock);
     }
+    if (IsolationUsesXactSnapshot())
+        registry::with_registry([t] { registry::stats_claim(t->matview); });
+    TimestampTz start = GetCurrentTimestamp();
+    exec_refresh(t->matview, concurrently);
+    record(t, start, concurrently);
+    return true;
+}
 
-    return run_and_record(t, concurrently);
+List *key_names_of(const tableview::TableView &tv) {
+    List *names = NIL;
+    for (const std::string &k : tv.unique_key)
+        names = lappend(names, pstrdup(k.c_str()));
+    return names;
+}
+
+// Runs the target's plan; a plan that cannot go on hands over to the next
+// (delta to keyed recompute, keyed recompute to full difference), saying why.
+// False when the view was dropped meanwhile.
+bool run_plan(RefreshTarget *t) {
+    if (t->plan.strategy == Strategy::full_refresh)
+        return refresh_matview(t);
+    if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(t->matview)))
+        return false;
+    TimestampTz start = GetCurrentTimestamp();
+    if (t->plan.strategy == Strategy::delta) {
+        if (apply_deltas(t->keyed, t->delta, t->changes, &t->applied)) {
+            record(t, start, true);
+            return true;
+        }
+        t->plan = {Strategy::keyed_recompute, "the deltas were captured for an earlier definition of the view"};
+    }
+    if (t->plan.strategy == Strategy::keyed_recompute) {
+        // A transaction's own keys stop at pgview_auto.max_keys when collected. Keys
+        // claimed from shared memory (the worker, pgview_refresh_pending) are bounded
+        // by pgview_auto.max_pending_keys already: capping them at max_keys made every
+        // refresh that fell behind full, and a full refresh (1.1 s on W2 large, where
+        // 10,000 keys take 0.2 s) let more keys pile up than the next could take.
+        int max_keys = config::max_keys;
+        if (t->origin == Origin::worker || t->origin == Origin::manual)
+            max_keys = std::max(max_keys, config::max_pending_keys);
+        if (recompute_keys(t->keyed, changes::change_all_keys(t->changes), max_keys, &t->applied)) {
+            record(t, start, true);
+            return true;
+        }
+        t->plan = {Strategy::full_difference, "more keys than pgview_auto.max_keys (with the keys found through "
+                                              "joins)"};
+    }
+    // Full difference: an EXCLUSIVE lock (readers pass), then the snapshot.
+    LockRelationOid(t->matview, ExclusiveLock);
+    if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(t->matview)))
+        return false;
+    if (IsolationUsesXactSnapshot())
+        registry::with_registry([t] { registry::stats_claim(t->matview); });
+    start = GetCurrentTimestamp();
+    apply_difference(t->tv.table, t->tv.definition, key_names_of(t->tv), &t->applied);
+    record(t, start, true);
+    return true;
 }
 
 // Errors a query meets when a name it relied on the search_path for is not found.
@@ -238,13 +270,13 @@ void explain_failure(const RefreshTarget *t, ErrorData *edata, bool hide) {
                psprintf("refreshing %s %s (pgview_auto, %s)", noun, t->name, origin_text(t->origin)));
 }
 
-// refresh_one, its error explained (C-level; the error is raised again).
+// run_plan, its error explained (C-level; the error is raised again).
 bool refresh_one_explained(RefreshTarget *t, bool hide) {
     MemoryContext context = CurrentMemoryContext;
     volatile bool refreshed = false;
     PG_TRY();
     {
-        refreshed = refresh_one(t);
+        refreshed = run_plan(t);
     }
     PG_CATCH();
     {
@@ -305,21 +337,53 @@ bool refresh_target(RefreshTarget *t) {
     return refreshed;
 }
 
-// A keyed refresh for the target when its keys were collected and nothing asks
-// for a full one: a new watch's first refresh, a table view never filled.
-void choose_keyed(RefreshTarget *target, const tableview::TableView &tv, bool keys_usable, List *keys) {
-    pg_call([&] {
-        const registry::MatviewOptions *options = registry::options_of(target->matview);
-        target->needs_full = options != nullptr && options->needs_full;
+// Why a table view is not refreshed by key (nullptr when it is).
+const char *not_keyed(const RefreshTarget *t, const analysis::KeyedView *kv) {
+    if (kv != nullptr)
+        return nullptr;
+    if (t->tv.unique_key.empty())
+        return "the table view has no unique key: its rows are compared whole";
+    int incremental = pg_call([t] {
+        const registry::MatviewOptions *o = registry::options_of(t->matview);
+        return o != nullptr ? o->incremental : -1;
     });
-    target->keyed = nullptr;
-    if (!keys_usable || target->needs_full || !tv.populated)
-        return;
-    const analysis::KeyedView *kv = analysis::keyed_view(target->matview);
-    if (kv != nullptr) {
-        target->keyed = pg_call([kv] { return keyed_spec(kv); });
-        target->keys = keys;
+    if (incremental == 0)
+        return "the watch says incremental => false";
+    return "its query cannot be refreshed by key (pgview_explain says why)";
+}
+
+// The target's plan, from what the chooser is told of it.
+void choose_plan(RefreshTarget *t, bool have_changes) {
+    Situation s{};
+    s.table_view = t->table_view;
+    const analysis::KeyedView *kv = nullptr;
+    if (t->table_view) {
+        kv = analysis::keyed_view(t->matview);
+        pg_call([t] {
+            const registry::MatviewOptions *options = registry::options_of(t->matview);
+            t->needs_full = options != nullptr && options->needs_full;
+        });
+        s.not_keyed = not_keyed(t, kv);
+        s.first_fill = !t->tv.populated ? "it was created without data: its first refresh fills it"
+                       : t->needs_full  ? "a new watch: its first refresh is full"
+                                        : nullptr;
+        const changes::ViewChanges &c = t->changes;
+        s.changes_known = have_changes;
+        s.full_reason = c.full ? (c.full_reason != nullptr ? c.full_reason : "a change that cannot be keyed")
+                               : nullptr;
+        s.keys = c.keys != NIL;
+        s.deltas = c.groups != NIL;
+        s.no_delta = c.no_delta;
+        t->delta = kv != nullptr && kv->delta != nullptr && kv->delta->shapes != NIL
+                       ? static_cast<const analysis::DeltaShape *>(linitial(kv->delta->shapes))
+                       : nullptr;
+        if (s.deltas && t->delta == nullptr && s.no_delta == nullptr)
+            s.no_delta = "the view's definition changed during the transaction";
+        s.removed_extremes = c.removals && t->delta != nullptr && t->delta->extremes;
     }
+    t->plan = choose(s);
+    bool by_key = t->plan.strategy == Strategy::keyed_recompute || t->plan.strategy == Strategy::delta;
+    t->keyed = by_key ? pg_call([kv] { return keyed_spec(kv); }) : nullptr;
 }
 
 const char *qualified_name(Oid relid) {
@@ -338,7 +402,7 @@ std::vector<Oid> cascade_order(const std::vector<Oid> &roots) {
 }
 
 int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concurrently, Origin origin,
-                     std::vector<Oid> *deferred, ChangeProvider key_provider) {
+                     std::vector<Oid> *deferred, ChangeProvider provider) {
     std::vector<Oid> order = cascade_order(roots);
     std::unordered_set<Oid> root_set(roots.begin(), roots.end());
     if (!cascade)
@@ -347,8 +411,9 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
 
     int refreshed = 0;
     for (Oid matview : order) {
-        int done_before = refreshed;
-        RefreshTarget target{matview, -1, false, origin, nullptr, nullptr, false, false, nullptr, NIL, false, true};
+        RefreshTarget target;
+        target.matview = matview;
+        target.origin = origin;
         bool is_root = root_set.count(matview) != 0;
         bool defer = false;
         pg_call([&] {
@@ -359,23 +424,11 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
             deferred->push_back(matview);
             continue;
         }
-        tableview::TableView tv;
-        bool table_view = tableview::lookup(matview, &tv);
-        target.table_view = table_view;
-        // Its changed keys, if they were collected (and are not too many).
-        bool have_keys = false, keys_full = true;
-        List *keys = NIL;
-        if (table_view) {
-            pg_call([&] {
-                changes::ViewChanges c;
-                if (key_provider != nullptr && key_provider(matview, &c)) {
-                    have_keys = true;
-                    keys_full = c.full;
-                    keys = changes::change_all_keys(c);
-                }
-            });
-            choose_keyed(&target, tv, have_keys && !keys_full, keys);
-        }
+        target.table_view = tableview::lookup(matview, &target.tv);
+        // Its changes, if they were collected.
+        bool have_changes = false;
+        if (target.table_view)
+            pg_call([&] { have_changes = provider != nullptr && provider(matview, &target.changes); });
         pg_call([&] {
             const registry::MatviewOptions *options = registry::options_of(matview);
             if (options != nullptr) {
@@ -387,44 +440,23 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
             target.name = qualified_name(matview);
             target.reader_may_read = pg_class_aclcheck(matview, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
         });
-        // The keyed refresh; false when it gave up past pgview_auto.max_keys (then in full).
-        auto refreshed_keyed = [&refreshed, &target] {
-            bool done = pg_call([&target] { return refresh_target(&target); });
-            if (target.too_many_keys) {
-                target.keyed = nullptr;
-                return false;
-            }
-            refreshed += done;
-            return true;
-        };
-        if (target.keyed != nullptr && refreshed_keyed())
-            continue;
-        if (table_view) {
-            // Lock first (in refresh order, as refresh_one would): the statement
-            // names the table's columns, which ALTER TABLE could change meanwhile.
+        choose_plan(&target, have_changes);
+        if (target.table_view && have_changes && target.plan.strategy == Strategy::full_difference &&
+            (target.needs_full || !target.tv.populated)) {
+            // Full only for a new watch's first refresh (or a first fill): the
+            // writers that started together all saw the mark, but only the first
+            // needs the full refresh. Its lock (taken here, in refresh order, as
+            // the full difference would) waits for it and takes in its
+            // invalidations: after it, our changes may be enough.
             pg_call([matview] { LockRelationOid(matview, ExclusiveLock); });
-            if (have_keys && !keys_full && (target.needs_full || !tv.populated)) {
-                // Full only for a new watch's first refresh (or a first fill): the
-                // writers that started together all saw the mark, but only the
-                // first needs the full refresh. The lock waited for it, and took
-                // in its invalidations: after it, our keys are enough.
-                tableview::TableView now;
-                if (tableview::lookup(matview, &now)) {
-                    tv = now;
-                    choose_keyed(&target, tv, true, keys);
-                }
-                if (target.keyed != nullptr && refreshed_keyed())
-                    continue;
-            }
-            std::string statement = engine::difference_statement(tv);
-            target.difference = pg_call([&statement] { return pstrdup(statement.c_str()); });
+            if (tableview::lookup(matview, &target.tv))
+                choose_plan(&target, have_changes);
         }
-        pg_call([&] {
-            if (refresh_target(&target))
-                refreshed++;
-        });
+        bool populated = target.tv.populated;
+        bool done = pg_call([&target] { return refresh_target(&target); });
+        refreshed += done;
         // A table view created without data is populated by its first refresh.
-        if (OidIsValid(tv.table) && !tv.populated && refreshed > done_before)
+        if (target.table_view && !populated && done)
             tableview::mark_populated(matview);
     }
     return refreshed;

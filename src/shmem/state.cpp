@@ -2,6 +2,7 @@
 #include "shmem/layout.hpp"
 
 #include "config/settings.hpp"
+#include "shmem/maintenance.hpp"
 #include "shmem/pending_keys.hpp"
 #include "shmem/state.hpp"
 
@@ -32,8 +33,10 @@ void request_shmem() {
     if (prev_shmem_request)
         prev_shmem_request();
     RequestAddinShmemSpace(MAXALIGN(sizeof(SharedState)) + MAXALIGN(mul_size(MaxBackends, sizeof(InFlight))) +
-                           hash_estimate_size(config::max_matviews, sizeof(Entry)) + pending_keys_shmem_size());
+                           hash_estimate_size(config::max_matviews, sizeof(Entry)) + pending_keys_shmem_size() +
+                           maintenance_shmem_size());
     RequestNamedLWLockTranche("pgview_auto", 1);
+    maintenance_request_lock();
 }
 
 void startup_shmem() {
@@ -60,6 +63,7 @@ void startup_shmem() {
     entries = ShmemInitHash("pgview_auto pending", config::max_matviews, config::max_matviews, &ctl,
                             HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
     pending_keys_shmem_init();
+    maintenance_shmem_init();
     LWLockRelease(AddinShmemInitLock);
 }
 

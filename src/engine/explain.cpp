@@ -1,11 +1,12 @@
-// pgview_auto — how each source's changes refresh a view (see source_plan.hpp).
-#include "analysis/source_plan.hpp"
+// pgview_auto — how each source's changes refresh a view (see explain.hpp).
+#include "engine/explain.hpp"
 
 #include <algorithm>
 #include <map>
 #include <optional>
 
 #include "graph/dependency_graph.hpp"
+#include "analysis/delta_analysis.hpp"
 #include "analysis/key_analysis.hpp"
 #include "pg/error.hpp"
 #include "pg/guard.hpp"
@@ -19,7 +20,9 @@
 #include "registry/watches.hpp"
 #include "analysis/resolve.hpp"
 
-namespace pgview::analysis {
+namespace pgview::engine {
+
+using namespace analysis;
 
 namespace {
 
@@ -28,6 +31,9 @@ struct Derived {
     Oid relid;
     char kind;
     std::string key_from, reason, index_hint;
+    bool delta;              // delta arithmetic keeps this source's changes
+    bool extremes;           // ... inserts only (the view keeps min or max)
+    std::string no_delta;    // why it does not
 };
 
 std::string text(const char *s) { return s != nullptr ? s : ""; }
@@ -38,24 +44,32 @@ std::vector<Derived> derive(const tableview::TableView &tv) {
         names.push_back(k.c_str());
     int n = 0;
     SourceKey **sources = nullptr;
-    const char *view_reason = nullptr;
-    Oid definition = tv.definition;
+    const DeltaShape **shapes = nullptr;
+    const char **refusals = nullptr;
+    Oid definition = tv.definition, view = tv.table;
     pg_call([&] {
         List *key_names = NIL;
         for (const char *k : names)
             key_names = lappend(key_names, const_cast<char *>(k));
         KeyAnalysis *ka = analyze_keys(definition, key_names);
-        view_reason = ka->view_reason;
+        DeltaAnalysis *da = ka->view_reason == nullptr ? analyze_delta(view, definition, ka) : nullptr;
         n = list_length(ka->sources);
         sources = static_cast<SourceKey **>(palloc(sizeof(SourceKey *) * (n + 1)));
-        for (int i = 0; i < n; i++)
+        shapes = static_cast<const DeltaShape **>(palloc0(sizeof(DeltaShape *) * (n + 1)));
+        refusals = static_cast<const char **>(palloc0(sizeof(char *) * (n + 1)));
+        for (int i = 0; i < n; i++) {
             sources[i] = static_cast<SourceKey *>(list_nth(ka->sources, i));
+            if (da != nullptr) {
+                shapes[i] = delta_shape_of(da, sources[i]->relid);
+                refusals[i] = delta_refusal_of(da, sources[i]->relid);
+            }
+        }
     });
     std::vector<Derived> out;
     for (int i = 0; i < n; i++)
         out.push_back({sources[i]->relid, sources[i]->kind, text(sources[i]->key_from), text(sources[i]->reason),
-                       text(sources[i]->index_hint)});
-    (void) view_reason;
+                       text(sources[i]->index_hint), shapes[i] != nullptr,
+                       shapes[i] != nullptr && shapes[i]->extremes, text(refusals[i])});
     return out;
 }
 
@@ -99,15 +113,22 @@ std::vector<SourcePlan> source_plans(Oid view, int incremental_option) {
         std::string reason = "a materialized view is written only by REFRESH, which recomputes the whole query; "
                              "pgview_create(name, query, kind => 'table view', unique_key => ..., or_replace => "
                              "true) converts it into a table view that is refreshed incrementally";
+        Plan plan = choose(Situation{});
         for (const analysis::ResolvedSource &s : analysis::resolve_sources(g, view, std::nullopt))
-            plans.push_back({s.source, false, "", reason});
+            plans.push_back({s.source, false, "", reason, plan.strategy, plan.reason});
         return sorted(plans);
     }
     std::map<Oid, SourcePlan> by_source;
+    std::map<Oid, bool> delta, extremes;
+    std::map<Oid, std::string> no_delta;
     for (const Derived &d : derive(tv)) {
-        auto [it, fresh] = by_source.try_emplace(d.relid, SourcePlan{d.relid, true, "", ""});
+        auto [it, fresh] = by_source.try_emplace(d.relid, SourcePlan{d.relid, true, "", "", Strategy::full_difference, ""});
         SourcePlan &p = it->second;
-        (void) fresh;
+        // (A table read twice is kept by deltas only if both readings are.)
+        delta[d.relid] = (fresh || delta[d.relid]) && d.delta;
+        extremes[d.relid] = extremes[d.relid] || d.extremes;
+        if (!d.delta && no_delta[d.relid].empty())
+            no_delta[d.relid] = d.no_delta.empty() ? "delta arithmetic does not keep this source" : d.no_delta;
         if (d.kind == derive_full) {
             if (p.incremental) { // the first reason to refresh in full replaces the key descriptions
                 p.incremental = false;
@@ -126,8 +147,26 @@ std::vector<SourcePlan> source_plans(Oid view, int incremental_option) {
         if (by_source.count(t) == 0)
             by_source[t] = SourcePlan{t, false, "",
                                       "the query does not read it itself (it is read inside a function, or named as "
-                                      "a watch source): its changes cannot be keyed"};
+                                      "a watch source): its changes cannot be keyed",
+                                      Strategy::full_difference, ""};
     for (auto &[oid, p] : by_source) {
+        // What the chooser does with a change of this source alone.
+        Situation s{};
+        s.table_view = true;
+        if (tv.unique_key.empty())
+            s.not_keyed = "the table view has no unique key: its rows are compared whole";
+        else if (incremental_option == 0)
+            s.not_keyed = "the watch says incremental => false";
+        s.changes_known = true;
+        s.full_reason = p.incremental ? nullptr : p.reason.c_str();
+        s.deltas = p.incremental && delta[oid];
+        s.keys = p.incremental && !delta[oid];
+        s.no_delta = s.keys ? no_delta[oid].c_str() : nullptr;
+        Plan plan = choose(s);
+        p.strategy = plan.strategy;
+        p.why = plan.reason;
+        if (plan.strategy == Strategy::delta && extremes[oid])
+            p.why += "; an update or delete of its rows recomputes their keys (the view keeps min or max)";
         if (incremental_option == 0 && p.incremental) {
             p.incremental = false;
             p.key_from.clear();
@@ -138,4 +177,4 @@ std::vector<SourcePlan> source_plans(Oid view, int incremental_option) {
     return sorted(plans);
 }
 
-} // namespace pgview::analysis
+} // namespace pgview::engine
