@@ -6,6 +6,8 @@
 // view has a move and every row the source contributes is found by the key.
 #include "analysis/delta_analysis.hpp"
 
+#include <initializer_list>
+
 #include "analysis/join_tree.hpp"
 #include "analysis/key_description.hpp"
 #include "analysis/query_tree.hpp"
@@ -258,6 +260,13 @@ bool aggregate_move(Building *b, Node *expr, const char *column, DeltaColumn *co
         return false;
     }
     bool own = b->shape->own_groups;
+    bool known = false;
+    for (const char *invertible : {"count", "sum", "avg", "min", "max"})
+        known = known || strcmp(name, invertible) == 0;
+    if (!known) {
+        b->refusal = psprintf("column %s uses %s(), which is not invertible", quote_identifier(column), name);
+        return false;
+    }
     if (strcmp(name, "count") == 0 && a->aggstar && !coalesced) {
         if (!own) {
             b->refusal = psprintf("column %s is count(*), which counts %s's NULL-extended row of an outer join",
