@@ -180,16 +180,20 @@ void add_deltas(TriggerData *td, CaptureItem *item, TupleTableSlot *slot) {
 }
 
 // Items that cannot be keyed mark their views full (every event, TRUNCATE
-// included, marks every view full then). Returns whether a keyed item remains.
+// included, marks every view full then); the others say "keyed, possibly no
+// row" (under logical replication the keys come from a row trigger, which a
+// statement changing no row never fires). Returns whether a keyed item remains.
 bool mark_unkeyed(CaptureItem *const *items, bool all) {
     bool keyed = false;
     for (int i = 0; items[i] != nullptr; i++) {
-        if (all)
+        if (all) {
             changes::change_mark_full(items[i]->view, "a TRUNCATE, or rows changed without the capture trigger");
-        else if (items[i]->kind == derive_full)
+        } else if (items[i]->kind == derive_full) {
             changes::change_mark_full(items[i]->view, "a change whose rows cannot be keyed");
-        else
+        } else {
+            changes::change_touch(items[i]->view);
             keyed = true;
+        }
     }
     return keyed;
 }

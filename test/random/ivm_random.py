@@ -122,6 +122,7 @@ class Run:
             self.mock_explain()
         self.detect_interface()
         self.modes = {}
+        self.commit_rounds = {}  # view -> rounds it spent in commit mode
         for s in self.shapes:
             self.set_mode(s, self.rng.choice(self.a.modes), first=True)
         self.settle(self.shapes)
@@ -279,8 +280,43 @@ class Run:
                 elif expected == prediction.FULL and prediction.FULL not in got:
                     self.fail(f"{s.relation} ({s.covers}): {table} must be refreshed in full, "
                               f"pgview_explain says:\n{shown}")
+        self.check_strategies()
         if self.failures:  # reported; the rounds still run, for what else they find
             print(f"{len(self.failures)} failure(s) of pgview_explain's report; the rounds run on", flush=True)
+
+    def explained_delta(self, s):
+        """The sources pgview_explain says are kept by delta arithmetic (None: it has no strategy column)."""
+        if not self.one("SELECT count(*) FROM pg_proc p, unnest(p.proargnames) a "
+                        "WHERE p.proname = 'pgview_explain' AND a = 'strategy'"):
+            return None
+        return {src for src, strategy in self.rows(
+            "SELECT source::text, strategy FROM pgview_explain(%s::regclass)", (s.relation,)) if strategy == "delta"}
+
+    def check_strategies(self):
+        """pgview_explain's strategy per source is the shape's: delta for exactly its delta sources."""
+        for s in self.shapes:
+            said = self.explained_delta(s)
+            if said is not None and said != set(s.delta):
+                self.fail(f"{s.relation} ({s.covers}): pgview_explain says delta for {sorted(said)}, "
+                          f"the shape for {sorted(s.delta)}")
+
+    def check_strategies_ran(self):
+        """What ran is what pgview_explain says: no delta refresh of a view it gives no delta
+        source, and some delta refresh of one it does (in the rounds it spent in commit mode)."""
+        if not self.one("SELECT to_regprocedure('pgview_maintenance()') IS NOT NULL"):
+            return
+        ran = {}
+        for view, strategy, n in self.rows("SELECT matview::text, strategy, refreshes FROM pgview_maintenance() "
+                                           "WHERE matview::text LIKE 'rt\\_%%'"):
+            ran.setdefault(view, {})[strategy] = n
+        for s in self.shapes:
+            said = self.explained_delta(s)
+            deltas = ran.get(s.relation, {}).get("delta", 0)
+            if said is not None and not said and deltas:
+                self.fail(f"{s.relation}: {deltas} delta refresh(es), though pgview_explain gives it no delta source")
+            if said and self.commit_rounds.get(s.relation, 0) > 0 and not deltas:
+                self.fail(f"{s.relation}: no delta refresh in {self.commit_rounds[s.relation]} round(s) in commit "
+                          f"mode, though pgview_explain says {sorted(said)} are kept by deltas")
 
     def counts(self):
         """view -> (incremental refreshes, full refreshes, failures) so far."""
@@ -298,6 +334,9 @@ class Run:
         self.settle(changed)
         before = self.counts()
         self.log.write(f"-- round {n}: modes {sorted(self.modes.items())}")
+        for name, mode in self.modes.items():
+            if mode == "commit":
+                self.commit_rounds[name] = self.commit_rounds.get(name, 0) + 1
         txns, (refreshed, refresh_errors) = run_clients(clients, self.a.seed, n, self.a.txns, self.refresher,
                                                         [s.relation for s in self.shapes])
         truncated = any(x.startswith("TRUNCATE") for t in txns for x in t.statements)
@@ -390,7 +429,9 @@ class Run:
         self.setup()
         # The clients' database settings (max_keys) apply to connections made after them.
         ids = Ids(self.events_rows)
-        clients = [Client(dsn_for(a.dsn, a.db, schema.WRITER), i, ids, self.log) for i in range(a.clients)]
+        # With three clients or more, the last one writes as logical replication's apply does.
+        clients = [Client(dsn_for(a.dsn, a.db, schema.WRITER), i, ids, self.log) if i < 2 or i < a.clients - 1
+                   else Client(dsn_for(a.dsn, a.db), i, ids, self.log, replica=True) for i in range(a.clients)]
         self.refresher = Refresher(dsn_for(a.dsn, a.db), schema.OWNER, self.log) if a.race_refresh else None
         try:
             for n in range(1, a.rounds + 1):
@@ -409,6 +450,7 @@ class Run:
               f"refreshes: {t['incremental']} incremental, {t['full']} full; {time.monotonic() - t0:.0f} s"
               + (f"; {len(self.notes)} refresh(es) outside commit mode lost a deadlock to a TRUNCATE"
                  if self.notes else ""))
+        self.check_strategies_ran()
         if self.interface == "incremental" and t["incremental"] == 0 and any(
                 v == prediction.INC for src in self.view_sources.values() for v in src.values()):
             self.fail("no incremental refresh at all, though pgview_explain says some sources are incremental")

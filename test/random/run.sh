@@ -10,7 +10,11 @@
 # full: LIMIT/OFFSET, subqueries reading tables, volatile functions, rank() over
 # everything), watched in commit, async and manual mode; several clients run random
 # transactions at once (INSERT, UPDATE of key and join columns, DELETE, COPY, rare
-# TRUNCATE, savepoints rolled back, transactions rolled back, REPEATABLE READ).
+# TRUNCATE, savepoints rolled back, transactions rolled back, REPEATABLE READ; with three
+# clients or more the last writes as logical replication's apply does: superuser,
+# session_replication_role = replica). Views kept by delta arithmetic among them: what
+# pgview_explain says is delta must be the shape's, and a view with no delta source never
+# has a delta refresh, one with some has some (pgview_maintenance()).
 # After every round every table view must equal its query (EXCEPT ALL both ways),
 # no refresh may fail, and the numbers of incremental and full refreshes must be what
 # pgview_explain predicts (before pgview_explain exists: every refresh full).

@@ -27,6 +27,7 @@ class Shape:
     expect: dict = field(default_factory=dict)  # source table -> INC | FULL
     covers: str = ""                              # what it is there to test
     known_bug: str = ""                           # left out of the default run until fixed
+    delta: tuple = ()                             # the sources whose changes are kept as deltas
 
     @property
     def relation(self):
@@ -57,7 +58,22 @@ SHAPES = (
           "avg(l.amount) AS mean, min(l.day) AS first_day, max(l.amount) AS top "
           "FROM accounts a LEFT JOIN ledger l ON l.account_id = a.id GROUP BY a.id, a.owner",
           ("account_id",), {"accounts": INC, "ledger": INC},
-          "W2's shape: LEFT JOIN, key from the preserved side, count/sum/avg/min/max"),
+          "W2's shape: LEFT JOIN, key from the preserved side, count/sum/avg/min/max (no delta: avg(amount) "
+          "without count(amount))"),
+    Shape("delta_own",
+          "SELECT account_id, count(*) AS n, count(amount) AS amounts, sum(amount) AS total, "
+          "avg(amount) AS mean, coalesce(sum(amount), 0) AS total0 FROM ledger WHERE memo IS DISTINCT FROM 'm3' "
+          "GROUP BY account_id",
+          ("account_id",), {"ledger": INC},
+          "delta arithmetic on groups of the table's own: groups appear and vanish, NULL amounts, a filter, "
+          "the NULL key group (recomputed)",
+          delta=("ledger",)),
+    Shape("delta_partitioned",
+          "SELECT account_id, count(*) AS n, sum(qty) AS qty, max(at) AS last_at, min(qty) AS least "
+          "FROM events WHERE qty > 1 GROUP BY account_id",
+          ("account_id",), {"events": INC},
+          "delta arithmetic over a partitioned table (rows moving between partitions), insert-only min/max",
+          delta=("events",)),
     Shape("region_via_join",
           "SELECT a.region, count(*) AS n, sum(l.amount) AS total, count(DISTINCT l.account_id) AS accounts "
           "FROM ledger l JOIN accounts a ON a.id = l.account_id GROUP BY a.region",
@@ -121,7 +137,8 @@ SHAPES = (
           "SELECT account_id, date_trunc('day', at) AS d, count(*) AS n, sum(qty) AS qty "
           "FROM events GROUP BY 1, 2",
           ("account_id", "d"), {"events": INC},
-          "a partitioned table; a multi-column key, one column an expression, NULLs"),
+          "a partitioned table; a multi-column key, one column an expression, NULLs",
+          delta=("events",)),
     Shape("events_february",
           "SELECT account_id, count(*) AS n, sum(qty) AS qty FROM events_feb GROUP BY account_id",
           ("account_id",), {"events_feb": INC},

@@ -114,7 +114,12 @@ class Client:
     RET = " RETURNING tableoid::regclass::text"
     TS = "(timestamp '2024-01-01' + %s * interval '1 hour')"
 
-    def __init__(self, dsn, number, ids, log):
+    def __init__(self, dsn, number, ids, log, replica=False):
+        # replica: writes as logical replication's apply workers do (a superuser
+        # session with session_replication_role = replica: only row triggers
+        # enabled REPLICA or ALWAYS fire, and the capture of keys is the replica
+        # row trigger's).
+        self.replica = replica
         self.number = number
         self.ids = ids
         self.log = log
@@ -318,6 +323,8 @@ class Client:
         cur = self.conn.cursor()
         try:
             self.execute(cur, txn, f"BEGIN ISOLATION LEVEL {iso}")
+            if self.replica:
+                self.execute(cur, txn, "SET LOCAL session_replication_role = replica")
             for stmt, sp in zip(plan, in_savepoint):
                 written = {}
                 if sp == "no":
