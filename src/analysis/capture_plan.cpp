@@ -53,6 +53,7 @@ struct ViewEntry {
 
 MemoryContext plan_context = nullptr;
 bool valid = false;
+uint64 generation = 0; // plans made so far (what was derived from one is stale with the next)
 HTAB *tables = nullptr;
 HTAB *views = nullptr;
 HTAB *tracked = nullptr;
@@ -75,6 +76,7 @@ void ensure_valid() {
     views = make_hash("pgview_auto capture plan: views", sizeof(ViewEntry));
     tracked = make_hash("pgview_auto capture plan: tracked", sizeof(Oid));
     valid = true; // an invalidation arriving while we build marks it invalid again
+    generation++;
 }
 
 void track(Oid relid) { (void) hash_search(tracked, &relid, HASH_ENTER, nullptr); }
@@ -306,6 +308,8 @@ CaptureItem *const *capture_items(Oid table) {
         return array;
     });
 }
+
+uint64 capture_plan_generation(void) { return valid ? generation : 0; }
 
 bool keys_captured_from(Oid table) {
     CaptureItem *const *items = capture_items(table);

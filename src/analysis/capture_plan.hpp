@@ -55,6 +55,12 @@ const KeyedView *keyed_view(Oid view);
 bool keys_captured_from(Oid table);
 
 
+// The plan's number: it changes whenever the plan is made again (after an
+// invalidation), so what is derived from it (the refresh's statements) can be
+// kept until then; 0 while an invalidation is pending (never reads the
+// catalogs: the plan is not made again here).
+uint64 capture_plan_generation(void);
+
 void capture_plan_init(void); // from _PG_init: its relcache callback
 
 } // namespace pgview::analysis

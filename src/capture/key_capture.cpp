@@ -14,6 +14,7 @@
 // in the view owner's scope) or keeps the row's join columns (join); an item
 // that cannot be keyed marks the view for a full refresh (so do TRUNCATE and
 // the key cap).
+#include <initializer_list>
 #include <utility>
 
 #include "analysis/capture_plan.hpp"
@@ -108,6 +109,22 @@ void as_view_owner(const KeyedView *kv, F &&body) {
     PG_END_TRY();
 }
 
+// Whether every expression only reads a column of the row (no function or
+// operator runs: nothing any role or setting could change).
+bool only_columns(std::initializer_list<const List *> lists) {
+    for (const List *exprs : lists) {
+        const ListCell *lc;
+        foreach (lc, exprs) {
+            const Node *e = static_cast<const Node *>(lfirst(lc));
+            while (IsA(e, RelabelType))
+                e = reinterpret_cast<const Node *>(reinterpret_cast<const RelabelType *>(e)->arg);
+            if (!IsA(e, Var))
+                return false;
+        }
+    }
+    return true;
+}
+
 ExprState **compile(List *exprs) {
     int n = list_length(exprs);
     auto **states = static_cast<ExprState **>(palloc(sizeof(ExprState *) * (n + 1)));
@@ -119,7 +136,7 @@ ExprState **compile(List *exprs) {
 // A direct item's keys: its key expressions on every changed row.
 void add_keys(TriggerData *td, CaptureItem *item, TupleTableSlot *slot) {
     const KeyedView *kv = item->keyed;
-    as_view_owner(kv, [td, item, kv, slot] {
+    auto body = [td, item, kv, slot] {
         ExprContext *econtext = CreateStandaloneExprContext();
         int n = kv->nkeys;
         ExprState **states = compile(item->exprs);
@@ -135,7 +152,11 @@ void add_keys(TriggerData *td, CaptureItem *item, TupleTableSlot *slot) {
             ResetExprContext(econtext);
         });
         FreeExprContext(econtext, true);
-    });
+    };
+    if (only_columns({item->exprs}))
+        body(); // (plain columns run nothing: no scope needed)
+    else
+        as_view_owner(kv, body);
 }
 
 // A delta item's changes: each changed row that passes the shape's filters
@@ -146,7 +167,7 @@ void add_keys(TriggerData *td, CaptureItem *item, TupleTableSlot *slot) {
 void add_deltas(TriggerData *td, CaptureItem *item, TupleTableSlot *slot) {
     const KeyedView *kv = item->keyed;
     const DeltaShape *shape = item->delta;
-    as_view_owner(kv, [td, item, kv, shape, slot] {
+    auto body = [td, item, kv, shape, slot] {
         ExprContext *econtext = CreateStandaloneExprContext();
         int n = kv->nkeys, nargs = shape->layout.nargs;
         ExprState **keys = compile(shape->key_exprs);
@@ -176,7 +197,11 @@ void add_deltas(TriggerData *td, CaptureItem *item, TupleTableSlot *slot) {
             ResetExprContext(econtext);
         });
         FreeExprContext(econtext, true);
-    });
+    };
+    if (only_columns({shape->key_exprs, shape->arg_exprs, shape->filters}))
+        body(); // (plain columns run nothing: no scope needed)
+    else
+        as_view_owner(kv, body);
 }
 
 // Items that cannot be keyed mark their views full (every event, TRUNCATE

@@ -4,16 +4,13 @@
 #include "tableview/write_guard.hpp"
 
 extern "C" {
-#include "access/genam.h"
+#include "access/relation.h"
 #include "access/htup_details.h"
-#include "access/stratnum.h"
-#include "access/table.h"
 #include "catalog/pg_constraint.h"
-#include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "nodes/makefuncs.h"
-#include "utils/fmgroids.h"
+#include "utils/rel.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -46,19 +43,16 @@ void *sql_copy(void *dest, const void *src, Size) {
 } // namespace
 
 void check_constraints_immediately(Oid table) {
+    // (The relcache's trigger descriptor: no catalog scan per refresh.)
     List *constraints = NIL;
-    Relation triggers = table_open(TriggerRelationId, AccessShareLock);
-    ScanKeyData key;
-    ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(table));
-    SysScanDesc scan = systable_beginscan(triggers, TriggerRelidNameIndexId, true, nullptr, 1, &key);
-    HeapTuple tup;
-    while (HeapTupleIsValid(tup = systable_getnext(scan))) {
-        auto *form = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(tup));
-        if (form->tgdeferrable && OidIsValid(form->tgconstraint))
-            constraints = list_append_unique_oid(constraints, form->tgconstraint);
-    }
-    systable_endscan(scan);
-    table_close(triggers, AccessShareLock);
+    Relation rel = relation_open(table, AccessShareLock);
+    if (rel->trigdesc != nullptr)
+        for (int i = 0; i < rel->trigdesc->numtriggers; i++) {
+            const Trigger &t = rel->trigdesc->triggers[i];
+            if (t.tgdeferrable && OidIsValid(t.tgconstraint))
+                constraints = list_append_unique_oid(constraints, t.tgconstraint);
+        }
+    relation_close(rel, AccessShareLock);
     if (constraints == NIL)
         return;
     ConstraintsSetStmt *stmt = makeNode(ConstraintsSetStmt);
@@ -107,10 +101,17 @@ SPIPlanPtr saved_plan(const char *sql, int nargs, const Oid *types) {
     return plan;
 }
 
-int execute_writing(SPIPlanPtr plan, Datum *args, bool read_only) {
+int execute_writing(SPIPlanPtr plan, Datum *args, const bool *nulls) {
     int rc = 0;
+    char *n = nullptr;
+    int nargs = SPI_getargcount(plan);
+    if (nulls != nullptr) {
+        n = static_cast<char *>(palloc(nargs + 1));
+        for (int i = 0; i < nargs; i++)
+            n[i] = nulls[i] ? 'n' : ' ';
+    }
     PushActiveSnapshot(GetTransactionSnapshot());
-    tableview::writing_table_views([&] { rc = SPI_execute_plan(plan, args, nullptr, read_only, 0); });
+    tableview::writing_table_views([&] { rc = SPI_execute_plan(plan, args, n, false, 0); });
     PopActiveSnapshot();
     return rc;
 }

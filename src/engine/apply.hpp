@@ -55,6 +55,6 @@ SPIPlanPtr saved_plan(const char *sql, int nargs, const Oid *types);
 
 // Runs a statement that writes table views (through the write guard), under
 // a snapshot taken now; returns SPI's result code (the rows in SPI_tuptable).
-int execute_writing(SPIPlanPtr plan, Datum *args, bool read_only = false);
+int execute_writing(SPIPlanPtr plan, Datum *args, const bool *nulls = nullptr);
 
 } // namespace pgview::engine

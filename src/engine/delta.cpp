@@ -2,7 +2,7 @@
 #include "engine/delta.hpp"
 
 #include "engine/apply.hpp"
-#include "engine/statement.hpp"
+#include "engine/statement_cache.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -81,8 +81,10 @@ Datum array_of(Datum *elems, bool *nulls, int n, Oid type) {
     return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, type, typlen, byval, align));
 }
 
-// The statements' parameters for `groups`, in statement.hpp's order.
-Datum *group_args(const KeyedSpec *spec, const DeltaLayout &layout, const List *groups, int nparams) {
+// The statements' parameters for `groups`, in statement.hpp's order (single:
+// one group, scalars).
+Datum *group_args(const KeyedSpec *spec, const DeltaLayout &layout, const List *groups, int nparams, bool single,
+                  bool *nulls_out) {
     int n = list_length(groups);
     auto *args = static_cast<Datum *>(palloc(sizeof(Datum) * (nparams + 1)));
     List *images = NIL;
@@ -91,8 +93,22 @@ Datum *group_args(const KeyedSpec *spec, const DeltaLayout &layout, const List *
         images = lappend(images, &static_cast<DeltaGroup *>(lfirst(lc))->key);
     int p = 0;
     bool has_null = false;
-    for (int k = 0; k < spec->nkeys; k++)
-        args[p++] = changes::key_column_array(images, spec->nkeys, spec->key_types, k, &has_null);
+    if (single) {
+        auto *values = static_cast<Datum *>(palloc(sizeof(Datum) * spec->nkeys));
+        auto *key_nulls = static_cast<bool *>(palloc(sizeof(bool) * spec->nkeys));
+        if (!changes::decode_key(*static_cast<changes::KeyImage *>(linitial(images)), spec->nkeys, spec->key_types,
+                                 values, key_nulls))
+            elog(ERROR, "pgview_auto: a captured key could not be read back");
+        for (int k = 0; k < spec->nkeys; k++) {
+            nulls_out[p] = key_nulls[k];
+            args[p++] = values[k];
+        }
+    } else {
+        for (int k = 0; k < spec->nkeys; k++) {
+            nulls_out[p] = false;
+            args[p++] = changes::key_column_array(images, spec->nkeys, spec->key_types, k, &has_null);
+        }
+    }
     auto *elems = static_cast<Datum *>(palloc(sizeof(Datum) * (n + 1)));
     auto *nulls = static_cast<bool *>(palloc0(sizeof(bool) * (n + 1)));
     auto column = [&](Oid type, auto value, auto present) {
@@ -104,7 +120,13 @@ Datum *group_args(const KeyedSpec *spec, const DeltaLayout &layout, const List *
             elems[i] = nulls[i] ? (Datum) 0 : value(group);
             i++;
         }
-        args[p++] = array_of(elems, nulls, n, type);
+        if (single) {
+            nulls_out[p] = nulls[0];
+            args[p++] = elems[0];
+        } else {
+            nulls_out[p] = false;
+            args[p++] = array_of(elems, nulls, n, type);
+        }
     };
     auto always = [](const DeltaGroup *) { return true; };
     column(INT8OID, [](const DeltaGroup *g) { return Int64GetDatum(g->rows); }, always);
@@ -125,11 +147,17 @@ Datum *group_args(const KeyedSpec *spec, const DeltaLayout &layout, const List *
     return args;
 }
 
+enum class Step { update, insert, delete_empty };
+
 // Runs one of the statements for `groups`; returns the rows it wrote.
-uint64 run(const char *sql, const DeltaStatements *st, const KeyedSpec *spec, const DeltaLayout &layout,
-           const List *groups, int expect) {
+uint64 run(Step step, const KeyedSpec *spec, const analysis::DeltaShape *shape, const List *groups, int expect) {
+    bool single = list_length(groups) == 1;
+    const DeltaStatements *st = delta_statements(spec, shape, single);
+    const char *sql = step == Step::update ? st->update : step == Step::insert ? st->insert : st->delete_empty;
     SPIPlanPtr plan = saved_plan(sql, st->nparams, st->param_types);
-    int rc = execute_writing(plan, group_args(spec, layout, groups, st->nparams));
+    auto *nulls = static_cast<bool *>(palloc0(sizeof(bool) * (st->nparams + 1)));
+    Datum *args = group_args(spec, shape->layout, groups, st->nparams, single, nulls);
+    int rc = execute_writing(plan, args, nulls);
     if (rc != expect)
         elog(ERROR, "pgview_auto: applying deltas to table view %s failed (%s)", get_rel_name(spec->view),
              SPI_result_code_string(rc));
@@ -206,9 +234,8 @@ bool apply_deltas(const KeyedSpec *spec, const analysis::DeltaShape *shape, cons
     if (groups == NIL)
         return true;
     lock_keys_for_delta(spec->key_types_of(), images);
-    return apply_as_owner(spec->view, true, [&]() -> bool {
-        const TableShape *t = table_shape(spec->view, spec->definition, spec->key_names);
-        const DeltaStatements *st = delta_sql(t, shape);
+    // (One group: a plain UPDATE by the key's index, which needs no planner switch.)
+    return apply_as_owner(spec->view, list_length(groups) > 1, [&]() -> bool {
         List *pending = groups;
         for (int round = 0; pending != NIL; round++) {
             if (round >= max_rounds)
@@ -216,7 +243,7 @@ bool apply_deltas(const KeyedSpec *spec, const analysis::DeltaShape *shape, cons
                                 errmsg("groups of table view %s kept appearing and vanishing under concurrent "
                                        "writers", quote_identifier(get_rel_name(spec->view))),
                                 errhint("Retry the transaction.")));
-            out->rows += run(st->update, st, spec, layout, pending, SPI_OK_UPDATE_RETURNING);
+            out->rows += run(Step::update, spec, shape, pending, SPI_OK_UPDATE_RETURNING);
             pending = not_returned(pending);
             if (!shape->own_groups)
                 break; // the groups are another table's rows: a row not there counts in no group
@@ -228,11 +255,11 @@ bool apply_deltas(const KeyedSpec *spec, const analysis::DeltaShape *shape, cons
                     fresh = lappend(fresh, lfirst(lc));
             if (fresh == NIL)
                 break;
-            out->rows += run(st->insert, st, spec, layout, fresh, SPI_OK_INSERT_RETURNING);
+            out->rows += run(Step::insert, spec, shape, fresh, SPI_OK_INSERT_RETURNING);
             pending = not_inserted(spec, fresh); // another writer's row came first: UPDATE it
         }
         if (shape->own_groups && emptied != NIL)
-            out->rows += run(st->delete_empty, st, spec, layout, emptied, SPI_OK_DELETE);
+            out->rows += run(Step::delete_empty, spec, shape, emptied, SPI_OK_DELETE);
         return true;
     });
 }

@@ -26,10 +26,16 @@ constexpr int max_bucket_locks = 32; // past this many, the table's lock instead
 // user's advisory lock can take them.
 constexpr uint16 key_lock_space = 0x7076;
 
+int compare_int32(const void *a, const void *b) {
+    int32 x = *static_cast<const int32 *>(a), y = *static_cast<const int32 *>(b);
+    return x < y ? -1 : x > y;
+}
+
 // Buckets of the keys, ascending, with the number of keys in each. -1: some
 // type cannot hash.
 int buckets_of(const KeyTypes &kt, const List *images, int32 **buckets, int64 **counts) {
-    int64 *per = static_cast<int64 *>(palloc0(sizeof(int64) * lock_buckets));
+    int nimages = list_length(images);
+    int32 *each = static_cast<int32 *>(palloc(sizeof(int32) * (nimages + 1)));
     Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * kt.nkeys));
     bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * kt.nkeys));
     TypeCacheEntry **tc = static_cast<TypeCacheEntry **>(palloc(sizeof(TypeCacheEntry *) * kt.nkeys));
@@ -38,6 +44,7 @@ int buckets_of(const KeyTypes &kt, const List *images, int32 **buckets, int64 **
         if (!OidIsValid(tc[k]->hash_proc))
             return -1;
     }
+    int i = 0;
     ListCell *lc;
     foreach (lc, images) {
         auto *image = static_cast<changes::KeyImage *>(lfirst(lc));
@@ -50,19 +57,20 @@ int buckets_of(const KeyTypes &kt, const List *images, int32 **buckets, int64 **
                                                                       values[k]));
             h = hash_combine(h, part);
         }
-        per[h % lock_buckets]++;
+        each[i++] = static_cast<int32>(h % lock_buckets);
     }
+    qsort(each, nimages, sizeof(int32), compare_int32);
+    *buckets = static_cast<int32 *>(palloc(sizeof(int32) * (nimages + 1)));
+    *counts = static_cast<int64 *>(palloc(sizeof(int64) * (nimages + 1)));
     int n = 0;
-    for (int b = 0; b < lock_buckets; b++)
-        n += per[b] > 0;
-    *buckets = static_cast<int32 *>(palloc(sizeof(int32) * (n + 1)));
-    *counts = static_cast<int64 *>(palloc(sizeof(int64) * (n + 1)));
-    n = 0;
-    for (int b = 0; b < lock_buckets; b++)
-        if (per[b] > 0) {
-            (*buckets)[n] = b;
-            (*counts)[n++] = per[b];
+    for (i = 0; i < nimages; i++) {
+        if (n > 0 && (*buckets)[n - 1] == each[i]) {
+            (*counts)[n - 1]++;
+            continue;
         }
+        (*buckets)[n] = each[i];
+        (*counts)[n++] = 1;
+    }
     return n;
 }
 

@@ -111,6 +111,7 @@ bool keys_from_join(const KeyedSpec *spec, int s, const List *values, ViewKeys *
 
 KeyedSpec *keyed_spec(const analysis::KeyedView *kv) {
     auto *spec = static_cast<KeyedSpec *>(palloc0(sizeof(KeyedSpec)));
+    spec->generation = analysis::capture_plan_generation();
     spec->view = kv->view;
     spec->definition = kv->definition;
     spec->nkeys = kv->nkeys;

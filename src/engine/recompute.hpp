@@ -22,6 +22,7 @@ namespace pgview::engine {
 // What a keyed refresh needs of a view, copied out of the capture plan cache
 // (which an invalidation may reset meanwhile). C-level.
 struct KeyedSpec {
+    uint64 generation; // of the capture plan it was copied from
     Oid view;
     Oid definition;
     int nkeys;

@@ -15,6 +15,7 @@
 #include "tableview/table_view_registry.hpp"
 #include "engine/plan.hpp"
 #include "engine/recompute.hpp"
+#include "engine/statement_cache.hpp"
 #include "shmem/maintenance.hpp"
 #include "syscat/relation_info.hpp"
 #include "registry/cascade_graph.hpp"
@@ -62,7 +63,7 @@ struct RefreshTarget {
     int concurrently = -1;        // -1 when possible, 0, 1 (a materialized view)
     bool warn = false;            // on_error 'warn': keep the writer's transaction
     Origin origin;
-    const char *name = nullptr;   // qualified, for messages
+    const char *name = nullptr;   // qualified, for messages: name_of()
     bool table_view = false;
     bool needs_full = false;      // a new watch's first refresh (full): clear the mark after it
     bool reader_may_read = true;  // the user whose statement runs the refresh may SELECT the view:
@@ -75,9 +76,19 @@ struct RefreshTarget {
     Applied applied{0, 0};        // out
 };
 
+const char *qualified_name(Oid relid);
+
+// The target's qualified name, looked up when first needed (most refreshes
+// never say it).
+const char *name_of(RefreshTarget *t) {
+    if (t->name == nullptr)
+        t->name = qualified_name(t->matview);
+    return t->name;
+}
+
 void refresh_error_context(void *arg) {
     auto *t = static_cast<RefreshTarget *>(arg);
-    errcontext("refreshing %s %s (pgview_auto, %s)", t->table_view ? "table view" : "materialized view", t->name,
+    errcontext("refreshing %s %s (pgview_auto, %s)", t->table_view ? "table view" : "materialized view", name_of(t),
                origin_text(t->origin));
 }
 
@@ -87,7 +98,7 @@ constexpr const char *hint_unique_index = "Create a unique index with no WHERE c
 [[noreturn]] void cannot_refresh_concurrently(const RefreshTarget *t, const char *why,
                                               const char *hint = hint_unique_index) {
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                    errmsg("cannot refresh materialized view %s concurrently", t->name),
+                    errmsg("cannot refresh materialized view %s concurrently", name_of(const_cast<RefreshTarget *>(t))),
                     errdetail("%s", why),
                     errhint("%s", hint)));
 }
@@ -110,7 +121,7 @@ void exec_refresh(Oid matview, bool concurrently) {
 }
 
 // The figures of a refresh that succeeded: pgview_status's, the NOTIFY.
-void record(const RefreshTarget *t, TimestampTz start, bool concurrently) {
+void record(RefreshTarget *t, TimestampTz start, bool concurrently) {
     TimestampTz end = GetCurrentTimestamp();
     Strategy strategy = t->plan.strategy;
     bool full = strategy == Strategy::full_refresh || strategy == Strategy::full_difference;
@@ -123,10 +134,10 @@ void record(const RefreshTarget *t, TimestampTz start, bool concurrently) {
     shmem::maintenance_note(t->matview, static_cast<char>(strategy), t->applied.keys, t->applied.rows, end - start);
     ereport(DEBUG1, (errmsg("pgview_auto: %s refreshed by %s (%s): " INT64_FORMAT " keys, " INT64_FORMAT
                             " rows written",
-                            t->name, strategy_name(strategy), t->plan.reason, t->applied.keys, t->applied.rows)));
+                            name_of(t), strategy_name(strategy), t->plan.reason, t->applied.keys, t->applied.rows)));
     // Opt-in; delivered when the transaction commits. A prepared transaction cannot notify.
     if (config::notify && t->origin != Origin::prepare)
-        Async_Notify("pgview_refresh", t->name);
+        Async_Notify("pgview_refresh", name_of(t));
 }
 
 // REFRESH MATERIALIZED VIEW, CONCURRENTLY when asked or possible.
@@ -142,7 +153,7 @@ bool refresh_matview(RefreshTarget *t) {
     if (concurrently && !(t->origin == Origin::manual && t->concurrently == 1)) {
         if (const char *guard = ddl_guard_in_the_way()) {
             ereport(DEBUG1, (errmsg("pgview_auto: refreshing %s without CONCURRENTLY: event trigger \"%s\" "
-                                    "would see its temporary table", t->name, guard)));
+                                    "would see its temporary table", name_of(t), guard)));
             concurrently = false;
         }
     }
@@ -264,10 +275,11 @@ void explain_failure(const RefreshTarget *t, ErrorData *edata, bool hide) {
     if (!hide)
         return;
     const char *noun = t->table_view ? "table view" : "materialized view";
-    hide_error(edata, psprintf("%s %s could not be refreshed", noun, t->name),
+    const char *name = name_of(const_cast<RefreshTarget *>(t));
+    hide_error(edata, psprintf("%s %s could not be refreshed", noun, name),
                "The error is shown only to roles that may read the view; the server log has it.",
-               psprintf("Its owner sees the error by running pgview_refresh('%s').", t->name),
-               psprintf("refreshing %s %s (pgview_auto, %s)", noun, t->name, origin_text(t->origin)));
+               psprintf("Its owner sees the error by running pgview_refresh('%s').", name),
+               psprintf("refreshing %s %s (pgview_auto, %s)", noun, name, origin_text(t->origin)));
 }
 
 // run_plan, its error explained (C-level; the error is raised again).
@@ -312,12 +324,12 @@ bool refresh_one_or_warn(RefreshTarget *t) {
         const char *noun = t->table_view ? "table view" : "materialized view";
         if (t->reader_may_read)
             ereport(WARNING, (errcode(failure->sqlerrcode),
-                              errmsg("%s %s was not refreshed: %s", noun, t->name, failure->message),
+                              errmsg("%s %s was not refreshed: %s", noun, name_of(t), failure->message),
                               errdetail("The transaction's changes are kept; the view is stale until its next "
                                         "refresh (on_error => 'warn')."),
-                              errhint("See pgview_status() for the error, or run pgview_refresh('%s').", t->name)));
+                              errhint("See pgview_status() for the error, or run pgview_refresh('%s').", name_of(t))));
         else
-            ereport(WARNING, (errcode(failure->sqlerrcode), errmsg("%s %s was not refreshed", noun, t->name),
+            ereport(WARNING, (errcode(failure->sqlerrcode), errmsg("%s %s was not refreshed", noun, name_of(t)),
                               errdetail("The transaction's changes are kept; the view is stale until its next "
                                         "refresh (on_error => 'warn'). The error is shown only to roles that may "
                                         "read the view."),
@@ -375,7 +387,9 @@ void choose_plan(RefreshTarget *t, bool have_changes) {
         s.deltas = c.groups != NIL;
         s.no_delta = c.no_delta;
         t->delta = kv != nullptr && kv->delta != nullptr && kv->delta->shapes != NIL
-                       ? static_cast<const analysis::DeltaShape *>(linitial(kv->delta->shapes))
+                       ? pg_call([kv] {
+                             return copy_delta_shape(static_cast<const analysis::DeltaShape *>(linitial(kv->delta->shapes)));
+                         })
                        : nullptr;
         if (s.deltas && t->delta == nullptr && s.no_delta == nullptr)
             s.no_delta = "the view's definition changed during the transaction";
@@ -383,7 +397,7 @@ void choose_plan(RefreshTarget *t, bool have_changes) {
     }
     t->plan = choose(s);
     bool by_key = t->plan.strategy == Strategy::keyed_recompute || t->plan.strategy == Strategy::delta;
-    t->keyed = by_key ? pg_call([kv] { return keyed_spec(kv); }) : nullptr;
+    t->keyed = by_key ? pg_call([kv] { return cached_keyed_spec(kv); }) : nullptr;
 }
 
 const char *qualified_name(Oid relid) {
@@ -396,6 +410,21 @@ const char *qualified_name(Oid relid) {
 } // namespace
 
 std::vector<Oid> cascade_order(const std::vector<Oid> &roots) {
+    // No watch has a view for its source (the common case): no cascade, the
+    // order is the OIDs' (what the graph's order would give), without a graph
+    // made per commit.
+    int with_view_sources = pg_call([] {
+        const registry::WatchRow *rows;
+        int n;
+        registry::matview_sources(&rows, &n);
+        return n;
+    });
+    if (with_view_sources == 0) {
+        std::vector<Oid> order(roots);
+        std::sort(order.begin(), order.end());
+        order.erase(std::unique(order.begin(), order.end()), order.end());
+        return order;
+    }
     std::vector<graph::RelId> ids(roots.begin(), roots.end());
     std::vector<graph::RelId> order = registry::cascade_graph(ids).refresh_order(ids);
     return {order.begin(), order.end()};
@@ -437,7 +466,6 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
             }
             if (is_root && root_concurrently != use_watch_option)
                 target.concurrently = root_concurrently;
-            target.name = qualified_name(matview);
             target.reader_may_read = pg_class_aclcheck(matview, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
         });
         choose_plan(&target, have_changes);

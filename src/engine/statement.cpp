@@ -194,37 +194,49 @@ struct DeltaExprs {
     }
 };
 
-void add_param(DeltaStatements *out, StringInfo names, Oid type, const char *name) {
-    out->param_types[out->nparams++] = type;
-    appendStringInfo(names, ", %s", name);
+// The groups' values: one parameter each (an array of them, or one scalar).
+void add_param(DeltaStatements *out, List **names, Oid element_type, const char *name, bool single) {
+    out->param_types[out->nparams++] = single ? element_type : get_array_type(element_type);
+    *names = lappend(*names, const_cast<char *>(name));
 }
 
-// WITH d AS (the groups' arrays as rows, numbered)
-char *groups_cte(const TableShape *t, const DeltaShape *s, DeltaStatements *out) {
+// WITH d AS (the groups' arrays as rows, numbered); single: one group, its
+// values as scalars (the planner then reduces d to the parameters: the
+// statement is a plain UPDATE of one row found by its key's index).
+char *groups_cte(const TableShape *t, const DeltaShape *s, DeltaStatements *out, bool single) {
     int max = t->nkeys + 1 + 4 * s->layout.nargs;
     out->param_types = static_cast<Oid *>(palloc(sizeof(Oid) * (max + 1)));
     out->nparams = 0;
-    StringInfoData names;
-    initStringInfo(&names);
+    List *names = NIL;
     for (int k = 0; k < t->nkeys; k++)
-        add_param(out, &names, get_array_type(t->types[t->key_cols[k]]), psprintf("pgview_k%d", k));
-    add_param(out, &names, INT8ARRAYOID, "pgview_r");
+        add_param(out, &names, t->types[t->key_cols[k]], psprintf("pgview_k%d", k), single);
+    add_param(out, &names, INT8OID, "pgview_r", single);
     for (int a = 0; a < s->layout.nargs; a++) {
         const changes::DeltaArg &arg = s->layout.args[a];
-        add_param(out, &names, INT8ARRAYOID, psprintf("pgview_c%d", a));
+        add_param(out, &names, INT8OID, psprintf("pgview_c%d", a), single);
         if (arg.sum != 0)
-            add_param(out, &names, arg.sum == 'i' ? INT8ARRAYOID : NUMERICARRAYOID, psprintf("pgview_s%d", a));
+            add_param(out, &names, arg.sum == 'i' ? INT8OID : NUMERICOID, psprintf("pgview_s%d", a), single);
         if (arg.min)
-            add_param(out, &names, get_array_type(arg.type), psprintf("pgview_lo%d", a));
+            add_param(out, &names, arg.type, psprintf("pgview_lo%d", a), single);
         if (arg.max)
-            add_param(out, &names, get_array_type(arg.type), psprintf("pgview_hi%d", a));
+            add_param(out, &names, arg.type, psprintf("pgview_hi%d", a), single);
     }
     StringInfoData sql;
     initStringInfo(&sql);
+    if (single) {
+        appendStringInfoString(&sql, "WITH d AS (SELECT ");
+        for (int p = 0; p < out->nparams; p++)
+            appendStringInfo(&sql, "$%d AS %s, ", p + 1, static_cast<const char *>(list_nth(names, p)));
+        appendStringInfoString(&sql, "1::pg_catalog.int8 AS pgview_n) ");
+        return sql.data;
+    }
     appendStringInfoString(&sql, "WITH d AS (SELECT * FROM ROWS FROM (");
     for (int p = 0; p < out->nparams; p++)
         appendStringInfo(&sql, "%spg_catalog.unnest($%d)", p > 0 ? ", " : "", p + 1);
-    appendStringInfo(&sql, ") WITH ORDINALITY AS d(%s, pgview_n)) ", names.data + 2);
+    appendStringInfoString(&sql, ") WITH ORDINALITY AS d(");
+    for (int p = 0; p < out->nparams; p++)
+        appendStringInfo(&sql, "%s, ", static_cast<const char *>(list_nth(names, p)));
+    appendStringInfoString(&sql, "pgview_n)) ");
     return sql.data;
 }
 
@@ -336,9 +348,10 @@ char *difference_sql(const TableShape *t, bool keyed, bool nulls) {
     return sql.data;
 }
 
-DeltaStatements *delta_sql(const TableShape *t, const DeltaShape *s) {
+DeltaStatements *delta_sql(const TableShape *t, const DeltaShape *s, bool single) {
     auto *out = static_cast<DeltaStatements *>(palloc0(sizeof(DeltaStatements)));
-    const char *with = groups_cte(t, s, out);
+    out->single = single;
+    const char *with = groups_cte(t, s, out, single);
     DeltaExprs change{t, s, false};
 
     StringInfoData sql;

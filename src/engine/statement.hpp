@@ -54,14 +54,16 @@ char *difference_sql(const TableShape *t, bool keyed, bool nulls);
 // (int8[]), then per argument of the shape's layout: non-null delta (int8[]),
 // sum delta (int8[] or numeric[]), smallest and largest inserted value (arrays
 // of its type). Each statement reads them as d, with d.pgview_n the group's
-// ordinal; update and insert return the ordinals they applied.
+// ordinal; update and insert return the ordinals they applied. single: for
+// one group, its values as scalars of the same types instead of arrays.
 struct DeltaStatements {
+    bool single;
     int nparams;
     Oid *param_types;
     char *update;        // UPDATE of the groups' rows ... RETURNING d.pgview_n
     char *insert;        // own groups: INSERT of new groups ... ON CONFLICT DO NOTHING RETURNING d.pgview_n (else nullptr)
     char *delete_empty;  // own groups: DELETE of the groups whose count(*) is 0 (else nullptr)
 };
-DeltaStatements *delta_sql(const TableShape *t, const analysis::DeltaShape *s);
+DeltaStatements *delta_sql(const TableShape *t, const analysis::DeltaShape *s, bool single);
 
 } // namespace pgview::engine
