@@ -80,9 +80,11 @@ const char *qualified_name(Oid relid);
 
 // The target's qualified name, looked up when first needed (most refreshes
 // never say it).
+// (In the transaction's memory: it is first needed in an error's context,
+// whose memory goes with the error.)
 const char *name_of(RefreshTarget *t) {
     if (t->name == nullptr)
-        t->name = qualified_name(t->matview);
+        t->name = MemoryContextStrdup(TopTransactionContext, qualified_name(t->matview));
     return t->name;
 }
 
