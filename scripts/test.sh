@@ -56,6 +56,11 @@ else
     failed=$((failed + 1)); echo "   -> FAILED: also in: $elsewhere"
 fi
 
+# The folders of src/ depend one way (issue 21): none includes a folder above it.
+say "layers: src/ folders include only folders below them (scripts/check_layers.py)"
+if layers=$(python3 "$REPO/scripts/check_layers.py"); then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+sed 's/^/   /' <<<"$layers"
+
 say "unit tests (GoogleTest)"
 if make -C "$REPO" -s unit-test PG_CONFIG="$PG_CONFIG" >"$WORK/unit.log" 2>&1; then :; fi
 grep -E '^\[ +(OK|FAILED) +\]' "$WORK/unit.log" | sed 's/^/   /'
