@@ -284,6 +284,12 @@ met() { # VALUE OP TARGET
     else echo "**no**"; fi
 }
 
+# timed SQL: milliseconds of one statement (autocommit, commit included), server-side.
+timed() {
+    printf '%s\n' "SELECT clock_timestamp() AS t0 \\gset" "$1;" \
+        "SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000, 2);" | run_psql | tail -1
+}
+
 # --- 1. commit mode vs no view -----------------------------------------------------------
 wanted() { [[ " $SECTIONS " == *" $1 "* ]]; }
 COMMIT_SETUPS=(none commit trigger statement)
@@ -377,11 +383,6 @@ done
 
 # --- 3. refresh time against the number of affected keys ----------------------------------------
 if wanted keys; then
-# timed SQL: milliseconds of one statement (autocommit, commit included), server-side.
-timed() {
-    printf '%s\n' "SELECT clock_timestamp() AS t0 \\gset" "$1;" \
-        "SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000, 2);" | run_psql | tail -1
-}
 touch_keys() { # N: one transaction inserting an order for each of N distinct random users
     run_psql -c "INSERT INTO orders(user_id, total) SELECT id, 1.00 FROM users ORDER BY random() LIMIT $1"
 }
