@@ -1,4 +1,4 @@
-// pgview_auto — refreshing matviews (see refresher.hpp).
+// pgview_auto — the refresh orchestration (see refresh.hpp).
 #include "engine/refresh.hpp"
 
 #include <algorithm>

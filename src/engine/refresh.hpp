@@ -1,17 +1,20 @@
-// pgview_auto — the refresher: every refresh, at commit or on demand, goes here.
+// pgview_auto — every refresh, at commit or on demand, goes here.
 //
-// For each matview, in one global order (topological over the watches, then
-// OID) so that writers refreshing several matviews cannot deadlock:
-//   1. lock the matview as REFRESH would (ExclusiveLock for CONCURRENTLY, else
-//      AccessExclusiveLock), and only then
-//   2. take the snapshot the refresh reads: in READ COMMITTED a new one, which
-//      sees every transaction that committed before the lock was granted (the
+// For each view, in one global order (topological over the watches, then OID)
+// so that writers refreshing several views cannot deadlock:
+//   1. its changes from the provider (the transaction's change set, or keys
+//      claimed from shared memory), and the chooser's plan (engine/plan.hpp);
+//   2. the plan's locks (a matview as REFRESH would lock it, a table view's
+//      keys or the table), and only then
+//   3. the snapshot the refresh reads: in READ COMMITTED a new one, which sees
+//      every transaction that committed before the lock was granted (the
 //      previous refresher's included);
-//   3. REFRESH as the matview's owner (ExecRefreshMatView adds
-//      SECURITY_RESTRICTED_OPERATION), CONCURRENTLY when asked or possible;
-//   4. record statistics. In REPEATABLE READ / SERIALIZABLE, the statistics row
-//      is claimed before the refresh: a newer refresh by another transaction
-//      makes that a serialization failure (40001) instead of a regressed view.
+//   4. the plan's statement as the view's owner (REFRESH, or a statement of
+//      engine/statement.hpp run by engine/apply.hpp);
+//   5. its figures (pgview_status, pgview_maintenance). In REPEATABLE READ /
+//      SERIALIZABLE, the statistics row (or the keys' bucket rows) is claimed
+//      before the refresh: a newer refresh by another transaction makes that a
+//      serialization failure (40001) instead of a regressed view.
 #pragma once
 
 #include <vector>

@@ -52,7 +52,7 @@ Statement failure_stats = {
     "ON CONFLICT (matview) DO UPDATE SET failures = s.failures + 1, last_error = excluded.last_error, "
     "  last_error_at = excluded.last_error_at, stale = true",
     2, {REGCLASSOID, TEXTOID}, nullptr};
-// 0.6.0: bucket rows of keyed refreshes (see refresh/keyed_refresh.hpp).
+// 0.6.0: bucket rows of keyed refreshes (see engine/key_locks.hpp).
 Statement key_lock = {
     "INSERT INTO pgview_auto.key_lock AS l (matview, bucket, refreshes, keys, last_keys, last_at) "
     "SELECT $1, b.bucket, CASE WHEN $5 AND b.ord = 1 THEN 1 ELSE 0 END, b.n, "

@@ -1,6 +1,6 @@
 // pgview_auto — which tables are table views: pgview_auto.table_view, one row
 // per table view naming its definition (the view holding its query) and its
-// unique key. Read and written as the registry owner (watch/registry.hpp).
+// unique key. Read and written as the registry owner (registry/session.hpp).
 // C++ API: PostgreSQL errors come back as pgview::Error.
 #pragma once
 
