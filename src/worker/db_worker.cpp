@@ -39,6 +39,7 @@ extern "C" {
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -340,6 +341,13 @@ void pgview_worker_main(Datum arg) {
         proc_exit(0);
     BackgroundWorkerInitializeConnectionByOid(my_database, InvalidOid, 0);
     pgstat_report_appname("pgview_auto worker");
+    // The worker's refreshes need not wait for the disk: a refresh lost in a
+    // crash is redone, since every server start refreshes each background view
+    // in full once (the restart rule; its pending keys are gone with shared
+    // memory anyway). The writers' own commits stay as durable as they ask.
+    // Waiting for the WAL flush per refresh took a second fsync per batch of
+    // keys away from the writers on the same disk.
+    SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
     if (!pgview::shmem::worker_attach(my_database))
         proc_exit(0);
     before_shmem_exit(on_exit, (Datum) 0);
