@@ -1,6 +1,9 @@
 -- Incremental refresh of table views: which changes can be keyed (pgview_explain),
 -- keyed refreshes at commit, and the cases refreshed in full.
 SET client_min_messages = warning;
+-- Keyed recompute throughout (delta arithmetic, which would take some of these
+-- views, has sql/delta_arithmetic; its figures need shared memory).
+SET pgview_auto.delta = off;
 CREATE SCHEMA inc;
 SET search_path = inc, public;
 

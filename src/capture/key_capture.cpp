@@ -20,6 +20,7 @@
 #include "analysis/capture_plan.hpp"
 #include "capture/changed.hpp"
 #include "changes/change_set.hpp"
+#include "config/settings.hpp"
 #include "pg/guard.hpp"
 #include "pg/hidden_error.hpp"
 #include "pg/owner_scope.hpp"
@@ -239,7 +240,7 @@ void capture(TriggerData *td, CaptureItem *const *items) {
         changes::change_touch(item->view); // a statement that changed no row still says "keyed, nothing to do"
         if (changes::change_is_full(item->view))
             continue;
-        if (item->kind == derive_direct && item->delta != nullptr)
+        if (item->kind == derive_direct && item->delta != nullptr && config::delta)
             add_deltas(td, item, slot);
         else if (item->kind == derive_direct)
             add_keys(td, item, slot);

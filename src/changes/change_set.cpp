@@ -35,7 +35,8 @@ struct ViewEntry {
     Oid view;
     bool full;
     const char *full_reason;
-    int count;                 // distinct keys and groups
+    int count;                 // distinct keys
+    int ngroups;               // distinct delta groups
     List *keys;                // SinkKey *
     const DeltaLayout *layout;
     List *groups;              // DeltaGroup *
@@ -99,6 +100,7 @@ ViewEntry *view_entry(Oid view, bool create) {
         e->full = false;
         e->full_reason = nullptr;
         e->count = 0;
+        e->ngroups = 0;
         e->keys = NIL;
         e->layout = nullptr;
         e->groups = NIL;
@@ -109,12 +111,23 @@ ViewEntry *view_entry(Oid view, bool create) {
     return e;
 }
 
-// A new distinct key (or group) of v: false past pgview_auto.max_keys (v is full then).
+// A new distinct key of v: false past pgview_auto.max_keys (v is full then).
 bool room_for_one_more(ViewEntry *v) {
     if (++v->count <= config::max_keys)
         return true;
     v->full = true; // past the cap the refresh is full; stop collecting
     v->full_reason = "more changed keys than pgview_auto.max_keys";
+    return false;
+}
+
+// A new delta group of v: false past pgview_auto.max_delta_groups. (Deltas
+// cost per group what a hand-written trigger's UPDATE costs, so they go on
+// where recomputing keys would not; the cap bounds the transaction's memory.)
+bool room_for_one_more_group(ViewEntry *v) {
+    if (++v->ngroups <= config::max_delta_groups)
+        return true;
+    v->full = true;
+    v->full_reason = "more changed groups than pgview_auto.max_delta_groups";
     return false;
 }
 
@@ -238,7 +251,7 @@ void change_add_delta(Oid view, const DeltaLayout *layout, const KeyImage &key, 
     MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
     if (!found) {
         e->group = nullptr;
-        if (!room_for_one_more(v)) {
+        if (!room_for_one_more_group(v)) {
             MemoryContextSwitchTo(old);
             return;
         }

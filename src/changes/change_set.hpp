@@ -8,7 +8,8 @@
 //           aggregate's state (rows, non-null values, sums, insert-only
 //           extremes), summed over every changed row (+1 new rows, -1 old);
 //   full    a change that cannot be keyed, with its reason.
-// Past pgview_auto.max_keys distinct keys a view is "full" (collection stops).
+// Past pgview_auto.max_keys distinct keys (pgview_auto.max_delta_groups delta
+// groups) a view is "full": collection stops.
 // Kept in TopTransactionContext. A rolled-back savepoint keeps its keys (at
 // worst keys refreshed for nothing, never one missed) but makes the deltas it
 // contributed to unusable (they would count rows that are gone): the refresh

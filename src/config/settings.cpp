@@ -18,6 +18,8 @@ int retry_delay_ms = 5000;
 int max_matviews = 1024;
 bool notify = false;
 int max_keys = 10000;
+int max_delta_groups = 250000;
+bool delta = true;
 int max_pending_keys = 65536;
 
 namespace {
@@ -68,6 +70,16 @@ void settings_init(bool preload) {
                             "Past this many changed keys the table view is refreshed in full instead. Keys that wait "
                             "for the worker are bounded by pgview_auto.max_pending_keys instead.",
                             &max_keys, 10000, 1, 100000000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable("pgview_auto.delta",
+                            "Keeps table views of invertible aggregates by delta arithmetic where it can.",
+                            "Off: their changes are captured as keys and recomputed (keyed recompute), as for any "
+                            "other table view; read where the rows change, and at the refresh.",
+                            &delta, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("pgview_auto.max_delta_groups",
+                            "Groups of one table view a transaction keeps deltas for (delta arithmetic).",
+                            "Each takes a few hundred bytes of the transaction's memory until COMMIT; past this many "
+                            "the table view is refreshed in full instead.",
+                            &max_delta_groups, 250000, 1, 100000000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     if (preload)
         DefineCustomIntVariable("pgview_auto.max_pending_keys",
                                 "Changed keys of async and manual table views shared memory holds for the worker.",

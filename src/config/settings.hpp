@@ -10,6 +10,8 @@ extern int naptime_ms;      // pgview_auto.naptime: longest sleep of a worker
 extern int retry_delay_ms;  // pgview_auto.retry_delay: first retry after a failed refresh
 extern int max_matviews;    // pgview_auto.max_matviews: size of the shared table
 extern bool notify;         // pgview_auto.notify: NOTIFY pgview_refresh after each refresh
+extern bool delta;          // pgview_auto.delta: delta arithmetic where it can
+extern int max_delta_groups; // pgview_auto.max_delta_groups: delta groups of one table view a transaction keeps
 extern int max_keys;        // pgview_auto.max_keys: keys of one table view a transaction recomputes
 extern int max_pending_keys; // pgview_auto.max_pending_keys: keys waiting in shared memory
 

@@ -7,6 +7,7 @@
 
 #include "graph/dependency_graph.hpp"
 #include "analysis/delta_analysis.hpp"
+#include "config/settings.hpp"
 #include "analysis/key_analysis.hpp"
 #include "pg/error.hpp"
 #include "pg/guard.hpp"
@@ -159,8 +160,11 @@ std::vector<SourcePlan> source_plans(Oid view, int incremental_option) {
             s.not_keyed = "the watch says incremental => false";
         s.changes_known = true;
         s.full_reason = p.incremental ? nullptr : p.reason.c_str();
-        s.deltas = p.incremental && delta[oid];
-        s.keys = p.incremental && !delta[oid];
+        bool deltas = delta[oid] && config::delta;
+        if (delta[oid] && !config::delta)
+            no_delta[oid] = "pgview_auto.delta is off";
+        s.deltas = p.incremental && deltas;
+        s.keys = p.incremental && !deltas;
         s.no_delta = s.keys ? no_delta[oid].c_str() : nullptr;
         Plan plan = choose(s);
         p.strategy = plan.strategy;
