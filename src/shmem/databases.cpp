@@ -173,7 +173,7 @@ void forget_dropped_database(Oid dbid) {
         if (e->key.dbid != dbid)
             continue;
         if (e->nkeys > 0)
-            pending_keys_take(dbid, e->key.matview, e->nkeys, nullptr);
+            pending_keys_take(&e->keys, e->nkeys, nullptr);
         hash_search(entries, &e->key, HASH_REMOVE, nullptr); // allowed during a seq scan
     }
     DatabaseSlot *db = find_database(dbid, false);

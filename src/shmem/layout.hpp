@@ -6,6 +6,7 @@
 #pragma once
 
 #include "shmem/pending.hpp"
+#include "shmem/pending_keys.hpp"
 
 extern "C" {
 #include "postgres.h"
@@ -36,6 +37,7 @@ struct Entry {
     Coverage done;    // of the newest refresh committed
     bool keys_full;   // some pending change brought no keys (or they did not fit): refresh in full
     int32 nkeys;      // pending keys in the key table (pending_keys.hpp)
+    KeyChain keys;    // ... linked from here
     uint32 overflows; // keys that did not fit in shared memory (each made a refresh full)
     bool overflowed;  // ... since the last claim (which says so in the server log)
     TimestampTz schedule_next; // its schedule's next run (kept across the database's workers)

@@ -31,7 +31,7 @@ bool my_ticket_in_flight = false;
 // The matview's next refresh must be full: its pending keys are of no use.
 void keys_useless(Entry *e) {
     e->keys_full = true;
-    pending_keys_take(e->key.dbid, e->key.matview, e->nkeys, nullptr);
+    pending_keys_take(&e->keys, e->nkeys, nullptr);
     e->nkeys = 0;
 }
 
@@ -51,7 +51,7 @@ void add_keys(Entry *e, const Mark &m) {
     foreach (lc, m.keys) {
         auto *sk = static_cast<changes::SinkKey *>(lfirst(lc));
         bool added;
-        if (!pending_keys_add(e->key.dbid, e->key.matview, sk->sink, sk->image, &added)) {
+        if (!pending_keys_add(e->key.dbid, e->key.matview, &e->keys, sk->sink, sk->image, &added)) {
             keys_useless(e); // no room (pgview_auto.max_pending_keys), or an image longer than a slot
             e->overflows++;
             e->overflowed = true;
@@ -158,7 +158,7 @@ void move_pending(Oid old_matview, Oid new_matview, bool mark, bool wake_worker)
     TimestampTz since = old != nullptr && old->dirty ? old->pending_since : now;
     if (old != nullptr) {
         if (old->nkeys > 0) // (a rebuilt matview's refresh is full anyway)
-            pending_keys_take(MyDatabaseId, old_matview, old->nkeys, nullptr);
+            pending_keys_take(&old->keys, old->nkeys, nullptr);
         EntryKey key{MyDatabaseId, old_matview};
         hash_search(entries, &key, HASH_REMOVE, nullptr);
     }
@@ -204,7 +204,7 @@ Coverage claim(Oid matview, bool *keyed, List **keys) {
         // matview that is not dirty, or a database all dirty, gets a full one).
         if (keyed != nullptr)
             *keyed = e->dirty && !e->keys_full && (db == nullptr || !db->all_dirty);
-        pending_keys_take(MyDatabaseId, matview, e->nkeys, keyed != nullptr && *keyed ? keys : nullptr);
+        pending_keys_take(&e->keys, e->nkeys, keyed != nullptr && *keyed ? keys : nullptr);
         e->nkeys = 0;
         e->keys_full = false;
         e->dirty = false;
@@ -376,8 +376,10 @@ void forget_entries_except(const Oid *keep, int n) {
         bool kept = false;
         for (int i = 0; i < n && !kept; i++)
             kept = keep[i] == e->key.matview;
-        if (!kept) // removing the entry just returned is allowed during a seq scan
-            hash_search(entries, &e->key, HASH_REMOVE, nullptr);
+        if (kept)
+            continue;
+        pending_keys_take(&e->keys, e->nkeys, nullptr); // (none: a clean entry's were claimed)
+        hash_search(entries, &e->key, HASH_REMOVE, nullptr); // the entry just returned: allowed during a seq scan
     }
     LWLockRelease(state->lock);
 }

@@ -16,14 +16,20 @@ namespace {
 // Room for the image of most keys (integers, dates, uuids, short text).
 constexpr int image_room = 52;
 
+} // namespace
+
 struct PendingKey {
     Oid dbid;
     Oid view;
     int32 sink;
     int32 len;
-    char image[image_room]; // zero-padded: the whole struct is the hash key
+    char image[image_room]; // zero-padded: everything up to here is the hash key
+    PendingKey *next;       // the view's next pending key (not part of the key)
 };
 
+namespace {
+
+constexpr Size key_size = offsetof(PendingKey, next);
 HTAB *pending = nullptr;
 
 void make_key(PendingKey *k, Oid dbid, Oid view, int sink, const changes::KeyImage &image) {
@@ -45,7 +51,7 @@ void pending_keys_shmem_init(void) {
     if (config::max_pending_keys <= 0)
         return;
     HASHCTL ctl;
-    ctl.keysize = sizeof(PendingKey);
+    ctl.keysize = key_size;
     ctl.entrysize = sizeof(PendingKey);
     // HASH_FIXED_SIZE: a full table refuses new keys (the view falls back to
     // a full refresh) instead of taking the server's spare shared memory, which
@@ -54,59 +60,55 @@ void pending_keys_shmem_init(void) {
                             HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
 }
 
-bool pending_keys_add(Oid dbid, Oid view, int sink, const changes::KeyImage &image, bool *added) {
+bool pending_keys_add(Oid dbid, Oid view, KeyChain *chain, int sink, const changes::KeyImage &image, bool *added) {
     *added = false;
     if (pending == nullptr || image.len > image_room)
         return false;
     PendingKey key;
     make_key(&key, dbid, view, sink, image);
     bool found;
-    if (hash_search(pending, &key, HASH_ENTER_NULL, &found) == nullptr)
+    auto *k = static_cast<PendingKey *>(hash_search(pending, &key, HASH_ENTER_NULL, &found));
+    if (k == nullptr)
         return false;
+    if (!found) {
+        k->next = *chain;
+        *chain = k;
+    }
     *added = !found;
     return true;
 }
 
-void pending_keys_take(Oid dbid, Oid view, int expected, List **out) {
-    if (pending == nullptr || expected <= 0)
+void pending_keys_take(KeyChain *chain, int expected, List **out) {
+    if (pending == nullptr || *chain == nullptr)
         return;
     // Copied out first, removed after: an allocation that fails (an ERROR)
     // leaves every key where it was, for the next claim.
-    PendingKey *copies = nullptr;
-    if (out != nullptr)
-        copies = static_cast<PendingKey *>(palloc(sizeof(PendingKey) * expected));
-    HASH_SEQ_STATUS seq;
-    hash_seq_init(&seq, pending);
-    PendingKey *k;
-    int found = 0;
-    while (found < expected && (k = static_cast<PendingKey *>(hash_seq_search(&seq))) != nullptr) {
-        if (k->dbid != dbid || k->view != view)
-            continue;
-        if (copies != nullptr) {
-            copies[found] = *k;
+    if (out != nullptr) {
+        auto *copies = static_cast<PendingKey *>(palloc(sizeof(PendingKey) * Max(expected, 1)));
+        int n = 0;
+        for (PendingKey *k = *chain; k != nullptr; k = k->next) {
+            if (n == expected) { // (the count lags the chain: never, but no overrun either)
+                expected *= 2;
+                copies = static_cast<PendingKey *>(repalloc(copies, sizeof(PendingKey) * expected));
+            }
+            copies[n] = *k;
             auto *sk = static_cast<changes::SinkKey *>(palloc(sizeof(changes::SinkKey)));
             sk->sink = k->sink;
             sk->image.len = k->len;
-            sk->image.data = copies[found].image;
+            sk->image.data = copies[n].image;
             *out = lappend(*out, sk);
+            n++;
         }
-        found++;
     }
-    if (found == expected)
-        hash_seq_term(&seq);
-    if (found == 0)
-        return;
-    // Nothing below allocates.
-    hash_seq_init(&seq, pending);
-    int removed = 0;
-    while (removed < found && (k = static_cast<PendingKey *>(hash_seq_search(&seq))) != nullptr) {
-        if (k->dbid != dbid || k->view != view)
-            continue;
-        (void) hash_search(pending, k, HASH_REMOVE, nullptr); // allowed for the entry just returned
-        removed++;
+    // Nothing below allocates. (A removed entry goes to the free list, which
+    // reuses its header, not its data: its link is read before anyway.)
+    PendingKey *k = *chain;
+    *chain = nullptr;
+    while (k != nullptr) {
+        PendingKey *next = k->next;
+        (void) hash_search(pending, k, HASH_REMOVE, nullptr);
+        k = next;
     }
-    if (removed == found) // (else the scan ran to its end, which ends it)
-        hash_seq_term(&seq);
 }
 
 } // namespace pgview::shmem

@@ -94,6 +94,7 @@ Entry *find_entry(Oid matview, HASHACTION action) {
         e->done = Coverage{};
         e->keys_full = false;
         e->nkeys = 0;
+        e->keys = nullptr;
         e->overflows = 0;
         e->overflowed = false;
         e->schedule_next = 0;

@@ -23,7 +23,7 @@
 # trigger (the floor of a capture, and of maintaining the view in the COPY's own
 # transaction, see below).
 # Environment: W2_SECONDS (10) [2], W2_REPEAT (3) [1], W2_COPY_ROWS (1000000) [2000],
-# W2_FLOOR_SECTIONS ("tps copy": which measurements), W2_PORT, W2_DURABLE, W2_WORKLOADS
+# W2_FLOOR_SECTIONS ("tps copy async": which measurements), W2_PORT, W2_DURABLE, W2_WORKLOADS
 set -Eeuo pipefail
 trap 'exit 3' ERR
 
@@ -61,7 +61,7 @@ load() { # NAME USERS ORDERS
           FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.id, u.name" \
         -c "ALTER TABLE user_stats ADD PRIMARY KEY (user_id)" -c "VACUUM ANALYZE"
 }
-SECTIONS=" ${W2_FLOOR_SECTIONS:-tps copy} "
+SECTIONS=" ${W2_FLOOR_SECTIONS:-tps copy async} "
 wanted() { [[ $SECTIONS == *" $1 "* ]]; }
 if wanted tps; then load w2_small "$USERS" "$ORDERS"; fi
 load w2_large "$LUSERS" "$LORDERS"
@@ -199,6 +199,68 @@ if wanted copy; then
         COPY_TABLE+=$'\n'"| $s | $(median "$vals") | $(median "$ratios") |"
     done
     TABLE+=${TABLE:+$'\n\n'}"$COPY_TABLE"
+fi
+# Async (W2 large, 8 writers, insert_large.pgb): what a perfect background maintainer
+# costs the writers on these cores, the floor of async mode ("a hand-written batched
+# applier running beside the same writers"):
+#   none     the writers alone
+#   log      each INSERT also appends (user_id, 1, total) to a log table (a row
+#            trigger): the capture a batched applier needs, nothing applied
+#   applier  the same, and one more connection applying the log in a loop for as long
+#            as the writers run: it deletes the log's rows it sees and adds their
+#            count and sum per user to user_stats in one statement (delta arithmetic,
+#            batched: what pgview_auto's worker would do if it knew the values);
+#            after the writers, one last round, and the view must be exact
+if wanted async; then
+    ASYNC_SETUPS=(none log applier)
+    cat >"$TMP/files/apply.pgb" <<'SQL'
+WITH d AS (DELETE FROM user_stats_log RETURNING user_id, n, t),
+     a AS (SELECT user_id, sum(n) AS n, sum(t) AS t FROM d GROUP BY user_id)
+UPDATE user_stats s SET order_count = s.order_count + a.n, total_spent = s.total_spent + a.t
+  FROM a WHERE s.user_id = a.user_id;
+SQL
+    [ "$(id -u)" -eq 0 ] && chown -R "$PGUSER_OS" "$TMP/files"
+    declare -A ATPS ARUNS
+    for ((r = 1; r <= REPEAT; r++)); do
+        for ((i = 0; i < ${#ASYNC_SETUPS[@]}; i++)); do
+            s=${ASYNC_SETUPS[$(((i + r - 1) % ${#ASYNC_SETUPS[@]}))]}
+            psql_db postgres -c "DROP DATABASE IF EXISTS run WITH (FORCE)" -c "CREATE DATABASE run TEMPLATE w2_large"
+            [ "$s" = none ] || psql_db run -c "CREATE TABLE user_stats_log (user_id int NOT NULL, n bigint NOT NULL, t numeric NOT NULL)" \
+                -c "CREATE FUNCTION log_order() RETURNS trigger LANGUAGE plpgsql AS \$\$
+                    BEGIN INSERT INTO user_stats_log VALUES (NEW.user_id, 1, NEW.total); RETURN NULL; END \$\$" \
+                -c "CREATE TRIGGER log_order AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION log_order()"
+            psql_db run -c "CHECKPOINT"
+            apid=""
+            if [ "$s" = applier ]; then
+                (cd "$TMP" && as_pg pgbench -n -c 1 -T "$SECS" -h "$TMP" -p "$PORT" -U postgres -f "$TMP/files/apply.pgb" run \
+                    >"$TMP/files/applier.out" 2>&1) &
+                apid=$!
+            fi
+            out=$(cd "$TMP" && as_pg pgbench -n -c 8 -j 2 -T "$SECS" -h "$TMP" -p "$PORT" -U postgres -f "$TMP/files/large_none.pgb" run 2>&1)
+            tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' <<<"$out")
+            [ -n "$tps" ] || { echo "$out" >&2; exit 3; }
+            ATPS[$r.$s]=$tps
+            if [ -n "$apid" ]; then
+                wait "$apid"
+                ARUNS[$r]=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$TMP/files/applier.out")
+                left=$(psql_db run -c "SELECT count(*) FROM user_stats_log")
+                psql_db run -f "$TMP/files/apply.pgb" >/dev/null
+                wrong=$(wrong_rows)
+                [ "$wrong" = 0 ] || { echo "the batched applier left $wrong wrong rows in user_stats" >&2; exit 3; }
+                ARUNS[$r]+=" rounds, $left log rows left when the writers stopped"
+            fi
+            say "W2 large, 8 writers, repetition $r, $s: $tps TPS${apid:+ (applier: ${ARUNS[$r]})}" >&2
+        done
+    done
+    ASYNC_TABLE="| async floor: W2 large, 8 writers | TPS (median) | ratio to none (median) |
+| --- | --- | --- |"
+    for s in "${ASYNC_SETUPS[@]}"; do
+        vals="" ratios=""
+        for ((r = 1; r <= REPEAT; r++)); do vals+=" ${ATPS[$r.$s]}"; ratios+=" $(ratio "${ATPS[$r.$s]}" "${ATPS[$r.none]}")"; done
+        ASYNC_TABLE+=$'\n'"| $s | $(median "$vals") | $(median "$ratios") |"
+    done
+    for ((r = 1; r <= REPEAT; r++)); do ASYNC_TABLE+=$'\n\n'"Applier, repetition $r: ${ARUNS[$r]}."; done
+    TABLE+=${TABLE:+$'\n\n'}"$ASYNC_TABLE"
 fi
 echo "$TABLE"
 if ((!SMOKE)); then
