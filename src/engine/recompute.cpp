@@ -169,7 +169,7 @@ int64 rows_changed(Oid view) {
 
 } // namespace
 
-bool recompute_keys(const KeyedSpec *spec, List *sink_keys, int max_keys, Applied *out) {
+bool recompute_keys(const KeyedSpec *spec, List *sink_keys, int max_keys, bool lock_table, Applied *out) {
     ViewKeys keys = make_keys();
     List **join_values = static_cast<List **>(palloc0(sizeof(List *) * (spec->njoins + 1)));
     ListCell *lc;
@@ -195,7 +195,7 @@ bool recompute_keys(const KeyedSpec *spec, List *sink_keys, int max_keys, Applie
         // create a key the other's key query cannot see yet, and neither would
         // wait for the other on a key. Its keyed refreshes serialize on the table
         // view instead; each one's key query runs again after the lock (below).
-        bool coarse = spec->njoins > 0;
+        bool coarse = lock_table || spec->njoins > 0;
         KeyTypes kt = spec->key_types_of();
         lock_keys_for_recompute(kt, keys.images, true, &coarse);
         // Locked, then the snapshot. A join key looked up before the lock may have

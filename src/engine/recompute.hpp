@@ -44,8 +44,11 @@ struct Applied {
 };
 
 // Recomputes the view's rows for the SinkKey *s in keys. False (nothing done)
-// when the view keys exceed max_keys: refresh in full instead. C-level.
-bool recompute_keys(const KeyedSpec *spec, List *keys, int max_keys, Applied *out);
+// when the view keys exceed max_keys: refresh in full instead. lock_table: lock
+// the whole table view instead of its keys' buckets (one registry row written
+// instead of one per bucket), for a refresher that has no concurrent writer of
+// the view to let through. C-level.
+bool recompute_keys(const KeyedSpec *spec, List *keys, int max_keys, bool lock_table, Applied *out);
 
 // The full difference of a table view (the caller holds its EXCLUSIVE lock).
 // C-level.

@@ -216,10 +216,15 @@ bool run_plan(RefreshTarget *t) {
         // by pgview_auto.max_pending_keys already: capping them at max_keys made every
         // refresh that fell behind full, and a full refresh (1.1 s on W2 large, where
         // 10,000 keys take 0.2 s) let more keys pile up than the next could take.
+        // Such keys belong to a view in a background mode: no writer refreshes it
+        // at commit, so nothing is let through by locking its keys one bucket at
+        // a time; the table's lock costs one registry row instead of one per bucket
+        // (a tenth of a busy worker's time).
+        bool background = t->origin == Origin::worker || t->origin == Origin::manual;
         int max_keys = config::max_keys;
-        if (t->origin == Origin::worker || t->origin == Origin::manual)
+        if (background)
             max_keys = std::max(max_keys, config::max_pending_keys);
-        if (recompute_keys(t->keyed, changes::change_all_keys(t->changes), max_keys, &t->applied)) {
+        if (recompute_keys(t->keyed, changes::change_all_keys(t->changes), max_keys, background, &t->applied)) {
             record(t, start, true);
             return true;
         }

@@ -1,6 +1,7 @@
 // pgview_auto — the per-database worker.
 //
-// Each pass: read the async watches and schedules (one short transaction),
+// Each pass: read the async watches and schedules (one short transaction;
+// kept from the last pass unless the registry changed),
 // decide which matviews are due (debounce, max_delay, schedule, retry backoff),
 // then refresh each due matview, and every matview watching it, in refresh
 // order, each in a transaction of its own: a failure is logged, recorded in
@@ -40,6 +41,7 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -79,13 +81,51 @@ void on_exit(int, Datum) {
     shmem::worker_detach(my_database, still_wanted, next_due);
 }
 
+// The registry as last read, kept across passes: reading it took a fifth of
+// a busy worker's time (a pass per batch of keys). Any change to its tables
+// sends a relcache invalidation (their registry_changed triggers), which the
+// next pass's transaction start delivers here; it is also read again at least
+// once per pgview_auto.naptime, whatever happened.
+MemoryContext plan_context = nullptr;
+Plan kept_plan{};
+uint64 registry_generation = 1; // bumped by the invalidations
+uint64 kept_generation = 0;     // the generation kept_plan was read at (0: none)
+TimestampTz kept_at = 0;
+Oid registry_tables[3] = {InvalidOid, InvalidOid, InvalidOid};
+
+void registry_invalidated(Datum, Oid relid) {
+    bool ours = relid == InvalidOid;
+    for (Oid t : registry_tables)
+        ours = ours || t == relid || !OidIsValid(t);
+    if (ours)
+        registry_generation++;
+}
+
 void read_plan(Plan *plan) {
+    TimestampTz now = GetCurrentTimestamp();
+    if (kept_generation == registry_generation && now - kept_at < static_cast<int64>(config::naptime_ms) * 1000) {
+        *plan = kept_plan;
+        return;
+    }
+    uint64 reading = registry_generation;
+    registry_tables[0] = registry::registry_relid("watch");
+    registry_tables[1] = registry::registry_relid("watched");
+    registry_tables[2] = registry::registry_relid("schedule");
+    MemoryContextReset(plan_context);
+    kept_generation = 0;
     registry::WatchRow *rows;
     int nrows;
     registry::with_registry([&] {
-        registry::registry_load(&rows, &nrows, &plan->options, &plan->noptions, pass_context);
-        plan->nschedules = registry::registry_load_schedules(&plan->schedules, pass_context);
+        registry::registry_load(&rows, &nrows, &plan->options, &plan->noptions, plan_context);
+        plan->nschedules = registry::registry_load_schedules(&plan->schedules, plan_context);
     });
+    // Kept only if no change arrived while it was read (the reads take locks,
+    // which deliver invalidations).
+    if (reading == registry_generation) {
+        kept_plan = *plan;
+        kept_generation = reading;
+        kept_at = now;
+    }
 }
 
 bool background_mode(const registry::MatviewOptions &o) { return o.mode == 'a' || o.mode == 'm'; }
@@ -352,6 +392,8 @@ void pgview_worker_main(Datum arg) {
         proc_exit(0);
     before_shmem_exit(on_exit, (Datum) 0);
     pass_context = AllocSetContextCreate(TopMemoryContext, "pgview_auto worker pass", ALLOCSET_DEFAULT_SIZES);
+    plan_context = AllocSetContextCreate(TopMemoryContext, "pgview_auto worker plan", ALLOCSET_DEFAULT_SIZES);
+    CacheRegisterRelcacheCallback(registry_invalidated, (Datum) 0);
 
     for (;;) {
         CHECK_FOR_INTERRUPTS();
