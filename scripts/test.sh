@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # pgview_auto — the whole test suite on a throwaway server:
 #   unit tests of the pure C++ graph (GoogleTest), pg_regress (sql/ + expected/),
-#   isolation specs (test/isolation), the SQL examples of README.md, the Python
+#   isolation specs (test/isolation), the SQL examples of README.md and doc/*.md,
+#   doc/reference.md against the extension, the documentation's links, the Python
 #   adapter's tests (clients/python), TAP tests (test/t, PostgreSQL::Test::Cluster),
 #   and a smoke run of the benchmarks.
 # Installs what it needs, builds, installs the extension, and ends with one line
@@ -98,17 +99,45 @@ grep -E '\.\.\. ' "$WORK/isolation.log" | sed 's/^/   /'
 count "$WORK/isolation.log" '\.\.\. ok' '^(test| ) .*\.\.\. '
 [ -s "$WORK/isolation/regression.diffs" ] && cat "$WORK/isolation/regression.diffs"
 
-# Every ```sql block of README.md, in order, on an empty database: the examples
-# a new user copies must run as written.
-say "README examples (every \`\`\`sql block of README.md, in order, on an empty database)"
-if bash "$REPO/scripts/readme_examples.sh" "$REPO/README.md" >"$WORK/readme_examples.sql" &&
-    [ -s "$WORK/readme_examples.sql" ] &&
-    as_pg createdb -h "$WORK/server" -p "$PORT" -U postgres pgview_readme &&
-    cluster_psql "$WORK/server" "$PORT" -d pgview_readme -v ON_ERROR_STOP=1 \
-        -f "$WORK/readme_examples.sql" >"$WORK/readme.log" 2>&1; then
-    passed=$((passed + 1)); echo "   -> $(grep -c '^-- README.md, line' "$WORK/readme_examples.sql") blocks ran: ok"
+# Every ```sql block of README.md and of each doc/*.md, in order, on an empty
+# database per file: the examples a new user copies must run as written. Each
+# file with examples is one test (a file without any is not counted).
+say "documentation examples (every \`\`\`sql block of README.md and doc/*.md, in order, on an empty database per file)"
+n=0
+for doc in "$REPO/README.md" "$REPO"/doc/*.md; do
+    name=${doc#$REPO/}; n=$((n + 1))
+    sqlfile=$WORK/examples_$n.sql; log=$WORK/examples_$n.log
+    if ! bash "$REPO/scripts/readme_examples.sh" "$doc" >"$sqlfile" 2>"$log"; then
+        failed=$((failed + 1)); echo "   $name -> FAILED"; cat "$log"; continue
+    fi
+    blocks=$(grep -c "^-- $(basename "$doc"), line" "$sqlfile")
+    if [ "$blocks" -eq 0 ]; then echo "   $name: no sql examples"; continue; fi
+    if as_pg createdb -h "$WORK/server" -p "$PORT" -U postgres "pgview_examples_$n" &&
+        cluster_psql "$WORK/server" "$PORT" -d "pgview_examples_$n" -v ON_ERROR_STOP=1 \
+            -f "$sqlfile" >"$log" 2>&1; then
+        passed=$((passed + 1)); echo "   $name: $blocks blocks ran: ok"
+    else
+        failed=$((failed + 1)); echo "   $name -> FAILED"; tail -20 "$log"
+    fi
+done
+
+# doc/reference.md against the extension as installed: a section per function
+# (with the signature \df shows), per view, a row per setting, and nothing else.
+say "reference: doc/reference.md against the extension's functions, views and settings (scripts/check_reference.py)"
+if as_pg createdb -h "$WORK/server" -p "$PORT" -U postgres pgview_reference &&
+    cluster_psql "$WORK/server" "$PORT" -d pgview_reference -qc 'CREATE EXTENSION pgview_auto' &&
+    reference=$(python3 "$REPO/scripts/check_reference.py" --psql "$PGBIN/psql" localhost "$PORT" postgres pgview_reference 2>&1); then
+    passed=$((passed + 1)); sed 's/^/   /' <<<"$reference"; echo "   -> ok"
 else
-    failed=$((failed + 1)); echo "   -> FAILED"; tail -20 "$WORK/readme.log" 2>/dev/null
+    failed=$((failed + 1)); sed 's/^/   /' <<<"${reference:-}"; echo "   -> FAILED"
+fi
+
+# Every relative link and #anchor of the documentation resolves.
+say "links: every relative link and anchor of README.md, doc/, test/README.md, CHANGELOG.md, clients/python/README.md (scripts/check_links.py)"
+if links=$(python3 "$REPO/scripts/check_links.py" 2>&1); then
+    passed=$((passed + 1)); sed 's/^/   /' <<<"$links"; echo "   -> ok"
+else
+    failed=$((failed + 1)); sed 's/^/   /' <<<"$links"; echo "   -> FAILED"
 fi
 
 # The Python adapter's unittest tests (clients/python), against this server: each test
