@@ -9,6 +9,7 @@
 
 #include <algorithm>
 
+#include "analysis/derived_key.hpp"
 #include "create/matview_replace.hpp"
 #include "create/query_columns.hpp"
 #include "create/sql_runner.hpp"
@@ -279,6 +280,44 @@ void notice(const char *sqlstate_code, const std::string &message) {
     });
 }
 
+// A table view created without unique_key gets the key its query's shape gives
+// (analysis/derived_key.hpp), said in a NOTICE, when every column of it has an
+// equality a refresh can name; else none (rows compared whole, refreshed in full).
+std::vector<std::string> derive_key(SqlRunner &sql, const std::string &query, const std::string &view) {
+    std::vector<std::string> key;
+    std::string from, why_not;
+    const char *text = query.c_str();
+    pg_call([&] {
+        analysis::DerivedKey d = analysis::derive_key_of_text(text);
+        ListCell *lc;
+        foreach (lc, d.columns)
+            key.emplace_back(static_cast<const char *>(lfirst(lc)));
+        from = d.from != nullptr ? d.from : "";
+        why_not = d.why_not != nullptr ? d.why_not : "";
+    });
+    if (!key.empty()) {
+        std::vector<Column> columns = query_columns(sql, query);
+        for (const std::string &k : key) {
+            auto c = std::find_if(columns.begin(), columns.end(), [&k](const Column &c) { return c.name == k; });
+            Oid type = c != columns.end() ? c->type : InvalidOid;
+            if (!OidIsValid(type) || !pg_call([type] { return equality_operator(type, true) != nullptr; })) {
+                why_not = "column \"" + k + "\" of the key its shape gives has no default equality operator";
+                key.clear();
+                break;
+            }
+        }
+    }
+    std::string names;
+    for (const std::string &k : key)
+        names += (names.empty() ? "" : ", ") + ident(k);
+    if (!key.empty())
+        notice("00000", "table view \"" + view + "\" is keyed by (" + names + "), from " + from);
+    else
+        notice("00000", "table view \"" + view + "\" has no unique key (" + why_not +
+                            "): every change refreshes it in full");
+    return key;
+}
+
 // The unique index unique_key asks for, unless one on exactly those columns is
 // there already (kept by or_replace).
 void ensure_unique_key(SqlRunner &sql, Oid rel, const std::string &qualified, std::vector<std::string> key) {
@@ -347,6 +386,8 @@ Oid create_view(const CreateRequest &r) {
                                                          article(kind),
                         {}, "or_replace replaces a relation of the same kind only (and converts a materialized view "
                             "into a table view).");
+        if (conversion && r.unique_key.empty())
+            key = derive_key(sql, query, display(name));
         require_key_columns(sql, query, key, kind);
         if (conversion)
             convert_matview(sql, existing, name, schema, query, options, r.with_data, key);
@@ -357,6 +398,8 @@ Oid create_view(const CreateRequest &r) {
         else
             sql.run("CREATE OR REPLACE VIEW " + qualified + with_clause(options) + " AS\n" + query + "\n");
     } else {
+        if (kind == Kind::table_view && r.unique_key.empty())
+            key = derive_key(sql, query, display(name));
         require_key_columns(sql, query, key, kind);
         if (kind == Kind::table_view) {
             (void) create_table_view(sql, name, schema, query, options, r.with_data, key);
