@@ -176,3 +176,9 @@ CREATE FUNCTION @extschema@.pgview_explain(view regclass)
 COMMENT ON FUNCTION @extschema@.pgview_explain(regclass) IS
   'For each source table of a table view or materialized view: whether its changes refresh the view incrementally or in full, how the changed keys are found, why not incrementally, and the plan a change of that source alone gets (strategy: full refresh, full difference, keyed recompute or delta) with its reason';
 
+
+-- Mode 'immediate' (table views maintained at the end of each writing
+-- statement, in the writer's transaction).
+ALTER TABLE pgview_auto.watched DROP CONSTRAINT watched_mode_check;
+ALTER TABLE pgview_auto.watched ADD CONSTRAINT watched_mode_check
+  CHECK (mode IN ('commit', 'immediate', 'async', 'manual'));

@@ -2,6 +2,7 @@
 #include "analysis/capture_plan.hpp"
 #include "pg/guard.hpp"
 #include "commit/commit_refresh.hpp"
+#include "commit/immediate.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "registry/watch_cache.hpp"
 #include "worker/database_pause.hpp"
@@ -46,6 +47,7 @@ void _PG_init(void) {
     pgview::tableview::cache_init();
     pgview::analysis::capture_plan_init();
     pgview::commit::commit_refresh_init();
+    pgview::commit::immediate_init();
     // pg_upgrade runs the server in binary-upgrade mode: start no worker then.
     if (preload && !IsBinaryUpgrade) {
         pgview::shmem::shared_state_init();

@@ -95,7 +95,7 @@ void settle_moves() {
         if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(m.new_matview)))
             continue;
         const registry::MatviewOptions *options = registry::options_of(m.new_matview);
-        m.mark = options != nullptr && options->mode != 'c';
+        m.mark = options != nullptr && registry::background_mode(options->mode);
         m.wake_worker = options != nullptr && options->mode == 'a';
         pending[kept++] = m;
     }

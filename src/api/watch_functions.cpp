@@ -58,22 +58,23 @@ using pgview::api::text_arg;
 namespace {
 
 registry::MatviewOptions parse_options(FunctionCallInfo fcinfo) {
-    require_not_null(fcinfo, 2, "mode", "pgview_watch", "Pass mode => 'commit', 'async' or 'manual'.");
+    require_not_null(fcinfo, 2, "mode", "pgview_watch", "Pass mode => 'commit', 'immediate', 'async' or 'manual'.");
     require_not_null(fcinfo, 4, "on_error", "pgview_watch", "Pass on_error => 'error' or 'warn'.");
     bool has_timing = PG_NARGS() >= 7; // the SQL of 0.2.0 passes five arguments
     if (has_timing)
         require_not_null(fcinfo, 5, "debounce", "pgview_watch", "Pass debounce => '0' for no quiet time.");
     std::string mode = text_arg(fcinfo, 2);
-    if (mode != "commit" && mode != "async" && mode != "manual")
+    if (mode != "commit" && mode != "immediate" && mode != "async" && mode != "manual")
         throw Error(sqlstate::invalid_parameter_value, "unknown mode '" + mode + "'", {},
-                    "Use mode => 'commit' (refresh in the writer's transaction), 'async' (by the background "
-                    "worker, after commit) or 'manual' (by pgview_refresh_pending()).");
+                    "Use mode => 'commit' (refresh in the writer's transaction, at its commit), 'immediate' (a "
+                    "table view, at the end of each writing statement), 'async' (by the background worker, "
+                    "after commit) or 'manual' (by pgview_refresh_pending()).");
     std::string on_error = text_arg(fcinfo, 4);
     if (on_error != "error" && on_error != "warn")
         throw Error(sqlstate::invalid_parameter_value, "unknown on_error '" + on_error + "'", {},
                     "Use on_error => 'error' (the writer's transaction fails with the refresh) or 'warn' "
                     "(it commits, the view stays stale, a WARNING says why).");
-    registry::MatviewOptions options{mode[0], -1, on_error == "warn", 0, -1, -1, false};
+    registry::MatviewOptions options{mode == "immediate" ? 'i' : mode[0], -1, on_error == "warn", 0, -1, -1, false};
     if (PG_NARGS() >= 8 && !PG_ARGISNULL(7)) // the SQL of 0.6.0 passes incremental
         options.incremental = PG_GETARG_BOOL(7) ? 1 : 0;
     if (!PG_ARGISNULL(3))
@@ -90,7 +91,7 @@ registry::MatviewOptions parse_options(FunctionCallInfo fcinfo) {
         throw Error(sqlstate::invalid_parameter_value, "debounce and max_delay apply to mode 'async' only", {},
                     "Pass mode => 'async', or leave debounce and max_delay out.");
     // Last: the arguments are checked the same way with or without the worker.
-    if (mode != "commit") {
+    if (registry::background_mode(options.mode)) {
         std::string what = "mode '" + mode + "'"; // built here: the lambda may longjmp
         const char *what_c = what.c_str();
         pg_call([what_c] { pgview::config::require_preloaded(what_c); });
@@ -151,7 +152,14 @@ PGVIEW_FUNCTION(pgview_watch) {
 
     if (options.incremental == 1)
         require_incremental(matview);
-    if (options.mode != 'c')
+    if (options.mode == 'i' && !tableview::is_table_view(matview))
+        throw Error(sqlstate::feature_not_supported,
+                    "materialized view " + pgview::relation_name(matview) + " cannot be watched in mode 'immediate'",
+                    "Mode 'immediate' changes the view inside each writing statement; PostgreSQL's REFRESH "
+                    "cannot run there (it would rewrite the whole view per statement).",
+                    "Convert it into a table view: pgview_create('" + pgview::relation_name(matview) +
+                        "', <its query>, kind => 'table view', or_replace => true).");
+    if (registry::background_mode(options.mode))
         pgview::api::reserve_shared_entry(matview, "pgview_watch");
 
     watch::apply_watch(matview, requested, options, watch::PrivilegeCheck::caller);

@@ -250,7 +250,7 @@ PGVIEW_FUNCTION(pgview_wait) {
     pg_call([matview] { warn_if_uncaptured(matview); });
     bool background = pg_call([matview] {
         const registry::MatviewOptions *o = registry::options_of(matview);
-        return o != nullptr && o->mode != 'c';
+        return o != nullptr && registry::background_mode(o->mode);
     });
     // Commit mode (or no watch, or no worker): committed changes are already in
     // the view, or never will be by us. A standby's views come from its primary.

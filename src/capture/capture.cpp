@@ -23,10 +23,43 @@ PGVIEW_FUNCTION(pgview_capture) {
     Oid relid = RelationGetRelid(trigger->tg_relation);
     pgview::pg_call([relid] { pgview::changes::dirty_add(relid); });
     pgview::capture::capture_unkeyed(relid, TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event));
+    if (!pgview::capture::keys_trigger_follows(trigger->tg_relation, trigger->tg_event))
+        pgview::capture::statement_captured();
     return PointerGetDatum(nullptr);
 }
 
 namespace pgview::capture {
+
+namespace {
+StatementEnd statement_end = nullptr;
+}
+
+void on_statement_end(StatementEnd callback) { statement_end = callback; }
+
+bool keys_trigger_follows(Relation rel, TriggerEvent event) {
+    const char *name = TRIGGER_FIRED_BY_INSERT(event)   ? "pgview_auto_keys_insert"
+                       : TRIGGER_FIRED_BY_UPDATE(event) ? "pgview_auto_keys_update"
+                       : TRIGGER_FIRED_BY_DELETE(event) ? "pgview_auto_keys_delete"
+                                                        : nullptr;
+    if (name == nullptr || rel->trigdesc == nullptr)
+        return false;
+    // (Statement triggers of one event fire in name order: ours are named so that
+    // the keys triggers come after pgview_auto_capture.)
+    bool replica = SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA;
+    for (int i = 0; i < rel->trigdesc->numtriggers; i++) {
+        const Trigger &t = rel->trigdesc->triggers[i];
+        bool fires = replica ? t.tgenabled == TRIGGER_FIRES_ON_REPLICA || t.tgenabled == TRIGGER_FIRES_ALWAYS
+                             : t.tgenabled != TRIGGER_DISABLED && t.tgenabled != TRIGGER_FIRES_ON_REPLICA;
+        if (fires && strcmp(t.tgname, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+void statement_captured() {
+    if (statement_end != nullptr && pg_call([] { return changes::statement_dirty_any(); }))
+        statement_end();
+}
 
 void changed_in_full(Oid relid) {
     pg_call([relid] { changes::dirty_add(relid); });

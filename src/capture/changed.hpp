@@ -4,6 +4,8 @@
 
 extern "C" {
 #include "postgres.h"
+#include "commands/trigger.h"
+#include "utils/rel.h"
 }
 
 namespace pgview::capture {
@@ -17,5 +19,16 @@ void changed_in_full(Oid relid);
 // The plain capture trigger's share of a change: the views that cannot key
 // this table's changes (and with TRUNCATE every view) are marked full.
 void capture_unkeyed(Oid table, bool truncate);
+
+// The end of a statement's capture on a table: the last of our statement
+// triggers for its event has collected its changes. What runs then (views in
+// mode 'immediate', commit/immediate.hpp) is registered from above, so that
+// capture depends on nothing above it. C++ (the callback may throw).
+using StatementEnd = void (*)();
+void on_statement_end(StatementEnd callback); // from _PG_init
+// From a capture trigger: whether one of our statement triggers for this event
+// fires after it on this table (then that one ends the statement's capture).
+bool keys_trigger_follows(Relation rel, TriggerEvent event);
+void statement_captured();
 
 } // namespace pgview::capture

@@ -289,6 +289,8 @@ Datum capture_trigger(FunctionCallInfo fcinfo, const char *name, bool for_row) {
         pgview::changes::dirty_add(relid);
         capture(td, items);
     });
+    if (!for_row) // (a row trigger fires per row: its statement ends at commit, for mode 'immediate')
+        pgview::capture::statement_captured();
     return PointerGetDatum(nullptr);
 }
 

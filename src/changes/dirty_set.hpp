@@ -15,6 +15,10 @@ namespace pgview::changes {
 void dirty_add(Oid table);
 bool dirty_any(void);
 List *dirty_take(void);     // the set, emptied; allocated in TopTransactionContext
+// The tables written since this was last taken (views in mode 'immediate' are
+// refreshed at the end of each statement from it); the dirty set keeps them.
+bool statement_dirty_any(void);
+List *statement_dirty_take(void);
 void dirty_forget(void);    // end of transaction: the memory goes with it
 
 // This transaction made work for the background worker (a new async watch, a

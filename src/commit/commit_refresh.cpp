@@ -24,6 +24,7 @@
 #include "pg/guard.hpp"
 #include "changes/change_set.hpp"
 #include "changes/dirty_set.hpp"
+#include "commit/immediate.hpp"
 #include "shmem/maintenance.hpp"
 #include "engine/refresh.hpp"
 #include "registry/watch_cache.hpp"
@@ -94,15 +95,20 @@ std::vector<Oid> take_tickets(const std::vector<Oid> &matviews) {
     return untracked;
 }
 
-// The matviews watching a table (copied: the cache may be reloaded by the caller's next call).
+// The matviews watching a table (copied: the cache may be reloaded by the
+// caller's next call), but those in mode 'immediate': the statements that wrote
+// the table refreshed them (commit/immediate.hpp).
 std::vector<Oid> watchers_of_table(Oid table) {
     std::vector<Oid> out;
     pg_call([&out, table] {
         int n;
         const Oid *matviews = registry::watchers_of(table, &n);
         out.reserve(n); // (may throw bad_alloc: caught by pg_call before any longjmp can happen)
-        for (int i = 0; i < n; i++)
-            out.push_back(matviews[i]);
+        for (int i = 0; i < n; i++) {
+            const registry::MatviewOptions *o = registry::options_of(matviews[i]);
+            if (o == nullptr || o->mode != 'i')
+                out.push_back(matviews[i]);
+        }
     });
     return out;
 }
@@ -124,6 +130,9 @@ void refresh_dirty(engine::Origin origin) {
     // round that refreshed m.
     std::unordered_map<Oid, int> written, refreshed;
     pg_call([] { AcceptInvalidationMessages(); }); // the registry as committed now
+    // Views in mode 'immediate' over tables written where no statement trigger
+    // of ours fired (a replication apply): now.
+    refresh_immediate();
     for (int round = 0;; round++) {
         pg_call([&written, round] {
             List *dirty = changes::dirty_take();
@@ -150,7 +159,7 @@ void refresh_dirty(engine::Origin origin) {
             pg_call([&roots] {
                 for (Oid matview : roots) {
                     const registry::MatviewOptions *options = registry::options_of(matview);
-                    if (options != nullptr && options->mode != 'c')
+                    if (options != nullptr && registry::background_mode(options->mode))
                         ereport(WARNING,
                                 (errmsg("refreshing %s materialized view \"%s\" at commit",
                                         registry::mode_name(options->mode), get_rel_name(matview)),

@@ -54,6 +54,7 @@ const char *origin_text(Origin origin) {
     case Origin::prepare: return "at PREPARE TRANSACTION";
     case Origin::manual: return "by pgview_refresh";
     case Origin::worker: return "by the background worker";
+    case Origin::statement: return "at the end of the writing statement";
     }
     return "";
 }
@@ -454,7 +455,7 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
         bool defer = false;
         pg_call([&] {
             const registry::MatviewOptions *options = registry::options_of(matview);
-            defer = deferred != nullptr && options != nullptr && options->mode != 'c';
+            defer = deferred != nullptr && options != nullptr && registry::background_mode(options->mode);
         });
         if (defer) {
             deferred->push_back(matview);
@@ -469,7 +470,8 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
             const registry::MatviewOptions *options = registry::options_of(matview);
             if (options != nullptr) {
                 target.concurrently = options->concurrently;
-                target.warn = options->on_error_warn && (origin == Origin::commit || origin == Origin::prepare);
+                target.warn = options->on_error_warn && (origin == Origin::commit || origin == Origin::prepare ||
+                                                                origin == Origin::statement);
             }
             if (is_root && root_concurrently != use_watch_option)
                 target.concurrently = root_concurrently;

@@ -28,7 +28,7 @@ extern "C" {
 
 namespace pgview::engine {
 
-enum class Origin { commit, prepare, manual, worker };
+enum class Origin { commit, prepare, manual, worker, statement };
 
 // -1: use the matview's watch option (or "when possible" if unwatched).
 inline constexpr int use_watch_option = -2;

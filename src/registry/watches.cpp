@@ -200,6 +200,7 @@ void registry_load(WatchRow **watches, int *nwatches, OptionsRow **options, int 
 const char *mode_name(char mode) {
     switch (mode) {
     case 'a': return "async";
+    case 'i': return "immediate";
     case 'm': return "manual";
     default: return "commit";
     }

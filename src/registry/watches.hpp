@@ -14,7 +14,7 @@ namespace pgview::registry {
 
 // Options of a watched matview. concurrently: -1 = NULL (when possible), 0, 1.
 struct MatviewOptions {
-    char mode;            // 'c' commit, 'a' async, 'm' manual
+    char mode;            // 'c' commit, 'i' immediate, 'a' async, 'm' manual
     int concurrently;
     bool on_error_warn;
     int64 debounce_us;    // async: quiet time before refreshing
@@ -23,6 +23,9 @@ struct MatviewOptions {
     bool needs_full;      // watched anew: the next refresh is full (the view may be stale from before)
 };
 const char *mode_name(char mode);
+// Refreshed by the background worker or pgview_refresh_pending, after commit
+// (async, manual), as opposed to inside the writer's transaction (commit, immediate).
+inline bool background_mode(char mode) { return mode == 'a' || mode == 'm'; }
 
 // Reads (inside a session). Rows come back as palloc'd arrays in the caller's
 // memory context (SPI's own memory is gone after registry_end).

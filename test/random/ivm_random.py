@@ -2,7 +2,7 @@
 """pgview_auto — the randomized differential test of table views (issue 12, "Proof").
 
 Creates the tables of schema.py, one table view per shape of shapes.py, and watches
-every one of them in commit, async or manual mode (chosen by the seed, changed now
+every one of them in commit, immediate, async or manual mode (chosen by the seed, changed now
 and then between rounds). Each round, several clients (threads, one connection
 each, as a role that owns nothing) run random transactions at once (workload.py);
 then manual views get pgview_refresh_pending, async views pgview_wait, and:
@@ -35,7 +35,7 @@ import schema
 import shapes
 from workload import Client, Ids, Log, Refresher, run_clients
 
-MODES = ("commit", "async", "manual")
+MODES = ("commit", "immediate", "async", "manual")
 
 
 def parse_args(argv):
@@ -48,7 +48,7 @@ def parse_args(argv):
     p.add_argument("--clients", type=int, default=4)
     p.add_argument("--txns", type=int, default=10, help="transactions per client per round")
     p.add_argument("--long", action="store_true", help="200 rounds of 6 clients (by hand)")
-    p.add_argument("--modes", default="commit,async,manual", help="watch modes to draw from")
+    p.add_argument("--modes", default="commit,immediate,async,manual", help="watch modes to draw from")
     p.add_argument("--mode-change", type=float, default=0.15,
                    help="chance that a view changes mode between rounds")
     p.add_argument("--predict", choices=("auto", "on", "off"), default="auto",

@@ -101,6 +101,12 @@ def predict_writes(mode, txns, sources, overflow):
     must_any = sum(1 for o in per_txn if NONE not in o)
     if mode == "commit":
         return Prediction(Range(must_inc, may_inc), Range(must_full, may_full), Range(must_any, len(per_txn)), why)
+    if mode == "immediate":
+        # One refresh per writing statement that reached the end, whose figures roll
+        # back with a rolled-back transaction (not always with a savepoint's): at
+        # least one per committed transaction that surely wrote, no upper bound here.
+        many = 10 ** 9
+        return Prediction(Range(0, many), Range(1 if must_full else 0, many), Range(1 if must_any else 0, many), why)
     if mode == "async":
         return Prediction(Range(1 if must_inc and not may_full else 0, may_inc),
                           Range(1 if must_full else 0, may_full),
