@@ -176,3 +176,61 @@ CREATE FUNCTION @extschema@.pgview_explain(view regclass)
 COMMENT ON FUNCTION @extschema@.pgview_explain(regclass) IS
   'For each source table of a table view or materialized view: whether its changes refresh the view incrementally or in full, how the changed keys are found, why not incrementally, and the plan a change of that source alone gets (strategy: full refresh, full difference, keyed recompute or delta) with its reason';
 
+
+-- ---------------------------------------------------------------------------
+-- The refresh history (issue 24): every refresh, at commit, by the worker, by
+-- pgview_refresh / pgview_refresh_pending or a schedule, and of every strategy,
+-- appends a row (pgview_auto.history). With shared_preload_libraries the rows
+-- wait in a buffer in shared memory (pgview_auto.history_buffer entries) and
+-- the database's worker writes them, so writers never wait for it; without, the
+-- refresh writes its row itself. Rows older than pgview_auto.history_days are
+-- deleted by the worker. History, not configuration: not dumped by pg_dump.
+CREATE TABLE pgview_auto.refresh_log (
+  matview      oid NOT NULL,
+  started_at   timestamptz NOT NULL,
+  finished_at  timestamptz NOT NULL,
+  origin       text NOT NULL CHECK (origin IN ('commit', 'prepare', 'manual', 'worker')),
+  strategy     text NOT NULL,
+  keys         bigint,
+  rows_changed bigint,
+  outcome      text NOT NULL CHECK (outcome IN ('refreshed', 'failed')),
+  error        text,
+  pid          integer NOT NULL
+);
+CREATE INDEX refresh_log_finished_at ON pgview_auto.refresh_log (finished_at);
+CREATE INDEX refresh_log_matview ON pgview_auto.refresh_log (matview, finished_at);
+-- Its error column can quote data: read it through pgview_refresh_log.
+REVOKE ALL ON pgview_auto.refresh_log FROM PUBLIC;
+
+-- Every row to every role, as pgview_status(); the error only to roles that may
+-- read the view (as pgview_status().last_error).
+CREATE VIEW @extschema@.pgview_refresh_log WITH (security_barrier) AS
+  SELECT l.matview::pg_catalog.regclass AS matview, l.started_at, l.finished_at,
+         l.finished_at OPERATOR(pg_catalog.-) l.started_at AS duration,
+         l.origin, l.strategy, l.keys, l.rows_changed, l.outcome,
+         CASE WHEN pg_catalog.has_table_privilege(l.matview, 'SELECT') THEN l.error END AS error,
+         l.pid
+  FROM pgview_auto.refresh_log l;
+GRANT SELECT ON @extschema@.pgview_refresh_log TO PUBLIC;
+COMMENT ON VIEW @extschema@.pgview_refresh_log IS
+  'One row per refresh (any mode and strategy) of the last pgview_auto.history_days days: view, when, how long, origin (commit, prepare, manual, worker), strategy, keys, rows written, outcome; the error only for roles that may read the view. With shared_preload_libraries rows appear once the worker has written them (pgview_history_buffer() shows what waits)';
+
+CREATE FUNCTION @extschema@.pgview_history_buffer(OUT capacity integer, OUT waiting integer, OUT dropped bigint)
+  LANGUAGE c VOLATILE
+  AS 'MODULE_PATHNAME', 'pgview_history_buffer';
+COMMENT ON FUNCTION @extschema@.pgview_history_buffer() IS
+  'The refresh history''s buffer in shared memory: its size (pgview_auto.history_buffer; 0 without shared_preload_libraries: refreshes write their row themselves), the entries of every database waiting for their worker, and the entries dropped since the server started because it was full';
+
+CREATE FUNCTION @extschema@.pgview_prune_history() RETURNS bigint
+  LANGUAGE c VOLATILE
+  AS 'MODULE_PATHNAME', 'pgview_prune_history';
+REVOKE EXECUTE ON FUNCTION @extschema@.pgview_prune_history() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.pgview_prune_history() IS
+  'Delete the refresh history rows older than pgview_auto.history_days now (the worker does it every 10 minutes); returns how many';
+
+CREATE FUNCTION @extschema@.pgview_flush_history() RETURNS integer
+  LANGUAGE c VOLATILE
+  AS 'MODULE_PATHNAME', 'pgview_flush_history';
+REVOKE EXECUTE ON FUNCTION @extschema@.pgview_flush_history() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.pgview_flush_history() IS
+  'Write this database''s refresh history entries waiting in shared memory to pgview_refresh_log now, in this transaction (the worker does it within pgview_auto.naptime); returns how many';

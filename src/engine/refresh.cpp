@@ -12,6 +12,7 @@
 #include "pg/subtransaction.hpp"
 #include "engine/ddl_guard.hpp"
 #include "engine/delta.hpp"
+#include "engine/history.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "engine/plan.hpp"
 #include "engine/recompute.hpp"
@@ -74,6 +75,7 @@ struct RefreshTarget {
     const analysis::DeltaShape *delta = nullptr;     // delta
     changes::ViewChanges changes{};                  // keyed recompute (its keys) and delta
     Applied applied{0, 0};        // out
+    TimestampTz started = 0;      // when refresh_target began (locks included)
 };
 
 const char *qualified_name(Oid relid);
@@ -134,6 +136,8 @@ void record(RefreshTarget *t, TimestampTz start, bool concurrently) {
                 registry::registry_full_done(t->matview);
         });
     shmem::maintenance_note(t->matview, static_cast<char>(strategy), t->applied.keys, t->applied.rows, end - start);
+    history_refreshed(t->matview, t->origin, strategy, full ? -1 : t->applied.keys,
+                      strategy == Strategy::full_refresh ? -1 : t->applied.rows, start, end);
     ereport(DEBUG1, (errmsg("pgview_auto: %s refreshed by %s (%s): " INT64_FORMAT " keys, " INT64_FORMAT
                             " rows written",
                             name_of(t), strategy_name(strategy), t->plan.reason, t->applied.keys, t->applied.rows)));
@@ -297,6 +301,7 @@ bool refresh_one_explained(RefreshTarget *t, bool hide) {
         MemoryContextSwitchTo(context);
         ErrorData *edata = CopyErrorData();
         FlushErrorState();
+        history_failed(t->matview, t->origin, t->plan.strategy, t->started, edata->message, true);
         explain_failure(t, edata, hide);
         ReThrowError(edata);
     }
@@ -323,6 +328,7 @@ bool refresh_one_or_warn(RefreshTarget *t) {
         registry::with_registry([&] {
             registry::stats_failure(t->matview, failure->message); // pgview_status() shows it to readers of the view only
         });
+        history_failed(t->matview, t->origin, t->plan.strategy, t->started, failure->message, false);
         const char *noun = t->table_view ? "table view" : "materialized view";
         if (t->reader_may_read)
             ereport(WARNING, (errcode(failure->sqlerrcode),
@@ -346,6 +352,7 @@ bool refresh_target(RefreshTarget *t) {
     callback.arg = t;
     callback.previous = error_context_stack;
     error_context_stack = &callback;
+    t->started = GetCurrentTimestamp();
     bool refreshed = t->warn ? refresh_one_or_warn(t) : refresh_one_explained(t, !t->reader_may_read);
     error_context_stack = callback.previous;
     return refreshed;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "shmem/history_ring.hpp"
 #include "shmem/layout.hpp"
 #include "shmem/pending_keys.hpp"
 
@@ -34,6 +35,17 @@ void request_worker(Oid dbid) {
         wake(db);
     }
     LWLockRelease(state->lock);
+}
+
+void history_wants_flush(Oid dbid, bool wake_now) {
+    LWLockAcquire(state->lock, LW_SHARED);
+    DatabaseSlot *db = find_database(dbid, false);
+    bool served = db != nullptr && (db->worker_pid != 0 || db->wants_worker);
+    if (served && wake_now)
+        wake(db);
+    LWLockRelease(state->lock);
+    if (!served)
+        request_worker(dbid);
 }
 
 void launcher_attach(void) {
@@ -180,6 +192,7 @@ void forget_dropped_database(Oid dbid) {
     if (db != nullptr)
         db->dbid = InvalidOid; // no worker: it left before the drop could succeed
     LWLockRelease(state->lock);
+    history_forget_database(dbid);
 }
 
 bool begin_settling(Oid dbid) {

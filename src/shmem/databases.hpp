@@ -13,6 +13,10 @@ extern "C" {
 namespace pgview::shmem {
 
 void request_worker(Oid dbid); // a worker for this database, please (async watch, schedule)
+// The refresh history has entries of this database for its worker to write:
+// a worker if none serves it; with wake, its worker woken now (the buffer is
+// half full). Never ereports.
+void history_wants_flush(Oid dbid, bool wake);
 
 // Workers and the launcher.
 struct DatabaseSlotView {
