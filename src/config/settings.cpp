@@ -23,7 +23,7 @@ bool delta = true;
 int max_pending_keys = 65536;
 bool history = true;
 int history_days = 7;
-int history_buffer = 1024;
+int history_buffer = 4096;
 
 namespace {
 bool is_preloaded = false;
@@ -101,7 +101,7 @@ void settings_init(bool preload) {
                                 "Refresh history entries shared memory holds until the worker writes them.",
                                 "Past this many entries waiting, new ones are dropped and counted "
                                 "(pgview_history_buffer()). 0: each refresh writes its history row itself.",
-                                &history_buffer, 1024, 0, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr,
+                                &history_buffer, 4096, 0, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr,
                                 nullptr);
     DefineCustomStringVariable("pgview_auto.timezone", "TimeZone of every refresh and key computation.",
                                "Refreshes and key captures run with pinned output settings, whoever wrote and "

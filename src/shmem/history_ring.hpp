@@ -26,7 +26,7 @@ void history_ring_request_lock(void);   // in shmem_request_hook
 bool history_ring_kept(void);           // the ring exists (preloaded, buffer > 0)
 
 // The longest error text an entry keeps (longer ones are cut, ending in "...").
-inline constexpr int history_error_len = 256;
+inline constexpr int history_error_len = 200;
 
 struct HistoryEntry {
     Oid dbid;
