@@ -9,7 +9,7 @@ DROP FUNCTION @extschema@.pgview_status();
 DROP FUNCTION pgview_auto.pending_state();
 CREATE FUNCTION pgview_auto.pending_state()
   RETURNS TABLE (matview regclass, pending boolean, pending_since timestamptz, next_refresh timestamptz,
-                 overflows bigint)
+                 overflows bigint, pending_keys bigint)
   LANGUAGE c VOLATILE
   AS 'MODULE_PATHNAME', 'pgview_pending_state';
 
@@ -236,3 +236,39 @@ CREATE FUNCTION @extschema@.pgview_flush_history() RETURNS integer
 REVOKE EXECUTE ON FUNCTION @extschema@.pgview_flush_history() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.pgview_flush_history() IS
   'Write this database''s refresh history entries waiting in shared memory to pgview_refresh_log now, in this transaction (the worker does it within pgview_auto.naptime); returns how many';
+
+-- ---------------------------------------------------------------------------
+-- What runs now (issue 24): one row per refresh running in this database (any
+-- backend: a writer at commit, pgview_refresh, the worker), per view queued
+-- for the worker (async, manual, scheduled, with its pending keys), and per
+-- database a worker serves or that waits for one. Needs shared_preload_libraries
+-- (shared memory is where another backend's refresh can be seen): without, it
+-- is empty.
+CREATE FUNCTION pgview_auto.running_refreshes()
+  RETURNS TABLE (pid integer, matview oid, origin text, strategy text, started timestamptz,
+                 keys_claimed bigint, keys_done bigint, rows_changed bigint)
+  LANGUAGE c VOLATILE
+  AS 'MODULE_PATHNAME', 'pgview_running_refreshes';
+CREATE FUNCTION pgview_auto.workers()
+  RETURNS TABLE (database oid, pid integer, state text, waiting_since timestamptz)
+  LANGUAGE c VOLATILE
+  AS 'MODULE_PATHNAME', 'pgview_workers';
+
+CREATE VIEW @extschema@.pgview_activity AS
+  SELECT 'refresh'::text AS kind, pg_catalog.current_database()::text AS database,
+         r.matview::pg_catalog.regclass AS matview, w.mode, r.origin, r.strategy, 'running'::text AS state,
+         r.started, r.keys_done, r.keys_claimed, r.rows_changed, r.pid
+  FROM pgview_auto.running_refreshes() r
+  LEFT JOIN pgview_auto.watched w ON w.matview OPERATOR(pg_catalog.=) r.matview
+  UNION ALL
+  SELECT 'queued', pg_catalog.current_database()::text, p.matview, w.mode, 'worker', NULL, 'queued',
+         p.pending_since, NULL, p.pending_keys, NULL, d.worker_pid
+  FROM pgview_auto.pending_state() p CROSS JOIN pgview_auto.database_pending() d
+  LEFT JOIN pgview_auto.watched w ON w.matview OPERATOR(pg_catalog.=) p.matview
+  WHERE p.pending
+  UNION ALL
+  SELECT 'worker', db.datname::text, NULL, NULL, NULL, NULL, k.state, k.waiting_since, NULL, NULL, NULL, k.pid
+  FROM pgview_auto.workers() k LEFT JOIN pg_catalog.pg_database db ON db.oid OPERATOR(pg_catalog.=) k.database;
+GRANT SELECT ON @extschema@.pgview_activity TO PUBLIC;
+COMMENT ON VIEW @extschema@.pgview_activity IS
+  'What pgview_auto does now: each refresh running in this database (kind refresh: view, mode, origin, strategy, since when, keys done of keys claimed, rows written, the backend''s pid: the worker''s or the writer''s), each view queued for the worker (kind queued: pending since, keys waiting), and each database a worker serves or that waits for one (kind worker: database, state, pid). Needs shared_preload_libraries: empty without';

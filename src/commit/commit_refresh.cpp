@@ -24,6 +24,7 @@
 #include "pg/guard.hpp"
 #include "changes/change_set.hpp"
 #include "changes/dirty_set.hpp"
+#include "shmem/activity.hpp"
 #include "shmem/history_ring.hpp"
 #include "shmem/maintenance.hpp"
 #include "engine/refresh.hpp"
@@ -218,6 +219,7 @@ void mark_tickets() {
 void forget() {
     shmem::maintenance_at_end(false); // (after COMMIT's own call: nothing left)
     shmem::history_at_end(false);     // (failures go to the buffer even so)
+    shmem::activity_end();            // a refresh that failed is not running any more
     changes::dirty_forget();
     changes::change_forget();
     deferred_tickets = nullptr;

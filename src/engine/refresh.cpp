@@ -17,6 +17,7 @@
 #include "engine/plan.hpp"
 #include "engine/recompute.hpp"
 #include "engine/statement_cache.hpp"
+#include "shmem/activity.hpp"
 #include "shmem/maintenance.hpp"
 #include "syscat/relation_info.hpp"
 #include "registry/cascade_graph.hpp"
@@ -136,6 +137,7 @@ void record(RefreshTarget *t, TimestampTz start, bool concurrently) {
                 registry::registry_full_done(t->matview);
         });
     shmem::maintenance_note(t->matview, static_cast<char>(strategy), t->applied.keys, t->applied.rows, end - start);
+    shmem::activity_progress(static_cast<char>(strategy), t->applied.keys, t->applied.rows);
     history_refreshed(t->matview, t->origin, strategy, full ? -1 : t->applied.keys,
                       strategy == Strategy::full_refresh ? -1 : t->applied.rows, start, end);
     ereport(DEBUG1, (errmsg("pgview_auto: %s refreshed by %s (%s): " INT64_FORMAT " keys, " INT64_FORMAT
@@ -490,7 +492,10 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
                 choose_plan(&target, have_changes);
         }
         bool populated = target.tv.populated;
+        shmem::activity_begin(matview, origin_letter(origin), static_cast<char>(target.plan.strategy),
+                              list_length(target.changes.keys) + list_length(target.changes.groups));
         bool done = pg_call([&target] { return refresh_target(&target); });
+        shmem::activity_end(); // (an error: the transaction callbacks clear it)
         refreshed += done;
         // A table view created without data is populated by its first refresh.
         if (target.table_view && !populated && done)

@@ -48,6 +48,16 @@ void history_wants_flush(Oid dbid, bool wake_now) {
         request_worker(dbid);
 }
 
+int database_slots(DatabaseSlotView *out, int max) {
+    int n = 0;
+    LWLockAcquire(state->lock, LW_SHARED);
+    for (const DatabaseSlot &slot : state->databases)
+        if (slot.dbid != InvalidOid && n < max)
+            out[n++] = {slot.dbid, slot.wants_worker, slot.worker_pid, slot.wants_since, slot.paused_by != 0};
+    LWLockRelease(state->lock);
+    return n;
+}
+
 void launcher_attach(void) {
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     state->launcher_latch = MyLatch;

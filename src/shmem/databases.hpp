@@ -23,7 +23,11 @@ struct DatabaseSlotView {
     Oid dbid;
     bool wants_worker;
     int worker_pid;
+    TimestampTz wants_since;
+    bool paused;
 };
+// Every database slot in use (pgview_activity's worker rows). Never ereports.
+int database_slots(DatabaseSlotView *out, int max);
 void launcher_attach(void);                 // the launcher's latch, for writers to set
 int databases_wanting_workers(Oid *dbids, int max); // the longest waiting first
 // Some other database waits for a worker (pgview_auto.max_workers are busy):

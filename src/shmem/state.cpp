@@ -2,6 +2,7 @@
 #include "shmem/layout.hpp"
 
 #include "config/settings.hpp"
+#include "shmem/activity.hpp"
 #include "shmem/history_ring.hpp"
 #include "shmem/maintenance.hpp"
 #include "shmem/pending_keys.hpp"
@@ -35,7 +36,7 @@ void request_shmem() {
         prev_shmem_request();
     RequestAddinShmemSpace(MAXALIGN(sizeof(SharedState)) + MAXALIGN(mul_size(MaxBackends, sizeof(InFlight))) +
                            hash_estimate_size(config::max_matviews, sizeof(Entry)) + pending_keys_shmem_size() +
-                           maintenance_shmem_size() + history_ring_shmem_size());
+                           maintenance_shmem_size() + history_ring_shmem_size() + activity_shmem_size());
     RequestNamedLWLockTranche("pgview_auto", 1);
     maintenance_request_lock();
     history_ring_request_lock();
@@ -67,6 +68,7 @@ void startup_shmem() {
     pending_keys_shmem_init();
     maintenance_shmem_init();
     history_ring_shmem_init();
+    activity_shmem_init();
     LWLockRelease(AddinShmemInitLock);
 }
 
