@@ -170,6 +170,28 @@ passed=$((passed + pyp)); failed=$((failed + pyf))
 echo "   -> $pyp passed, $pyf failed$( ((pys == 0)) || echo ", $pys skipped")"
 ((pyf > 0)) && { sed -n '/^=\{20,\}$/,$p' "$pylog" | head -80; tail -5 "$pylog"; }
 
+# The monitoring queries (issue 24): each query of doc/monitoring/postgres_exporter.yml
+# runs here and returns the columns it declares (one check).
+say "postgres_exporter queries (doc/monitoring/postgres_exporter.yml: each runs, with the columns it declares)"
+if as_pg createdb -h "$WORK/server" -p "$PORT" -U postgres pgview_exporter &&
+    cluster_psql "$WORK/server" "$PORT" -d pgview_exporter -v ON_ERROR_STOP=1 -q >"$WORK/exporter.log" 2>&1 <<'SQL' &&
+CREATE EXTENSION pgview_auto;
+CREATE TABLE ex_t (k int PRIMARY KEY, v int);
+CREATE MATERIALIZED VIEW ex_mv AS SELECT count(*) AS n FROM ex_t;
+SELECT pgview_watch('ex_mv');
+SELECT pgview_create('ex_tv', 'SELECT k, sum(v) AS s, count(*) AS n FROM public.ex_t GROUP BY k',
+                     kind => 'table view', unique_key => ARRAY['k']);
+SELECT pgview_watch('ex_tv', mode => 'manual');
+INSERT INTO ex_t VALUES (1, 1), (2, 2);
+SELECT pgview_flush_history();
+SQL
+    PGHOST="$WORK/server" PGPORT=$PORT PGUSER=postgres PGDATABASE=pgview_exporter PATH="$PGBIN:$PATH" \
+        python3 "$REPO/scripts/check_exporter.py" "$REPO/doc/monitoring/postgres_exporter.yml" >>"$WORK/exporter.log" 2>&1; then
+    passed=$((passed + 1)); sed 's/^/   /' "$WORK/exporter.log"; echo "   -> ok"
+else
+    failed=$((failed + 1)); sed 's/^/   /' "$WORK/exporter.log"; echo "   -> FAILED"
+fi
+
 stop_cluster "$WORK/server"
 
 # `make installcheck` against a DBA's own server: initdb's defaults, no

@@ -9,7 +9,7 @@ DROP FUNCTION @extschema@.pgview_status();
 DROP FUNCTION pgview_auto.pending_state();
 CREATE FUNCTION pgview_auto.pending_state()
   RETURNS TABLE (matview regclass, pending boolean, pending_since timestamptz, next_refresh timestamptz,
-                 overflows bigint)
+                 overflows bigint, pending_keys bigint)
   LANGUAGE c VOLATILE
   AS 'MODULE_PATHNAME', 'pgview_pending_state';
 
@@ -182,3 +182,99 @@ COMMENT ON FUNCTION @extschema@.pgview_explain(regclass) IS
 ALTER TABLE pgview_auto.watched DROP CONSTRAINT watched_mode_check;
 ALTER TABLE pgview_auto.watched ADD CONSTRAINT watched_mode_check
   CHECK (mode IN ('commit', 'immediate', 'async', 'manual'));
+
+-- ---------------------------------------------------------------------------
+-- The refresh history (issue 24): every refresh, at commit, by the worker, by
+-- pgview_refresh / pgview_refresh_pending or a schedule, and of every strategy,
+-- appends a row (pgview_auto.history). With shared_preload_libraries the rows
+-- wait in a buffer in shared memory (pgview_auto.history_buffer entries) and
+-- the database's worker writes them, so writers never wait for it; without, the
+-- refresh writes its row itself. Rows older than pgview_auto.history_days are
+-- deleted by the worker. History, not configuration: not dumped by pg_dump.
+CREATE TABLE pgview_auto.refresh_log (
+  matview      oid NOT NULL,
+  started_at   timestamptz NOT NULL,
+  finished_at  timestamptz NOT NULL,
+  origin       text NOT NULL CHECK (origin IN ('commit', 'statement', 'prepare', 'manual', 'worker')),
+  strategy     text NOT NULL,
+  keys         bigint,
+  rows_changed bigint,
+  outcome      text NOT NULL CHECK (outcome IN ('refreshed', 'failed')),
+  error        text,
+  pid          integer NOT NULL
+);
+-- Rows arrive in time order: a BRIN index serves pruning and time ranges, and
+-- costs the worker's inserts next to nothing (a btree per row cost writers in
+-- commit mode CPU on small machines).
+CREATE INDEX refresh_log_finished_at ON pgview_auto.refresh_log USING brin (finished_at);
+-- Its error column can quote data: read it through pgview_refresh_log.
+REVOKE ALL ON pgview_auto.refresh_log FROM PUBLIC;
+
+-- Every row to every role, as pgview_status(); the error only to roles that may
+-- read the view (as pgview_status().last_error).
+CREATE VIEW @extschema@.pgview_refresh_log WITH (security_barrier) AS
+  SELECT l.matview::pg_catalog.regclass AS matview, l.started_at, l.finished_at,
+         l.finished_at OPERATOR(pg_catalog.-) l.started_at AS duration,
+         l.origin, l.strategy, l.keys, l.rows_changed, l.outcome,
+         CASE WHEN pg_catalog.has_table_privilege(l.matview, 'SELECT') THEN l.error END AS error,
+         l.pid
+  FROM pgview_auto.refresh_log l;
+GRANT SELECT ON @extschema@.pgview_refresh_log TO PUBLIC;
+COMMENT ON VIEW @extschema@.pgview_refresh_log IS
+  'One row per refresh (any mode and strategy) of the last pgview_auto.history_days days: view, when, how long, origin (commit, statement, prepare, manual, worker), strategy, keys, rows written, outcome; the error only for roles that may read the view. With shared_preload_libraries rows appear once the worker has written them (pgview_history_buffer() shows what waits)';
+
+CREATE FUNCTION @extschema@.pgview_history_buffer(OUT capacity integer, OUT waiting integer, OUT dropped bigint)
+  LANGUAGE c VOLATILE
+  AS 'MODULE_PATHNAME', 'pgview_history_buffer';
+COMMENT ON FUNCTION @extschema@.pgview_history_buffer() IS
+  'The refresh history''s buffer in shared memory: its size (pgview_auto.history_buffer; 0 without shared_preload_libraries: refreshes write their row themselves), the entries of every database waiting for their worker, and the entries dropped since the server started because it was full';
+
+CREATE FUNCTION @extschema@.pgview_prune_history() RETURNS bigint
+  LANGUAGE c VOLATILE
+  AS 'MODULE_PATHNAME', 'pgview_prune_history';
+REVOKE EXECUTE ON FUNCTION @extschema@.pgview_prune_history() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.pgview_prune_history() IS
+  'Delete the refresh history rows older than pgview_auto.history_days now (the worker does it every 10 minutes); returns how many';
+
+CREATE FUNCTION @extschema@.pgview_flush_history() RETURNS integer
+  LANGUAGE c VOLATILE
+  AS 'MODULE_PATHNAME', 'pgview_flush_history';
+REVOKE EXECUTE ON FUNCTION @extschema@.pgview_flush_history() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.pgview_flush_history() IS
+  'Write this database''s refresh history entries waiting in shared memory to pgview_refresh_log now, in this transaction (the worker does it within pgview_auto.naptime); returns how many';
+
+-- ---------------------------------------------------------------------------
+-- What runs now (issue 24): one row per refresh running in this database (any
+-- backend: a writer at commit, pgview_refresh, the worker), per view queued
+-- for the worker (async, manual, scheduled, with its pending keys), and per
+-- database a worker serves or that waits for one. Needs shared_preload_libraries
+-- (shared memory is where another backend's refresh can be seen): without, it
+-- is empty.
+CREATE FUNCTION pgview_auto.running_refreshes()
+  RETURNS TABLE (pid integer, matview oid, origin text, strategy text, started timestamptz,
+                 keys_claimed bigint, keys_done bigint, rows_changed bigint)
+  LANGUAGE c VOLATILE
+  AS 'MODULE_PATHNAME', 'pgview_running_refreshes';
+CREATE FUNCTION pgview_auto.workers()
+  RETURNS TABLE (database oid, pid integer, state text, waiting_since timestamptz)
+  LANGUAGE c VOLATILE
+  AS 'MODULE_PATHNAME', 'pgview_workers';
+
+CREATE VIEW @extschema@.pgview_activity AS
+  SELECT 'refresh'::text AS kind, pg_catalog.current_database()::text AS database,
+         r.matview::pg_catalog.regclass AS matview, w.mode, r.origin, r.strategy, 'running'::text AS state,
+         r.started, r.keys_done, r.keys_claimed, r.rows_changed, r.pid
+  FROM pgview_auto.running_refreshes() r
+  LEFT JOIN pgview_auto.watched w ON w.matview OPERATOR(pg_catalog.=) r.matview
+  UNION ALL
+  SELECT 'queued', pg_catalog.current_database()::text, p.matview, w.mode, 'worker', NULL, 'queued',
+         p.pending_since, NULL, p.pending_keys, NULL, d.worker_pid
+  FROM pgview_auto.pending_state() p CROSS JOIN pgview_auto.database_pending() d
+  LEFT JOIN pgview_auto.watched w ON w.matview OPERATOR(pg_catalog.=) p.matview
+  WHERE p.pending
+  UNION ALL
+  SELECT 'worker', db.datname::text, NULL, NULL, NULL, NULL, k.state, k.waiting_since, NULL, NULL, NULL, k.pid
+  FROM pgview_auto.workers() k LEFT JOIN pg_catalog.pg_database db ON db.oid OPERATOR(pg_catalog.=) k.database;
+GRANT SELECT ON @extschema@.pgview_activity TO PUBLIC;
+COMMENT ON VIEW @extschema@.pgview_activity IS
+  'What pgview_auto does now: each refresh running in this database (kind refresh: view, mode, origin, strategy, since when, keys done of keys claimed, rows written, the backend''s pid: the worker''s or the writer''s), each view queued for the worker (kind queued: pending since, keys waiting), and each database a worker serves or that waits for one (kind worker: database, state, pid). Needs shared_preload_libraries: empty without';

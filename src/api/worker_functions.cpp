@@ -322,6 +322,7 @@ PGVIEW_FUNCTION(pgview_pending_state) {
         values[3] = TimestampTzGetDatum(infos[i].next_refresh);
         nulls[3] = infos[i].next_refresh == 0;
         values[4] = Int64GetDatum(infos[i].overflows); // (0.7.0; an older script declares 4 columns: not stored)
+        values[5] = Int64GetDatum(infos[i].nkeys);     // (0.7.0: pgview_activity's pending keys)
     });
     return (Datum) 0;
 }

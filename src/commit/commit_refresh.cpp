@@ -25,6 +25,8 @@
 #include "changes/change_set.hpp"
 #include "changes/dirty_set.hpp"
 #include "commit/immediate.hpp"
+#include "shmem/activity.hpp"
+#include "shmem/history_ring.hpp"
 #include "shmem/maintenance.hpp"
 #include "engine/refresh.hpp"
 #include "registry/watch_cache.hpp"
@@ -225,6 +227,8 @@ void mark_tickets() {
 
 void forget() {
     shmem::maintenance_at_end(false); // (after COMMIT's own call: nothing left)
+    shmem::history_at_end(false);     // (failures go to the buffer even so)
+    shmem::activity_end();            // a refresh that failed is not running any more
     changes::dirty_forget();
     changes::change_forget();
     deferred_tickets = nullptr;
@@ -248,6 +252,7 @@ void on_xact_event(XactEvent event, void *) {
         mark_tickets(); // on abort too: see the header comment
         settle_claims(event == XACT_EVENT_COMMIT);
         shmem::maintenance_at_end(event == XACT_EVENT_COMMIT);
+        shmem::history_at_end(event == XACT_EVENT_COMMIT);
         forget();
         break;
     case XACT_EVENT_PREPARE:

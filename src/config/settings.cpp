@@ -21,6 +21,9 @@ int max_keys = 10000;
 int max_delta_groups = 250000;
 bool delta = true;
 int max_pending_keys = 65536;
+bool history = true;
+int history_days = 7;
+int history_buffer = 4096;
 
 namespace {
 bool is_preloaded = false;
@@ -85,6 +88,20 @@ void settings_init(bool preload) {
                                 "Changed keys of async and manual table views shared memory holds for the worker.",
                                 "A key that finds no room makes its table view's next refresh full.",
                                 &max_pending_keys, 65536, 0, 100000000, PGC_POSTMASTER, 0, nullptr, nullptr,
+                                nullptr);
+    DefineCustomBoolVariable("pgview_auto.history", "Every refresh appends a row to pgview_refresh_log.",
+                             "Off: refreshes are not written to the history (the rows already there stay).",
+                             &history, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("pgview_auto.history_days", "Days of refresh history pgview_refresh_log keeps.",
+                            "Older rows are deleted by the database's worker (at its start, then every 10 "
+                            "minutes) or by pgview_prune_history().",
+                            &history_days, 7, 1, 3650, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    if (preload)
+        DefineCustomIntVariable("pgview_auto.history_buffer",
+                                "Refresh history entries shared memory holds until the worker writes them.",
+                                "Past this many entries waiting, new ones are dropped and counted "
+                                "(pgview_history_buffer()). 0: each refresh writes its history row itself.",
+                                &history_buffer, 4096, 0, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr,
                                 nullptr);
     DefineCustomStringVariable("pgview_auto.timezone", "TimeZone of every refresh and key computation.",
                                "Refreshes and key captures run with pinned output settings, whoever wrote and "

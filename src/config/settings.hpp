@@ -14,6 +14,9 @@ extern bool delta;          // pgview_auto.delta: delta arithmetic where it can
 extern int max_delta_groups; // pgview_auto.max_delta_groups: delta groups of one table view a transaction keeps
 extern int max_keys;        // pgview_auto.max_keys: keys of one table view a transaction recomputes
 extern int max_pending_keys; // pgview_auto.max_pending_keys: keys waiting in shared memory
+extern bool history;        // pgview_auto.history: every refresh appends to pgview_refresh_log
+extern int history_days;    // pgview_auto.history_days: the worker deletes older history rows
+extern int history_buffer;  // pgview_auto.history_buffer: entries buffered in shared memory (0: none)
 
 // Loaded through shared_preload_libraries: the worker and its shared memory exist.
 bool preloaded(void);

@@ -241,8 +241,10 @@ PGVIEW_FUNCTION(pgview_on_ddl_command_start) {
     if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
         throw Error("39P01", "pgview_auto.on_ddl_command_start() must be called as an event trigger");
     auto *trigger = reinterpret_cast<EventTriggerData *>(fcinfo->context);
-    if (IsA(trigger->parsetree, DropStmt) && drops_this_extension(reinterpret_cast<DropStmt *>(trigger->parsetree)) &&
-        pg_call([] { return OidIsValid(registry::registry_relid("table_view")); }))
+    if (!IsA(trigger->parsetree, DropStmt) || !drops_this_extension(reinterpret_cast<DropStmt *>(trigger->parsetree)))
+        PG_RETURN_VOID();
+    pg_call([] { registry::lock_registry_gate(AccessExclusiveLock); }); // before anything is dropped
+    if (pg_call([] { return OidIsValid(registry::registry_relid("table_view")); }))
         pg_call([] { notice_table_views_left(); });
     PG_RETURN_VOID();
 }

@@ -12,10 +12,12 @@
 #include "pg/subtransaction.hpp"
 #include "engine/ddl_guard.hpp"
 #include "engine/delta.hpp"
+#include "engine/history.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "engine/plan.hpp"
 #include "engine/recompute.hpp"
 #include "engine/statement_cache.hpp"
+#include "shmem/activity.hpp"
 #include "shmem/maintenance.hpp"
 #include "syscat/relation_info.hpp"
 #include "registry/cascade_graph.hpp"
@@ -75,6 +77,7 @@ struct RefreshTarget {
     const analysis::DeltaShape *delta = nullptr;     // delta
     changes::ViewChanges changes{};                  // keyed recompute (its keys) and delta
     Applied applied{0, 0};        // out
+    TimestampTz started = 0;      // when refresh_target began (locks included)
 };
 
 const char *qualified_name(Oid relid);
@@ -135,6 +138,9 @@ void record(RefreshTarget *t, TimestampTz start, bool concurrently) {
                 registry::registry_full_done(t->matview);
         });
     shmem::maintenance_note(t->matview, static_cast<char>(strategy), t->applied.keys, t->applied.rows, end - start);
+    shmem::activity_progress(static_cast<char>(strategy), t->applied.keys, t->applied.rows);
+    history_refreshed(t->matview, t->origin, strategy, full ? -1 : t->applied.keys,
+                      strategy == Strategy::full_refresh ? -1 : t->applied.rows, start, end);
     ereport(DEBUG1, (errmsg("pgview_auto: %s refreshed by %s (%s): " INT64_FORMAT " keys, " INT64_FORMAT
                             " rows written",
                             name_of(t), strategy_name(strategy), t->plan.reason, t->applied.keys, t->applied.rows)));
@@ -303,6 +309,7 @@ bool refresh_one_explained(RefreshTarget *t, bool hide) {
         MemoryContextSwitchTo(context);
         ErrorData *edata = CopyErrorData();
         FlushErrorState();
+        history_failed(t->matview, t->origin, t->plan.strategy, t->started, edata->message, true);
         explain_failure(t, edata, hide);
         ReThrowError(edata);
     }
@@ -329,6 +336,7 @@ bool refresh_one_or_warn(RefreshTarget *t) {
         registry::with_registry([&] {
             registry::stats_failure(t->matview, failure->message); // pgview_status() shows it to readers of the view only
         });
+        history_failed(t->matview, t->origin, t->plan.strategy, t->started, failure->message, false);
         const char *noun = t->table_view ? "table view" : "materialized view";
         if (t->reader_may_read)
             ereport(WARNING, (errcode(failure->sqlerrcode),
@@ -352,6 +360,7 @@ bool refresh_target(RefreshTarget *t) {
     callback.arg = t;
     callback.previous = error_context_stack;
     error_context_stack = &callback;
+    t->started = GetCurrentTimestamp();
     bool refreshed = t->warn ? refresh_one_or_warn(t) : refresh_one_explained(t, !t->reader_may_read);
     error_context_stack = callback.previous;
     return refreshed;
@@ -490,7 +499,10 @@ int refresh_matviews(const std::vector<Oid> &roots, bool cascade, int root_concu
                 choose_plan(&target, have_changes);
         }
         bool populated = target.tv.populated;
+        shmem::activity_begin(matview, origin_letter(origin), static_cast<char>(target.plan.strategy),
+                              list_length(target.changes.keys) + list_length(target.changes.groups));
         bool done = pg_call([&target] { return refresh_target(&target); });
+        shmem::activity_end(); // (an error: the transaction callbacks clear it)
         refreshed += done;
         // A table view created without data is populated by its first refresh.
         if (target.table_view && !populated && done)

@@ -8,6 +8,7 @@
 extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "storage/lmgr.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/array.h"
@@ -36,6 +37,12 @@ Oid registry_relid(const char *table) {
 }
 
 bool registry_installed(void) { return OidIsValid(registry_relid("watch")); }
+
+void lock_registry_gate(LOCKMODE mode) {
+    Oid watched = registry_relid("watched");
+    if (OidIsValid(watched))
+        LockRelationOid(watched, mode);
+}
 
 Oid registry_owner(void) {
     Oid watched = registry_relid("watched");

@@ -9,6 +9,7 @@
 extern "C" {
 #include "postgres.h"
 #include "datatype/timestamp.h"
+#include "storage/lockdefs.h"
 }
 
 namespace pgview::registry {
@@ -47,6 +48,13 @@ auto with_registry(F &&body) -> decltype(body()) {
     });
 }
 bool registry_installed(void); // schema pgview_auto and its tables exist here
+// The registry's gate: DROP EXTENSION pgview_auto takes it (ACCESS EXCLUSIVE)
+// before it drops anything, and every transaction of the worker (ACCESS SHARE)
+// before it touches any of the extension's tables. Without it, DROP EXTENSION,
+// which locks the tables in the order it drops them, and the worker, which
+// reads them in the order its queries name them, could each hold one the
+// other waits for: a deadlock, DROP EXTENSION's or the worker's to lose.
+void lock_registry_gate(LOCKMODE mode);
 // The installed SQL version is at least `version` (inside a session): the library
 // works with every SQL version the repo ships until ALTER EXTENSION UPDATE runs.
 bool registry_at_least(const char *version);

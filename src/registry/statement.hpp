@@ -15,7 +15,7 @@ namespace pgview::registry::detail {
 struct Statement {
     const char *sql;
     int nargs;
-    Oid argtypes[8];
+    Oid argtypes[10];
     SPIPlanPtr plan;
 };
 

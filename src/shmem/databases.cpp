@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "shmem/history_ring.hpp"
 #include "shmem/layout.hpp"
 #include "shmem/pending_keys.hpp"
 
@@ -34,6 +35,27 @@ void request_worker(Oid dbid) {
         wake(db);
     }
     LWLockRelease(state->lock);
+}
+
+void history_wants_flush(Oid dbid, bool wake_now) {
+    LWLockAcquire(state->lock, LW_SHARED);
+    DatabaseSlot *db = find_database(dbid, false);
+    bool served = db != nullptr && (db->worker_pid != 0 || db->wants_worker);
+    if (served && wake_now)
+        wake(db);
+    LWLockRelease(state->lock);
+    if (!served)
+        request_worker(dbid);
+}
+
+int database_slots(DatabaseSlotView *out, int max) {
+    int n = 0;
+    LWLockAcquire(state->lock, LW_SHARED);
+    for (const DatabaseSlot &slot : state->databases)
+        if (slot.dbid != InvalidOid && n < max)
+            out[n++] = {slot.dbid, slot.wants_worker, slot.worker_pid, slot.wants_since, slot.paused_by != 0};
+    LWLockRelease(state->lock);
+    return n;
 }
 
 void launcher_attach(void) {
@@ -180,6 +202,7 @@ void forget_dropped_database(Oid dbid) {
     if (db != nullptr)
         db->dbid = InvalidOid; // no worker: it left before the drop could succeed
     LWLockRelease(state->lock);
+    history_forget_database(dbid);
 }
 
 bool begin_settling(Oid dbid) {

@@ -13,13 +13,21 @@ extern "C" {
 namespace pgview::shmem {
 
 void request_worker(Oid dbid); // a worker for this database, please (async watch, schedule)
+// The refresh history has entries of this database for its worker to write:
+// a worker if none serves it; with wake, its worker woken now (the buffer is
+// half full). Never ereports.
+void history_wants_flush(Oid dbid, bool wake);
 
 // Workers and the launcher.
 struct DatabaseSlotView {
     Oid dbid;
     bool wants_worker;
     int worker_pid;
+    TimestampTz wants_since;
+    bool paused;
 };
+// Every database slot in use (pgview_activity's worker rows). Never ereports.
+int database_slots(DatabaseSlotView *out, int max);
 void launcher_attach(void);                 // the launcher's latch, for writers to set
 int databases_wanting_workers(Oid *dbids, int max); // the longest waiting first
 // Some other database waits for a worker (pgview_auto.max_workers are busy):

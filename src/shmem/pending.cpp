@@ -316,7 +316,7 @@ bool pending_info(Oid matview, PendingInfo *info) {
     bool known = e != nullptr;
     if (known)
         *info = {e->dirty, e->pending_since, e->last_change, e->retry_at, e->next_refresh, e->failures_in_row,
-                 e->overflows + (db != nullptr ? db->overflows : 0)};
+                 e->overflows + (db != nullptr ? db->overflows : 0), e->nkeys};
     if (db != nullptr && db->all_dirty) {
         if (!known)
             *info = {};
@@ -400,7 +400,7 @@ int pending_list(Oid **matviews, PendingInfo **infos) {
             continue;
         m[count] = e->key.matview;
         p[count] = {e->dirty,        e->pending_since,   e->last_change,           e->retry_at,
-                    e->next_refresh, e->failures_in_row, e->overflows + db_overflows};
+                    e->next_refresh, e->failures_in_row, e->overflows + db_overflows, e->nkeys};
         count++;
     }
     LWLockRelease(state->lock);

@@ -89,6 +89,7 @@ struct PendingInfo {
     TimestampTz next_refresh;  // as planned by the worker
     int failures_in_row;
     uint32 overflows;          // its changes that did not fit in shared memory (each made a refresh full)
+    int32 nkeys;               // its changed keys waiting in shared memory
 };
 bool pending_info(Oid matview, PendingInfo *info); // false: nothing known
 void set_next_refresh(Oid matview, TimestampTz when); // 0: none planned

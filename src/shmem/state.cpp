@@ -2,6 +2,8 @@
 #include "shmem/layout.hpp"
 
 #include "config/settings.hpp"
+#include "shmem/activity.hpp"
+#include "shmem/history_ring.hpp"
 #include "shmem/maintenance.hpp"
 #include "shmem/pending_keys.hpp"
 #include "shmem/state.hpp"
@@ -34,9 +36,10 @@ void request_shmem() {
         prev_shmem_request();
     RequestAddinShmemSpace(MAXALIGN(sizeof(SharedState)) + MAXALIGN(mul_size(MaxBackends, sizeof(InFlight))) +
                            hash_estimate_size(config::max_matviews, sizeof(Entry)) + pending_keys_shmem_size() +
-                           maintenance_shmem_size());
+                           maintenance_shmem_size() + history_ring_shmem_size() + activity_shmem_size());
     RequestNamedLWLockTranche("pgview_auto", 1);
     maintenance_request_lock();
+    history_ring_request_lock();
 }
 
 void startup_shmem() {
@@ -64,6 +67,8 @@ void startup_shmem() {
                             HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
     pending_keys_shmem_init();
     maintenance_shmem_init();
+    history_ring_shmem_init();
+    activity_shmem_init();
     LWLockRelease(AddinShmemInitLock);
 }
 

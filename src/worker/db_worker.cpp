@@ -19,9 +19,11 @@
 #include "registry/session.hpp"
 #include "registry/stats.hpp"
 #include "registry/watches.hpp"
+#include "worker/history_writer.hpp"
 #include "worker/restart_rule.hpp"
 #include "config/settings.hpp"
 #include "shmem/databases.hpp"
+#include "shmem/history_ring.hpp"
 #include "shmem/pending.hpp"
 #include "shmem/state.hpp"
 #include "shmem/waiters.hpp"
@@ -79,6 +81,9 @@ void on_exit(int, Datum) {
     if (OidIsValid(claimed))
         shmem::unclaim(claimed, 0, false);
     shmem::worker_detach(my_database, still_wanted, next_due);
+    // History entries that came after the last pass: the next worker writes them.
+    if (shmem::history_waiting(my_database) > 0)
+        shmem::history_wants_flush(my_database, false);
 }
 
 // The registry as last read, kept across passes: reading it took a fifth of
@@ -233,6 +238,7 @@ void record_failure(Oid matview, const char *message) {
     PG_TRY();
     {
         StartTransactionCommand();
+        registry::lock_registry_gate(AccessShareLock);
         registry::with_registry([&] {
             registry::stats_failure(matview, message);
         });
@@ -260,6 +266,7 @@ void refresh_one(Oid matview) {
     pgstat_report_activity(STATE_RUNNING, "pgview_auto: refreshing a materialized view");
     PG_TRY();
     {
+        registry::lock_registry_gate(AccessShareLock);
         (void) refresh_in_transaction(matview);
         CommitTransactionCommand();
     }
@@ -299,6 +306,7 @@ bool run_pass(long *sleep_ms) {
     bool installed = pg_call([] {
         SetCurrentStatementStartTimestamp();
         StartTransactionCommand();
+        registry::lock_registry_gate(AccessShareLock);
         return OidIsValid(get_extension_oid("pgview_auto", true)) && registry::registry_installed();
     });
     if (installed) {
@@ -324,16 +332,26 @@ bool run_pass(long *sleep_ms) {
             order = engine::cascade_order(due);
     }
     pg_call([] { CommitTransactionCommand(); });
-    if (!installed)
+    if (!installed) {
+        pg_call([] { discard_history(my_database); });
         return false;
+    }
+    // The refresh history: what the buffer holds, then after each refresh
+    // (a long pass must not let it fill up).
+    int history = pg_call([] {
+        prune_history_when_due();
+        return write_history(my_database);
+    });
 
     for (Oid matview : order)
-        pg_call([matview] {
+        pg_call([matview, &history] {
             CHECK_FOR_INTERRUPTS();
             refresh_one(matview);
+            history += write_history(my_database);
         });
 
-    bool has_work = plan.nschedules > 0;
+    // Writers in commit mode keep a worker busy with their history alone.
+    bool has_work = plan.nschedules > 0 || history > 0;
     for (int i = 0; i < plan.noptions && !has_work; i++)
         has_work = plan.options[i].options.mode == 'a';
     long ms = config::naptime_ms;

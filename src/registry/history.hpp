@@ -1,0 +1,35 @@
+// pgview_auto — the refresh history (pgview_auto.refresh_log, read through the
+// view pgview_refresh_log): rows appended, old rows pruned. C-level, inside a
+// registry session (session.hpp).
+#pragma once
+
+#include "registry/session.hpp"
+
+extern "C" {
+#include "postgres.h"
+#include "datatype/timestamp.h"
+}
+
+namespace pgview::registry {
+
+struct HistoryRow {
+    Oid view;
+    const char *origin;   // "commit", "prepare", "manual", "worker"
+    const char *strategy; // engine::strategy_name
+    bool failed;
+    const char *error;    // nullptr when it did not fail
+    int32 pid;
+    int64 keys;           // -1: not counted (a full refresh)
+    int64 rows;           // -1: not counted (REFRESH MATERIALIZED VIEW)
+    TimestampTz started;
+    TimestampTz finished;
+};
+
+// The history table exists here (the installed SQL version has it).
+bool history_installed(void);
+// Appends n rows in one statement.
+void history_append(const HistoryRow *rows, int n);
+// Deletes the rows that finished more than `days` days ago; returns how many.
+int64 history_prune(int days);
+
+} // namespace pgview::registry

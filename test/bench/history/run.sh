@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# pgview_auto — what the refresh history costs a writer in commit mode (issue 24:
+# at most 2% of W2's TPS). W2 (../shared/workloads/w2, else
+# test/bench/reference/workloads/w2): user_stats a table view watched in commit
+# mode, insert.pgb; pgview_auto.history on against off on one throwaway
+# preloaded server, in interleaved repetitions (the order alternates), the
+# ratio on/off taken within each repetition and its median reported. After
+# each run with the history on, its rows are counted (written by the worker,
+# or counted as dropped by the buffer); the view must be fresh after every run.
+#
+# Usage:
+#   test/bench/history/run.sh          full run, appends its table to RESULTS.md here
+#   test/bench/history/run.sh --smoke  small sizes, 2 s runs, one repetition: checks
+#                                      the view fresh and the history written;
+#                                      judges no timing, writes nothing
+# Environment (full run defaults; --smoke uses the values in brackets):
+#   HIST_USERS, HIST_ORDERS  W2's size (1000, 100000) [100, 5000]
+#   HIST_SECONDS             seconds per pgbench run (20) [2]
+#   HIST_REPEAT              interleaved repetitions (5) [1]
+#   HIST_CLIENTS             pgbench clients (1 8) [2]
+#   HIST_PORT                the server's port (default: a free one from 54390)
+#   HIST_SKIP_BUILD          1: use the installed extension as it is
+# Exit status: 0 done; 1 a view was stale or the history empty; 3 the run failed.
+set -Eeuo pipefail
+trap 'exit 3' ERR
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib.sh
+source "$HERE/../../../scripts/lib.sh"
+bench_args "$@"
+
+if ((SMOKE)); then
+    USERS=100 ORDERS=5000 SECS=2 REPEAT=1 CLIENTS="2"
+else
+    USERS=${HIST_USERS:-1000} ORDERS=${HIST_ORDERS:-100000} SECS=${HIST_SECONDS:-20}
+    REPEAT=${HIST_REPEAT:-5} CLIENTS=${HIST_CLIENTS:-"1 8"}
+fi
+log() { say "$*" >&2; }
+die() { echo "history/run.sh: $*" >&2; exit 3; }
+
+if [ -d "$REPO/../shared/workloads/w2" ]; then WORKLOADS=$REPO/../shared/workloads/w2
+else WORKLOADS=$REPO/test/bench/reference/workloads/w2; fi
+for f in setup.sql table_view.sql insert.pgb check_fresh.sql; do
+    [ -r "$WORKLOADS/$f" ] || die "workload file $WORKLOADS/$f not found"
+done
+
+COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+ensure_packages "${BUILD_PACKAGES[@]}" >&2
+if [ "${HIST_SKIP_BUILD:-0}" = 1 ]; then BUILD="the installed build (work tree at $COMMIT)"
+else build_and_install >&2; BUILD="built and installed by this run from $COMMIT"; fi
+
+throwaway_dir history
+PORT=${HIST_PORT:-$(free_port 54390)}
+log "starting a throwaway server on port $PORT ($TMP)"
+start_cluster "$TMP" "$PORT" "max_connections = 50" "fsync = off"
+mkdir -p "$TMP/files"
+cp "$WORKLOADS"/*.pgb "$WORKLOADS"/*.sql "$TMP/files/"
+[ "$(id -u)" -eq 0 ] && chown -R "$PGUSER_OS" "$TMP/files"
+psql_db() { local db=$1; shift; cluster_psql "$TMP" "$PORT" -d "$db" -v ON_ERROR_STOP=1 -qAt "$@"; }
+
+DB=pgview_history_bench
+psql_db postgres -c "CREATE DATABASE $DB"
+{ echo "SET client_min_messages = warning;"; cat "$WORKLOADS/setup.sql"; } |
+    psql_db "$DB" -v users="$USERS" -v orders="$ORDERS" >/dev/null
+psql_db "$DB" -c "CREATE EXTENSION pgview_auto"
+psql_db "$DB" -c "SET client_min_messages = warning" -f "$TMP/files/table_view.sql" >/dev/null
+psql_db "$DB" -c "SELECT pgview_watch('user_stats')" -c "SELECT pgview_refresh('user_stats')" >/dev/null
+psql_db "$DB" -c "VACUUM ANALYZE" -c "CHECKPOINT"
+# insert.pgb draws users from 1..1000: keep them inside this size
+sed "s/random(1, *[0-9]*)/random(1, $USERS)/" "$WORKLOADS/insert.pgb" >"$TMP/files/insert.pgb"
+[ "$(id -u)" -eq 0 ] && chown "$PGUSER_OS" "$TMP/files/insert.pgb"
+
+set_history() {
+    psql_db postgres -c "ALTER SYSTEM SET pgview_auto.history = $1" -c "SELECT pg_reload_conf()" >/dev/null
+    sleep 0.2
+}
+# run CLIENTS: TPS of one pgbench run
+run() {
+    as_pg pgbench -n -h "$TMP" -p "$PORT" -U postgres -c "$1" -j "$1" -T "$SECS" -f "$TMP/files/insert.pgb" "$DB" 2>&1 |
+        sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+}
+logged() {
+    psql_db "$DB" -c "SELECT pgview_flush_history()" >/dev/null
+    psql_db "$DB" -c "SELECT (SELECT count(*) FROM pgview_refresh_log) + (SELECT dropped FROM pgview_history_buffer())"
+}
+median() { sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else printf "%.4f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+
+bad=0
+ROWS=()
+for c in $CLIENTS; do
+    ratios=(); ons=(); offs=()
+    for ((r = 1; r <= REPEAT; r++)); do
+        order="on off"; ((r % 2)) || order="off on"
+        for h in $order; do
+            set_history "$h"
+            before=$(logged)
+            tps=$(run "$c")
+            [ -n "$tps" ] || die "pgbench gave no TPS"
+            after=$(logged)
+            stale=$(psql_db "$DB" <"$WORKLOADS/check_fresh.sql" | tail -1)
+            [ "$stale" = 0 ] || { log "stale rows after a run ($h, $c clients): $stale"; bad=1; }
+            if [ "$h" = on ]; then
+                ons+=("$tps")
+                ((after > before)) || { log "the history did not grow with the history on"; bad=1; }
+            else
+                offs+=("$tps")
+                ((after == before)) || { log "the history grew with the history off"; bad=1; }
+            fi
+            log "clients $c, repetition $r, history $h: $tps TPS (history rows + dropped: $before -> $after)"
+        done
+        ratios+=("$(awk -v a="${ons[-1]}" -v b="${offs[-1]}" 'BEGIN {printf "%.4f", a / b}')")
+    done
+    on=$(printf '%s\n' "${ons[@]}" | median); off=$(printf '%s\n' "${offs[@]}" | median)
+    ratio=$(printf '%s\n' "${ratios[@]}" | median)
+    ROWS+=("| $c | $off | $on | $ratio | ${ratios[*]} |")
+    log "clients $c: history off $off TPS, on $on TPS, ratio on/off (median of repetitions) $ratio"
+done
+dropped=$(psql_db "$DB" -c "SELECT dropped FROM pgview_history_buffer()")
+
+if ((SMOKE)); then
+    printf '%s\n' "${ROWS[@]}"
+    exit $bad
+fi
+{
+    echo
+    echo "## $(date -u +%Y-%m-%d) — $BUILD"
+    echo
+    echo "W2 ($USERS users, $ORDERS orders), insert.pgb, user_stats in commit mode, $SECS s per run, $REPEAT interleaved"
+    echo "repetitions, fsync off, PostgreSQL $(psql_db postgres -c 'SHOW server_version'). Target: ratio >= 0.98."
+    echo "Entries the buffer dropped (full) over the whole run: $dropped."
+    echo
+    echo "| clients | TPS history off | TPS history on | on/off (median) | per repetition |"
+    echo "| --- | --- | --- | --- | --- |"
+    printf '%s\n' "${ROWS[@]}"
+} >>"$HERE/RESULTS.md"
+log "appended to $HERE/RESULTS.md"
+exit $bad
