@@ -176,3 +176,10 @@ CREATE FUNCTION @extschema@.pgview_explain(view regclass)
 COMMENT ON FUNCTION @extschema@.pgview_explain(regclass) IS
   'For each source table of a table view or materialized view: whether its changes refresh the view incrementally or in full, how the changed keys are found, why not incrementally, and the plan a change of that source alone gets (strategy: full refresh, full difference, keyed recompute or delta) with its reason';
 
+
+-- ---------------------------------------------------------------------------
+-- Applications and migrations (issue 23).
+-- pgview_refresh_order orders table views with materialized views; a table or
+-- plain view passed in stands for what its change makes stale.
+COMMENT ON FUNCTION @extschema@.pgview_refresh_order(regclass[]) IS
+  'Materialized views and table views in the order they must be refreshed (dependencies first): all of them, or those given and every one that reads them; a table or plain view given stands for the views that read it';
