@@ -401,6 +401,9 @@ bool drop_view(const std::string &text, bool cascade, bool if_exists) {
         throw Error(sqlstate::wrong_object_type, "\"" + display(name) + "\" is " + describe(relkind) + ", not a view",
                     {}, "pgview_drop drops views, materialized views and table views only.");
     SqlRunner sql;
+    // Its watch (and those of what CASCADE drops with it) goes with it: the
+    // caller asked for the view to go, not to come back by name (sql_drop).
+    registry::WatchesGoWithDrop watches_go;
     sql.run(std::string("DROP ") + what + " " + qualified_name(rel) + (cascade ? " CASCADE" : ""));
     return true;
 }

@@ -15,7 +15,8 @@
 //   DROP EXTENSION pgview_auto  its table views stay as plain tables (NOTICE)
 // sql_drop:
 //   a watched matview            its watch becomes orphaned (kept by name, NOTICE);
-//                                its schedule and statistics go
+//                                its schedule and statistics go; dropped by
+//                                pgview_drop, its watch goes too (NOTICE)
 //   a source table or view       the watches on it go (NOTICE); triggers follow;
 //                                a watch left with no source goes (NOTICE)
 //   a table view's definition    alone: the table is a plain table, its watch,
@@ -345,7 +346,19 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
                 Oid relid = dropped[i].relid;
                 // Only these two can be watched or scheduled.
                 const char *noun = dropped[i].is_matview ? "materialized view" : "table view";
-                if (registry::registry_is_watched(relid)) {
+                if (registry::registry_is_watched(relid) && registry::WatchesGoWithDrop::active()) {
+                    // pgview_drop: the watch goes with the view (no orphan).
+                    Oid *old_sources;
+                    int vanished;
+                    int n = registry::registry_remove(relid, InvalidOid, &old_sources, &vanished);
+                    registry::stats_forget(relid);
+                    ereport(NOTICE, (errmsg("pgview_auto: %s %s was dropped with pgview_drop; its watch was removed",
+                                            noun, dropped[i].name)));
+                    CommandCounterIncrement();
+                    for (int j = 0; j < n; j++)
+                        if (get_rel_relkind(old_sources[j]) != '\0' && get_rel_relkind(old_sources[j]) != RELKIND_MATVIEW)
+                            capture::sync_capture_trigger(old_sources[j]);
+                } else if (registry::registry_is_watched(relid)) {
                     Oid *old_sources;
                     char *name;
                     int n = registry::registry_orphan(relid, dropped, ndropped, &old_sources, &name);
