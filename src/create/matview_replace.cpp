@@ -74,7 +74,9 @@ KeptMatview keep_matview(SqlRunner &sql, Oid matview, const std::string &shown) 
         throw Error(dependent_objects_still_exist,
                     "cannot replace materialized view " + shown + " because other objects depend on it",
                     "Read by: " + list + ".",
-                    "Drop those first (pgview_drop(..., cascade => true) drops them with it), then create again.");
+                    "Keep them: SELECT pgview_save_dependents(" + literal(relation_name(matview)) +
+                        ") saves and drops them, then create it again, then SELECT pgview_restore_dependents() "
+                        "makes them again (in the same transaction). To change a table under views, use pgview_alter.");
     }
     return read_old(sql, matview);
 }
