@@ -183,3 +183,32 @@ COMMENT ON FUNCTION @extschema@.pgview_explain(regclass) IS
 -- plain view passed in stands for what its change makes stale.
 COMMENT ON FUNCTION @extschema@.pgview_refresh_order(regclass[]) IS
   'Materialized views and table views in the order they must be refreshed (dependencies first): all of them, or those given and every one that reads them; a table or plain view given stands for the views that read it';
+
+-- What a NOTICE tells (a watch removed, orphaned or restored, a schedule gone,
+-- an index or comment not kept by or_replace, ...) is also kept here: most
+-- drivers drop NOTICEs. An event belongs to its transaction. The newest 1000
+-- are kept (each insert prunes the oldest). Not dumped: a log, not
+-- configuration.
+CREATE TABLE pgview_auto.event (
+  id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at       timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+  event    text NOT NULL,   -- what happened, in a few stable words ('watch removed', ...)
+  relation text,            -- the view it is about, schema-qualified as the message shows it
+  message  text NOT NULL,   -- the NOTICE's message, detail and hint
+  detail   text,
+  hint     text,
+  role     name,            -- who ran the command (SET ROLE's role)
+  owner    name             -- the view's owner, when known
+);
+-- A role sees the events of the commands it ran and of the views it owns (a
+-- member of those roles, and a superuser, too): the messages name relations.
+CREATE VIEW @extschema@.pgview_events WITH (security_barrier) AS
+  SELECT e.id, e.at, e.event, e.relation, e.message, e.detail, e.hint, e.role, e.owner
+  FROM pgview_auto.event e
+  WHERE EXISTS (SELECT FROM pg_catalog.pg_roles r
+                WHERE (r.rolname OPERATOR(pg_catalog.=) e.role OR r.rolname OPERATOR(pg_catalog.=) e.owner)
+                  AND pg_catalog.pg_has_role(CURRENT_USER, r.oid, 'MEMBER'))
+  ORDER BY e.id;
+GRANT SELECT ON @extschema@.pgview_events TO PUBLIC;
+COMMENT ON VIEW @extschema@.pgview_events IS
+  'What pgview_auto told with a NOTICE or WARNING (a watch removed, orphaned or restored, a schedule removed, an index or comment not kept, ...), newest last: the last 1000 events, of the commands you ran and the views you own';

@@ -7,9 +7,12 @@
 #include "alter/steps.hpp"
 #include "changes/dirty_set.hpp"
 #include "pg/guard.hpp"
+#include "pg/quote.hpp"
 #include "commit/commit_refresh.hpp"
+#include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
+#include "registry/events.hpp"
 #include "registry/orphans.hpp"
 #include "registry/schedules.hpp"
 #include "registry/session.hpp"
@@ -170,10 +173,13 @@ void orphan_watch(Oid target, const registry::DroppedRelation *saved, int nsaved
         if (registry::registry_is_watched(target)) {
             Oid *old_sources;
             char *name;
+            Oid owner = syscat::relation_owner(target);
             (void) registry::registry_orphan(target, saved, nsaved, &old_sources, &name);
-            ereport(NOTICE, (errmsg("pgview_auto: the watch of %s is kept as orphaned until "
-                                    "pgview_restore_dependents() makes it again",
-                                    name)));
+            registry::report_event(NOTICE, {"watch orphaned", name, owner,
+                                            psprintf("pgview_auto: the watch of %s is kept as orphaned until "
+                                                     "pgview_restore_dependents() makes it again",
+                                                     name),
+                                            nullptr, nullptr});
         }
     });
     CommandCounterIncrement();
@@ -186,8 +192,10 @@ void forget_as_source(Oid relid) {
         Oid *matviews, *sources;
         int n = registry::registry_forget_source(relid, &matviews, &sources);
         if (n > 0)
-            ereport(NOTICE, (errmsg("pgview_auto: %s was saved and dropped; %d watch%s on it removed",
-                                    get_rel_name(relid), n, n == 1 ? "" : "es")));
+            registry::report_event(NOTICE, {"watch removed", quote_relation(relid), syscat::relation_owner(matviews[0]),
+                                            psprintf("pgview_auto: %s was saved and dropped; %d watch%s on it removed",
+                                                     get_rel_name(relid), n, n == 1 ? "" : "es"),
+                                            nullptr, nullptr});
     });
     CommandCounterIncrement();
 }
@@ -313,9 +321,12 @@ void reattach(const std::vector<StoredRelation> &stored, const std::vector<Oid> 
             if (!OidIsValid(target)) {
                 std::string name = r.table_view;
                 pg_call([&name] {
-                    ereport(WARNING, (errmsg("pgview_auto: table view %s no longer exists; its definition was made "
-                                             "again as a plain view",
-                                             name.c_str())));
+                    registry::report_event(WARNING,
+                                           {"table view ended", name.c_str(), InvalidOid,
+                                            psprintf("pgview_auto: table view %s no longer exists; its definition was "
+                                                     "made again as a plain view",
+                                                     name.c_str()),
+                                            nullptr, nullptr});
                 });
                 continue;
             }

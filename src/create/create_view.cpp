@@ -21,6 +21,7 @@
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
 #include "capture/triggers.hpp"
+#include "registry/events.hpp"
 #include "registry/orphans.hpp"
 #include "registry/schedules.hpp"
 #include "registry/session.hpp"
@@ -222,8 +223,10 @@ void convert_matview(SqlRunner &sql, Oid matview, const QualifiedName &name, Oid
             registry::with_registry([&] {
                 registry::registry_set_schedule(table, i, only_if_dirty);
             });
-            ereport(NOTICE, (errmsg("pgview_auto: schedule of table view %s restored (every %s)", get_rel_name(table),
-                                    every.c_str())));
+            registry::report_event(NOTICE, {"schedule restored", quote_relation(table), syscat::relation_owner(table),
+                                            psprintf("pgview_auto: schedule of table view %s restored (every %s)",
+                                                     get_rel_name(table), every.c_str()),
+                                            nullptr, nullptr});
         });
     }
 }

@@ -3,6 +3,7 @@
 
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
+#include "registry/events.hpp"
 
 extern "C" {
 #include "miscadmin.h"
@@ -93,18 +94,22 @@ void give_back(SqlRunner &sql, const std::string &qualified, const std::string &
         // Only columns the new query still has.
         std::string failure = sql.try_run("COMMENT ON COLUMN " + qualified + "." + ident(column) + " IS " + literal(text));
         if (!failure.empty())
-            pg_call([&column, &shown, noun] {
-                ereport(NOTICE, (errmsg("the comment on column \"%s\" of %s %s was not kept: the new query has no "
-                                        "such column",
-                                        column.c_str(), noun, shown.c_str())));
+            pg_call([&column, &shown, &qualified, &kept, noun] {
+                registry::report_event(NOTICE, {"comment not kept", qualified.c_str(), get_role_oid(kept.owner.c_str(), true),
+                                                psprintf("the comment on column \"%s\" of %s %s was not kept: the new "
+                                                         "query has no such column",
+                                                         column.c_str(), noun, shown.c_str()),
+                                                nullptr, nullptr});
             });
     }
     for (const auto &[index, statement] : kept.indexes) {
         std::string failure = sql.try_run(statement);
         if (!failure.empty())
-            pg_call([&index, &shown, &failure, noun] {
-                ereport(NOTICE, (errmsg("index \"%s\" of %s %s was not kept: %s", index.c_str(), noun, shown.c_str(),
-                                        failure.c_str())));
+            pg_call([&index, &shown, &failure, &qualified, &kept, noun] {
+                registry::report_event(NOTICE, {"index not kept", qualified.c_str(), get_role_oid(kept.owner.c_str(), true),
+                                                psprintf("index \"%s\" of %s %s was not kept: %s", index.c_str(), noun,
+                                                         shown.c_str(), failure.c_str()),
+                                                nullptr, nullptr});
             });
     }
 }
