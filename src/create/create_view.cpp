@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "create/matview_replace.hpp"
+#include "create/primary_key.hpp"
 #include "create/query_columns.hpp"
 #include "create/sql_runner.hpp"
 #include "create/view_spec.hpp"
@@ -374,6 +375,8 @@ Oid create_view(const CreateRequest &r) {
     Oid created = relation_in(schema, name.name);
     if (!key.empty())
         ensure_unique_key(sql, created, qualified, key);
+    if (kind == Kind::table_view)
+        sync_primary_key(sql, created);
     return created;
 }
 
