@@ -55,6 +55,24 @@ SELECT count(*) FROM pgview_events WHERE relation = 'ev.rolled';
 ROLLBACK;
 SELECT count(*) FROM pgview_events WHERE relation = 'ev.rolled';
 
+-- a fallback to a full refresh: pgview_status says why (pgview_maintenance per strategy)
+SET pgview_auto.delta = off;
+SELECT pgview_create('per_customer', 'SELECT customer, count(*) AS n FROM orders GROUP BY customer',
+                     kind => 'table view', unique_key => ARRAY['customer']);
+SELECT pgview_watch('per_customer');
+UPDATE orders SET amount = amount + 1 WHERE id = 1;
+SELECT last_strategy, last_strategy_reason FROM pgview_status() WHERE matview = 'per_customer'::regclass;
+UPDATE orders SET amount = amount + 1 WHERE id = 1;
+SELECT last_strategy, last_strategy_reason FROM pgview_status() WHERE matview = 'per_customer'::regclass;
+SET pgview_auto.max_keys = 1;
+UPDATE orders SET customer = customer + 1 WHERE id IN (1, 2);
+SELECT last_strategy, last_strategy_reason FROM pgview_status() WHERE matview = 'per_customer'::regclass;
+SELECT strategy, refreshes, last_reason IS NOT NULL AS has_reason FROM pgview_maintenance()
+WHERE matview = 'per_customer'::regclass ORDER BY strategy;
+RESET pgview_auto.max_keys;
+RESET pgview_auto.delta;
+SELECT pgview_unwatch('per_customer');
+
 -- bounded: the newest 1000 are kept
 CREATE MATERIALIZED VIEW churn AS SELECT 1 AS one FROM orders;
 SET client_min_messages = warning;

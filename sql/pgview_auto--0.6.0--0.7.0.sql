@@ -32,11 +32,11 @@ CREATE FUNCTION pgview_auto.uncaptured()
 
 CREATE FUNCTION @extschema@.pgview_maintenance()
   RETURNS TABLE (matview regclass, strategy text, refreshes bigint, keys bigint, rows_changed bigint,
-                 total_duration interval, last_keys bigint, last_refresh timestamptz)
+                 total_duration interval, last_keys bigint, last_refresh timestamptz, last_reason text)
   LANGUAGE c VOLATILE
   AS 'MODULE_PATHNAME', 'pgview_maintenance';
 COMMENT ON FUNCTION @extschema@.pgview_maintenance() IS
-  'What maintaining each view of this database has cost since the server started, per strategy: refreshes, keys, rows written and time (kept in shared memory: needs shared_preload_libraries)';
+  'What maintaining each view of this database has cost since the server started, per strategy: refreshes, keys, rows written and time, and why the last refresh of that strategy had it (kept in shared memory: needs shared_preload_libraries)';
 
 CREATE FUNCTION @extschema@.pgview_status()
   RETURNS TABLE (matview regclass, mode text, sources regclass[],
@@ -51,7 +51,7 @@ CREATE FUNCTION @extschema@.pgview_status()
                  shmem_overflows bigint, uncaptured regclass[],
                  worker_pid integer, waiting_for_worker_since timestamptz,
                  last_strategy text, delta_refreshes bigint, rows_changed bigint,
-                 maintenance_duration interval)
+                 maintenance_duration interval, last_strategy_reason text)
   LANGUAGE sql VOLATILE
   SET search_path = pg_catalog, pg_temp
   SET jit = off -- (its estimate passes jit_above_cost: compiling took a second, running it milliseconds)
@@ -71,6 +71,7 @@ CREATE FUNCTION @extschema@.pgview_status()
              (array_agg(x.last_keys ORDER BY x.last_refresh DESC) FILTER (WHERE x.strategy = 'delta'))[1] AS delta_last_keys,
              max(x.last_refresh) FILTER (WHERE x.strategy = 'delta') AS delta_last_at,
              (array_agg(x.strategy ORDER BY x.last_refresh DESC))[1] AS last_strategy,
+             (array_agg(x.last_reason ORDER BY x.last_refresh DESC))[1] AS last_reason,
              sum(x.rows_changed)::bigint AS rows_changed, sum(x.total_duration) AS duration
       FROM @extschema@.pgview_maintenance() x GROUP BY x.matview),
     uncaptured AS MATERIALIZED (SELECT * FROM pgview_auto.uncaptured())
@@ -90,7 +91,7 @@ CREATE FUNCTION @extschema@.pgview_status()
            (SELECT array_agg(DISTINCT u.source ORDER BY u.source) FROM uncaptured u WHERE u.matview = m.matview),
            CASE WHEN o.mode = 'async' OR sc.every IS NOT NULL THEN d.worker_pid END,
            CASE WHEN o.mode = 'async' OR sc.every IS NOT NULL THEN d.worker_wanted END,
-           mt.last_strategy, coalesce(mt.delta_refreshes, 0), mt.rows_changed, mt.duration
+           mt.last_strategy, coalesce(mt.delta_refreshes, 0), mt.rows_changed, mt.duration, mt.last_reason
     FROM m CROSS JOIN pgview_auto.database_pending() d
     LEFT JOIN pgview_auto.watched o ON o.matview = m.matview
     LEFT JOIN pgview_auto.refresh_stats s ON s.matview = m.matview
@@ -102,7 +103,7 @@ CREATE FUNCTION @extschema@.pgview_status()
     ORDER BY m.matview
   $$;
 COMMENT ON FUNCTION @extschema@.pgview_status() IS
-  'One row per watched, scheduled or refreshed materialized view or table view: mode, sources, refresh statistics (full refreshes in refresh_count; keyed recomputes and deltas in incremental_refreshes, deltas also in delta_refreshes, counted since the server started), the strategy of the last refresh, rows written and time spent by maintenance since the server started (pgview_maintenance() has them per strategy), last error, pending changes, next refresh, how often its pending changes did not fit in shared memory (shmem_overflows: each made a refresh full), the tables whose changes it no longer receives (uncaptured: their capture trigger was dropped or disabled, or the watcher lost TRIGGER on them), and for async and scheduled views the worker of the database (worker_pid) or since when it waits for one (every worker busy elsewhere)';
+  'One row per watched, scheduled or refreshed materialized view or table view: mode, sources, refresh statistics (full refreshes in refresh_count; keyed recomputes and deltas in incremental_refreshes, deltas also in delta_refreshes, counted since the server started), the strategy of the last refresh and why (last_strategy_reason: a fallback to a full refresh says so), rows written and time spent by maintenance since the server started (pgview_maintenance() has them per strategy), last error, pending changes, next refresh, how often its pending changes did not fit in shared memory (shmem_overflows: each made a refresh full), the tables whose changes it no longer receives (uncaptured: their capture trigger was dropped or disabled, or the watcher lost TRIGGER on them), and for async and scheduled views the worker of the database (worker_pid) or since when it waits for one (every worker busy elsewhere)';
 
 -- ---------------------------------------------------------------------------
 -- A view is never silently stale: ATTACH / DETACH PARTITION (already in the

@@ -133,7 +133,8 @@ void record(RefreshTarget *t, TimestampTz start, bool concurrently) {
             if (t->needs_full)
                 registry::registry_full_done(t->matview);
         });
-    shmem::maintenance_note(t->matview, static_cast<char>(strategy), t->applied.keys, t->applied.rows, end - start);
+    shmem::maintenance_note(t->matview, static_cast<char>(strategy), t->applied.keys, t->applied.rows, end - start,
+                            t->plan.reason);
     ereport(DEBUG1, (errmsg("pgview_auto: %s refreshed by %s (%s): " INT64_FORMAT " keys, " INT64_FORMAT
                             " rows written",
                             name_of(t), strategy_name(strategy), t->plan.reason, t->applied.keys, t->applied.rows)));
