@@ -49,6 +49,10 @@ SELECT * FROM pgview_refresh_order();
 SELECT * FROM pgview_refresh_order(ARRAY['user_totals'::regclass]);
 SELECT * FROM pgview_refresh_order(ARRAY['top_report'::regclass, 'top_report'::regclass]);
 SELECT * FROM pgview_refresh_order('{}');
+-- a table or plain view stands for what its change makes stale (itself left out)
+SELECT * FROM pgview_refresh_order(ARRAY['orders'::regclass]);
+SELECT * FROM pgview_refresh_order(ARRAY['big_orders'::regclass]);
+SELECT * FROM pgview_refresh_order(ARRAY['best_rate'::regclass]);  -- nothing reads it
 
 SELECT view, kind, owner = current_user AS owned, populated, concurrent_refresh_ok,
        size_bytes > 0 AS has_size, dependencies, dependents
@@ -82,9 +86,7 @@ SELECT * FROM pgview_dependents('pg_class');
 \echo :SQLSTATE
 SELECT * FROM pgview_dependents(12345678::oid::regclass);
 \echo :SQLSTATE
-SELECT * FROM pgview_refresh_order(ARRAY['orders'::regclass]);
-\echo :SQLSTATE
-SELECT * FROM pgview_refresh_order(ARRAY['big_orders'::regclass]);
+SELECT * FROM pgview_refresh_order(ARRAY['user_totals'::regclass, 'order_seq'::regclass]);
 \echo :SQLSTATE
 SELECT * FROM pgview_refresh_order(ARRAY[NULL::regclass]);
 \echo :SQLSTATE
@@ -97,7 +99,8 @@ SELECT * FROM pgview_refresh_order(ARRAY['top_report'::regclass]);
 -- and an error inside a transaction rolls back only that transaction
 BEGIN;
 CREATE VIEW doomed AS SELECT 1 AS x FROM orders;
-SELECT * FROM pgview_refresh_order(ARRAY['doomed'::regclass]);
+SELECT * FROM pgview_refresh_order(ARRAY['doomed'::regclass]);  -- nothing reads it
+SELECT * FROM pgview_refresh_order(ARRAY['doomed'::regclass, 'orders_pkey'::regclass]);
 ROLLBACK;
 SELECT count(*) FROM pgview_dependents('orders') WHERE relation::text = 'doomed';
 

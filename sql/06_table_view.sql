@@ -141,7 +141,7 @@ SELECT pgview_unschedule('tv_conc');
 SELECT pgview_watch('tv_conc', concurrently => false, on_error => 'warn');
 -- (written directly: pgview_schedule needs the background worker, this DDL does not)
 INSERT INTO pgview_auto.schedule VALUES ('tv_conc', '1 hour');
-SELECT pgview_drop('tv_conc');
+DROP TABLE tv_conc;  -- (pgview_drop would take the watch with it)
 SELECT orphaned, mode, "concurrently", on_error FROM pgview_watches WHERE orphaned::text = 'tv.tv_conc';
 SELECT pgview_create('tv_conc', 'SELECT k, v || ''!'' AS v FROM dup', kind => 'table view');
 SELECT matview, source, mode, "concurrently", on_error, orphaned FROM pgview_watches WHERE matview::text = 'tv_conc';

@@ -32,11 +32,11 @@ CREATE FUNCTION pgview_auto.uncaptured()
 
 CREATE FUNCTION @extschema@.pgview_maintenance()
   RETURNS TABLE (matview regclass, strategy text, refreshes bigint, keys bigint, rows_changed bigint,
-                 total_duration interval, last_keys bigint, last_refresh timestamptz)
+                 total_duration interval, last_keys bigint, last_refresh timestamptz, last_reason text)
   LANGUAGE c VOLATILE
   AS 'MODULE_PATHNAME', 'pgview_maintenance';
 COMMENT ON FUNCTION @extschema@.pgview_maintenance() IS
-  'What maintaining each view of this database has cost since the server started, per strategy: refreshes, keys, rows written and time (kept in shared memory: needs shared_preload_libraries)';
+  'What maintaining each view of this database has cost since the server started, per strategy: refreshes, keys, rows written and time, and why the last refresh of that strategy had it (kept in shared memory: needs shared_preload_libraries)';
 
 CREATE FUNCTION @extschema@.pgview_status()
   RETURNS TABLE (matview regclass, mode text, sources regclass[],
@@ -51,7 +51,7 @@ CREATE FUNCTION @extschema@.pgview_status()
                  shmem_overflows bigint, uncaptured regclass[],
                  worker_pid integer, waiting_for_worker_since timestamptz,
                  last_strategy text, delta_refreshes bigint, rows_changed bigint,
-                 maintenance_duration interval)
+                 maintenance_duration interval, last_strategy_reason text)
   LANGUAGE sql VOLATILE
   SET search_path = pg_catalog, pg_temp
   SET jit = off -- (its estimate passes jit_above_cost: compiling took a second, running it milliseconds)
@@ -71,6 +71,7 @@ CREATE FUNCTION @extschema@.pgview_status()
              (array_agg(x.last_keys ORDER BY x.last_refresh DESC) FILTER (WHERE x.strategy = 'delta'))[1] AS delta_last_keys,
              max(x.last_refresh) FILTER (WHERE x.strategy = 'delta') AS delta_last_at,
              (array_agg(x.strategy ORDER BY x.last_refresh DESC))[1] AS last_strategy,
+             (array_agg(x.last_reason ORDER BY x.last_refresh DESC))[1] AS last_reason,
              sum(x.rows_changed)::bigint AS rows_changed, sum(x.total_duration) AS duration
       FROM @extschema@.pgview_maintenance() x GROUP BY x.matview),
     uncaptured AS MATERIALIZED (SELECT * FROM pgview_auto.uncaptured())
@@ -90,7 +91,7 @@ CREATE FUNCTION @extschema@.pgview_status()
            (SELECT array_agg(DISTINCT u.source ORDER BY u.source) FROM uncaptured u WHERE u.matview = m.matview),
            CASE WHEN o.mode = 'async' OR sc.every IS NOT NULL THEN d.worker_pid END,
            CASE WHEN o.mode = 'async' OR sc.every IS NOT NULL THEN d.worker_wanted END,
-           mt.last_strategy, coalesce(mt.delta_refreshes, 0), mt.rows_changed, mt.duration
+           mt.last_strategy, coalesce(mt.delta_refreshes, 0), mt.rows_changed, mt.duration, mt.last_reason
     FROM m CROSS JOIN pgview_auto.database_pending() d
     LEFT JOIN pgview_auto.watched o ON o.matview = m.matview
     LEFT JOIN pgview_auto.refresh_stats s ON s.matview = m.matview
@@ -102,7 +103,7 @@ CREATE FUNCTION @extschema@.pgview_status()
     ORDER BY m.matview
   $$;
 COMMENT ON FUNCTION @extschema@.pgview_status() IS
-  'One row per watched, scheduled or refreshed materialized view or table view: mode, sources, refresh statistics (full refreshes in refresh_count; keyed recomputes and deltas in incremental_refreshes, deltas also in delta_refreshes, counted since the server started), the strategy of the last refresh, rows written and time spent by maintenance since the server started (pgview_maintenance() has them per strategy), last error, pending changes, next refresh, how often its pending changes did not fit in shared memory (shmem_overflows: each made a refresh full), the tables whose changes it no longer receives (uncaptured: their capture trigger was dropped or disabled, or the watcher lost TRIGGER on them), and for async and scheduled views the worker of the database (worker_pid) or since when it waits for one (every worker busy elsewhere)';
+  'One row per watched, scheduled or refreshed materialized view or table view: mode, sources, refresh statistics (full refreshes in refresh_count; keyed recomputes and deltas in incremental_refreshes, deltas also in delta_refreshes, counted since the server started), the strategy of the last refresh and why (last_strategy_reason: a fallback to a full refresh says so), rows written and time spent by maintenance since the server started (pgview_maintenance() has them per strategy), last error, pending changes, next refresh, how often its pending changes did not fit in shared memory (shmem_overflows: each made a refresh full), the tables whose changes it no longer receives (uncaptured: their capture trigger was dropped or disabled, or the watcher lost TRIGGER on them), and for async and scheduled views the worker of the database (worker_pid) or since when it waits for one (every worker busy elsewhere)';
 
 -- ---------------------------------------------------------------------------
 -- A view is never silently stale: ATTACH / DETACH PARTITION (already in the
@@ -278,3 +279,39 @@ CREATE VIEW @extschema@.pgview_activity AS
 GRANT SELECT ON @extschema@.pgview_activity TO PUBLIC;
 COMMENT ON VIEW @extschema@.pgview_activity IS
   'What pgview_auto does now: each refresh running in this database (kind refresh: view, mode, origin, strategy, since when, keys done of keys claimed, rows written, the backend''s pid: the worker''s or the writer''s), each view queued for the worker (kind queued: pending since, keys waiting), and each database a worker serves or that waits for one (kind worker: database, state, pid). Needs shared_preload_libraries: empty without';
+
+-- ---------------------------------------------------------------------------
+-- Applications and migrations (issue 23).
+-- pgview_refresh_order orders table views with materialized views; a table or
+-- plain view passed in stands for what its change makes stale.
+COMMENT ON FUNCTION @extschema@.pgview_refresh_order(regclass[]) IS
+  'Materialized views and table views in the order they must be refreshed (dependencies first): all of them, or those given and every one that reads them; a table or plain view given stands for the views that read it';
+
+-- What a NOTICE tells (a watch removed, orphaned or restored, a schedule gone,
+-- an index or comment not kept by or_replace, ...) is also kept here: most
+-- drivers drop NOTICEs. An event belongs to its transaction. The newest 1000
+-- are kept (each insert prunes the oldest). Not dumped: a log, not
+-- configuration.
+CREATE TABLE pgview_auto.event (
+  id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at       timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+  event    text NOT NULL,   -- what happened, in a few stable words ('watch removed', ...)
+  relation text,            -- the view it is about, schema-qualified as the message shows it
+  message  text NOT NULL,   -- the NOTICE's message, detail and hint
+  detail   text,
+  hint     text,
+  role     name,            -- who ran the command (SET ROLE's role)
+  owner    name             -- the view's owner, when known
+);
+-- A role sees the events of the commands it ran and of the views it owns (a
+-- member of those roles, and a superuser, too): the messages name relations.
+CREATE VIEW @extschema@.pgview_events WITH (security_barrier) AS
+  SELECT e.id, e.at, e.event, e.relation, e.message, e.detail, e.hint, e.role, e.owner
+  FROM pgview_auto.event e
+  WHERE EXISTS (SELECT FROM pg_catalog.pg_roles r
+                WHERE (r.rolname OPERATOR(pg_catalog.=) e.role OR r.rolname OPERATOR(pg_catalog.=) e.owner)
+                  AND pg_catalog.pg_has_role(CURRENT_USER, r.oid, 'MEMBER'))
+  ORDER BY e.id;
+GRANT SELECT ON @extschema@.pgview_events TO PUBLIC;
+COMMENT ON VIEW @extschema@.pgview_events IS
+  'What pgview_auto told with a NOTICE or WARNING (a watch removed, orphaned or restored, a schedule removed, an index or comment not kept, ...), newest last: the last 1000 events, of the commands you ran and the views you own';

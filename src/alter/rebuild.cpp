@@ -1,6 +1,8 @@
 // pgview_auto — dropping and recreating saved relations (see rebuild.hpp).
 #include "alter/rebuild.hpp"
 
+#include "create/primary_key.hpp"
+
 #include "alter/registry_moves.hpp"
 #include "alter/steps.hpp"
 #include "pg/guard.hpp"
@@ -118,6 +120,15 @@ std::vector<Oid> recreate_saved(create::SqlRunner &sql, const std::vector<SavedR
     return created;
 }
 
+void sync_primary_keys(create::SqlRunner &sql, const std::vector<SavedRelation> &saved) {
+    for (const SavedRelation &r : saved)
+        if (r.kind == RebuildKind::definition) {
+            Oid table = relation_named(r.table_view);
+            if (OidIsValid(table))
+                create::sync_primary_key(sql, table);
+        }
+}
+
 void populate(const std::vector<SavedRelation> &saved, const std::vector<Oid> &created, ActionRows &rows) {
     for (size_t i = 0; i < saved.size(); i++) {
         const SavedRelation &r = saved[i];
@@ -152,6 +163,7 @@ void rebuild_around(create::SqlRunner &sql, const Plan &plan, const std::functio
     }
     repoint_registry(moves);
     move_pending_at_commit(matviews);
+    sync_primary_keys(sql, saved);
     populate(saved, created, rows);
 }
 

@@ -39,6 +39,9 @@ void drop_saved(const std::vector<SavedRelation> &saved, const Wording &wording)
 std::vector<Oid> recreate_saved(create::SqlRunner &sql, const std::vector<SavedRelation> &saved,
                                 const Wording &wording, ActionRows &rows);
 
+// Table views whose definition was made again get the primary key their key
+// deserves now (create/primary_key.hpp), before they are refreshed.
+void sync_primary_keys(create::SqlRunner &sql, const std::vector<SavedRelation> &saved);
 void populate(const std::vector<SavedRelation> &saved, const std::vector<Oid> &created, ActionRows &rows);
 
 // The whole cycle within one transaction: save the plan's relations, drop

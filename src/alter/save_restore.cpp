@@ -131,6 +131,7 @@ int restore_dependents() {
     ActionRows rows; // the count is the answer
     std::vector<Oid> created = recreate_saved(sql, saved, restore_wording, rows);
     reattach(stored, created);
+    sync_primary_keys(sql, saved);
     populate(saved, created, rows);
     forget_saved(me);
     return static_cast<int>(stored.size());

@@ -7,9 +7,12 @@
 #include "alter/steps.hpp"
 #include "changes/dirty_set.hpp"
 #include "pg/guard.hpp"
+#include "pg/quote.hpp"
 #include "commit/commit_refresh.hpp"
+#include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
+#include "registry/events.hpp"
 #include "registry/orphans.hpp"
 #include "registry/schedules.hpp"
 #include "registry/session.hpp"
@@ -132,25 +135,18 @@ RebuildKind kind_of(const std::string &word) {
     return RebuildKind::view;
 }
 
-// The schedule and refresh statistics of a matview or table view, taken out of
-// the registry as jsonb.
-constexpr const char *take_schedule_and_stats_sql =
+// The schedule of a matview or table view, taken out of the registry as jsonb
+// (its statistics and key-lock counts: registry::stats_take).
+constexpr const char *take_schedule_sql =
     "WITH s AS (DELETE FROM pgview_auto.schedule s WHERE s.matview OPERATOR(pg_catalog.=) $1::pg_catalog.oid "
-    "           RETURNING s.every, s.only_if_dirty), "
-    "     r AS (DELETE FROM pgview_auto.refresh_stats r WHERE r.matview OPERATOR(pg_catalog.=) $1::pg_catalog.oid "
-    "           RETURNING r.*) "
-    "SELECT (SELECT pg_catalog.jsonb_build_object('every', s.every, 'only_if_dirty', s.only_if_dirty) FROM s), "
-    "       (SELECT pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.-) 'matview' FROM r)";
+    "           RETURNING s.every, s.only_if_dirty) "
+    "SELECT (SELECT pg_catalog.jsonb_build_object('every', s.every, 'only_if_dirty', s.only_if_dirty) FROM s)";
 
-constexpr const char *put_schedule_and_stats_sql =
-    "WITH s AS (INSERT INTO pgview_auto.schedule (matview, every, only_if_dirty) "
-    "           SELECT $1::pg_catalog.oid, ($2::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'every')::pg_catalog.interval, "
-    "                  ($2::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'only_if_dirty')::pg_catalog.bool "
-    "           WHERE $2 IS NOT NULL ON CONFLICT (matview) DO NOTHING RETURNING 1) "
-    "INSERT INTO pgview_auto.refresh_stats "
-    "SELECT * FROM pg_catalog.jsonb_populate_record(NULL::pgview_auto.refresh_stats, "
-    "         $3::pg_catalog.jsonb OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('matview', $1::pg_catalog.oid)) "
-    "WHERE $3 IS NOT NULL ON CONFLICT (matview) DO NOTHING";
+constexpr const char *put_schedule_sql =
+    "INSERT INTO pgview_auto.schedule (matview, every, only_if_dirty) "
+    "SELECT $1::pg_catalog.oid, ($2::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'every')::pg_catalog.interval, "
+    "       ($2::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'only_if_dirty')::pg_catalog.bool "
+    "ON CONFLICT (matview) DO NOTHING";
 
 constexpr const char *insert_sql =
     "INSERT INTO pgview_auto.saved_dependent (batch, \"position\", relation, kind, owner, populated, table_view, "
@@ -170,10 +166,13 @@ void orphan_watch(Oid target, const registry::DroppedRelation *saved, int nsaved
         if (registry::registry_is_watched(target)) {
             Oid *old_sources;
             char *name;
+            Oid owner = syscat::relation_owner(target);
             (void) registry::registry_orphan(target, saved, nsaved, &old_sources, &name);
-            ereport(NOTICE, (errmsg("pgview_auto: the watch of %s is kept as orphaned until "
-                                    "pgview_restore_dependents() makes it again",
-                                    name)));
+            registry::report_event(NOTICE, {"watch orphaned", name, owner,
+                                            psprintf("pgview_auto: the watch of %s is kept as orphaned until "
+                                                     "pgview_restore_dependents() makes it again",
+                                                     name),
+                                            nullptr, nullptr});
         }
     });
     CommandCounterIncrement();
@@ -186,8 +185,10 @@ void forget_as_source(Oid relid) {
         Oid *matviews, *sources;
         int n = registry::registry_forget_source(relid, &matviews, &sources);
         if (n > 0)
-            ereport(NOTICE, (errmsg("pgview_auto: %s was saved and dropped; %d watch%s on it removed",
-                                    get_rel_name(relid), n, n == 1 ? "" : "es")));
+            registry::report_event(NOTICE, {"watch removed", quote_relation(relid), syscat::relation_owner(matviews[0]),
+                                            psprintf("pgview_auto: %s was saved and dropped; %d watch%s on it removed",
+                                                     get_rel_name(relid), n, n == 1 ? "" : "es"),
+                                            nullptr, nullptr});
     });
     CommandCounterIncrement();
 }
@@ -226,11 +227,15 @@ void store(const std::vector<SavedRelation> &saved, const std::string &saved_by)
                                                          : InvalidOid;
         if (!OidIsValid(target))
             continue;
-        auto taken_state = registry_rows(take_schedule_and_stats_sql, {text(std::to_string(target))});
+        auto taken_state = registry_rows(take_schedule_sql, {text(std::to_string(target))});
         if (taken_state[0][0])
             schedules[i] = text(*taken_state[0][0]);
-        if (taken_state[0][1])
-            stats[i] = text(*taken_state[0][1]);
+        // Statistics and keyed-refresh counts: pgview_status shows them again after the restore.
+        const char *taken = pg_call([target] {
+            return registry::with_registry([target] { return registry::stats_take(target); });
+        });
+        if (taken != nullptr)
+            stats[i] = text(taken);
         if (r.kind == RebuildKind::definition) {
             tableview::TableView tv;
             if (tableview::lookup(target, &tv))
@@ -313,9 +318,12 @@ void reattach(const std::vector<StoredRelation> &stored, const std::vector<Oid> 
             if (!OidIsValid(target)) {
                 std::string name = r.table_view;
                 pg_call([&name] {
-                    ereport(WARNING, (errmsg("pgview_auto: table view %s no longer exists; its definition was made "
-                                             "again as a plain view",
-                                             name.c_str())));
+                    registry::report_event(WARNING,
+                                           {"table view ended", name.c_str(), InvalidOid,
+                                            psprintf("pgview_auto: table view %s no longer exists; its definition was "
+                                                     "made again as a plain view",
+                                                     name.c_str()),
+                                            nullptr, nullptr});
                 });
                 continue;
             }
@@ -327,11 +335,12 @@ void reattach(const std::vector<StoredRelation> &stored, const std::vector<Oid> 
         } else {
             continue;
         }
-        if (!stored[i].schedule.empty() || !stored[i].refresh_stats.empty())
-            registry_rows(put_schedule_and_stats_sql,
-                          {text(std::to_string(target)),
-                           stored[i].schedule.empty() ? null_text() : text(stored[i].schedule),
-                           stored[i].refresh_stats.empty() ? null_text() : text(stored[i].refresh_stats)});
+        if (!stored[i].schedule.empty())
+            registry_rows(put_schedule_sql, {text(std::to_string(target)), text(stored[i].schedule)});
+        if (!stored[i].refresh_stats.empty()) {
+            const char *taken = stored[i].refresh_stats.c_str();
+            pg_call([target, taken] { registry::with_registry([&] { registry::stats_give(target, taken); }); });
+        }
         scheduled = scheduled || !stored[i].schedule.empty();
         pg_call([] { CommandCounterIncrement(); });
         watch::restore_orphan(target);

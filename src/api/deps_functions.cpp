@@ -118,15 +118,10 @@ std::vector<graph::RelId> regclass_array(FunctionCallInfo fcinfo, int arg) {
     for (int i = 0; i < count; i++) {
         if (elem_nulls[i])
             throw Error(sqlstate::null_value_not_allowed, "matviews must not contain NULL",
-                        {}, "Remove the NULL elements, or pass NULL for every materialized view.");
+                        {}, "Remove the NULL elements, or pass NULL for every materialized view and table view.");
         out.push_back(DatumGetObjectId(elems[i]));
     }
     return out;
-}
-
-std::string relation_name(Oid relid) {
-    const char *name = pg_call([relid] { return get_rel_name(relid); });
-    return name ? name : std::to_string(relid);
 }
 
 } // namespace
@@ -182,12 +177,9 @@ PGVIEW_FUNCTION(pgview_refresh_order) {
     graph::DependencyGraph g = pgview::syscat::read_dependency_graph();
     for (graph::RelId id : roots)
         pgview::syscat::require_in_graph(g, id, "pgview_refresh_order");
-    for (graph::RelId id : roots)
-        if (g.kind(id) != graph::Kind::materialized_view)
-            throw Error(sqlstate::wrong_object_type,
-                        "\"" + relation_name(id) + "\" is not a materialized view",
-                        "pgview_refresh_order orders materialized views only.",
-                        "Pass materialized views, or NULL for all of them.");
+    // Any relation of the graph may be a root: a materialized view or table
+    // view is ordered with what reads it, a table or plain view stands for
+    // what its change makes stale (its refreshable dependents).
     bool empty_list = !PG_ARGISNULL(0) && roots.empty();
     std::vector<graph::RelId> order = empty_list ? std::vector<graph::RelId>{} : g.refresh_order(roots);
     SrfOutput out(fcinfo);

@@ -30,6 +30,8 @@ PGVIEW_FUNCTION(pgview_maintenance) {
         values[6] = Int64GetDatum(r.last_keys);
         values[7] = TimestampTzGetDatum(r.last_at);
         nulls[7] = r.last_at == 0;
+        values[8] = CStringGetTextDatum(r.last_reason);
+        nulls[8] = r.last_reason[0] == '\0';
     });
     return (Datum) 0;
 }

@@ -5,8 +5,10 @@
 
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
+#include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
+#include "registry/events.hpp"
 #include "registry/orphans.hpp"
 #include "registry/schedules.hpp"
 #include "registry/session.hpp"
@@ -29,11 +31,12 @@ void notice_if_schedule_idle(Oid matview, bool unwatched) {
     std::string hint = "Watch it with pgview_watch(" + literal(name) +
                        ", mode => 'manual') so that writes mark it dirty, or schedule it with only_if_dirty => "
                        "false to refresh it at every run.";
-    pg_call([&message, &hint] {
-        ereport(NOTICE, (errmsg("%s", message.c_str()),
-                         errdetail("A scheduled run with only_if_dirty refreshes only what a write marked dirty "
-                                   "through a watch; without one, nothing does (but a server restart)."),
-                         errhint("%s", hint.c_str())));
+    pg_call([&message, &hint, matview] {
+        registry::report_event(NOTICE, {"schedule idle", quote_relation(matview), syscat::relation_owner(matview),
+                                        message.c_str(),
+                                        "A scheduled run with only_if_dirty refreshes only what a write marked dirty "
+                                        "through a watch; without one, nothing does (but a server restart).",
+                                        hint.c_str()});
     });
 }
 

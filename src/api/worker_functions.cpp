@@ -31,6 +31,7 @@
 #include "shmem/waiters.hpp"
 
 extern "C" {
+#include "access/xact.h"
 #include "access/htup_details.h"
 #include "access/xlog.h"
 #include "funcapi.h"
@@ -268,7 +269,11 @@ PGVIEW_FUNCTION(pgview_wait) {
                                    "lock on it", get_rel_name(matview)),
                             errdetail("Its refresh needs an ACCESS EXCLUSIVE lock (it has no unique index for "
                                       "REFRESH ... CONCURRENTLY)."),
-                            errhint("Call pgview_wait in a statement of its own, before reading the view.")));
+                            IsTransactionBlock()
+                                ? errhint("Commit first (an ORM session holds the lock from its first query of the "
+                                          "view until it commits), then call pgview_wait before the transaction "
+                                          "reads the view.")
+                                : errhint("Call pgview_wait in a statement of its own, before reading the view.")));
     });
     bool served = pg_call([matview, timeout_us] {
         worker::settle_database();

@@ -11,6 +11,7 @@
 
 #include "analysis/derived_key.hpp"
 #include "create/matview_replace.hpp"
+#include "create/primary_key.hpp"
 #include "create/query_columns.hpp"
 #include "create/sql_runner.hpp"
 #include "create/view_spec.hpp"
@@ -22,6 +23,7 @@
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
 #include "capture/triggers.hpp"
+#include "registry/events.hpp"
 #include "registry/orphans.hpp"
 #include "registry/schedules.hpp"
 #include "registry/session.hpp"
@@ -223,8 +225,10 @@ void convert_matview(SqlRunner &sql, Oid matview, const QualifiedName &name, Oid
             registry::with_registry([&] {
                 registry::registry_set_schedule(table, i, only_if_dirty);
             });
-            ereport(NOTICE, (errmsg("pgview_auto: schedule of table view %s restored (every %s)", get_rel_name(table),
-                                    every.c_str())));
+            registry::report_event(NOTICE, {"schedule restored", quote_relation(table), syscat::relation_owner(table),
+                                            psprintf("pgview_auto: schedule of table view %s restored (every %s)",
+                                                     get_rel_name(table), every.c_str()),
+                                            nullptr, nullptr});
         });
     }
 }
@@ -310,11 +314,15 @@ std::vector<std::string> derive_key(SqlRunner &sql, const std::string &query, co
     std::string names;
     for (const std::string &k : key)
         names += (names.empty() ? "" : ", ") + ident(k);
-    if (!key.empty())
-        notice("00000", "table view \"" + view + "\" is keyed by (" + names + "), from " + from);
-    else
-        notice("00000", "table view \"" + view + "\" has no unique key (" + why_not +
-                            "): every change refreshes it in full");
+    // (An event too: most drivers drop NOTICEs. The view does not exist yet: no owner.)
+    std::string message = !key.empty() ? "table view \"" + view + "\" is keyed by (" + names + "), from " + from
+                                       : "table view \"" + view + "\" has no unique key (" + why_not +
+                                             "): every change refreshes it in full";
+    const char *what = !key.empty() ? "key derived" : "no key derived";
+    const char *m = message.c_str(), *v = view.c_str();
+    pg_call([what, m, v] {
+        registry::report_event(NOTICE, {what, v, InvalidOid, m, nullptr, nullptr});
+    });
     return key;
 }
 
@@ -414,6 +422,8 @@ Oid create_view(const CreateRequest &r) {
     Oid created = relation_in(schema, name.name);
     if (!key.empty())
         ensure_unique_key(sql, created, qualified, key);
+    if (kind == Kind::table_view)
+        sync_primary_key(sql, created);
     return created;
 }
 
@@ -444,6 +454,9 @@ bool drop_view(const std::string &text, bool cascade, bool if_exists) {
         throw Error(sqlstate::wrong_object_type, "\"" + display(name) + "\" is " + describe(relkind) + ", not a view",
                     {}, "pgview_drop drops views, materialized views and table views only.");
     SqlRunner sql;
+    // Its watch (and those of what CASCADE drops with it) goes with it: the
+    // caller asked for the view to go, not to come back by name (sql_drop).
+    registry::WatchesGoWithDrop watches_go;
     sql.run(std::string("DROP ") + what + " " + qualified_name(rel) + (cascade ? " CASCADE" : ""));
     return true;
 }

@@ -3,12 +3,17 @@
 
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
+#include "registry/events.hpp"
+#include "registry/session.hpp"
+#include "registry/stats.hpp"
 
 extern "C" {
+#include "catalog/namespace.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/regproc.h"
 }
 
 namespace pgview::create {
@@ -46,11 +51,19 @@ KeptMatview read_old(SqlRunner &sql, Oid matview) {
                         "FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a "
                         "WHERE c.oid = $1 AND a.grantee <> c.relowner ORDER BY 1, 2",
                         matview);
-    for (auto &row : sql.rows("SELECT i.relname, pg_catalog.pg_get_indexdef(x.indexrelid) "
+    for (auto &row : sql.rows("SELECT i.relname, pg_catalog.pg_get_indexdef(x.indexrelid), "
+                              "       pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
+                              "         OPERATOR(pg_catalog.||) pg_catalog.quote_ident(i.relname), "
+                              "       pg_catalog.obj_description(x.indexrelid, 'pg_class') IS NOT NULL, "
+                              "       COALESCE(pg_catalog.obj_description(x.indexrelid, 'pg_class'), '') "
                               "FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid "
+                              "JOIN pg_catalog.pg_namespace n ON n.oid = i.relnamespace "
                               "WHERE x.indrelid = $1 ORDER BY i.relname",
-                              matview))
+                              matview)) {
         k.indexes.emplace_back(row[0], row[1]);
+        if (row[3] == "t")
+            k.index_comments[row[0]] = {row[2], row[4]};
+    }
     return k;
 }
 
@@ -74,13 +87,28 @@ KeptMatview keep_matview(SqlRunner &sql, Oid matview, const std::string &shown) 
         throw Error(dependent_objects_still_exist,
                     "cannot replace materialized view " + shown + " because other objects depend on it",
                     "Read by: " + list + ".",
-                    "Drop those first (pgview_drop(..., cascade => true) drops them with it), then create again.");
+                    "Keep them: SELECT pgview_save_dependents(" + literal(relation_name(matview)) +
+                        ") saves and drops them, then create it again, then SELECT pgview_restore_dependents() "
+                        "makes them again (in the same transaction). To change a table under views, use pgview_alter.");
     }
-    return read_old(sql, matview);
+    KeptMatview kept = read_old(sql, matview);
+    // What pgview_status counted: taken out now (the DROP would forget it), given back by give_back.
+    kept.stats = pg_call([matview] {
+        return registry::with_registry([matview] { return registry::stats_take(matview); });
+    });
+    return kept;
 }
 
 void give_back(SqlRunner &sql, const std::string &qualified, const std::string &shown, const KeptMatview &kept,
                const std::string &kind) {
+    if (kept.stats != nullptr) {
+        Oid relation = pg_call([&qualified] {
+            return RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(qualified.c_str())), NoLock,
+                                    false);
+        });
+        const char *stats = kept.stats;
+        pg_call([relation, stats] { registry::with_registry([&] { registry::stats_give(relation, stats); }); });
+    }
     for (const auto &g : kept.grants)
         sql.run("GRANT " + g[1] + " ON " + qualified + " TO " + (g[0].empty() ? "PUBLIC" : ident(g[0])) +
                 (g[2] == "true" ? " WITH GRANT OPTION" : ""));
@@ -91,18 +119,25 @@ void give_back(SqlRunner &sql, const std::string &qualified, const std::string &
         // Only columns the new query still has.
         std::string failure = sql.try_run("COMMENT ON COLUMN " + qualified + "." + ident(column) + " IS " + literal(text));
         if (!failure.empty())
-            pg_call([&column, &shown, noun] {
-                ereport(NOTICE, (errmsg("the comment on column \"%s\" of %s %s was not kept: the new query has no "
-                                        "such column",
-                                        column.c_str(), noun, shown.c_str())));
+            pg_call([&column, &shown, &qualified, &kept, noun] {
+                registry::report_event(NOTICE, {"comment not kept", qualified.c_str(), get_role_oid(kept.owner.c_str(), true),
+                                                psprintf("the comment on column \"%s\" of %s %s was not kept: the new "
+                                                         "query has no such column",
+                                                         column.c_str(), noun, shown.c_str()),
+                                                nullptr, nullptr});
             });
     }
     for (const auto &[index, statement] : kept.indexes) {
         std::string failure = sql.try_run(statement);
+        auto comment = kept.index_comments.find(index);
+        if (failure.empty() && comment != kept.index_comments.end())
+            sql.run("COMMENT ON INDEX " + comment->second.first + " IS " + literal(comment->second.second));
         if (!failure.empty())
-            pg_call([&index, &shown, &failure, noun] {
-                ereport(NOTICE, (errmsg("index \"%s\" of %s %s was not kept: %s", index.c_str(), noun, shown.c_str(),
-                                        failure.c_str())));
+            pg_call([&index, &shown, &failure, &qualified, &kept, noun] {
+                registry::report_event(NOTICE, {"index not kept", qualified.c_str(), get_role_oid(kept.owner.c_str(), true),
+                                                psprintf("index \"%s\" of %s %s was not kept: %s", index.c_str(), noun,
+                                                         shown.c_str(), failure.c_str()),
+                                                nullptr, nullptr});
             });
     }
 }

@@ -8,6 +8,8 @@
 // would be lost: that is refused.
 #pragma once
 
+#include <map>
+
 #include <string>
 
 #include "create/sql_runner.hpp"
@@ -36,6 +38,8 @@ struct KeptMatview {
     std::vector<std::pair<std::string, std::string>> column_comments;
     std::vector<std::vector<std::string>> grants; // grantee ("" = PUBLIC), privilege, grantable
     std::vector<std::pair<std::string, std::string>> indexes; // name, CREATE INDEX statement
+    std::map<std::string, std::pair<std::string, std::string>> index_comments; // name -> (schema.name, comment)
+    const char *stats = nullptr; // pgview_status's counts, taken out of the registry (registry::stats_take)
 };
 KeptMatview keep_matview(SqlRunner &sql, Oid matview, const std::string &shown);
 // Grants, comments and indexes onto the relation `qualified` (a matview, or the

@@ -102,6 +102,59 @@ QualifiedName parse_name(const std::string &text) {
     return q;
 }
 
+namespace {
+
+bool word_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// The first bind parameter of a client library's query text outside literals,
+// quoted identifiers and comments: ":name" (SQLAlchemy's str(select(...))) or
+// "%(name)s" (psycopg2's pyformat); "" if none. "::type" casts are not one.
+std::string bind_parameter(const std::string &t) {
+    const size_t n = t.size();
+    for (size_t i = 0; i < n; i++) {
+        char c = t[i];
+        if (c == '\'' || c == '"') { // a literal or a quoted identifier ('' and "" double up)
+            for (i++; i < n; i++)
+                if (t[i] == c) {
+                    if (i + 1 < n && t[i + 1] == c)
+                        i++;
+                    else
+                        break;
+                }
+        } else if (c == '-' && i + 1 < n && t[i + 1] == '-') {
+            while (i < n && t[i] != '\n')
+                i++;
+        } else if (c == '/' && i + 1 < n && t[i + 1] == '*') {
+            size_t end = t.find("*/", i + 2);
+            i = end == std::string::npos ? n : end + 1;
+        } else if (c == '$' && (i == 0 || !word_char(t[i - 1]))) { // $tag$ ... $tag$ (not $1)
+            size_t j = i + 1;
+            while (j < n && word_char(t[j]) && !std::isdigit(static_cast<unsigned char>(t[i + 1])))
+                j++;
+            if (j < n && t[j] == '$') {
+                std::string tag = t.substr(i, j - i + 1);
+                size_t end = t.find(tag, j + 1);
+                i = end == std::string::npos ? n : end + tag.size() - 1;
+            }
+        } else if (c == ':' && i + 1 < n && t[i + 1] == ':') {
+            i++; // a cast
+        } else if (c == ':' && i + 1 < n && word_start(t[i + 1]) && (i == 0 || t[i - 1] != ':')) {
+            size_t j = i + 1;
+            while (j < n && word_char(t[j]))
+                j++;
+            return t.substr(i, j - i);
+        } else if (c == '%' && i + 1 < n && t[i + 1] == '(') {
+            size_t end = t.find(")s", i + 2);
+            if (end != std::string::npos && end - i < 64)
+                return t.substr(i, end + 2 - i);
+        }
+    }
+    return {};
+}
+
+} // namespace
+
 std::string parse_query(const std::string &text, const std::string &for_name) {
     if (trim(text).empty())
         throw Error(syntax_error, "the query for \"" + for_name + "\" is empty", {},
@@ -111,6 +164,13 @@ std::string parse_query(const std::string &text, const std::string &for_name) {
         stmts = pg_call([&text] { return raw_parser(text.c_str(), RAW_PARSE_DEFAULT); });
     } catch (const Error &e) {
         // The parser's cursor position would point into the caller's statement.
+        std::string parameter = bind_parameter(text);
+        if (!parameter.empty())
+            throw Error(syntax_error, "the query for \"" + for_name + "\" is not valid SQL: " + e.what(),
+                        "It holds the bind parameter " + parameter +
+                            ": a view's query is stored with its values, not with parameters.",
+                        "Render the values into the text: with SQLAlchemy, str(stmt.compile(dialect=postgresql.dialect(), "
+                        "compile_kwargs={\"literal_binds\": True})) (the pgview_auto.sqlalchemy constructs do this).");
         throw Error(syntax_error, "the query for \"" + for_name + "\" is not valid SQL: " + e.what(), {},
                     "Give a single SELECT statement.");
     }

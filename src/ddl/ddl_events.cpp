@@ -15,7 +15,8 @@
 //   DROP EXTENSION pgview_auto  its table views stay as plain tables (NOTICE)
 // sql_drop:
 //   a watched matview            its watch becomes orphaned (kept by name, NOTICE);
-//                                its schedule and statistics go
+//                                its schedule and statistics go; dropped by
+//                                pgview_drop, its watch goes too (NOTICE)
 //   a source table or view       the watches on it go (NOTICE); triggers follow;
 //                                a watch left with no source goes (NOTICE)
 //   a table view's definition    alone: the table is a plain table, its watch,
@@ -36,6 +37,7 @@
 #include "watch/apply_watch.hpp"
 #include "capture/changed.hpp"
 #include "capture/triggers.hpp"
+#include "registry/events.hpp"
 #include "registry/orphans.hpp"
 #include "registry/schedules.hpp"
 #include "registry/session.hpp"
@@ -196,11 +198,20 @@ void forget_former_table_view(Oid table) {
                        : n > 0            ? "Its watch was removed."
                        : scheduled        ? "Its schedule was removed."
                                           : nullptr;
-    ereport(NOTICE, (errmsg("pgview_auto: table \"%s\" is no longer a table view: its definition was dropped",
-                            get_rel_name(table)),
-                     gone != nullptr ? errdetail("%s", gone) : 0,
-                     errhint("pgview_create(..., kind => 'table view', or_replace => true) cannot restore it; "
-                             "drop the table and create the table view again.")));
+    registry::report_event(
+        NOTICE, {"table view ended", pgview::quote_relation(table), syscat::relation_owner(table),
+                 psprintf("pgview_auto: table \"%s\" is no longer a table view: its definition was dropped",
+                          get_rel_name(table)),
+                 gone,
+                 "pgview_create(..., kind => 'table view', or_replace => true) cannot restore it; "
+                 "drop the table and create the table view again."});
+}
+
+// The owner of a relation named as the registry keeps names (schema.name,
+// quoted), or InvalidOid when there is none. C-level.
+Oid owner_of_named(const char *name) {
+    Oid relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)), NoLock, true);
+    return OidIsValid(relid) ? syscat::relation_owner(relid) : InvalidOid;
 }
 
 // DROP EXTENSION pgview_auto is about to run: the table views it leaves behind
@@ -347,15 +358,32 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
                 Oid relid = dropped[i].relid;
                 // Only these two can be watched or scheduled.
                 const char *noun = dropped[i].is_matview ? "materialized view" : "table view";
-                if (registry::registry_is_watched(relid)) {
+                if (registry::registry_is_watched(relid) && registry::WatchesGoWithDrop::active()) {
+                    // pgview_drop: the watch goes with the view (no orphan).
+                    Oid *old_sources;
+                    int vanished;
+                    int n = registry::registry_remove(relid, InvalidOid, &old_sources, &vanished);
+                    registry::stats_forget(relid);
+                    registry::report_event(
+                        NOTICE, {"watch removed", dropped[i].name, InvalidOid,
+                                 psprintf("pgview_auto: %s %s was dropped with pgview_drop; its watch was removed",
+                                          noun, dropped[i].name),
+                                 nullptr, nullptr});
+                    CommandCounterIncrement();
+                    for (int j = 0; j < n; j++)
+                        if (get_rel_relkind(old_sources[j]) != '\0' && get_rel_relkind(old_sources[j]) != RELKIND_MATVIEW)
+                            capture::sync_capture_trigger(old_sources[j]);
+                } else if (registry::registry_is_watched(relid)) {
                     Oid *old_sources;
                     char *name;
                     int n = registry::registry_orphan(relid, dropped, ndropped, &old_sources, &name);
-                    ereport(NOTICE, (errmsg("pgview_auto: %s %s was dropped; its watch is kept as orphaned",
-                                            noun, name),
-                                     errdetail("It comes back when a materialized view or a table view of that name "
-                                               "is created."),
-                                     errhint("pgview_unwatch('%s') removes it.", name)));
+                    registry::Orphan orphan{};
+                    Oid owner = registry::registry_find_orphan(name, &orphan) ? orphan.owner : InvalidOid;
+                    registry::report_event(
+                        NOTICE, {"watch orphaned", name, owner,
+                                 psprintf("pgview_auto: %s %s was dropped; its watch is kept as orphaned", noun, name),
+                                 "It comes back when a materialized view or a table view of that name is created.",
+                                 psprintf("pgview_unwatch('%s') removes it.", name)});
                     CommandCounterIncrement();
                     for (int j = 0; j < n; j++)
                         if (get_rel_relkind(old_sources[j]) != '\0' && get_rel_relkind(old_sources[j]) != RELKIND_MATVIEW)
@@ -364,25 +392,33 @@ PGVIEW_FUNCTION(pgview_on_sql_drop) {
                     registry::stats_forget(relid);
                 }
                 if (registry::registry_remove_schedule(relid))
-                    ereport(NOTICE, (errmsg("pgview_auto: schedule of dropped %s %s removed", noun,
-                                            dropped[i].name)));
+                    registry::report_event(NOTICE, {"schedule removed", dropped[i].name, InvalidOid,
+                                                    psprintf("pgview_auto: schedule of dropped %s %s removed", noun,
+                                                             dropped[i].name),
+                                                    nullptr, nullptr});
             }
             // Then sources: the watches on them go.
             for (int i = 0; i < ndropped; i++) {
                 Oid *matviews, *sources;
                 int n = registry::registry_forget_source(dropped[i].relid, &matviews, &sources);
                 if (n > 0)
-                    ereport(NOTICE, (errmsg("pgview_auto: %s was dropped; %d watch%s on it removed", dropped[i].name, n,
-                                            n == 1 ? "" : "es")));
+                    registry::report_event(
+                        NOTICE, {"watch removed", dropped[i].name, syscat::relation_owner(matviews[0]),
+                                 psprintf("pgview_auto: %s was dropped; %d watch%s on it removed", dropped[i].name, n,
+                                          n == 1 ? "" : "es"),
+                                 nullptr, nullptr});
                 CommandCounterIncrement();
                 // A watch left with no source at all (it named this one) goes too.
                 char **unwatched;
                 int nunwatched = n > 0 ? registry::registry_forget_empty_watches(matviews, n, &unwatched) : 0;
                 for (int j = 0; j < nunwatched; j++)
-                    ereport(NOTICE, (errmsg("pgview_auto: %s watches nothing any more; its watch was removed",
-                                            unwatched[j]),
-                                     errdetail("Its last source, %s, was dropped.", dropped[i].name),
-                                     errhint("pgview_watch(%s, ...) watches it again.", quote_literal_cstr(unwatched[j]))));
+                    registry::report_event(
+                        NOTICE, {"watch removed", unwatched[j], owner_of_named(unwatched[j]),
+                                 psprintf("pgview_auto: %s watches nothing any more; its watch was removed",
+                                          unwatched[j]),
+                                 psprintf("Its last source, %s, was dropped.", dropped[i].name),
+                                 psprintf("pgview_watch(%s, ...) watches it again.",
+                                          quote_literal_cstr(unwatched[j]))});
                 for (int j = 0; j < n; j++)
                     if (get_rel_relkind(sources[j]) != '\0' && get_rel_relkind(sources[j]) != RELKIND_MATVIEW)
                         capture::sync_capture_trigger(sources[j]);

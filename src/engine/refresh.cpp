@@ -137,7 +137,8 @@ void record(RefreshTarget *t, TimestampTz start, bool concurrently) {
             if (t->needs_full)
                 registry::registry_full_done(t->matview);
         });
-    shmem::maintenance_note(t->matview, static_cast<char>(strategy), t->applied.keys, t->applied.rows, end - start);
+    shmem::maintenance_note(t->matview, static_cast<char>(strategy), t->applied.keys, t->applied.rows, end - start,
+                            t->plan.reason);
     shmem::activity_progress(static_cast<char>(strategy), t->applied.keys, t->applied.rows);
     history_refreshed(t->matview, t->origin, strategy, full ? -1 : t->applied.keys,
                       strategy == Strategy::full_refresh ? -1 : t->applied.rows, start, end);

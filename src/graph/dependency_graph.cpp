@@ -143,21 +143,18 @@ std::vector<RelId> DependencyGraph::refresh_order(const std::vector<RelId> &root
     std::vector<Vertex> chosen;
     if (roots.empty()) {
         for (Vertex v = 0; v < relations_.size(); ++v)
-            if (relations_[v].kind == Kind::materialized_view)
+            if (is_refreshable(relations_[v].kind))
                 chosen.push_back(v);
     } else {
         std::vector<bool> seen(relations_.size(), false);
         for (RelId root : roots) {
             Vertex r = vertex(root);
-            if (relations_[r].kind != Kind::materialized_view)
-                throw Error(sqlstate::wrong_object_type,
-                            "relation " + std::to_string(root) + " is not a materialized view");
-            seen[r] = true;
+            seen[r] = true; // left out below unless it has rows to refresh
             for (const Reached &d : reach(r, false, true))
                 seen[vertex(d.id)] = true;
         }
         for (Vertex v = 0; v < relations_.size(); ++v)
-            if (seen[v] && relations_[v].kind == Kind::materialized_view)
+            if (seen[v] && is_refreshable(relations_[v].kind))
                 chosen.push_back(v);
     }
     std::sort(chosen.begin(), chosen.end(), [this](Vertex a, Vertex b) {

@@ -26,6 +26,8 @@ enum class Kind : char {
     table_view = 't', // not a relkind: a table pgview_auto keeps equal to a query
 };
 const char *kind_name(Kind k);          // 'table', 'materialized view', ...
+// Materialized views and table views: the relations that keep rows of a query.
+inline bool is_refreshable(Kind k) { return k == Kind::materialized_view || k == Kind::table_view; }
 bool is_graph_kind(char relkind);       // one of the five above
 
 struct Relation {
@@ -64,11 +66,12 @@ public:
     std::size_t dependency_count(RelId id) const;   // direct
     std::size_t dependent_count(RelId id) const;    // direct
 
-    // Materialized views, dependencies first. Each one's place is fixed for the
-    // whole graph (longest chain of relations under it, then OID), so any subset
-    // comes out in the same relative order: a global lock order.
-    // `roots` empty: every matview; else the roots (which must be matviews) and
-    // every matview that reads one of them, transitively.
+    // Materialized views and table views, dependencies first. Each one's place
+    // is fixed for the whole graph (longest chain of relations under it, then
+    // OID), so any subset comes out in the same relative order: a global lock
+    // order. `roots` empty: every one of them; else the roots that are
+    // refreshable and every refreshable relation that reads a root, transitively
+    // (a table or plain view root stands for what its change makes stale).
     std::vector<RelId> refresh_order(const std::vector<RelId> &roots) const;
 
     // The level used by refresh_order: 0 for a relation that reads nothing.

@@ -21,6 +21,20 @@ struct DroppedRelation {
     bool is_matview; // else a table, a view or a foreign table
 };
 int ddl_dropped_relations(DroppedRelation **out); // in a sql_drop event trigger
+// pgview_drop is dropping: what it drops says goodbye to its watch too (no
+// orphan is kept). Set for the DROP statement's lifetime, in this backend.
+class WatchesGoWithDrop {
+public:
+    WatchesGoWithDrop() : previous_(active_) { active_ = true; }
+    ~WatchesGoWithDrop() { active_ = previous_; }
+    WatchesGoWithDrop(const WatchesGoWithDrop &) = delete;
+    WatchesGoWithDrop &operator=(const WatchesGoWithDrop &) = delete;
+    static bool active() { return active_; }
+
+private:
+    bool previous_;
+    static inline bool active_ = false;
+};
 // A watched matview was dropped: its watch becomes an orphan found again by name
 // (requested sources kept by name); its rows and statistics go. Returns its former
 // sources and, in *name, the orphan's name.

@@ -74,7 +74,65 @@ Statement key_lock_one = {
 Statement forget_key_locks = {
     "DELETE FROM pgview_auto.key_lock WHERE matview = $1", 1, {OIDOID}, nullptr};
 
+Statement take_stats = {
+    "WITH r AS (DELETE FROM pgview_auto.refresh_stats r WHERE r.matview OPERATOR(pg_catalog.=) $1 RETURNING r.*), "
+    "     k AS (DELETE FROM pgview_auto.key_lock k WHERE k.matview OPERATOR(pg_catalog.=) $1 RETURNING k.*) "
+    "SELECT CASE WHEN x.stats IS NULL AND x.locks IS NULL THEN NULL "
+    "            ELSE (COALESCE(x.stats, '{}') OPERATOR(pg_catalog.||) "
+    "                  pg_catalog.jsonb_build_object('key_lock', COALESCE(x.locks, '[]')))::pg_catalog.text "
+    "       END "
+    "FROM (SELECT (SELECT pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.-) 'matview' FROM r) AS stats, "
+    "             (SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(k) OPERATOR(pg_catalog.-) 'matview') FROM k) AS locks) x",
+    1, {REGCLASSOID}, nullptr};
+Statement give_stats = {
+    "WITH t AS (SELECT $2::pg_catalog.jsonb AS j), "
+    "     k AS (INSERT INTO pgview_auto.key_lock AS l "
+    "           SELECT * FROM pg_catalog.jsonb_populate_recordset(NULL::pgview_auto.key_lock, "
+    "             (SELECT pg_catalog.jsonb_agg(e OPERATOR(pg_catalog.||) "
+    "                                          pg_catalog.jsonb_build_object('matview', $1::pg_catalog.oid)) "
+    "              FROM t, pg_catalog.jsonb_array_elements(t.j OPERATOR(pg_catalog.->) 'key_lock') e)) "
+    "           ON CONFLICT (matview, bucket) DO UPDATE SET refreshes = l.refreshes OPERATOR(pg_catalog.+) excluded.refreshes, "
+    "             keys = l.keys OPERATOR(pg_catalog.+) excluded.keys "
+    "           RETURNING 1) "
+    "INSERT INTO pgview_auto.refresh_stats AS s "
+    "SELECT r.* FROM t, pg_catalog.jsonb_populate_record(NULL::pgview_auto.refresh_stats, "
+    "         t.j OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('matview', $1::pg_catalog.oid)) r "
+    "WHERE t.j OPERATOR(pg_catalog.?) 'refresh_count' "
+    "ON CONFLICT (matview) DO UPDATE SET refresh_count = s.refresh_count OPERATOR(pg_catalog.+) excluded.refresh_count, "
+    "  total_duration = s.total_duration OPERATOR(pg_catalog.+) excluded.total_duration, "
+    "  min_duration = LEAST(s.min_duration, excluded.min_duration), "
+    "  max_duration = GREATEST(s.max_duration, excluded.max_duration), "
+    "  failures = s.failures OPERATOR(pg_catalog.+) excluded.failures, "
+    "  last_refresh = COALESCE(s.last_refresh, excluded.last_refresh), "
+    "  last_duration = COALESCE(s.last_duration, excluded.last_duration), "
+    "  last_concurrently = COALESCE(s.last_concurrently, excluded.last_concurrently), "
+    "  last_error = COALESCE(s.last_error, excluded.last_error), "
+    "  last_error_at = COALESCE(s.last_error_at, excluded.last_error_at)",
+    2, {REGCLASSOID, TEXTOID}, nullptr};
+
 } // namespace
+
+char *stats_take(Oid matview) {
+    if (!registry_at_least("0.6.0"))
+        return nullptr;
+    Datum values[1] = {ObjectIdGetDatum(matview)};
+    run(take_stats, values, nullptr, SPI_OK_SELECT);
+    bool isnull;
+    Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    if (isnull)
+        return nullptr;
+    char *json = TextDatumGetCString(d);
+    char *out = static_cast<char *>(SPI_palloc(strlen(json) + 1)); // outlives SPI_finish
+    strcpy(out, json);
+    return out;
+}
+
+void stats_give(Oid matview, const char *taken) {
+    if (taken == nullptr)
+        return;
+    Datum values[2] = {ObjectIdGetDatum(matview), CStringGetTextDatum(taken)};
+    run(give_stats, values, nullptr, SPI_OK_INSERT);
+}
 
 void stats_forget(Oid matview) {
     Datum values[1] = {ObjectIdGetDatum(matview)};

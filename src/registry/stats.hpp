@@ -27,5 +27,12 @@ void stats_failure(Oid matview, const char *message);
 // roles that may read the matview). Arrays palloc'd in the caller's context.
 int stats_errors(Oid **matviews, char ***messages);
 void stats_reset(Oid matview, Oid user); // InvalidOid: every matview `user` owns (or is gone)
+// A relation about to be dropped and made again under a new OID (or_replace,
+// save/restore): its statistics and key-lock rows (what pgview_status counts)
+// taken out as jsonb text, palloc'd in the caller's context (nullptr: none, or
+// SQL before 0.6.0); stats_give adds them to the new relation's (counts summed,
+// the newer last refresh kept). Both inside a session.
+char *stats_take(Oid matview);
+void stats_give(Oid matview, const char *taken);
 
 } // namespace pgview::registry

@@ -29,6 +29,7 @@ struct Entry {
     int64 refreshes, keys, rows, duration_us;
     int64 last_keys;
     TimestampTz last_at;
+    char last_reason[maintenance_reason_size];
 };
 struct Header {
     LWLock *lock;
@@ -43,6 +44,7 @@ struct Note {
     Key key;
     int64 keys, rows, duration_us;
     TimestampTz at;
+    char reason[maintenance_reason_size];
 };
 List *notes = NIL;
 
@@ -72,7 +74,7 @@ void maintenance_shmem_init(void) {
 
 bool maintenance_kept(void) { return table != nullptr; }
 
-void maintenance_note(Oid view, char strategy, int64 keys, int64 rows, int64 duration_us) {
+void maintenance_note(Oid view, char strategy, int64 keys, int64 rows, int64 duration_us, const char *reason) {
     if (table == nullptr)
         return;
     MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
@@ -84,6 +86,7 @@ void maintenance_note(Oid view, char strategy, int64 keys, int64 rows, int64 dur
     n->rows = rows;
     n->duration_us = duration_us;
     n->at = GetCurrentTimestamp();
+    strlcpy(n->reason, reason != nullptr ? reason : "", sizeof(n->reason));
     notes = lappend(notes, n);
     MemoryContextSwitchTo(old);
 }
@@ -103,6 +106,7 @@ void maintenance_at_end(bool committed) {
             if (!found) {
                 e->refreshes = e->keys = e->rows = e->duration_us = e->last_keys = 0;
                 e->last_at = 0;
+                e->last_reason[0] = '\0';
             }
             e->refreshes++;
             e->keys += n->keys;
@@ -111,6 +115,7 @@ void maintenance_at_end(bool committed) {
             if (n->at >= e->last_at) {
                 e->last_at = n->at;
                 e->last_keys = n->keys;
+                memcpy(e->last_reason, n->reason, sizeof(e->last_reason));
             }
         }
         LWLockRelease(header->lock);
@@ -131,8 +136,12 @@ int maintenance_rows(MaintenanceRow **out, int64 *lost) {
     Entry *e;
     while ((e = static_cast<Entry *>(hash_seq_search(&seq))) != nullptr)
         if (e->key.dbid == MyDatabaseId)
-            rows[n++] = {e->key.view, e->key.strategy, e->refreshes, e->keys, e->rows, e->duration_us, e->last_keys,
-                         e->last_at};
+        {
+            MaintenanceRow &r = rows[n++];
+            r = {e->key.view, e->key.strategy, e->refreshes, e->keys, e->rows, e->duration_us, e->last_keys,
+                 e->last_at, {}};
+            memcpy(r.last_reason, e->last_reason, sizeof(r.last_reason));
+        }
     *lost = header->lost;
     LWLockRelease(header->lock);
     *out = rows;

@@ -18,8 +18,11 @@ Size maintenance_shmem_size(void);
 void maintenance_shmem_init(void); // in shmem_startup_hook, under AddinShmemInitLock
 void maintenance_request_lock(void); // in shmem_request_hook
 
-// C-level (may ereport: memory).
-void maintenance_note(Oid view, char strategy, int64 keys, int64 rows, int64 duration_us);
+// A plan's reason is kept to this many bytes (cut, not lost: pgview_explain has it whole).
+inline constexpr int maintenance_reason_size = 160;
+
+// C-level (may ereport: memory). `reason`: why the plan's strategy (kept as the last one's).
+void maintenance_note(Oid view, char strategy, int64 keys, int64 rows, int64 duration_us, const char *reason);
 // From the transaction callback: added at COMMIT, dropped otherwise. Never ereports.
 void maintenance_at_end(bool committed);
 
@@ -32,6 +35,7 @@ struct MaintenanceRow {
     int64 duration_us;
     int64 last_keys; // of the last refresh
     TimestampTz last_at;
+    char last_reason[maintenance_reason_size]; // why the last refresh had this strategy ("" unknown)
 };
 // This database's rows (palloc'd), and the figures lost for want of room.
 int maintenance_rows(MaintenanceRow **out, int64 *lost);

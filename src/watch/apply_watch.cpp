@@ -12,6 +12,7 @@
 #include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "capture/triggers.hpp"
+#include "registry/events.hpp"
 #include "registry/cascade_graph.hpp"
 #include "analysis/resolve.hpp"
 
@@ -181,9 +182,9 @@ void apply_watch(Oid matview, std::optional<Oid> requested, const registry::Matv
 namespace {
 
 // Why an orphaned watch stays an orphan: a NOTICE to whoever created the relation.
-void keep_orphan(const char *name, const char *why, const char *hint) {
-    ereport(NOTICE, (errmsg("pgview_auto: the orphaned watch %s is not restored", name), errdetail("%s", why),
-                     errhint("%s", hint)));
+void keep_orphan(const char *name, Oid owner, const char *why, const char *hint) {
+    registry::report_event(NOTICE, {"orphan not restored", name, owner,
+                                    psprintf("pgview_auto: the orphaned watch %s is not restored", name), why, hint});
 }
 
 } // namespace
@@ -218,7 +219,7 @@ void restore_orphan(Oid matview) {
                               : std::string("Its owner is unknown (it was orphaned before pgview_auto 0.6.0).");
         std::string hint = "Its owner (or a superuser) can remove it with pgview_unwatch('" + name +
                            "'); pgview_watch watches the new " + noun + ".";
-        pg_call([name_c, &why, &hint] { keep_orphan(name_c, why.c_str(), hint.c_str()); });
+        pg_call([name_c, owner, &why, &hint] { keep_orphan(name_c, owner, why.c_str(), hint.c_str()); });
         return;
     }
     // Resolve everything first, check it, and only then restore.
@@ -233,8 +234,11 @@ void restore_orphan(Oid matview) {
             return RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(source)), NoLock, true);
         });
         if (!OidIsValid(relid)) {
-            pg_call([source] {
-                ereport(WARNING, (errmsg("pgview_auto: source %s of the restored watch no longer exists", source)));
+            pg_call([source, &name, owner] {
+                registry::report_event(
+                    WARNING, {"watch source missing", name.c_str(), owner,
+                              psprintf("pgview_auto: source %s of the restored watch no longer exists", source),
+                              nullptr, nullptr});
             });
             continue;
         }
@@ -246,8 +250,9 @@ void restore_orphan(Oid matview) {
         if (sources.empty()) {
             std::string why = noun + " " + name + " reads no table" +
                               (request ? " through " + relation_name(*request) : std::string()) + ".";
-            pg_call([name_c, &why] {
-                keep_orphan(name_c, why.c_str(), "Remove it with pgview_unwatch, or name a source with pgview_watch.");
+            pg_call([name_c, owner, &why] {
+                keep_orphan(name_c, owner, why.c_str(),
+                            "Remove it with pgview_unwatch, or name a source with pgview_watch.");
             });
             return;
         }
@@ -259,12 +264,11 @@ void restore_orphan(Oid matview) {
                 if (OidIsValid(d)) {
                     const char *role = GetUserNameFromId(owner, false);
                     const char *rel = quote_relation(d);
-                    ereport(NOTICE,
-                            (errmsg("pgview_auto: the orphaned watch %s is not restored", name_c),
-                             errdetail("Its owner %s has no TRIGGER privilege on %s, which the watch would capture.",
-                                       role, rel),
-                             errhint("GRANT TRIGGER ON %s TO %s, then watch %s with pgview_watch.", rel, role,
-                                     name_c)));
+                    keep_orphan(name_c, owner,
+                                psprintf("Its owner %s has no TRIGGER privilege on %s, which the watch would capture.",
+                                         role, rel),
+                                psprintf("GRANT TRIGGER ON %s TO %s, then watch %s with pgview_watch.", rel, role,
+                                         name_c));
                 }
                 return OidIsValid(d);
             });
@@ -283,9 +287,11 @@ void restore_orphan(Oid matview) {
     const char *noun_c = noun.c_str();
     std::string shown = relation_name(matview);
     const char *shown_c = shown.c_str();
-    pg_call([shown_c, mode, noun_c] {
-        ereport(NOTICE, (errmsg("pgview_auto: watch of %s %s restored (mode %s)", noun_c, shown_c, mode),
-                         errdetail("A watched relation of this name was dropped; its watch was kept.")));
+    pg_call([shown_c, mode, noun_c, name_c, owner] {
+        registry::report_event(NOTICE, {"watch restored", name_c, owner,
+                                        psprintf("pgview_auto: watch of %s %s restored (mode %s)", noun_c, shown_c,
+                                                 mode),
+                                        "A watched relation of this name was dropped; its watch was kept.", nullptr});
     });
 }
 

@@ -61,10 +61,10 @@ $plain->safe_psql('postgres', q{SELECT pgview_watch('v_count'); INSERT INTO t VA
 is($plain->safe_psql('postgres', q{SELECT n FROM v_count}), '2', 'commit mode refreshes without preload');
 
 # A C++ error reaches the client as a PostgreSQL error, and the backend lives on.
-my ($ret, $out, $err) = $plain->psql('postgres', q{SELECT * FROM pgview_refresh_order(ARRAY['t'::regclass])},
+my ($ret, $out, $err) = $plain->psql('postgres', q{SELECT * FROM pgview_refresh_order(ARRAY['t'::regclass, NULL])},
                                      extra_params => ['-v', 'VERBOSITY=verbose']);
-isnt($ret, 0, 'error for a table in pgview_refresh_order');
-like($err, qr/ERROR:  42809: "t" is not a materialized view/, 'error carries SQLSTATE 42809 and the name');
+isnt($ret, 0, 'error for a NULL in pgview_refresh_order');
+like($err, qr/ERROR:  22004: matviews must not contain NULL/, 'error carries SQLSTATE 22004 and the argument');
 unlike($plain->logfile ? slurp_file($plain->logfile) : '', qr/terminated by signal|PANIC/, 'no crash in the server log');
 
 $plain->stop;

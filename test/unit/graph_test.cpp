@@ -292,12 +292,26 @@ TEST_F(SampleGraph, RefreshOrderFromRoots) {
     EXPECT_EQ(g.refresh_order({mv10, mv60, mv30}), g.refresh_order({}));
 }
 
-TEST_F(SampleGraph, RefreshOrderRejectsNonMatviewRoot) {
-    EXPECT_EQ(sqlstate_of([&] { g.refresh_order({v40}); }), "42809");
-    EXPECT_EQ(sqlstate_of([&] { g.refresh_order({t100}); }), "42809");
-    EXPECT_EQ(sqlstate_of([&] { g.refresh_order({p300}); }), "42809");
-    EXPECT_EQ(sqlstate_of([&] { g.refresh_order({f400}); }), "42809");
-    EXPECT_EQ(sqlstate_of([&] { g.refresh_order({mv30, v50}); }), "42809");
+TEST_F(SampleGraph, RefreshOrderFromTableOrViewRoot) {
+    // A table, plain view or foreign table stands for what its change makes
+    // stale: the matviews reading it, not itself.
+    EXPECT_EQ(g.refresh_order({t100}), (std::vector<RelId>{mv30, mv20, mv10}));
+    EXPECT_EQ(g.refresh_order({v40}), (std::vector<RelId>{mv20, mv10}));
+    EXPECT_EQ(g.refresh_order({v50}), (std::vector<RelId>{mv10}));
+    EXPECT_EQ(g.refresh_order({f400}), (std::vector<RelId>{mv70}));
+    EXPECT_EQ(g.refresh_order({p300, mv30}), (std::vector<RelId>{mv30, mv20, mv70, mv10}));
+}
+
+TEST(GraphRefreshOrder, TableViewsAreOrderedWithMatviews) {
+    // t1 <- tv2 (table view) <- mv3 <- tv4; v5 reads tv2 and is left out.
+    DependencyGraph g({{1, Kind::table}, {2, Kind::table_view}, {3, Kind::materialized_view},
+                       {4, Kind::table_view}, {5, Kind::view}},
+                      {{2, 1}, {3, 2}, {4, 3}, {5, 2}});
+    EXPECT_EQ(g.refresh_order({}), (std::vector<RelId>{2, 3, 4}));
+    EXPECT_EQ(g.refresh_order({2}), (std::vector<RelId>{2, 3, 4}));
+    EXPECT_EQ(g.refresh_order({4, 3}), (std::vector<RelId>{3, 4}));
+    EXPECT_EQ(g.refresh_order({1}), (std::vector<RelId>{2, 3, 4}));
+    EXPECT_TRUE(g.refresh_order({5}).empty());
 }
 
 TEST_F(SampleGraph, UnknownRelationThrowsInternalError) {

@@ -197,10 +197,11 @@ def table_view(name: str, metadata: MetaData, autoload_with: Connection,
                schema: Optional[str] = None, **kw: Any) -> Table:
     """The table view ``name`` reflected as a Table whose primary key is the view's key.
 
-    PostgreSQL has no primary key on a table view (its key is a unique index on columns that
-    may hold NULL); the key registered with ``pgview_create(..., unique_key => ...)`` becomes
-    the Table's primary key, so declarative and automap can map it. A primary key the table
-    has in the database is kept as it is. ``LookupError`` if ``name`` is not a table view.
+    A table view whose key columns are never NULL has them as its PRIMARY KEY in the database
+    (pgview_auto 0.7.0), which reflection finds. For one whose key can be NULL (a unique index
+    only), the key registered with ``pgview_create(..., unique_key => ...)`` becomes the
+    Table's primary key, so declarative and automap can map it. A primary key the table has in
+    the database is kept as it is. ``LookupError`` if ``name`` is not a table view.
     """
     table = Table(name, metadata, autoload_with=autoload_with, schema=schema, **kw)
     relation = autoload_with.dialect.identifier_preparer.format_table(table)

@@ -196,7 +196,21 @@ class TableViews(unittest.TestCase):
             table = table_view("user_totals", MetaData(), autoload_with=conn)
         self.assertEqual([c.name for c in table.columns], ["user_id", "name", "orders", "spent"])
         self.assertEqual([c.name for c in table.primary_key.columns], ["user_id"])
-        self.assertTrue(table.c.user_id.nullable)  # as in the database: no NOT NULL is invented
+        # users.id is NOT NULL on the preserved side of the join: the key is the table's PRIMARY KEY
+        self.assertFalse(table.c.user_id.nullable)
+
+    def test_a_nullable_key_is_no_primary_key(self) -> None:
+        """A key that can be NULL stays a unique index; table_view() maps it as the key."""
+        with self.db.engine.begin() as conn:
+            conn.execute(CreateView("order_users", "SELECT o.id AS order_id, u.name FROM orders o "
+                                    "LEFT JOIN users u ON u.id = o.user_id", kind="table view",
+                                    unique_key=["order_id", "name"]))
+            self.assertEqual(rows(conn, "SELECT count(*) FROM pg_index WHERE indisprimary "
+                                        "AND indrelid = 'order_users'::regclass"), [(0,)])
+            table = table_view("order_users", MetaData(), autoload_with=conn)
+            self.assertEqual([c.name for c in table.primary_key.columns], ["order_id", "name"])
+            self.assertTrue(table.c.name.nullable)  # as in the database: no NOT NULL is invented
+            conn.execute(DropView("order_users"))
 
     def test_quoted_names_in_a_schema(self) -> None:
         with self.db.engine.begin() as conn:
@@ -212,12 +226,11 @@ class TableViews(unittest.TestCase):
             conn.execute(text('DROP SCHEMA "Reports"'))
 
     def test_a_real_primary_key_is_kept(self) -> None:
-        """A table view whose key became a PRIMARY KEY (as a future version may make it)."""
+        """A table view whose key columns are NOT NULL has them as its PRIMARY KEY (0.7.0)."""
         with self.db.engine.begin() as conn:
             conn.execute(CreateView("user_days", "SELECT user_id, day, count(*) AS n FROM orders "
                                     "GROUP BY user_id, day", kind="table view",
                                     unique_key=["user_id", "day"]))
-            conn.execute(text("ALTER TABLE user_days ADD PRIMARY KEY (day, user_id)"))
             table = table_view("user_days", MetaData(), autoload_with=conn)
             self.assertEqual([c.name for c in table.primary_key.columns], ["day", "user_id"])
             self.assertEqual(len([c for c in table.constraints if c is table.primary_key]), 1)
@@ -248,6 +261,14 @@ class TableViews(unittest.TestCase):
             ann = session.get(mapped, 1)
             self.assertEqual((ann.user_id, ann.name, ann.orders, ann.spent), expected[0])
         self.assertEqual(sorted(auto.classes.keys()), ["orders", "user_totals", "users"])
+
+        # The table view's own PRIMARY KEY: plain automap maps it, no helper needed.
+        plain: Any = automap_base()
+        plain.prepare(autoload_with=self.db.engine)
+        self.assertIn("user_totals", plain.classes.keys())
+        with Session(self.db.engine) as session:
+            ann = session.get(plain.classes.user_totals, 1)
+            self.assertEqual((ann.user_id, ann.name, ann.orders, ann.spent), expected[0])
 
     def test_async_watch_wait_unwatch(self) -> None:
         with self.db.engine.begin() as conn:
