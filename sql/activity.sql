@@ -33,5 +33,8 @@ RESET ROLE;
 -- Columns.
 SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
 WHERE attrelid = 'pgview_activity'::regclass AND attnum > 0 ORDER BY attnum;
+-- Leave no watch behind (a dropped view's watch would stay as an orphan).
+SELECT count(pgview_unwatch(w.matview)) >= 0 AS unwatched FROM (SELECT DISTINCT matview FROM pgview_watches
+  WHERE matview IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'act'::regnamespace)) w;
 DROP SCHEMA act CASCADE;
 DROP ROLE regress_act_owner, regress_act_reader, regress_act_other;

@@ -104,4 +104,7 @@ SELECT matview, incremental_refreshes > 0 AS keyed FROM pgview_status()
 
 RESET search_path;
 SET client_min_messages = warning;
+-- Leave no watch behind (a dropped view's watch would stay as an orphan).
+SELECT count(pgview_unwatch(w.matview)) >= 0 AS unwatched FROM (SELECT DISTINCT matview FROM pgview_watches
+  WHERE matview IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'dk'::regnamespace)) w;
 DROP SCHEMA dk CASCADE;

@@ -48,4 +48,7 @@ SELECT pgview_drop('no_such_view');
 \echo :LAST_ERROR_SQLSTATE
 
 RESET search_path;
+-- Leave no watch behind (a dropped view's watch would stay as an orphan).
+SELECT count(pgview_unwatch(w.matview)) >= 0 AS unwatched FROM (SELECT DISTINCT matview FROM pgview_watches
+  WHERE matview IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'dw'::regnamespace)) w;
 DROP SCHEMA dw CASCADE;

@@ -88,7 +88,11 @@ SELECT count(*) AS kept, max(id) - min(id) < 1000 AS newest FROM pgview_auto.eve
 SELECT event, count(*) > 0 AS seen FROM pgview_events WHERE relation = 'ev.churn' GROUP BY event;
 
 RESET search_path;
+-- Leave no watch behind (a dropped view's watch would stay as an orphan).
+SELECT count(pgview_unwatch(w.matview)) >= 0 AS unwatched FROM (SELECT DISTINCT matview FROM pgview_watches
+  WHERE matview IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'ev'::regnamespace)) w;
 DROP SCHEMA ev CASCADE;
+SELECT count(pgview_unwatch(orphaned)) AS orphans_removed FROM pgview_watches WHERE orphaned LIKE 'ev.%';
 DROP OWNED BY regress_ev_app, regress_ev_other;
 DROP ROLE regress_ev_app;
 DROP ROLE regress_ev_other;

@@ -45,4 +45,7 @@ SELECT pgview_wait('per_customer', '30 seconds');
 
 SELECT pgview_unwatch('per_customer');
 RESET search_path;
+-- Leave no watch behind (a dropped view's watch would stay as an orphan).
+SELECT count(pgview_unwatch(w.matview)) >= 0 AS unwatched FROM (SELECT DISTINCT matview FROM pgview_watches
+  WHERE matview IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'hi'::regnamespace)) w;
 DROP SCHEMA hi CASCADE;

@@ -87,7 +87,11 @@ SELECT origin, count(*) FROM pgview_refresh_log WHERE matview::text LIKE 'hist.%
 DROP MATERIALIZED VIEW hist.inv;
 SELECT count(*) FROM pgview_refresh_log WHERE matview::text NOT LIKE 'hist.%' AND error IS NOT NULL;
 
+-- Leave no watch behind (a dropped view's watch would stay as an orphan).
+SELECT count(pgview_unwatch(w.matview)) >= 0 AS unwatched FROM (SELECT DISTINCT matview FROM pgview_watches
+  WHERE matview IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'hist'::regnamespace)) w;
 DROP SCHEMA hist CASCADE;
+SELECT count(pgview_unwatch(orphaned)) AS orphans_removed FROM pgview_watches WHERE orphaned LIKE 'hist.%';
 DROP FUNCTION hist_wait(int);
 DELETE FROM pgview_auto.refresh_log;
 DROP ROLE regress_hist_owner, regress_hist_reader, regress_hist_other;

@@ -100,4 +100,7 @@ SELECT count(*) AS mv_watches FROM pgview_status() WHERE matview = 'im.mv'::regc
 RESET search_path;
 SET client_min_messages = warning;
 SELECT pgview_unwatch(v) FROM unnest(ARRAY['im.per_user', 'im.largest', 'im.totals']::regclass[]) v;
+-- Leave no watch behind (a dropped view's watch would stay as an orphan).
+SELECT count(pgview_unwatch(w.matview)) >= 0 AS unwatched FROM (SELECT DISTINCT matview FROM pgview_watches
+  WHERE matview IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'im'::regnamespace)) w;
 DROP SCHEMA im CASCADE;

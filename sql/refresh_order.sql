@@ -39,4 +39,7 @@ SELECT pgview_drop('top_grp');
 SELECT pgview_drop('grp_report');
 SELECT pgview_drop('per_grp');
 RESET search_path;
+-- Leave no watch behind (a dropped view's watch would stay as an orphan).
+SELECT count(pgview_unwatch(w.matview)) >= 0 AS unwatched FROM (SELECT DISTINCT matview FROM pgview_watches
+  WHERE matview IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'ro'::regnamespace)) w;
 DROP SCHEMA ro CASCADE;

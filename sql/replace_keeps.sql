@@ -46,4 +46,7 @@ SELECT * FROM counts;
 SELECT pgview_unwatch('totals'), pgview_unwatch('per_customer');
 RESET pgview_auto.delta;
 RESET search_path;
+-- Leave no watch behind (a dropped view's watch would stay as an orphan).
+SELECT count(pgview_unwatch(w.matview)) >= 0 AS unwatched FROM (SELECT DISTINCT matview FROM pgview_watches
+  WHERE matview IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'rk'::regnamespace)) w;
 DROP SCHEMA rk CASCADE;

@@ -76,4 +76,7 @@ SELECT count(*) FILTER (WHERE code IS NULL) AS null_codes FROM by_code;
 
 SELECT pgview_unwatch('per_customer');
 RESET search_path;
+-- Leave no watch behind (a dropped view's watch would stay as an orphan).
+SELECT count(pgview_unwatch(w.matview)) >= 0 AS unwatched FROM (SELECT DISTINCT matview FROM pgview_watches
+  WHERE matview IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'pk'::regnamespace)) w;
 DROP SCHEMA pk CASCADE;

@@ -200,5 +200,8 @@ SELECT differing('by_bucket') AS by_bucket_differing, incremental_refreshes, las
 FROM pgview_status() WHERE matview = 'by_bucket'::regclass;
 
 RESET search_path;
+-- Leave no watch behind (a dropped view's watch would stay as an orphan).
+SELECT count(pgview_unwatch(w.matview)) >= 0 AS unwatched FROM (SELECT DISTINCT matview FROM pgview_watches
+  WHERE matview IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'inc'::regnamespace)) w;
 DROP SCHEMA inc CASCADE;
 DROP ROLE inc_writer;

@@ -163,7 +163,7 @@ SELECT pgview_watch('inverse', on_error => 'error');
 INSERT INTO ratios VALUES (0);
 SELECT count(*) FROM ratios;     -- rolled back
 
--- (PREPARE TRANSACTION: 07c_prepared, which needs max_prepared_transactions > 0)
+-- (PREPARE TRANSACTION: prepared_transactions, which needs max_prepared_transactions > 0)
 
 -- Errors: SQLSTATE, the object's name, a hint; the registry stays as it was
 SELECT matview, source FROM pgview_watches ORDER BY matview::text, source::text;

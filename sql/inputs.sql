@@ -1,6 +1,6 @@
 -- Bad input (issue 11): every case is an error with a SQLSTATE, a message that
 -- names the object and a hint; nothing is left behind, nothing crashes (the
--- crash of 0.5.0 itself is in test/t/007_crash_inputs.pl). The same output with
+-- crash of 0.5.0 itself is in test/t/013_crash_inputs.pl). The same output with
 -- or without shared_preload_libraries: arguments are checked first.
 CREATE SCHEMA inp;
 SET search_path = inp, public;

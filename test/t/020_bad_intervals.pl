@@ -4,7 +4,7 @@
 # of the database was refreshed) and, after a restart, pgview_status() failed for
 # everyone (and every writer's commit failed loading it). Such a row can still come from 0.5.0 or from a dump: it is written
 # here directly, as a superuser. The functions now refuse such intervals (22008,
-# in the pg_regress file 07a_inputs); rows read from the registry saturate.
+# in the pg_regress file inputs); rows read from the registry saturate.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
