@@ -33,11 +33,11 @@ void immediate_init(void) { capture::on_statement_end(refresh_immediate); }
 
 void refresh_immediate(void) {
     std::vector<Oid> roots;
-    pg_call([&roots] {
+    std::unordered_set<Oid> seen; // (out here: pg_call's lambda may own nothing with a destructor)
+    pg_call([&roots, &seen] {
         if (!IsTransactionState())
             return;
         List *tables = changes::statement_dirty_take();
-        std::unordered_set<Oid> seen;
         ListCell *lc;
         foreach (lc, tables) {
             int n;

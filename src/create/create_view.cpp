@@ -291,14 +291,13 @@ std::vector<std::string> derive_key(SqlRunner &sql, const std::string &query, co
     std::vector<std::string> key;
     std::string from, why_not;
     const char *text = query.c_str();
-    pg_call([&] {
-        analysis::DerivedKey d = analysis::derive_key_of_text(text);
-        ListCell *lc;
-        foreach (lc, d.columns)
-            key.emplace_back(static_cast<const char *>(lfirst(lc)));
-        from = d.from != nullptr ? d.from : "";
-        why_not = d.why_not != nullptr ? d.why_not : "";
-    });
+    analysis::DerivedKey d{};
+    pg_call([text, &d] { d = analysis::derive_key_of_text(text); });
+    ListCell *lc; // (reading the result allocates nothing on PostgreSQL's side)
+    foreach (lc, d.columns)
+        key.emplace_back(static_cast<const char *>(lfirst(lc)));
+    from = d.from != nullptr ? d.from : "";
+    why_not = d.why_not != nullptr ? d.why_not : "";
     if (!key.empty()) {
         std::vector<Column> columns = query_columns(sql, query);
         for (const std::string &k : key) {

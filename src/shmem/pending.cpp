@@ -6,6 +6,7 @@
 #include "shmem/pending_keys.hpp"
 
 extern "C" {
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "storage/condition_variable.h"
 #include "storage/ipc.h"
@@ -231,9 +232,11 @@ Coverage claim(Oid matview, bool *keyed, List **keys) {
             c.upto = lowest - 1; // too many to list: cover less
     }
     LWLockRelease(state->lock);
+    // (The worker claims before its transaction starts: no catalog look-up then.)
+    const char *name = overflowed && IsTransactionState() ? get_rel_name(matview) : nullptr;
     if (overflowed)
         ereport(LOG, (errmsg("pgview_auto: the changed keys of \"%s\" did not fit in shared memory: it is "
-                             "refreshed in full", get_rel_name(matview)),
+                             "refreshed in full", name != nullptr ? name : psprintf("OID %u", matview)),
                       errhint("Raise pgview_auto.max_pending_keys (now %d), or refresh it more often.",
                               config::max_pending_keys)));
     return c;

@@ -84,20 +84,21 @@ void pending_keys_take(KeyChain *chain, int expected, List **out) {
     // Copied out first, removed after: an allocation that fails (an ERROR)
     // leaves every key where it was, for the next claim.
     if (out != nullptr) {
-        auto *copies = static_cast<PendingKey *>(palloc(sizeof(PendingKey) * Max(expected, 1)));
+        // (Counted, not trusted to `expected`: the copies must not move once a
+        // SinkKey points into them.)
+        int count = 0;
+        for (PendingKey *k = *chain; k != nullptr; k = k->next)
+            count++;
+        (void) expected;
+        auto *copies = static_cast<PendingKey *>(palloc(sizeof(PendingKey) * count));
         int n = 0;
-        for (PendingKey *k = *chain; k != nullptr; k = k->next) {
-            if (n == expected) { // (the count lags the chain: never, but no overrun either)
-                expected *= 2;
-                copies = static_cast<PendingKey *>(repalloc(copies, sizeof(PendingKey) * expected));
-            }
+        for (PendingKey *k = *chain; k != nullptr; k = k->next, n++) {
             copies[n] = *k;
             auto *sk = static_cast<changes::SinkKey *>(palloc(sizeof(changes::SinkKey)));
             sk->sink = k->sink;
             sk->image.len = k->len;
             sk->image.data = copies[n].image;
             *out = lappend(*out, sk);
-            n++;
         }
     }
     // Nothing below allocates. (A removed entry goes to the free list, which
