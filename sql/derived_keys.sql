@@ -60,6 +60,12 @@ SELECT pgview_create('first3', 'SELECT id FROM entries ORDER BY id LIMIT 3', kin
 SELECT count(*) FILTER (WHERE k IS NOT NULL) AS unique_indexes
   FROM unnest(ARRAY['bag_copy', 'hidden_group', 'grand_total', 'exploded', 'both', 'lefty', 'no_pk_out',
                     'first3']::regclass[]) v, unique_keys(v) k;
+-- A query that reads no table: accepted, never needs maintenance (no write
+-- changes it), so there is nothing to watch (55000 says why).
+SELECT pgview_create('constants', $$SELECT 1 AS one, 'a'::text AS letter$$, kind => 'table view');
+SELECT * FROM constants;
+SELECT pgview_watch('constants');
+\echo :LAST_ERROR_SQLSTATE
 -- A unique_key given wins over the shape's.
 SELECT pgview_create('by_region_given', $$SELECT a.region, count(*) AS n FROM entries e
   JOIN accounts a ON a.id = e.account GROUP BY a.region$$, kind => 'table view', unique_key => ARRAY['region', 'n']);

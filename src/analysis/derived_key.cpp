@@ -118,6 +118,8 @@ DerivedKey derive_key(Query *q) {
     if (q->limitCount != nullptr || q->limitOffset != nullptr || q->hasDistinctOn)
         // (still unique on the tables' keys, but a change moves rows of other keys in or out)
         return none("LIMIT, OFFSET or DISTINCT ON choose rows by other rows");
+    if (q->jointree == nullptr || q->jointree->fromlist == NIL)
+        return none("it reads no table: no write changes it, only its functions can");
     List *rtis = NIL;
     if (!inner_tables(q, reinterpret_cast<Node *>(q->jointree), &rtis) || rtis == NIL)
         return none("it reads something other than tables through inner joins (an outer join, a view, a "

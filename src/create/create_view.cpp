@@ -314,9 +314,12 @@ std::vector<std::string> derive_key(SqlRunner &sql, const std::string &query, co
     for (const std::string &k : key)
         names += (names.empty() ? "" : ", ") + ident(k);
     // (An event too: most drivers drop NOTICEs. The view does not exist yet: no owner.)
-    std::string message = !key.empty() ? "table view \"" + view + "\" is keyed by (" + names + "), from " + from
-                                       : "table view \"" + view + "\" has no unique key (" + why_not +
-                                             "): every change refreshes it in full";
+    bool reads_nothing = why_not.rfind("it reads no table", 0) == 0;
+    std::string message = !key.empty()    ? "table view \"" + view + "\" is keyed by (" + names + "), from " + from
+                          : reads_nothing ? "table view \"" + view + "\" reads no table: no write changes it, it "
+                                                                       "needs no maintenance"
+                                          : "table view \"" + view + "\" has no unique key (" + why_not +
+                                                "): every change refreshes it in full";
     const char *what = !key.empty() ? "key derived" : "no key derived";
     const char *m = message.c_str(), *v = view.c_str();
     pg_call([what, m, v] {

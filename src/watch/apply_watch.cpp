@@ -112,7 +112,9 @@ void apply_watch(Oid matview, std::optional<Oid> requested, const registry::Matv
                     (requested ? "view " + relation_name(*requested)
                                : std::string(tableview::noun(matview)) + " " + relation_name(matview)) +
                         " reads no table",
-                    "Only tables (through plain views) and materialized views can be watched.",
+                    "Only tables (through plain views) and materialized views can be watched. A query that reads "
+                    "none needs no watch: no write changes it, only its functions can (now(), random()), and "
+                    "pgview_refresh recomputes it.",
                     "Name the table it depends on: pgview_watch(matview, source => 'the_table').");
     for (const auto &s : sources) {
         Oid source = s.source;

@@ -60,18 +60,6 @@ my $differing = q{SELECT count(*) FROM ((TABLE order_amounts EXCEPT ALL TABLE or
 is($node->safe_psql('postgres', $differing), '0', '... and exact');
 ok($node->log_contains('did not fit in shared memory'), 'the server log says why it was full');
 
-# The same overflow in mode async: the worker claims the view (before its
-# refresh's transaction starts) and refreshes it in full; it must live through
-# it (a catalog look-up outside a transaction for the log line crashed it).
-$node->safe_psql('postgres', q{SELECT pgview_watch('order_amounts', mode => 'async')});
-is($node->safe_psql('postgres', q{SELECT pgview_wait('order_amounts', '60 seconds')}), 't', 'async: the watch settled');
-$node->safe_psql('postgres', q{INSERT INTO orders SELECT g, g % 50, g FROM generate_series(20001, 21000) g});
-is($node->safe_psql('postgres', q{SELECT pgview_wait('order_amounts', '60 seconds')}), 't',
-   'async: 1,000 new keys (twice the room) are refreshed by the worker');
-is($node->safe_psql('postgres', $differing), '0', '... exactly');
-ok(!$node->log_contains('terminated by signal'), '... and no server process crashed');
-$node->safe_psql('postgres', q{SELECT pgview_watch('order_amounts', mode => 'manual')});
-
 # The shared table of pending changes has room for 16 views: the 16th
 # background watch (the table view holds one) is refused when it is asked for,
 # with the setting to raise, instead of failing some writer's commit later.
