@@ -106,11 +106,11 @@ Datum emit_reached(FunctionCallInfo fcinfo, bool dependents) {
 
 // regclass[] argument -> OIDs (NULL elements are an error).
 std::vector<graph::RelId> regclass_array(FunctionCallInfo fcinfo, int arg) {
-    ArrayType *array = PG_GETARG_ARRAYTYPE_P(arg);
     Datum *elems = nullptr;
     bool *elem_nulls = nullptr;
     int count = 0;
     pg_call([&] {
+        ArrayType *array = PG_GETARG_ARRAYTYPE_P(arg); // (detoasting may ereport: inside pg_call)
         deconstruct_array(array, REGCLASSOID, sizeof(Oid), true, TYPALIGN_INT, &elems,
                           &elem_nulls, &count);
     });

@@ -8,6 +8,7 @@
 #include "analysis/capture_plan.hpp"
 #include "pg/guard.hpp"
 #include "changes/dirty_set.hpp"
+#include "registry/watch_cache.hpp"
 
 extern "C" {
 #include "commands/trigger.h"
@@ -57,7 +58,8 @@ bool keys_trigger_follows(Relation rel, TriggerEvent event) {
 }
 
 void statement_captured() {
-    if (statement_end != nullptr && pg_call([] { return changes::statement_dirty_any(); }))
+    if (statement_end != nullptr &&
+        pg_call([] { return changes::statement_dirty_any() && registry::any_immediate_watch(); }))
         statement_end();
 }
 

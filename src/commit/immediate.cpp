@@ -38,6 +38,8 @@ void refresh_immediate(void) {
         if (!IsTransactionState())
             return;
         List *tables = changes::statement_dirty_take();
+        if (!registry::any_immediate_watch())
+            return;
         ListCell *lc;
         foreach (lc, tables) {
             int n;

@@ -36,6 +36,7 @@ WatchRow *matview_rows = nullptr; // the rows whose source is a matview
 int nmatview_rows = 0;
 HTAB *watchers = nullptr;         // relid -> matviews, filled lazily
 HTAB *options = nullptr;          // matview -> options
+bool has_immediate = false;       // some watch in mode 'immediate'
 
 void invalidate(Datum, Oid relid) {
     bool registry = relid == InvalidOid || is_registry_table(relid);
@@ -69,6 +70,7 @@ void ensure_loaded() {
     options = make_hash("pgview_auto options", sizeof(OptionsEntry));
     rows = nullptr;
     nrows = nmatview_rows = 0;
+    has_immediate = false;
     uint64 loading = generation;
     watch_relid = registry_relid("watch");
     watched_relid = registry_relid("watched");
@@ -81,6 +83,7 @@ void ensure_loaded() {
         for (int i = 0; i < nopts; i++) {
             auto *e = static_cast<OptionsEntry *>(hash_search(options, &opts[i].matview, HASH_ENTER, nullptr));
             e->options = opts[i].options;
+            has_immediate = has_immediate || opts[i].options.mode == 'i';
         }
         matview_rows = static_cast<WatchRow *>(MemoryContextAlloc(cache_context, sizeof(WatchRow) * (nrows + 1)));
         for (int i = 0; i < nrows; i++)
@@ -172,6 +175,11 @@ const MatviewOptions *options_of(Oid matview) {
     ensure_loaded();
     auto *e = static_cast<OptionsEntry *>(hash_search(options, &matview, HASH_FIND, nullptr));
     return e ? &e->options : nullptr;
+}
+
+bool any_immediate_watch(void) {
+    ensure_loaded();
+    return has_immediate;
 }
 
 void matview_sources(const WatchRow **out, int *n) {

@@ -30,6 +30,9 @@ const Oid *watchers_of(Oid relid, int *n);
 
 // Options of a watched matview; nullptr when it is not watched.
 const MatviewOptions *options_of(Oid matview);
+// Some view of this database is watched in mode 'immediate': without one, the
+// end of a statement's capture has nothing to do (the capture trigger's hot path).
+bool any_immediate_watch(void);
 
 // Every registry row whose source is a materialized view: the cascade edges.
 void matview_sources(const WatchRow **rows, int *n);
