@@ -69,7 +69,7 @@ SELECT pgview_graph('dot', 'users_pkey');
 \echo :SQLSTATE
 SELECT pgview_graph('dot', 'pg_class');
 \echo :SQLSTATE
-SELECT pgview_graph('dot', 'user_totals_pgview_query');
+SELECT pgview_graph('dot', 'pgview_query.user_totals');
 \echo :SQLSTATE
 SELECT pgview_graph('dot', 'pgview_auto.watch');
 \echo :SQLSTATE

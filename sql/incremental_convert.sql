@@ -47,7 +47,7 @@ SELECT pgview_create('user_totals', 'SELECT user_id, sum(total) AS total, count(
                      kind => 'table view', unique_key => ARRAY['user_id'], or_replace => true);
 SELECT relkind, pg_get_userbyid(relowner) AS owner, reloptions, relacl, obj_description(oid, 'pg_class') AS comment
 FROM pg_class WHERE oid = 'user_totals'::regclass;
-SELECT pg_get_userbyid(relowner) AS definition_owner FROM pg_class WHERE oid = 'user_totals_pgview_query'::regclass;
+SELECT pg_get_userbyid(relowner) AS definition_owner FROM pg_class WHERE oid = 'pgview_query.user_totals'::regclass;
 SELECT col_description('user_totals'::regclass, 3) AS n_comment;
 SELECT indexrelid::regclass, pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = 'user_totals'::regclass ORDER BY indexrelid::regclass::text;
 SELECT matview, source, mode, incremental FROM pgview_watches WHERE matview = 'user_totals'::regclass;
@@ -59,8 +59,8 @@ SELECT pgview_refresh_pending('user_totals');
 INSERT INTO orders (user_id, total) VALUES (4, 1000);
 SELECT pgview_refresh_pending('user_totals');
 SELECT refresh_count, incremental_refreshes, last_keys FROM pgview_status() WHERE matview = 'user_totals'::regclass;
-SELECT count(*) AS differing FROM ((TABLE user_totals EXCEPT ALL TABLE user_totals_pgview_query)
-  UNION ALL (TABLE user_totals_pgview_query EXCEPT ALL TABLE user_totals)) d;
+SELECT count(*) AS differing FROM ((TABLE user_totals EXCEPT ALL TABLE pgview_query.user_totals)
+  UNION ALL (TABLE pgview_query.user_totals EXCEPT ALL TABLE user_totals)) d;
 -- Keys waiting for pgview_refresh_pending count once however often they change,
 -- and all of them are recomputed: pgview_auto.max_keys bounds one transaction's keys.
 SET pgview_auto.max_keys = 2;
@@ -71,8 +71,8 @@ INSERT INTO orders (user_id, total) VALUES (5, 1);
 SELECT pgview_refresh_pending('user_totals');
 RESET pgview_auto.max_keys;
 SELECT refresh_count, incremental_refreshes, last_keys FROM pgview_status() WHERE matview = 'user_totals'::regclass;
-SELECT count(*) AS differing FROM ((TABLE user_totals EXCEPT ALL TABLE user_totals_pgview_query)
-  UNION ALL (TABLE user_totals_pgview_query EXCEPT ALL TABLE user_totals)) d;
+SELECT count(*) AS differing FROM ((TABLE user_totals EXCEPT ALL TABLE pgview_query.user_totals)
+  UNION ALL (TABLE pgview_query.user_totals EXCEPT ALL TABLE user_totals)) d;
 SET ROLE conv_reader;
 SELECT n FROM conv.user_totals WHERE user_id = 4;
 RESET ROLE;

@@ -106,7 +106,7 @@ CREATE FUNCTION differing(tv regclass) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE n bigint;
 BEGIN
   EXECUTE format('SELECT count(*) FROM ((TABLE %s EXCEPT ALL TABLE %s) UNION ALL (TABLE %2$s EXCEPT ALL TABLE %1$s)) d',
-                 tv, tv::text || '_pgview_query') INTO n;
+                 tv, (SELECT definition FROM pgview_auto.table_view WHERE relation = tv)) INTO n;
   RETURN n;
 END $$;
 CREATE VIEW fresh AS

@@ -7,13 +7,19 @@ SET search_path = inp, public;
 CREATE TABLE t (k int PRIMARY KEY, v int);
 CREATE MATERIALIZED VIEW mv AS SELECT count(*) AS n FROM t;
 
--- Table view names: the definition view is named <name>_pgview_query, and
--- PostgreSQL would truncate a name past 63 bytes (0.5.0 registered OID 0).
-SELECT pgview_create(repeat('z', 60), 'SELECT 1 AS a', kind => 'table view');
-\echo :SQLSTATE
-SELECT pgview_create(repeat('z', 51), 'SELECT 1 AS a', kind => 'table view');
-\echo :SQLSTATE
-SELECT pgview_create(repeat('z', 50), 'SELECT 1 AS a', kind => 'table view');   -- fits
+-- Table view names: any name PostgreSQL takes (0.5.0 registered OID 0 for a
+-- name whose <name>_pgview_query definition it truncated). The definitions are
+-- in pgview_query under the table's name; one taken there by a table view of
+-- another schema gets a suffix, within 63 bytes.
+SELECT pgview_create(repeat('z', 63), 'SELECT 1 AS a', kind => 'table view');
+CREATE SCHEMA inp2;
+SELECT pgview_create('inp2.' || repeat('z', 63), 'SELECT 2 AS a', kind => 'table view');
+SELECT relation::text = 'inp2.' || repeat('z', 63) AS second,
+       definition::text = 'pgview_query.' || repeat('z', 61) || '_2' AS clipped_with_suffix
+  FROM pgview_auto.table_view WHERE relation::text LIKE 'inp2.%';
+SELECT * FROM inp2.zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz;
+SELECT pgview_drop('inp2.' || repeat('z', 63));
+DROP SCHEMA inp2;
 SELECT count(*) AS table_views, bool_and(relation::oid <> 0 AND definition::oid <> 0) AS valid
   FROM pgview_auto.table_view;
 
@@ -23,7 +29,7 @@ SELECT pgview_create('pg_temp.tv', 'SELECT 1 AS a', kind => 'table view');
 \echo :SQLSTATE
 SELECT pgview_create('reads_scratch', 'SELECT a FROM scratch', kind => 'table view');
 \echo :SQLSTATE
-SELECT pgview_create(repeat('z', 50), 'SELECT a FROM scratch', kind => 'table view', or_replace => true);
+SELECT pgview_create(repeat('z', 63), 'SELECT a FROM scratch', kind => 'table view', or_replace => true);
 \echo :SQLSTATE
 -- ... and a temporary table is no watch source
 CREATE TEMP VIEW scratch_v AS SELECT * FROM scratch;
@@ -57,6 +63,6 @@ SELECT pgview_wait(999999999::regclass);
 \echo :SQLSTATE
 
 -- clean up
-SELECT pgview_drop(repeat('z', 50));
+SELECT pgview_drop(repeat('z', 63));
 RESET search_path;
 DROP SCHEMA inp CASCADE;

@@ -315,3 +315,52 @@ CREATE VIEW @extschema@.pgview_events WITH (security_barrier) AS
 GRANT SELECT ON @extschema@.pgview_events TO PUBLIC;
 COMMENT ON VIEW @extschema@.pgview_events IS
   'What pgview_auto told with a NOTICE or WARNING (a watch removed, orphaned or restored, a schedule removed, an index or comment not kept, ...), newest last: the last 1000 events, of the commands you ran and the views you own';
+
+-- Table views keep their queries (their definition views) in schema
+-- pgview_query, not beside the table, where \dv, an ORM's reflection and
+-- Alembic's autogenerate listed them as the user's. The first table view makes
+-- the schema (src/create/definition_schema.hpp), outside the extension: DROP
+-- EXTENSION leaves table views as plain tables with their definitions, and
+-- pg_dump dumps the schema and the definitions as any other. Everyone may read
+-- it; nobody may create in it (the extension's own DDL gets CREATE for its
+-- transaction only). Definitions made by earlier versions (<table>_pgview_query
+-- beside the table) move there now, under the table's name; the schema this
+-- script makes for them is taken out of the extension.
+DO $$
+DECLARE
+  r record;
+  target name;
+  n int;
+BEGIN
+  IF NOT EXISTS (SELECT FROM pgview_auto.table_view) THEN
+    RETURN;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname OPERATOR(pg_catalog.=) 'pgview_query') THEN
+    CREATE SCHEMA pgview_query;
+    ALTER EXTENSION pgview_auto DROP SCHEMA pgview_query;
+    GRANT USAGE ON SCHEMA pgview_query TO PUBLIC;
+    COMMENT ON SCHEMA pgview_query IS 'pgview_auto: the queries of table views (one view per table view)';
+  END IF;
+  FOR r IN
+    SELECT d.oid AS def, c.relname AS tname
+    FROM pgview_auto.table_view t
+    JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relation::pg_catalog.oid
+    JOIN pg_catalog.pg_class d ON d.oid OPERATOR(pg_catalog.=) t.definition::pg_catalog.oid
+    WHERE d.relnamespace OPERATOR(pg_catalog.<>) 'pgview_query'::pg_catalog.regnamespace
+  LOOP
+    target := r.tname;
+    n := 1;
+    WHILE EXISTS (SELECT FROM pg_catalog.pg_class
+                  WHERE relnamespace OPERATOR(pg_catalog.=) 'pgview_query'::pg_catalog.regnamespace
+                    AND relname OPERATOR(pg_catalog.=) target) LOOP
+      n := n OPERATOR(pg_catalog.+) 1;
+      target := pg_catalog.left(r.tname, 60) OPERATOR(pg_catalog.||) '_' OPERATOR(pg_catalog.||) n;
+    END LOOP;
+    -- Through a name no relation of either schema has.
+    EXECUTE pg_catalog.format('ALTER VIEW %s RENAME TO %I', r.def::pg_catalog.regclass,
+                              'pgview_moving_' OPERATOR(pg_catalog.||) r.def);
+    EXECUTE pg_catalog.format('ALTER VIEW %s SET SCHEMA pgview_query', r.def::pg_catalog.regclass);
+    EXECUTE pg_catalog.format('ALTER VIEW %s RENAME TO %I', r.def::pg_catalog.regclass, target);
+  END LOOP;
+END
+$$;

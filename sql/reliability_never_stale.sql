@@ -30,7 +30,7 @@ TRUNCATE totals;
 INSERT INTO orders VALUES (3, 1, 5);
 SELECT * FROM totals ORDER BY user_id;
 SELECT pgview_refresh('totals');
-SELECT differs('totals', 'totals_pgview_query');
+SELECT differs('totals', 'pgview_query.totals');
 
 -------------------------------------------------------------------------------
 -- 2. ATTACH and DETACH PARTITION change a table's rows without a row passing
@@ -46,10 +46,10 @@ CREATE TABLE events_2 (id int, d int, v int);
 INSERT INTO events_2 VALUES (3, 15, 1), (4, 16, 1), (5, 16, 2);
 ALTER TABLE events ATTACH PARTITION events_2 FOR VALUES FROM (10) TO (20);
 SELECT * FROM per_d ORDER BY d;
-SELECT differs('per_d', 'per_d_pgview_query');
+SELECT differs('per_d', 'pgview_query.per_d');
 ALTER TABLE events DETACH PARTITION events_1;
 SELECT * FROM per_d ORDER BY d;
-SELECT differs('per_d', 'per_d_pgview_query');
+SELECT differs('per_d', 'pgview_query.per_d');
 
 -------------------------------------------------------------------------------
 -- 3. REFRESH MATERIALIZED VIEW by hand: what watches the matview follows it.
@@ -60,7 +60,7 @@ SELECT pgview_watch('by_count');
 INSERT INTO orders VALUES (4, 2, 1), (5, 3, 1);   -- per_user is not watched: it lags
 REFRESH MATERIALIZED VIEW per_user;                -- by hand
 SELECT * FROM by_count ORDER BY n;
-SELECT differs('by_count', 'by_count_pgview_query');
+SELECT differs('by_count', 'pgview_query.by_count');
 REFRESH MATERIALIZED VIEW per_user WITH NO DATA;   -- nothing to read: nothing refreshed
 REFRESH MATERIALIZED VIEW per_user;
 
@@ -151,7 +151,7 @@ SELECT pgview_refresh('per_name');
 INSERT INTO people VALUES (3, 'ALICE'), (4, 'Bob');        -- keyed: the same keys, by citext's =
 UPDATE people SET name = 'carol' WHERE id = 4;
 SELECT n FROM per_name ORDER BY name;
-SELECT differs('per_name', 'per_name_pgview_query');
+SELECT differs('per_name', 'pgview_query.per_name');
 SELECT incremental_refreshes > 0 AS keyed FROM pgview_status() WHERE matview = 'per_name'::regclass;
 \set VERBOSITY default
 SELECT pgview_create('nothing', 'SELECT FROM ns.people WHERE id > 1', kind => 'table view');

@@ -69,10 +69,10 @@ SET DateStyle = 'ISO, MDY';
 SELECT * FROM scope.by_day ORDER BY day;
 SELECT * FROM scope.by_third ORDER BY third;
 SELECT count(*) AS differences FROM (
-  (TABLE scope.by_day EXCEPT ALL TABLE scope.by_day_pgview_query)
-  UNION ALL (TABLE scope.by_day_pgview_query EXCEPT ALL TABLE scope.by_day)
-  UNION ALL (TABLE scope.by_third EXCEPT ALL TABLE scope.by_third_pgview_query)
-  UNION ALL (TABLE scope.by_third_pgview_query EXCEPT ALL TABLE scope.by_third)) d;
+  (TABLE scope.by_day EXCEPT ALL TABLE pgview_query.by_day)
+  UNION ALL (TABLE pgview_query.by_day EXCEPT ALL TABLE scope.by_day)
+  UNION ALL (TABLE scope.by_third EXCEPT ALL TABLE pgview_query.by_third)
+  UNION ALL (TABLE pgview_query.by_third EXCEPT ALL TABLE scope.by_third)) d;
 RESET DateStyle;
 
 -------------------------------------------------------------------------------

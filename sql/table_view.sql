@@ -87,14 +87,18 @@ SELECT pgview_create('src', 'SELECT 1', kind => 'table view', if_not_exists => t
 \echo :LAST_ERROR_SQLSTATE
 SELECT pgview_create('src', 'SELECT 1', kind => 'table view', or_replace => true);
 \echo :LAST_ERROR_SQLSTATE
-CREATE VIEW taken_pgview_query AS SELECT 1;
+-- a table view's query goes to pgview_query under the table's name, or the
+-- next free one (a squatter there takes nothing from the user)
+CREATE VIEW pgview_query.taken AS SELECT 1;
 SELECT pgview_create('taken', 'SELECT 1 AS a', kind => 'table view');
-\echo :LAST_ERROR_SQLSTATE
+SELECT definition FROM pgview_auto.table_view WHERE relation = 'taken'::regclass;
+SELECT pgview_drop('taken');
+DROP VIEW pgview_query.taken;
 SELECT pgview_create('bad_key', 'SELECT 1 AS a', kind => 'table view', unique_key => ARRAY['b']);
 \echo :LAST_ERROR_SQLSTATE
 SELECT pgview_create('bad_opt', 'SELECT 1 AS a', kind => 'table view', options => ARRAY['check_option=local']);
 \echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM pg_class WHERE relname IN ('taken', 'bad_key', 'bad_key_pgview_query', 'bad_opt');
+SELECT count(*) FROM pg_class WHERE relname IN ('taken', 'taken_2', 'bad_key', 'bad_opt');
 -- a key the query gives twice is an error, as for REFRESH ... CONCURRENTLY; the table is kept
 CREATE TABLE dup (k int, v text, f float8);
 INSERT INTO dup VALUES (1, 'a', 0.3), (2, 'b', 0.3);
@@ -164,7 +168,7 @@ SELECT pgview_drop('tv_conc'), pgview_drop('mv_to_tv');
 SELECT pgview_drop('notes');
 SELECT relname FROM pg_class WHERE relname LIKE 'notes%';
 SELECT pgview_unwatch('per_grp');
-DROP VIEW per_grp_pgview_query CASCADE;
+DROP VIEW pgview_query.per_grp CASCADE;
 SELECT count(*) FROM pgview_auto.table_view;
 SELECT pgview_refresh('per_grp');
 \echo :LAST_ERROR_SQLSTATE

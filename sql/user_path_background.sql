@@ -61,10 +61,17 @@ SELECT pgview_unwatch('sales_total');
 SELECT pgview_create('sales_by_amount', 'SELECT amount, count(*) AS n FROM sales GROUP BY amount',
                      kind => 'table view', unique_key => ARRAY['amount']);
 DROP EXTENSION pgview_auto;
-SELECT relname, relkind FROM pg_class WHERE relname LIKE 'sales_by_amount%' ORDER BY 1;
+SELECT relnamespace::regnamespace AS schema, relname, relkind FROM pg_class
+  WHERE relname LIKE 'sales_by_amount%' ORDER BY 1, 2;
 CREATE EXTENSION pgview_auto SCHEMA public;
 DROP EXTENSION pgview_auto;      -- no table views: nothing to say
 CREATE EXTENSION pgview_auto SCHEMA public;
 
 RESET search_path;
 DROP SCHEMA upb CASCADE;
+-- The definition went with its table; DROP EXTENSION now also takes the
+-- schema pgview_query, empty, with it (the next table view makes it again).
+SELECT count(*) AS left_in_pgview_query FROM pg_class WHERE relnamespace = 'pgview_query'::regnamespace;
+DROP EXTENSION pgview_auto;
+SELECT count(*) AS pgview_query_schemas FROM pg_namespace WHERE nspname = 'pgview_query';
+CREATE EXTENSION pgview_auto SCHEMA public;

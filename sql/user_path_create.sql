@@ -41,7 +41,7 @@ SELECT pgview_create('per_day', 'SELECT day, count(*) AS total FROM orders GROUP
 SELECT pgview_create('per_day', 'SELECT day, sum(amount) AS sum FROM orders GROUP BY day',
                      kind => 'table view', or_replace => true);
 \echo :LAST_ERROR_SQLSTATE
-SELECT pg_get_viewdef('per_day_pgview_query');
+SELECT pg_get_viewdef('pgview_query.per_day');
 -- the same columns: accepted, applied by a refresh
 SELECT pgview_create('per_day', 'SELECT day, sum(amount) AS total FROM orders WHERE amount > 3 GROUP BY day',
                      kind => 'table view', or_replace => true);
@@ -68,11 +68,11 @@ SELECT pgview_unwatch('per_day_later');
 
 -- 4. relations the dependency catalog leaves out: a clear error naming them
 --    (a table view's definition view; the extension's own tables and views)
-SELECT * FROM pgview_dependencies('per_day_pgview_query');
+SELECT * FROM pgview_dependencies('pgview_query.per_day');
 \echo :LAST_ERROR_SQLSTATE
-SELECT * FROM pgview_dependents('per_day_pgview_query');
+SELECT * FROM pgview_dependents('pgview_query.per_day');
 \echo :LAST_ERROR_SQLSTATE
-SELECT pgview_watch('daily', 'per_day_pgview_query');
+SELECT pgview_watch('daily', 'pgview_query.per_day');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM pgview_dependents('pgview_auto.watch');
 \echo :LAST_ERROR_SQLSTATE

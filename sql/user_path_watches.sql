@@ -17,7 +17,7 @@ SELECT pgview_create('per_day', 'SELECT day, sum(amount) AS total FROM orders GR
                      kind => 'table view', unique_key => ARRAY['day']);
 SELECT pgview_watch('per_day');
 SELECT pgview_schedule('per_day', '1 hour');
-DROP VIEW per_day_pgview_query;
+DROP VIEW pgview_query.per_day;
 SELECT count(*) AS watches FROM pgview_watches WHERE matview = 'per_day'::regclass;
 SELECT count(*) AS schedules FROM pgview_auto.schedule;
 SELECT count(*) AS status_rows FROM pgview_status() WHERE matview = 'per_day'::regclass;
@@ -29,7 +29,7 @@ SELECT pgview_unwatch('per_day');                              -- a plain table:
 SELECT pgview_create('per_day_m', 'SELECT day, count(*) AS n FROM orders GROUP BY day', kind => 'table view');
 SELECT pgview_watch('per_day_m', mode => 'manual');
 INSERT INTO orders (day, amount) VALUES ('2025-01-02', 2);
-DROP VIEW per_day_m_pgview_query;
+DROP VIEW pgview_query.per_day_m;
 INSERT INTO orders (day, amount) VALUES ('2025-01-02', 3);
 SELECT pgview_refresh_pending();                               -- nothing left to refresh, no error
 SELECT count(*) AS watches FROM pgview_watches WHERE matview::text LIKE 'per_day%';

@@ -1,6 +1,8 @@
 // pgview_auto — dropping and recreating saved relations (see rebuild.hpp).
 #include "alter/rebuild.hpp"
+#include <algorithm>
 
+#include "create/definition_schema.hpp"
 #include "create/primary_key.hpp"
 
 #include "alter/registry_moves.hpp"
@@ -85,8 +87,10 @@ void drop_saved(const std::vector<SavedRelation> &saved, const Wording &wording)
     run_statements(drops, "drop", wording.who + " rebuilds views, materialized views and table views only.");
 }
 
-std::vector<Oid> recreate_saved(create::SqlRunner &sql, const std::vector<SavedRelation> &saved,
-                                const Wording &wording, ActionRows &rows) {
+namespace {
+
+std::vector<Oid> recreate_in_order(create::SqlRunner &sql, const std::vector<SavedRelation> &saved,
+                                   const Wording &wording, ActionRows &rows) {
     std::vector<Oid> created(saved.size(), InvalidOid);
     // CREATE statements in runs; a table view's definition ends a run, as its
     // table may have to follow it before anything that reads the table is made.
@@ -117,6 +121,21 @@ std::vector<Oid> recreate_saved(create::SqlRunner &sql, const std::vector<SavedR
         for (const Step &s : r.steps)
             rest.push_back({s.role, s.sql, r.describe()});
     run_statements(rest, "recreate", wording.create_hint);
+    return created;
+}
+
+} // namespace
+
+std::vector<Oid> recreate_saved(create::SqlRunner &sql, const std::vector<SavedRelation> &saved,
+                                const Wording &wording, ActionRows &rows) {
+    // A table view's definition is made again in pgview_query, where its
+    // owner may create only while we do (create/definition_schema.hpp).
+    bool definitions = std::any_of(saved.begin(), saved.end(),
+                                   [](const SavedRelation &r) { return r.kind == RebuildKind::definition; });
+    if (!definitions)
+        return recreate_in_order(sql, saved, wording, rows);
+    std::vector<Oid> created;
+    create::with_definition_rights([&] { created = recreate_in_order(sql, saved, wording, rows); });
     return created;
 }
 

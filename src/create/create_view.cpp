@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "analysis/derived_key.hpp"
+#include "create/definition_schema.hpp"
 #include "create/matview_replace.hpp"
 #include "create/primary_key.hpp"
 #include "create/query_columns.hpp"
@@ -48,7 +49,6 @@ namespace {
 constexpr const char *duplicate_table = "42P07";
 constexpr const char *undefined_table = "42P01";
 constexpr const char *invalid_table_definition = "42P16";
-constexpr const char *name_too_long = "42622";
 constexpr const char *feature_not_supported = "0A000";
 
 // "a table", "a materialized view", ... for messages.
@@ -131,18 +131,9 @@ bool same_columns(const std::vector<Column> &a, const std::vector<Column> &b) {
            });
 }
 
-// What a table view must be before anything is created: a name whose
-// definition's name PostgreSQL would not truncate (we would not find it), and
-// permanent (a temporary one would leave its registry row behind at the end of
-// the session).
+// What a table view must be before anything is created: permanent (a
+// temporary one would leave its registry row behind at the end of the session).
 void require_permanent_table_view(const QualifiedName &name, Oid schema, const std::string &query) {
-    std::string definition = tableview::definition_name(name.name);
-    if (definition.size() > NAMEDATALEN - 1)
-        throw Error(name_too_long, "the name of table view \"" + name.name + "\" is too long",
-                    "Its query is kept in a view named \"" + definition + "\", longer than the " +
-                        std::to_string(NAMEDATALEN - 1) + " bytes of a PostgreSQL name.",
-                    "Choose a name of at most " +
-                        std::to_string(NAMEDATALEN - 1 - (definition.size() - name.name.size())) + " bytes.");
     if (pg_call([schema] { return isAnyTempNamespace(schema); }))
         throw Error(feature_not_supported, "table views cannot be temporary", {},
                     "Create the table view in a permanent schema.");
@@ -157,12 +148,19 @@ void require_permanent_table_view(const QualifiedName &name, Oid schema, const s
 Oid create_table_view(SqlRunner &sql, const QualifiedName &name, Oid schema, const std::string &query,
                       const std::vector<Option> &options, bool with_data, const std::vector<std::string> &key,
                       const std::string &owner = {}) {
-    QualifiedName definition{name.schema, tableview::definition_name(name.name)};
-    if (OidIsValid(relation_in(schema, definition.name)))
-        throw Error(duplicate_table,
-                    "relation \"" + definition.name + "\" already exists",
-                    "A table view keeps its query in a view of that name.", "Choose another name.");
-    sql.run("CREATE VIEW " + definition.sql() + " AS\n" + query + "\n");
+    // Its query in pgview_query (create/definition_schema.hpp), under the
+    // table's name where that is free there.
+    QualifiedName definition{definition_schema, {}};
+    Oid query_schema = InvalidOid;
+    with_definition_rights([&] {
+        // Chosen once our turn has come: a concurrent pgview_create's name is
+        // committed by then.
+        definition.name = free_definition_name(name.name);
+        query_schema = pg_call([] { return get_namespace_oid(definition_schema, false); });
+        sql.run("CREATE VIEW " + definition.sql() + " AS\n" + query + "\n");
+        if (!owner.empty() && owner != pg_call([] { return GetUserNameFromId(GetUserId(), false); }))
+            sql.run("ALTER VIEW " + definition.sql() + " OWNER TO " + ident(owner));
+    });
     sql.run("CREATE TABLE " + name.sql() + with_clause(options) + " AS SELECT * FROM " + definition.sql() +
             " WITH NO DATA");
     if (with_data) {
@@ -170,7 +168,7 @@ Oid create_table_view(SqlRunner &sql, const QualifiedName &name, Oid schema, con
         // caller's own), so that text computed from dates, intervals or floats
         // does not depend on the caller's DateStyle or extra_float_digits.
         std::string fill = "INSERT INTO " + qualified_name(relation_in(schema, name.name)) + " SELECT * FROM " +
-                           qualified_name(relation_in(schema, definition.name));
+                           qualified_name(relation_in(query_schema, definition.name));
         OwnerScope caller(pg_call([] { return GetUserId(); }));
         sql.run(fill);
     }
@@ -178,13 +176,11 @@ Oid create_table_view(SqlRunner &sql, const QualifiedName &name, Oid schema, con
     // replication sends only for a table with a replica identity, and a query's
     // columns need not make a primary key. (It costs nothing below wal_level logical.)
     sql.run("ALTER TABLE " + name.sql() + " REPLICA IDENTITY FULL");
-    if (!owner.empty() && owner != pg_call([] { return GetUserNameFromId(GetUserId(), false); })) {
+    if (!owner.empty() && owner != pg_call([] { return GetUserNameFromId(GetUserId(), false); }))
         sql.run("ALTER TABLE " + name.sql() + " OWNER TO " + ident(owner));
-        sql.run("ALTER VIEW " + definition.sql() + " OWNER TO " + ident(owner));
-    }
     tableview::TableView tv;
     tv.table = relation_in(schema, name.name);
-    tv.definition = relation_in(schema, definition.name);
+    tv.definition = relation_in(query_schema, definition.name);
     tv.unique_key = key;
     tv.populated = with_data; // until its first refresh
     tableview::add(tv);
@@ -252,7 +248,7 @@ void replace_table_view(SqlRunner &sql, Oid table, const std::string &query, con
                         ").",
                     "A table view's columns cannot change: give a query with those columns, or drop the table view "
                     "with pgview_drop and create it again.");
-    sql.run("CREATE OR REPLACE VIEW " + definition + " AS\n" + query + "\n");
+    with_definition_rights([&] { sql.run("CREATE OR REPLACE VIEW " + definition + " AS\n" + query + "\n"); });
     if (!options.empty())
         sql.run("ALTER TABLE " + table_sql + " SET (" + option_list(options) + ")");
     if (with_data) {

@@ -49,6 +49,7 @@ extern "C" {
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "executor/spi.h"
 #include "nodes/parsenodes.h"
@@ -228,10 +229,30 @@ void notice_table_views_left() {
         if (n > 0)
             ereport(NOTICE, (errmsg("pgview_auto: %lld table view%s will stay as plain table%s: %s", (long long) n,
                                     n == 1 ? "" : "s", n == 1 ? "" : "s", names),
-                             errdetail("Each keeps its rows and its definition view (named <table>_pgview_query); "
+                             errdetail("Each keeps its rows and its definition view (in schema pgview_query); "
                                        "nothing refreshes them without the extension."),
-                             errhint("Drop them first with pgview_drop, or drop the tables and their _pgview_query "
-                                     "views afterwards.")));
+                             errhint("Drop them first with pgview_drop, or drop the tables and the views of "
+                                     "schema pgview_query afterwards.")));
+    });
+}
+
+// DROP EXTENSION pgview_auto is about to run: pgview_query, which is not part
+// of the extension (create/definition_schema.hpp), goes with it when nothing
+// is left in it. C-level.
+void drop_empty_definition_schema() {
+    Oid schema = get_namespace_oid("pgview_query", true);
+    if (!OidIsValid(schema))
+        return;
+    registry::with_registry([schema] {
+        Datum arg = ObjectIdGetDatum(schema);
+        Oid type = OIDOID;
+        if (SPI_execute_with_args("SELECT FROM pg_catalog.pg_depend WHERE refclassid OPERATOR(pg_catalog.=) "
+                                  "'pg_catalog.pg_namespace'::pg_catalog.regclass AND refobjid OPERATOR(pg_catalog.=) $1 "
+                                  "AND deptype OPERATOR(pg_catalog.=) 'n' LIMIT 1",
+                                  1, &type, &arg, nullptr, true, 1) != SPI_OK_SELECT)
+            elog(ERROR, "pgview_auto: reading pg_depend failed");
+        if (SPI_processed == 0)
+            capture::execute_internal_ddl("DROP SCHEMA pgview_query");
     });
 }
 
@@ -257,6 +278,7 @@ PGVIEW_FUNCTION(pgview_on_ddl_command_start) {
     pg_call([] { registry::lock_registry_gate(AccessExclusiveLock); }); // before anything is dropped
     if (pg_call([] { return OidIsValid(registry::registry_relid("table_view")); }))
         pg_call([] { notice_table_views_left(); });
+    pg_call([] { drop_empty_definition_schema(); });
     PG_RETURN_VOID();
 }
 

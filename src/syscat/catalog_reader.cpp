@@ -130,10 +130,11 @@ void explain_left_out(Oid relid, Oid table, const char *function) {
     Oid extension = get_extension_oid("pgview_auto", true);
     const char *name = get_rel_name(relid);
     if (OidIsValid(table)) {
+        name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), name);
         const char *table_name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(table)),
                                                             get_rel_name(table));
         ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-                        errmsg("\"%s\" is the definition of table view %s", name, table_name),
+                        errmsg("%s is the definition of table view %s", name, table_name),
                         errdetail("pgview_auto keeps a table view's query in this view; the dependency catalog "
                                   "shows the table view in its place, with the definition's edges."),
                         strcmp(function, "pgview_watch") == 0

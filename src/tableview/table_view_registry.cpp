@@ -284,6 +284,5 @@ void require_owned_refreshable(Oid relid, const char *function) {
     });
 }
 
-std::string definition_name(const std::string &table_name) { return table_name + "_pgview_query"; }
 
 } // namespace pgview::tableview

@@ -42,7 +42,5 @@ const char *noun(Oid relid);
 // always does; a matview's when REFRESH ... CONCURRENTLY accepts it.
 bool concurrent_refresh_ok(Oid relid);
 
-// The name of the definition view of a table view called `table_name`.
-std::string definition_name(const std::string &table_name);
 
 } // namespace pgview::tableview

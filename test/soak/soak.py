@@ -79,13 +79,13 @@ RESET ROLE;
 # (view, query): each view equals its query at the end.
 CHECKS = [
     ("order_totals", "SELECT user_id, count(*) AS n, sum(amount) AS total FROM orders GROUP BY user_id"),
-    ("tv_commit", "SELECT * FROM tv_commit_pgview_query"),
-    ("tv_async", "SELECT * FROM tv_async_pgview_query"),
-    ("tv_manual", "SELECT * FROM tv_manual_pgview_query"),
+    ("tv_commit", "SELECT * FROM pgview_query.tv_commit"),
+    ("tv_async", "SELECT * FROM pgview_query.tv_async"),
+    ("tv_manual", "SELECT * FROM pgview_query.tv_manual"),
     ("mv_manual", "SELECT count(*) AS n, sum(amount) AS total FROM orders"),
     ("kind_totals", "SELECT kind, count(*) AS n, sum(price) AS total FROM catalog GROUP BY kind"),
-    ("kind_max", "SELECT * FROM kind_max_pgview_query"),
-    ("event_values", "SELECT * FROM event_values_pgview_query"),
+    ("kind_max", "SELECT * FROM pgview_query.kind_max"),
+    ("event_values", "SELECT * FROM pgview_query.event_values"),
 ]
 
 

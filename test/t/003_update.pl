@@ -56,6 +56,20 @@ for my $from (@earlier) {
       SELECT pgview_watch('mv');
       INSERT INTO t VALUES (1);});
   }
+  my $had_table_views = $node->safe_psql($db,
+    q{SELECT count(*) FROM pg_class WHERE relname = 'table_view' AND relnamespace = 'pgview_auto'::regnamespace}) > 0;
+  if ($had_table_views) {
+    # table views made under the old version, named alike in two schemas: their
+    # definitions (<name>_pgview_query beside each) move to pgview_query
+    $node->safe_psql($db, q{
+      CREATE SCHEMA other;
+      CREATE TABLE old_src (k int PRIMARY KEY, v int);
+      INSERT INTO old_src VALUES (1, 10);
+      SELECT pgview_create('old_tv', 'SELECT k, v FROM old_src', kind => 'table view', unique_key => ARRAY['k']);
+      SELECT pgview_create('other.old_tv', 'SELECT k, v + 1 AS v FROM old_src', kind => 'table view',
+                           unique_key => ARRAY['k']);
+      SELECT pgview_watch('old_tv');});
+  }
   $node->safe_psql($db, 'ALTER EXTENSION pgview_auto UPDATE');
   is($node->safe_psql($db, q{SELECT extversion FROM pg_extension WHERE extname = 'pgview_auto'}),
      $current, "$from updated to $current");
@@ -65,6 +79,18 @@ for my $from (@earlier) {
     is($node->safe_psql($db, q{SELECT n FROM mv}), '2', "watch from $from still refreshes at commit");
     is($node->safe_psql($db, q{SELECT mode FROM pgview_status() WHERE matview = 'mv'::regclass}),
        'commit', "watch from $from kept its mode");
+  }
+  if ($had_table_views) {
+    is($node->safe_psql($db, q{SELECT string_agg(relation::text || ' ' || definition::text, ', ' ORDER BY relation::text)
+                               FROM pgview_auto.table_view}),
+       'old_tv pgview_query.old_tv, other.old_tv pgview_query.old_tv_2',
+       "$from -> $current: the definitions of table views moved to pgview_query");
+    is($node->safe_psql($db, q{SELECT count(*) FROM pg_class WHERE relname LIKE '%pgview_query'}), '0',
+       "$from -> $current: no <name>_pgview_query view left beside a table view");
+    $node->safe_psql($db, q{UPDATE old_src SET v = 20});
+    $node->safe_psql($db, q{SELECT pgview_refresh('other.old_tv')});
+    is($node->safe_psql($db, q{SELECT (SELECT v FROM old_tv) || ',' || (SELECT v FROM other.old_tv)}), '20,21',
+       "$from -> $current: the old table views refresh from their moved definitions");
   }
   # a table view (0.5.0) made after the update: created, watched, refreshed at commit
   # (one refresh for the transaction), and in the dependency catalog

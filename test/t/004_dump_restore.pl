@@ -69,7 +69,7 @@ for my $format ('plain', 'custom') {
   is($node->safe_psql($db, $triggers_sql), $triggers, "$format: each capture trigger exactly once");
   is($node->safe_psql($db, $stale_sql), '0', "$format: no stale OID in the registry");
   is($node->safe_psql($db, q{SELECT relation || ' ' || definition || ' ' || unique_key::text FROM pgview_auto.table_view}),
-     'shop.by_total shop.by_total_pgview_query {total}', "$format: the table view is registered again");
+     'shop.by_total pgview_query.by_total {total}', "$format: the table view is registered again");
 
   # They work: commit mode at once, async through the worker, manual on request.
   $node->safe_psql($db, q{INSERT INTO shop.orders (total) VALUES (100)});

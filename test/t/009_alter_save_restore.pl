@@ -74,7 +74,7 @@ like($before, qr/watch "Shop"\.big_sum "Shop"\.orders "Shop"\."Big Orders" commi
 is($node->safe_psql('source', q{SELECT pgview_save_dependents('"Shop".orders', ARRAY['total'])}), '3',
    'three relations read total: the view, the matview, the table view\'s definition');
 my $saved = $node->safe_psql('source', $saved_sql);
-is($saved, '"Shop"."Big Orders" view tap_saved_owner, "Shop".per_note_pgview_query table view tap_saved_owner, '
+is($saved, '"Shop"."Big Orders" view tap_saved_owner, pgview_query.per_note table view tap_saved_owner, '
          . '"Shop".big_sum materialized view tap_saved_owner', 'pgview_saved_dependents, in the order to make them again');
 is($node->safe_psql('source', q{SELECT count(*) FROM pg_class WHERE relname IN ('Big Orders', 'big_sum')}), '0',
    'saved relations are dropped');

@@ -48,10 +48,10 @@ $subscriber->poll_query_until('postgres',
   or die 'the initial copy did not finish';
 
 my $differing = q{
-  SELECT (SELECT count(*) FROM ((TABLE user_totals EXCEPT ALL TABLE user_totals_pgview_query)
-          UNION ALL (TABLE user_totals_pgview_query EXCEPT ALL TABLE user_totals)) d)
-       + (SELECT count(*) FROM ((TABLE user_totals_async EXCEPT ALL TABLE user_totals_async_pgview_query)
-          UNION ALL (TABLE user_totals_async_pgview_query EXCEPT ALL TABLE user_totals_async)) d)
+  SELECT (SELECT count(*) FROM ((TABLE user_totals EXCEPT ALL TABLE pgview_query.user_totals)
+          UNION ALL (TABLE pgview_query.user_totals EXCEPT ALL TABLE user_totals)) d)
+       + (SELECT count(*) FROM ((TABLE user_totals_async EXCEPT ALL TABLE pgview_query.user_totals_async)
+          UNION ALL (TABLE pgview_query.user_totals_async EXCEPT ALL TABLE user_totals_async)) d)
        + (SELECT count(*) FROM order_count WHERE n <> (SELECT count(*) FROM orders))};
 my $stats = q{SELECT refresh_count || '/' || incremental_refreshes FROM pgview_status() WHERE matview = 'user_totals'::regclass};
 

@@ -38,10 +38,10 @@ my $full_before = $node->safe_psql('postgres', $full);
 $node->stop('immediate');
 $node->start;
 my $differing = q{
-  SELECT (SELECT count(*) FROM ((TABLE manual_tv EXCEPT ALL TABLE manual_tv_pgview_query)
-          UNION ALL (TABLE manual_tv_pgview_query EXCEPT ALL TABLE manual_tv)) d)
-       + (SELECT count(*) FROM ((TABLE async_tv EXCEPT ALL TABLE async_tv_pgview_query)
-          UNION ALL (TABLE async_tv_pgview_query EXCEPT ALL TABLE async_tv)) d)};
+  SELECT (SELECT count(*) FROM ((TABLE manual_tv EXCEPT ALL TABLE pgview_query.manual_tv)
+          UNION ALL (TABLE pgview_query.manual_tv EXCEPT ALL TABLE manual_tv)) d)
+       + (SELECT count(*) FROM ((TABLE async_tv EXCEPT ALL TABLE pgview_query.async_tv)
+          UNION ALL (TABLE pgview_query.async_tv EXCEPT ALL TABLE async_tv)) d)};
 isnt($node->safe_psql('postgres', $differing), '0', 'after the crash the views are stale');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM pgview_status() WHERE pending}), '2',
    'after the crash both are pending again (the restart rule)');

@@ -79,8 +79,8 @@ is($err_a . $err_b, '', 'both writers committed');
 is($node->safe_psql('postgres', q{SELECT region FROM ledger_regions WHERE lid = 2}), '7',
 	'the new ledger row shows the region A moved its account to');
 is($node->safe_psql('postgres', q{
-  SELECT count(*) FROM ((TABLE ledger_regions EXCEPT ALL TABLE ledger_regions_pgview_query)
-   UNION ALL (TABLE ledger_regions_pgview_query EXCEPT ALL TABLE ledger_regions)) d}), '0',
+  SELECT count(*) FROM ((TABLE ledger_regions EXCEPT ALL TABLE pgview_query.ledger_regions)
+   UNION ALL (TABLE pgview_query.ledger_regions EXCEPT ALL TABLE ledger_regions)) d}), '0',
 	'the table view equals its query');
 is($node->safe_psql('postgres', q{SELECT refresh_count || '/' || incremental_refreshes FROM pgview_status()}),
 	'1/2', 'both refreshes keyed');

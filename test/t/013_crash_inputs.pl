@@ -24,18 +24,22 @@ sub sqlstate_of
 	return $err =~ /ERROR:\s+([0-9A-Z]{5}):/ ? $1 : "no error (exit $ret): $err";
 }
 
-# 1. The name of 0.5.0's crash: a 60-byte table view name.
-is(sqlstate_of(q{SELECT pgview_create(repeat('z', 60), 'SELECT 1 AS a', kind => 'table view')}),
-	'42622', 'a table view name whose definition name would be truncated: 42622');
-is($node->safe_psql('postgres', 'SELECT count(*) FROM pgview_auto.table_view'),
-	'0', 'nothing registered');
-is(sqlstate_of(q{SELECT pgview_refresh(repeat('z', 60))}), '42P01',
-	'refreshing it: the relation does not exist (42P01)');
-# The longest name that fits works end to end.
-$node->safe_psql('postgres',
-	q{SELECT pgview_create(repeat('y', 50), 'SELECT 1 AS a', kind => 'table view')});
-is($node->safe_psql('postgres', q{SELECT pgview_refresh(repeat('y', 50))}), '1',
-	'a 50-byte table view name is created and refreshed');
+# 1. The name of 0.5.0's crash: a 60-byte table view name (its definition's
+# name, <name>_pgview_query then, was truncated and OID 0 registered). The
+# definition is named after the table in pgview_query now: the longest names
+# work end to end, also when two schemas have the same one.
+$node->safe_psql('postgres', q{
+  CREATE SCHEMA other;
+  SELECT pgview_create(repeat('z', 63), 'SELECT 1 AS a', kind => 'table view');
+  SELECT pgview_create('other.' || repeat('z', 63), 'SELECT 2 AS a', kind => 'table view');});
+is($node->safe_psql('postgres', q{SELECT count(*) FROM pgview_auto.table_view
+                                  WHERE relation::oid <> 0 AND definition::oid <> 0}),
+	'2', 'two 63-byte table views registered, with their definitions');
+is($node->safe_psql('postgres', q{SELECT pgview_refresh(repeat('z', 63)) + pgview_refresh('other.' || repeat('z', 63))}),
+	'2', 'both refresh');
+is($node->safe_psql('postgres', q{SELECT (SELECT a FROM zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz)
+                                         || ',' || (SELECT a FROM other.zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz)}),
+	'1,2', 'each from its own query');
 
 # 2. A definition dropped where the event triggers do not see it (they do not
 # fire under session_replication_role = replica): the registry row points at a
@@ -45,7 +49,7 @@ $node->safe_psql('postgres', q{
   SELECT pgview_create('tv', 'SELECT k FROM src', kind => 'table view', unique_key => ARRAY['k']);
   SELECT pgview_watch('tv');
   SET session_replication_role = replica;
-  DROP VIEW tv_pgview_query;
+  DROP VIEW pgview_query.tv;
 });
 is(sqlstate_of(q{SELECT pgview_refresh('tv')}), '42P01', 'refresh of a table view whose definition is gone: 42P01');
 is(sqlstate_of(q{INSERT INTO src VALUES (1)}), '42P01', 'the same at commit');

@@ -55,8 +55,8 @@ my $full_before = $node->safe_psql('postgres',
 is($node->safe_psql('postgres', q{SELECT pgview_refresh_pending()}), '1', 'the overflowed view is refreshed');
 is($node->safe_psql('postgres', q{SELECT refresh_count FROM pgview_status() WHERE matview = 'order_amounts'::regclass}),
    $full_before + 1, '... in full');
-my $differing = q{SELECT count(*) FROM ((TABLE order_amounts EXCEPT ALL TABLE order_amounts_pgview_query)
-                  UNION ALL (TABLE order_amounts_pgview_query EXCEPT ALL TABLE order_amounts)) d};
+my $differing = q{SELECT count(*) FROM ((TABLE order_amounts EXCEPT ALL TABLE pgview_query.order_amounts)
+                  UNION ALL (TABLE pgview_query.order_amounts EXCEPT ALL TABLE order_amounts)) d};
 is($node->safe_psql('postgres', $differing), '0', '... and exact');
 ok($node->log_contains('did not fit in shared memory'), 'the server log says why it was full');
 

@@ -29,8 +29,8 @@ is($node->safe_psql('postgres', q{SELECT pgview_wait('order_amounts', '60 second
 $node->safe_psql('postgres', q{INSERT INTO orders SELECT g, g % 50, g FROM generate_series(1, 1000) g});
 is($node->safe_psql('postgres', q{SELECT pgview_wait('order_amounts', '60 seconds')}), 't',
    '1,000 new keys (twice the room) are refreshed by the worker');
-my $differing = q{SELECT count(*) FROM ((TABLE order_amounts EXCEPT ALL TABLE order_amounts_pgview_query)
-                  UNION ALL (TABLE order_amounts_pgview_query EXCEPT ALL TABLE order_amounts)) d};
+my $differing = q{SELECT count(*) FROM ((TABLE order_amounts EXCEPT ALL TABLE pgview_query.order_amounts)
+                  UNION ALL (TABLE pgview_query.order_amounts EXCEPT ALL TABLE order_amounts)) d};
 is($node->safe_psql('postgres', $differing), '0', '... exactly');
 ok($node->log_contains('did not fit in shared memory'), 'the server log says the keys did not fit');
 ok(!$node->log_contains('terminated by signal'), 'no server process crashed');

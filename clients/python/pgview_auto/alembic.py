@@ -347,6 +347,7 @@ JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
 JOIN pg_catalog.pg_class dc ON dc.oid = tv.definition
 JOIN pg_catalog.pg_namespace dn ON dn.oid = dc.relnamespace
 """)
+_DEFINITIONS = "pgview_query"  # where table views keep their queries (not part of the extension)
 _HAS_REGISTRY = text("SELECT pg_catalog.to_regclass('pgview_auto.table_view') IS NOT NULL")
 
 _Name = Tuple[Optional[str], str]  # (schema, None for the default one; name), as Alembic has it
@@ -356,7 +357,7 @@ class AutogenerateFilter:
     """``include_name`` and ``include_object`` for Alembic's ``context.configure``.
 
     Left out: the extension's schema and its own tables and views (``pgview_watches``, ...),
-    the definition views of table views (``<name>_pgview_query``), table views that are not
+    the schema ``pgview_query`` (the definition views of table views), table views that are not
     in the metadata, and the unique index pgview_create made for a table view's key when the
     metadata does not declare it. Everything else is compared as usual. Made from the
     database as it is when the filter is made: make it in env.py, for each run.
@@ -409,6 +410,7 @@ def autogenerate_filter(connection: Connection) -> AutogenerateFilter:
             owned.add((schema(nspname), relname))
     table_views: Dict[_Name, Tuple[str, ...]] = {}
     if connection.execute(_HAS_REGISTRY).scalar():
+        schemas.add(_DEFINITIONS)
         for tschema, tname, dschema, dname, key in connection.execute(_TABLE_VIEWS):
             table_views[(schema(tschema), tname)] = tuple(key or ())
             owned.add((schema(dschema), dname))

@@ -20,7 +20,7 @@ from alembic.operations import Operations
 from alembic.operations.ops import UpgradeOps
 from alembic.script import Script
 from sqlalchemy import (BigInteger, Column, Date, Index, Integer, MetaData, Numeric, String, Table, Text,
-                        text)
+                        inspect, text)
 from sqlalchemy.exc import NotSupportedError
 from sqlalchemy.orm import declarative_base
 
@@ -363,6 +363,18 @@ class Autogenerate(unittest.TestCase):
             with self.subTest(include_schemas=include_schemas):
                 self.assertEqual(differences(Base.metadata, self.db, self.pgview, include_schemas), [])
 
+    def test_reflection_sees_only_the_users_relations(self) -> None:
+        # A table view's query is a view in schema pgview_query, not beside the table:
+        # SQLAlchemy lists the table view as a table and no view of the extension's making.
+        with self.db.engine.connect() as conn:
+            inspector = inspect(conn)
+            self.assertEqual(inspector.get_view_names(schema="reports"), [])
+            self.assertIn("by_day", inspector.get_table_names(schema="reports"))
+            self.assertIn("user_totals", inspector.get_table_names())
+            self.assertEqual([v for v in inspector.get_view_names() if v.endswith("_pgview_query")
+                              or v in ("user_totals", "by_day")], [])
+            self.assertEqual(sorted(inspector.get_view_names(schema="pgview_query")), ["by_day", "user_totals"])
+
     def test_what_the_filter_leaves_out(self) -> None:
         # (the table views' keys are their primary keys: no index of theirs is listed apart)
         self.assertEqual(differences(Base.metadata, self.db, None), [("remove_table", "user_totals")])
@@ -371,10 +383,11 @@ class Autogenerate(unittest.TestCase):
         self.assertEqual(differences(Base.metadata, self.db, None, include_schemas=True),
                          [("remove_table", "reports.by_day"), ("remove_table", "user_totals")])
         self.assertFalse(self.pgview.include_name("pgview_auto", "schema", {}))
+        self.assertFalse(self.pgview.include_name("pgview_query", "schema", {}))
         self.assertTrue(self.pgview.include_name("reports", "schema", {}))
-        self.assertEqual(self.pgview.owned_schemas, frozenset({"pgview_auto"}))
+        self.assertEqual(self.pgview.owned_schemas, frozenset({"pgview_auto", "pgview_query"}))
         self.assertLessEqual({(None, "pgview_watches"), (None, "pgview_saved_dependents"),
-                              (None, "user_totals_pgview_query"), ("reports", "by_day_pgview_query")},
+                              ("pgview_query", "user_totals"), ("pgview_query", "by_day")},
                              self.pgview.owned)
         self.assertEqual(self.pgview.table_views, {(None, "user_totals"): ("user_id",),
                                                    ("reports", "by_day"): ("day",)})

@@ -119,8 +119,8 @@ LOAD_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 [ "$(db_psql -c "SELECT string_agg(relkind::text, '' ORDER BY relname) FROM pg_class
         WHERE relname IN ('tv', 'tv_multiset')")" = rr ] ||
     die "tv and tv_multiset are not ordinary tables"
-COMPANION=$(db_psql -c "SELECT to_regclass('tv_pgview_query') IS NOT NULL")
-[ "$COMPANION" = t ] || log "note: no companion view tv_pgview_query"
+COMPANION=$(db_psql -c "SELECT to_regclass('pgview_query.tv') IS NOT NULL")
+[ "$COMPANION" = t ] || log "note: no companion view pgview_query.tv"
 PGVERSION=$(db_psql -c "SHOW server_version")
 EXTVERSION=$(db_psql -c "SELECT extversion FROM pg_extension WHERE extname = 'pgview_auto'")
 SIZES=$(db_psql -F' ' -c "SELECT relname, pg_relation_size(oid), pg_indexes_size(oid) FROM pg_class
