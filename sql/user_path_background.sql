@@ -62,7 +62,7 @@ SELECT pgview_create('sales_by_amount', 'SELECT amount, count(*) AS n FROM sales
                      kind => 'table view', unique_key => ARRAY['amount']);
 DROP EXTENSION pgview_auto;
 SELECT relnamespace::regnamespace AS schema, relname, relkind FROM pg_class
-  WHERE relname LIKE 'sales_by_amount%' ORDER BY 1, 2;
+  WHERE relname LIKE 'sales_by_amount%' ORDER BY relnamespace::regnamespace::text, relname;
 CREATE EXTENSION pgview_auto SCHEMA public;
 DROP EXTENSION pgview_auto;      -- no table views: nothing to say
 CREATE EXTENSION pgview_auto SCHEMA public;

@@ -117,14 +117,14 @@ t0=$(date +%s.%N)
 db_psql -v n="$N" -v query="$QUERY" <"$HERE/setup.sql" >/dev/null
 LOAD_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 [ "$(db_psql -c "SELECT string_agg(relkind::text, '' ORDER BY relname) FROM pg_class
-        WHERE relname IN ('tv', 'tv_multiset')")" = rr ] ||
+        WHERE relname IN ('tv', 'tv_multiset') AND relnamespace = 'public'::regnamespace")" = rr ] ||
     die "tv and tv_multiset are not ordinary tables"
 COMPANION=$(db_psql -c "SELECT to_regclass('pgview_query.tv') IS NOT NULL")
 [ "$COMPANION" = t ] || log "note: no companion view pgview_query.tv"
 PGVERSION=$(db_psql -c "SHOW server_version")
 EXTVERSION=$(db_psql -c "SELECT extversion FROM pg_extension WHERE extname = 'pgview_auto'")
 SIZES=$(db_psql -F' ' -c "SELECT relname, pg_relation_size(oid), pg_indexes_size(oid) FROM pg_class
-    WHERE relname IN ('src', 'mv_plain', 'mv_concurrent', 'tv', 'tv_multiset') ORDER BY relname")
+    WHERE relname IN ('src', 'mv_plain', 'mv_concurrent', 'tv', 'tv_multiset') AND relnamespace = 'public'::regnamespace ORDER BY relname")
 log "loaded in $LOAD_S s; relation sizes (bytes: heap, indexes):"
 sed 's/^/  /' <<<"$SIZES" >&2
 
