@@ -289,6 +289,20 @@ smoke "W2 floor: user_stats maintained by hand, equal to the query where the met
     test/bench/w2/floor.sh
 smoke "pgview_alter vs a hand-written script, the same views after each round" bench_alter.log test/bench/alter/run.sh ALTER_SKIP_BUILD=1
 
+# Citus (issue 25): needs Citus, which Debian does not package; test/citus/run.sh
+# builds it from a source snapshot the caller gives (CITUS_SRC) into a private
+# copy of PostgreSQL, or reuses one made before (CITUS_PREFIX).
+if [ -n "${CITUS_SRC:-}" ] || [ -f "${CITUS_PREFIX:-/nonexistent}/usr/lib/postgresql/15/lib/citus.so" ]; then
+    say "Citus: a coordinator and two workers (test/citus/run.sh)"
+    if bash "$REPO/test/citus/run.sh" >"$WORK/citus.log" 2>&1; then
+        passed=$((passed + 1)); grep -E '^(ok|not ok) ' "$WORK/citus.log" | sed 's/^/   /'; echo "   -> ok"
+    else
+        failed=$((failed + 1)); tail -40 "$WORK/citus.log" | sed 's/^/   /'; echo "   -> FAILED"
+    fi
+else
+    skipped+=("test/citus/run.sh: Citus is not installed (Debian has no package): give CITUS_SRC=<a Citus source tree or git repository> to build it")
+fi
+
 echo
 if ((${#skipped[@]})); then
     echo "skipped, as they must be where the server lacks what they need (not counted):"

@@ -4,6 +4,7 @@
 // invalidation (never inside the invalidation callback: a caller may be using
 // it). A relation is tracked when an analysis depended on it; an invalidation
 // of a tracked relation (or of everything) drops the plan.
+#include "pg/relcache_callbacks.hpp"
 #include "analysis/capture_plan.hpp"
 
 #include <string>
@@ -322,7 +323,7 @@ bool keys_captured_from(Oid table) {
 namespace {
 // Relcache invalidation: the watch registry (every plan), or a relation some
 // analysis depended on.
-void invalidate(Datum, Oid relid) {
+void invalidate(Oid relid) {
     if (registry::is_registry_table(relid))
         relid = InvalidOid;
     if (!valid)
@@ -332,6 +333,6 @@ void invalidate(Datum, Oid relid) {
 }
 } // namespace
 
-void capture_plan_init(void) { CacheRegisterRelcacheCallback(invalidate, (Datum) 0); }
+void capture_plan_init(void) { on_relcache_invalidation(invalidate); }
 
 } // namespace pgview::analysis

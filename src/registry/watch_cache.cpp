@@ -1,4 +1,5 @@
 // pgview_auto — the per-backend watch cache (see watch_cache.hpp).
+#include "pg/relcache_callbacks.hpp"
 #include "registry/watch_cache.hpp"
 
 #include "syscat/relation_info.hpp"
@@ -38,7 +39,7 @@ HTAB *watchers = nullptr;         // relid -> matviews, filled lazily
 HTAB *options = nullptr;          // matview -> options
 bool has_immediate = false;       // some watch in mode 'immediate'
 
-void invalidate(Datum, Oid relid) {
+void invalidate(Oid relid) {
     bool registry = relid == InvalidOid || is_registry_table(relid);
     if (registry) {
         generation++;        // also while a load is under way: that load is not valid
@@ -100,7 +101,7 @@ void ensure_loaded() {
 
 } // namespace
 
-void watch_cache_init(void) { CacheRegisterRelcacheCallback(invalidate, (Datum) 0); }
+void watch_cache_init(void) { on_relcache_invalidation(invalidate); }
 
 bool is_registry_table(Oid relid) { return OidIsValid(relid) && (relid == watch_relid || relid == watched_relid); }
 

@@ -1,4 +1,5 @@
 // pgview_auto — see table_view_registry.hpp.
+#include "pg/relcache_callbacks.hpp"
 #include "tableview/table_view_registry.hpp"
 
 #include "pg/guard.hpp"
@@ -147,13 +148,13 @@ void remember(Oid relid, bool is_table_view, Oid definition, int nkey, char **ke
 namespace {
 // Relcache invalidation: the registry table changed (its statement trigger
 // sends one), or everything.
-void invalidate(Datum, Oid relid) {
+void invalidate(Oid relid) {
     if (relid == InvalidOid || relid == answers_registry)
         answers_valid = false;
 }
 } // namespace
 
-void cache_init(void) { CacheRegisterRelcacheCallback(invalidate, (Datum) 0); }
+void cache_init(void) { on_relcache_invalidation(invalidate); }
 
 bool lookup(Oid relid, TableView *out) {
     // Only an ordinary table can be one (and this spares matviews the query).

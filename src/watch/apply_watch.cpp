@@ -8,6 +8,7 @@
 #include "changes/dirty_set.hpp"
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
+#include "syscat/citus.hpp"
 #include "syscat/catalog_reader.hpp"
 #include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
@@ -121,6 +122,17 @@ void apply_watch(Oid matview, std::optional<Oid> requested, const registry::Matv
         if (!s.is_matview && pg_call([source] { return get_rel_persistence(source); }) == RELPERSISTENCE_TEMP)
             throw Error("0A000", "cannot watch temporary table " + relation_name(source),
                         "A watch outlives the session; a temporary table goes with it.", "Watch a permanent table.");
+        char citus = s.is_matview ? '\0' : pg_call([source] { return syscat::citus_partition_method(source); });
+        if (citus != '\0')
+            throw Error("0A000",
+                        "cannot watch table " + relation_name(source) + ": it is a Citus " +
+                            (citus == 'h' || citus == 'a' || citus == 'r' ? "distributed" : "reference or local") +
+                            " table",
+                        "Citus runs writes to it through its own executor and on its shards, where pgview_auto does "
+                        "not see them yet: a watch would leave the view stale without a trace (whatever "
+                        "citus.enable_unsafe_triggers says).",
+                        "Refresh the view on a schedule instead: SELECT pgview_schedule('" +
+                            relation_name(matview) + "', '1 minute', only_if_dirty => false);");
     }
     if (check == PrivilegeCheck::caller)
         for (const auto &s : sources) {

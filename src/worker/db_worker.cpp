@@ -12,6 +12,7 @@
 // pgview_auto is not installed there.
 #include <vector>
 
+#include "pg/relcache_callbacks.hpp"
 #include "pg/guard.hpp"
 #include "engine/refresh.hpp"
 #include "registry/orphans.hpp"
@@ -98,7 +99,7 @@ uint64 kept_generation = 0;     // the generation kept_plan was read at (0: none
 TimestampTz kept_at = 0;
 Oid registry_tables[3] = {InvalidOid, InvalidOid, InvalidOid};
 
-void registry_invalidated(Datum, Oid relid) {
+void registry_invalidated(Oid relid) {
     bool ours = relid == InvalidOid;
     for (Oid t : registry_tables)
         ours = ours || t == relid || !OidIsValid(t);
@@ -411,7 +412,7 @@ void pgview_worker_main(Datum arg) {
     before_shmem_exit(on_exit, (Datum) 0);
     pass_context = AllocSetContextCreate(TopMemoryContext, "pgview_auto worker pass", ALLOCSET_DEFAULT_SIZES);
     plan_context = AllocSetContextCreate(TopMemoryContext, "pgview_auto worker plan", ALLOCSET_DEFAULT_SIZES);
-    CacheRegisterRelcacheCallback(registry_invalidated, (Datum) 0);
+    pgview::on_relcache_invalidation(registry_invalidated);
 
     for (;;) {
         CHECK_FOR_INTERRUPTS();
