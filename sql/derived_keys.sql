@@ -107,6 +107,18 @@ SELECT differing('by_region', $$SELECT a.region, count(*) AS n, sum(e.amount) AS
 SELECT matview, incremental_refreshes > 0 AS keyed FROM pgview_status()
  WHERE matview IN ('by_region'::regclass, 'tags'::regclass, 'big_entries'::regclass, 'bag_copy'::regclass)
  ORDER BY 1;
+-- pgview_explain says each table view's key and where it comes from (the same
+-- on each source's row); a table view without one says why.
+SELECT v AS view, e.view_key, e.view_key_from
+  FROM unnest(ARRAY['by_region', 'tags', 'big_entries', 'by_region_given', 'bag_copy', 'grand_total',
+                    'lefty']::regclass[]) v,
+       LATERAL (SELECT DISTINCT view_key, view_key_from FROM pgview_explain(v)) e
+  ORDER BY v::text;
+-- A table view made without the key its shape gives (as before 0.7.0): said too.
+CREATE TABLE kv (k int PRIMARY KEY, v int);
+SELECT pgview_create('kv_copy', 'SELECT k, v FROM kv', kind => 'table view', unique_key => ARRAY['k']);
+UPDATE pgview_auto.table_view SET unique_key = NULL WHERE relation = 'kv_copy'::regclass;
+SELECT DISTINCT view_key, view_key_from FROM pgview_explain('kv_copy');
 
 RESET search_path;
 SET client_min_messages = warning;

@@ -171,11 +171,12 @@ COMMENT ON FUNCTION @extschema@.pgview_graph(text, regclass) IS
 -- cost since the server started, per strategy.
 DROP FUNCTION @extschema@.pgview_explain(regclass);
 CREATE FUNCTION @extschema@.pgview_explain(view regclass)
-  RETURNS TABLE (source regclass, refresh text, key_from text, reason text, strategy text, strategy_reason text)
+  RETURNS TABLE (source regclass, refresh text, key_from text, reason text, strategy text, strategy_reason text,
+                 view_key text, view_key_from text)
   LANGUAGE c STABLE CALLED ON NULL INPUT
   AS 'MODULE_PATHNAME', 'pgview_explain';
 COMMENT ON FUNCTION @extschema@.pgview_explain(regclass) IS
-  'For each source table of a table view or materialized view: whether its changes refresh the view incrementally or in full, how the changed keys are found, why not incrementally, and the plan a change of that source alone gets (strategy: full refresh, full difference, keyed recompute or delta) with its reason';
+  'For each source table of a table view or materialized view: whether its changes refresh the view incrementally or in full, how the changed keys are found, why not incrementally, and the plan a change of that source alone gets (strategy: full refresh, full difference, keyed recompute or delta) with its reason; and the table view''s key (view_key) with where it comes from (from its GROUP BY, DISTINCT or the primary keys it joins, or given as unique_key)';
 
 
 -- Mode 'immediate' (table views maintained at the end of each writing
