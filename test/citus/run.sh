@@ -5,16 +5,19 @@
 # a Citus table (distributed or reference, directly or through a view), with or
 # without citus.enable_unsafe_triggers, names it and hints at a schedule; a
 # scheduled refresh (only_if_dirty => false) and pgview_refresh keep a matview over
-# distributed data equal to its query; a plain table on the coordinator is still
-# watched at commit. Capture and keyed refresh on Citus (items 2 and 3) are not
-# built yet.
+# distributed data equal to its query, and pgview_refresh a keyed table view (a table
+# view without a key, compared as a multiset, fails with Citus's error: a known
+# limit); a plain table on the coordinator is still watched at commit; the worker
+# lives. Capture on Citus and table views distributed with their source (items 2
+# and 3) are not built yet.
 #
 # Citus is built from a source snapshot the caller gives, into a private copy of
 # PostgreSQL (scripts/sandbox_pg.sh) that pgview_auto is installed into too:
 #     CITUS_SRC=/path/to/citus [CITUS_REF=v13.2.2] bash test/citus/run.sh
 # CITUS_SRC: a git repository (CITUS_REF is archived from it) or a source tree.
 # CITUS_PREFIX=DIR keeps the copy in DIR (and reuses it when Citus is built there
-# already); else it is made under /tmp and removed at the end.
+# already); else it is made under /tmp and removed at the end. CITUS_KEEP_NODES=1
+# leaves the three servers running (to look around; stop them with pg_ctl).
 # Citus 13.2.2 declares its own have_createdb_privilege(), which PostgreSQL 15.20's
 # headers declare too: the script drops Citus's when the server's headers have one.
 # Prints TAP lines and "N passed, N failed"; exit status 0 when all passed, 2 when
@@ -31,7 +34,9 @@ export PGVIEW_PG_ROOT=$PREFIX
 # shellcheck source=scripts/lib.sh
 source "$REPO/scripts/lib.sh"
 NODES="$PREFIX/nodes"
+PORT_C=""; PORT_W2=""
 cleanup() {
+    [ -z "${CITUS_KEEP_NODES:-}" ] || { echo "nodes kept running in $NODES (ports $PORT_C..$PORT_W2)"; return; }
     for n in coord w1 w2; do
         stop_cluster "$NODES/$n" || true
         [ -z "$KEEP" ] || cp "$NODES/$n/server.log" "$PREFIX/$n.log" 2>/dev/null || true
@@ -159,6 +164,28 @@ done
 check "the schedule refreshes it (only_if_dirty => false)" 0 "$(differs user_totals "$TOTALS")"
 echo "# user_totals: $(q "$PORT_C" -c "SELECT row(refresh_count, mode, last_error) FROM pgview_status() WHERE matview = 'user_totals'::regclass")"
 q "$PORT_C" -c "SELECT pgview_unschedule('user_totals')" >/dev/null
+
+# A table view over distributed data, refreshed on request: created full, then
+# refreshed after writes (its statements compare rows column by column or by
+# their bytes, never by their text, which Citus's planner refuses in a write).
+q "$PORT_C" -c "SELECT pgview_create('user_totals_tv', \$\$$TOTALS\$\$, kind => 'table view')" >/dev/null 2>"$PREFIX/tv.err"
+check "a table view over a distributed table is created" "" "$(grep ERROR "$PREFIX/tv.err")"
+q "$PORT_C" -c "INSERT INTO orders (user_id, amount) VALUES (11, 5), (12, 6)" -c "DELETE FROM orders WHERE user_id = 13" >/dev/null
+e=$(error_of "SELECT pgview_refresh('user_totals_tv')")
+check "pgview_refresh of it runs" "" "$e"
+check "equal to its query after it" 0 "$(differs user_totals_tv "$TOTALS")"
+TV_BAG="SELECT user_id, amount FROM orders WHERE amount > 40"
+q "$PORT_C" -c "SELECT pgview_create('big_bag', \$\$$TV_BAG\$\$, kind => 'table view')" >/dev/null 2>>"$PREFIX/tv.err"
+q "$PORT_C" -c "UPDATE orders SET amount = 45 WHERE user_id = 14" >/dev/null
+# Known limit: a table view without a key is compared as a multiset, whose
+# statement deletes rows by ctid, which Citus refuses next to a distributed read.
+# It fails with Citus's error (the view is left as it was, not half written).
+bag_before=$(q "$PORT_C" -c "SELECT count(*) || ' ' || coalesce(sum(amount), 0) FROM big_bag")
+e=$(error_of "SELECT pgview_refresh('big_bag')")
+check "a table view without a key (a bag): its refresh fails, with Citus's 0A000 (a known limit)" \
+    "0A000: cannot perform distributed planning for the given modification" "$(sed 's/ *$//' <<<"$e")"
+check "... and the view is as its last refresh left it" "$bag_before" \
+    "$(q "$PORT_C" -c "SELECT count(*) || ' ' || coalesce(sum(amount), 0) FROM big_bag")"
 
 # A plain table on the coordinator is watched as on one machine.
 q "$PORT_C" -c "SELECT pgview_watch('note_count')" -c "INSERT INTO local_notes VALUES (1, 'a'), (2, 'b')" >/dev/null
