@@ -1,8 +1,6 @@
 // pgview_auto — the refresh history's buffer in shared memory (see history_ring.hpp).
 #include "shmem/history_ring.hpp"
 
-#include <algorithm>
-
 #include "config/settings.hpp"
 #include "shmem/databases.hpp"
 #include "shmem/layout.hpp"
@@ -25,11 +23,17 @@ struct Waiting {
     int n;
 };
 
+// A queue in arrival order: entries are written at tail and freed anywhere
+// between head and tail (each database's worker takes its own); head moves past
+// the freed ones. Counters only grow; a slot is counter % capacity. The worker's
+// take looks at the entries from head on, not at the whole ring: every writer's
+// COMMIT waits for the same lock.
 struct Ring {
     LWLock *lock;
     int capacity;
-    int used;
-    int hint; // where the next free slot is looked for first
+    int used;    // entries not yet taken
+    uint64 head; // the oldest slot not yet freed
+    uint64 tail; // the next slot to write
     uint64 last_seq;
     int64 dropped;
     Waiting waiting[layout::max_databases];
@@ -55,6 +59,32 @@ Waiting *waiting_of(Oid dbid, bool create) {
         return free_slot;
     }
     return nullptr;
+}
+
+HistoryEntry &slot(uint64 counter) { return ring->entries[counter % static_cast<uint64>(ring->capacity)]; }
+
+// Under the lock, exclusive.
+void advance_head() {
+    while (ring->head < ring->tail && slot(ring->head).seq == 0)
+        ring->head++;
+}
+
+// The queue spans the whole ring but has holes (entries taken behind another
+// database's, whose worker has not come yet): its live entries close up, in
+// order, so that a database without a worker never stops the others' history.
+// Under the lock, exclusive; rare (O(capacity)).
+void close_up() {
+    uint64 to = ring->head;
+    for (uint64 from = ring->head; from < ring->tail; from++) {
+        if (slot(from).seq == 0)
+            continue;
+        if (to != from) {
+            slot(to) = slot(from);
+            slot(from).seq = 0;
+        }
+        to++;
+    }
+    ring->tail = to;
 }
 
 } // namespace
@@ -104,16 +134,18 @@ void history_at_end(bool committed) {
         auto *n = static_cast<HistoryEntry *>(lfirst(lc));
         if (!committed && !n->failed)
             continue;
-        if (ring->used >= ring->capacity) {
-            ring->dropped++;
-            continue;
+        if (ring->tail - ring->head == static_cast<uint64>(ring->capacity)) {
+            advance_head();
+            if (ring->tail - ring->head == static_cast<uint64>(ring->capacity) && ring->used < ring->capacity)
+                close_up();
+            if (ring->used == ring->capacity) {
+                ring->dropped++;
+                continue;
+            }
         }
-        int i = ring->hint;
-        while (ring->entries[i].seq != 0)
-            i = (i + 1) % ring->capacity;
-        ring->entries[i] = *n;
-        ring->entries[i].seq = ++ring->last_seq;
-        ring->hint = (i + 1) % ring->capacity;
+        HistoryEntry &e = slot(ring->tail++);
+        e = *n;
+        e.seq = ++ring->last_seq;
         ring->used++;
         Waiting *w = waiting_of(n->dbid, true);
         if (w == nullptr || w->n++ == 0)
@@ -134,27 +166,22 @@ int history_take(Oid dbid, HistoryEntry **out, int max) {
     // Allocated before the lock (palloc may fail; nothing under the lock may).
     max = Min(max, ring->capacity);
     auto *taken = static_cast<HistoryEntry *>(palloc(sizeof(HistoryEntry) * max));
-    auto *mine = static_cast<int *>(palloc(sizeof(int) * ring->capacity));
-    int n = 0, found = 0;
+    int n = 0;
     LWLockAcquire(ring->lock, LW_EXCLUSIVE);
-    for (int i = 0; i < ring->capacity; i++)
-        if (ring->entries[i].seq != 0 && ring->entries[i].dbid == dbid)
-            mine[found++] = i;
-    // Oldest first.
-    std::sort(mine, mine + found, [](int a, int b) { return ring->entries[a].seq < ring->entries[b].seq; });
-    for (; n < found && n < max; n++) {
-        HistoryEntry &e = ring->entries[mine[n]];
-        taken[n] = e;
+    // Oldest first: the queue's order.
+    for (uint64 i = ring->head; i < ring->tail && n < max; i++) {
+        HistoryEntry &e = slot(i);
+        if (e.seq == 0 || e.dbid != dbid)
+            continue;
+        taken[n++] = e;
         e.seq = 0;
         ring->used--;
     }
-    if (n > 0)
-        ring->hint = mine[0];
+    advance_head();
     Waiting *w = waiting_of(dbid, false);
     if (w != nullptr)
         w->n = Max(w->n - n, 0);
     LWLockRelease(ring->lock);
-    pfree(mine);
     *out = taken;
     return n;
 }
@@ -163,11 +190,14 @@ void history_forget_database(Oid dbid) {
     if (ring == nullptr)
         return;
     LWLockAcquire(ring->lock, LW_EXCLUSIVE);
-    for (int i = 0; i < ring->capacity; i++)
-        if (ring->entries[i].seq != 0 && ring->entries[i].dbid == dbid) {
-            ring->entries[i].seq = 0;
+    for (uint64 i = ring->head; i < ring->tail; i++) {
+        HistoryEntry &e = slot(i);
+        if (e.seq != 0 && e.dbid == dbid) {
+            e.seq = 0;
             ring->used--;
         }
+    }
+    advance_head();
     Waiting *w = waiting_of(dbid, false);
     if (w != nullptr)
         w->n = 0;
@@ -179,8 +209,8 @@ int history_waiting(Oid dbid) {
         return 0;
     LWLockAcquire(ring->lock, LW_SHARED);
     int n = 0;
-    for (int i = 0; i < ring->capacity; i++)
-        n += ring->entries[i].seq != 0 && ring->entries[i].dbid == dbid;
+    for (uint64 i = ring->head; i < ring->tail; i++)
+        n += slot(i).seq != 0 && slot(i).dbid == dbid;
     LWLockRelease(ring->lock);
     return n;
 }
