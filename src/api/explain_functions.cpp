@@ -25,10 +25,10 @@ namespace {
 // The view's key and where it comes from, the same on every row (issue 22):
 // a table view's unique_key as the registry has it, compared with the key its
 // query's shape gives (analysis/derived_key.hpp) to tell a derived key from one
-// the user gave. NULLs for a materialized view. C-level.
+// the user gave. NULLs for a materialized view.
 struct ViewKey {
     const char *key;  // "(a, b)", or nullptr
-    const char *from; // "its GROUP BY", "unique_key", "none: ...", or nullptr
+    const char *from; // "from its GROUP BY", "unique_key (given ...)", "none, ...", or nullptr
 };
 
 // C++ (the registry's row is read with pgview::Error on failure); the query is

@@ -117,12 +117,25 @@ void apply_watch(Oid matview, std::optional<Oid> requested, const registry::Matv
                     "none needs no watch: no write changes it, only its functions can (now(), random()), and "
                     "pgview_refresh recomputes it.",
                     "Name the table it depends on: pgview_watch(matview, source => 'the_table').");
+    std::vector<analysis::ResolvedSource> watchable;
     for (const auto &s : sources) {
         Oid source = s.source;
         if (!s.is_matview && pg_call([source] { return get_rel_persistence(source); }) == RELPERSISTENCE_TEMP)
             throw Error("0A000", "cannot watch temporary table " + relation_name(source),
                         "A watch outlives the session; a temporary table goes with it.", "Watch a permanent table.");
         char citus = s.is_matview ? '\0' : pg_call([source] { return syscat::citus_partition_method(source); });
+        if (citus != '\0' && check == PrivilegeCheck::owner_skips) {
+            // Re-resolving in someone's DDL (a view replaced to read a Citus
+            // table): the DDL goes on; the source is left out, said as a
+            // WARNING, as a source the owner may not trigger is.
+            pg_call([matview, source] {
+                ereport(WARNING, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                                  errmsg("pgview_auto: %s is not refreshed for changes of %s, a Citus table",
+                                         quote_relation(matview), quote_relation(source)),
+                                  errhint("Refresh it on a schedule: pgview_schedule(..., only_if_dirty => false).")));
+            });
+            continue;
+        }
         if (citus != '\0')
             throw Error("0A000",
                         "cannot watch table " + relation_name(source) + ": it is a Citus " +
@@ -133,7 +146,9 @@ void apply_watch(Oid matview, std::optional<Oid> requested, const registry::Matv
                         "citus.enable_unsafe_triggers says).",
                         "Refresh the view on a schedule instead: SELECT pgview_schedule('" +
                             relation_name(matview) + "', '1 minute', only_if_dirty => false);");
+        watchable.push_back(s);
     }
+    sources.swap(watchable);
     if (check == PrivilegeCheck::caller)
         for (const auto &s : sources) {
             Oid source = s.source;

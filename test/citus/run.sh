@@ -8,7 +8,8 @@
 # distributed data equal to its query, and pgview_refresh a keyed table view (a table
 # view without a key, compared as a multiset, fails with Citus's error: a known
 # limit); a plain table on the coordinator is still watched at commit; the worker
-# lives. Capture on Citus and table views distributed with their source (items 2
+# lives; a view replaced to read a distributed table leaves it out with a WARNING.
+# Capture on Citus and table views distributed with their source (items 2
 # and 3) are not built yet.
 #
 # Citus is built from a source snapshot the caller gives, into a private copy of
@@ -190,6 +191,17 @@ check "... and the view is as its last refresh left it" "$bag_before" \
 # A plain table on the coordinator is watched as on one machine.
 q "$PORT_C" -c "SELECT pgview_watch('note_count')" -c "INSERT INTO local_notes VALUES (1, 'a'), (2, 'b')" >/dev/null
 check "a local table is still watched at commit" 2 "$(q "$PORT_C" -c "SELECT n FROM note_count")"
+
+# Someone's DDL makes a watched view read a distributed table: the DDL goes on,
+# with a WARNING, and the Citus table is left out of the watch (no trigger on it).
+q "$PORT_C" -c "CREATE VIEW via_v AS SELECT id, body FROM local_notes" \
+    -c "CREATE MATERIALIZED VIEW via_count AS SELECT count(*) AS n FROM via_v" -c "SELECT pgview_watch('via_count')" >/dev/null
+w=$(q "$PORT_C" -c "CREATE OR REPLACE VIEW via_v AS SELECT id, body FROM local_notes
+                     UNION ALL SELECT user_id, 'order'::text FROM orders" 2>&1 >/dev/null)
+check "a view replaced to read a distributed table: the DDL goes on, with a WARNING naming it" 1 \
+    "$(grep -c 'WARNING:  pgview_auto: public.via_count is not refreshed for changes of public.orders, a Citus table' <<<"$w")"
+check "... the watch keeps its local source only, and orders has no trigger of ours" "local_notes 0" \
+    "$(q "$PORT_C" -c "SELECT string_agg(source::text, ',') FROM pgview_watches WHERE matview = 'via_count'::regclass") $(q "$PORT_C" -c "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'orders'::regclass AND tgname LIKE 'pgview%'")"
 
 # The worker lived through it all: with Citus loaded, a backend has few relcache
 # callback slots left (pg/relcache_callbacks.hpp); 0.7.0's worker died for want of one.
