@@ -135,7 +135,7 @@ std::vector<Oid> recreate_saved(create::SqlRunner &sql, const std::vector<SavedR
     if (!definitions)
         return recreate_in_order(sql, saved, wording, rows);
     std::vector<Oid> created;
-    create::with_definition_rights([&] { created = recreate_in_order(sql, saved, wording, rows); });
+    create::with_definition_rights([&](Oid) { created = recreate_in_order(sql, saved, wording, rows); });
     return created;
 }
 

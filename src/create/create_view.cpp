@@ -152,11 +152,11 @@ Oid create_table_view(SqlRunner &sql, const QualifiedName &name, Oid schema, con
     // table's name where that is free there.
     QualifiedName definition{definition_schema, {}};
     Oid query_schema = InvalidOid;
-    with_definition_rights([&] {
+    with_definition_rights([&](Oid schema_of_queries) {
         // Chosen once our turn has come: a concurrent pgview_create's name is
         // committed by then.
-        definition.name = free_definition_name(name.name);
-        query_schema = pg_call([] { return get_namespace_oid(definition_schema, false); });
+        query_schema = schema_of_queries;
+        definition.name = free_definition_name(query_schema, name.name);
         sql.run("CREATE VIEW " + definition.sql() + " AS\n" + query + "\n");
         if (!owner.empty() && owner != pg_call([] { return GetUserNameFromId(GetUserId(), false); }))
             sql.run("ALTER VIEW " + definition.sql() + " OWNER TO " + ident(owner));
@@ -248,7 +248,7 @@ void replace_table_view(SqlRunner &sql, Oid table, const std::string &query, con
                         ").",
                     "A table view's columns cannot change: give a query with those columns, or drop the table view "
                     "with pgview_drop and create it again.");
-    with_definition_rights([&] { sql.run("CREATE OR REPLACE VIEW " + definition + " AS\n" + query + "\n"); });
+    with_definition_rights([&](Oid) { sql.run("CREATE OR REPLACE VIEW " + definition + " AS\n" + query + "\n"); });
     if (!options.empty())
         sql.run("ALTER TABLE " + table_sql + " SET (" + option_list(options) + ")");
     if (with_data) {

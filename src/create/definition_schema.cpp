@@ -40,9 +40,8 @@ Oid ensure_definition_schema() {
 
 } // namespace
 
-std::string free_definition_name(const std::string &table_name) {
-    const char *name = pg_call([&table_name] {
-        Oid schema = get_namespace_oid(definition_schema, false);
+std::string free_definition_name(Oid schema, const std::string &table_name) {
+    const char *name = pg_call([schema, &table_name] {
         for (int n = 1;; n++) {
             char suffix[16] = "";
             if (n > 1)
@@ -57,12 +56,13 @@ std::string free_definition_name(const std::string &table_name) {
     return name;
 }
 
-void with_definition_rights(const std::function<void()> &body) {
-    bool granted = pg_call([] {
+void with_definition_rights(const std::function<void(Oid schema)> &body) {
+    Oid schema = InvalidOid;
+    bool granted = pg_call([&schema] {
         // A lock PostgreSQL itself never takes (on schema OID 0): it only
         // orders the sessions that make the schema, grant and revoke here.
         LockDatabaseObject(NamespaceRelationId, InvalidOid, 0, ShareUpdateExclusiveLock);
-        Oid schema = ensure_definition_schema();
+        schema = ensure_definition_schema();
         if (pg_namespace_aclcheck(schema, ACL_ID_PUBLIC, ACL_CREATE) == ACLCHECK_OK)
             return false; // granted for good by someone: nothing to take back
         registry::with_registry(
@@ -70,7 +70,7 @@ void with_definition_rights(const std::function<void()> &body) {
         CommandCounterIncrement();
         return true;
     });
-    body();
+    body(schema);
     if (granted)
         pg_call([] {
             registry::with_registry(

@@ -24,14 +24,14 @@ inline constexpr const char *definition_schema = "pgview_query";
 // table's name with _2, _3, ... (clipped to a PostgreSQL name). Inside
 // with_definition_rights (the schema exists, and concurrent makers have
 // committed their names).
-std::string free_definition_name(const std::string &table_name);
+std::string free_definition_name(Oid schema, const std::string &table_name);
 
-// Runs body, in which any role may create in (or give a relation of) the
-// schema, made first if missing: CREATE granted to PUBLIC before and revoked after, in this
+// Runs body(schema's OID), in which any role may create in (or give a
+// relation of) the schema, made first if missing: CREATE granted to PUBLIC before and revoked after, in this
 // transaction, so that no other session ever sees the grant. If body fails,
 // the transaction (or subtransaction) that rolls back takes the grant with it.
 // Sessions doing so take turns (the grant rewrites the schema's catalog row),
 // until their transactions end.
-void with_definition_rights(const std::function<void()> &body);
+void with_definition_rights(const std::function<void(Oid schema)> &body);
 
 } // namespace pgview::create
