@@ -7,6 +7,10 @@
 # ratio on/off taken within each repetition and its median reported. After
 # each run with the history on, its rows are counted (written by the worker,
 # or counted as dropped by the buffer); the view must be fresh after every run.
+# Beside TPS, each run measures the server's CPU time per transaction (all of
+# the cluster's processes, from /proc: the postmaster's reaped children, the
+# backends and workers still running), a measure of the history's cost that the
+# neighbours of a shared machine disturb much less than TPS.
 #
 # Usage:
 #   test/bench/history/run.sh          full run, appends its table to RESULTS.md here
@@ -74,10 +78,30 @@ set_history() {
     psql_db postgres -c "ALTER SYSTEM SET pgview_auto.history = $1" -c "SELECT pg_reload_conf()" >/dev/null
     sleep 0.2
 }
-# run CLIENTS: TPS of one pgbench run
+# The cluster's CPU time so far, in clock ticks: the postmaster's own and its
+# reaped children's, plus its children still running.
+POSTMASTER=$(head -1 "$TMP/data/postmaster.pid")
+cpu_ticks() {
+    local total=0 pid f
+    f=($(sed 's/^.*) //' "/proc/$POSTMASTER/stat"))
+    total=$((f[11] + f[12] + f[13] + f[14]))
+    for pid in $(ps -o pid= --ppid "$POSTMASTER"); do
+        f=($(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null)) || continue
+        ((${#f[@]} > 12)) && total=$((total + f[11] + f[12]))
+    done
+    echo "$total"
+}
+# run CLIENTS: "TPS CPU-microseconds-per-transaction" of one pgbench run
 run() {
-    as_pg pgbench -n -h "$TMP" -p "$PORT" -U postgres -c "$1" -j "$1" -T "$SECS" -f "$TMP/files/insert.pgb" "$DB" 2>&1 |
-        sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+    local out t0 t1 txns tps
+    t0=$(cpu_ticks)
+    out=$(as_pg pgbench -n -h "$TMP" -p "$PORT" -U postgres -c "$1" -j "$1" -T "$SECS" -f "$TMP/files/insert.pgb" "$DB" 2>&1)
+    sleep 0.5 # (the run's backends exit and are reaped)
+    t1=$(cpu_ticks)
+    tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out")
+    txns=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
+    [ -n "$tps" ] && [ -n "$txns" ] && ((txns > 0)) || return 0
+    echo "$tps $(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$txns" 'BEGIN {printf "%.2f", d * 1e6 / hz / n}')"
 }
 logged() {
     psql_db "$DB" -c "SELECT pgview_flush_history()" >/dev/null
@@ -86,39 +110,43 @@ logged() {
 median() { sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else printf "%.4f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
 bad=0
-ROWS=()
+ROWS=(); CPU_ROWS=()
 for c in $CLIENTS; do
-    ratios=(); ons=(); offs=()
+    ratios=(); ons=(); offs=(); cpu_ratios=(); cpu_ons=(); cpu_offs=()
     for ((r = 1; r <= REPEAT; r++)); do
         order="on off"; ((r % 2)) || order="off on"
         for h in $order; do
             set_history "$h"
             before=$(logged)
-            tps=$(run "$c")
+            read -r tps cpu <<<"$(run "$c")"
             [ -n "$tps" ] || die "pgbench gave no TPS"
             after=$(logged)
             stale=$(psql_db "$DB" <"$WORKLOADS/check_fresh.sql" | tail -1)
             [ "$stale" = 0 ] || { log "stale rows after a run ($h, $c clients): $stale"; bad=1; }
             if [ "$h" = on ]; then
-                ons+=("$tps")
+                ons+=("$tps"); cpu_ons+=("$cpu")
                 ((after > before)) || { log "the history did not grow with the history on"; bad=1; }
             else
-                offs+=("$tps")
+                offs+=("$tps"); cpu_offs+=("$cpu")
                 ((after == before)) || { log "the history grew with the history off"; bad=1; }
             fi
-            log "clients $c, repetition $r, history $h: $tps TPS (history rows + dropped: $before -> $after)"
+            log "clients $c, repetition $r, history $h: $tps TPS, $cpu us CPU per transaction (history rows + dropped: $before -> $after)"
         done
         ratios+=("$(awk -v a="${ons[-1]}" -v b="${offs[-1]}" 'BEGIN {printf "%.4f", a / b}')")
+        cpu_ratios+=("$(awk -v a="${cpu_ons[-1]}" -v b="${cpu_offs[-1]}" 'BEGIN {printf "%.4f", a / b}')")
     done
     on=$(printf '%s\n' "${ons[@]}" | median); off=$(printf '%s\n' "${offs[@]}" | median)
     ratio=$(printf '%s\n' "${ratios[@]}" | median)
+    cpu_on=$(printf '%s\n' "${cpu_ons[@]}" | median); cpu_off=$(printf '%s\n' "${cpu_offs[@]}" | median)
+    cpu_ratio=$(printf '%s\n' "${cpu_ratios[@]}" | median)
     ROWS+=("| $c | $off | $on | $ratio | ${ratios[*]} |")
-    log "clients $c: history off $off TPS, on $on TPS, ratio on/off (median of repetitions) $ratio"
+    CPU_ROWS+=("| $c | $cpu_off | $cpu_on | $cpu_ratio | ${cpu_ratios[*]} |")
+    log "clients $c: history off $off TPS, on $on TPS, ratio on/off (median of repetitions) $ratio; CPU per transaction on/off $cpu_ratio"
 done
 dropped=$(psql_db "$DB" -c "SELECT dropped FROM pgview_history_buffer()")
 
 if ((SMOKE)); then
-    printf '%s\n' "${ROWS[@]}"
+    printf '%s\n' "${ROWS[@]}" "${CPU_ROWS[@]}"
     exit $bad
 fi
 {
@@ -132,6 +160,13 @@ fi
     echo "| clients | TPS history off | TPS history on | on/off (median) | per repetition |"
     echo "| --- | --- | --- | --- | --- |"
     printf '%s\n' "${ROWS[@]}"
+    echo
+    echo "The server's CPU time per transaction (microseconds, all of the cluster's processes; on/off"
+    echo "above 1 is the history's cost, target <= 1.02):"
+    echo
+    echo "| clients | CPU history off | CPU history on | on/off (median) | per repetition |"
+    echo "| --- | --- | --- | --- | --- |"
+    printf '%s\n' "${CPU_ROWS[@]}"
 } >>"$HERE/RESULTS.md"
 log "appended to $HERE/RESULTS.md"
 exit $bad
