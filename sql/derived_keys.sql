@@ -2,9 +2,11 @@
 -- unique_key is keyed by what its query's shape makes unique (its GROUP BY
 -- columns, all its columns under DISTINCT, the primary keys of the tables it
 -- reads through inner joins), said in a NOTICE, and then refreshed by key like
--- one given a key; a query whose rows may repeat gets no key (and a NOTICE
--- saying why): its rows are compared whole, every change refreshes it in full.
--- Every check compares the view with its query, duplicates included.
+-- one given a key; a query whose rows may repeat is keyed by plain columns
+-- that only partition its rows (sql/partition_keys), and one without those
+-- gets no key (a NOTICE says why): its rows are compared whole, every change
+-- refreshes it in full. Every check compares the view with its query,
+-- duplicates included.
 CREATE SCHEMA dk;
 SET search_path = dk, public;
 
@@ -47,7 +49,8 @@ SELECT unique_keys('by_region'), unique_keys('by_tag_len'), unique_keys('tags'),
 SELECT source, refresh, strategy FROM pgview_explain('by_region') ORDER BY 1;
 SELECT source, refresh, strategy FROM pgview_explain('big_entries') ORDER BY 1;
 
--- No key: each says why; the views stay exact, refreshed in full.
+-- No unique key: each says why; a partition where plain columns give one, else
+-- none (refreshed in full). The views stay exact.
 SELECT pgview_create('bag_copy', 'SELECT v, w FROM bag', kind => 'table view');
 SELECT pgview_create('hidden_group', 'SELECT count(*) AS n FROM entries GROUP BY account', kind => 'table view');
 SELECT pgview_create('grand_total', 'SELECT sum(amount) AS total FROM entries', kind => 'table view');

@@ -26,8 +26,10 @@ SELECT pgview_create('per_user', 'SELECT user_id, count(*) AS n, sum(total) AS t
 -- Keyed recompute (max has no inverse; a join).
 SELECT pgview_create('largest', $$SELECT u.name, max(o.total) AS largest FROM orders o JOIN users u ON u.id = o.user_id
                      GROUP BY u.name$$, kind => 'table view', unique_key => ARRAY['name']);
--- Full (no key): a bag.
-SELECT pgview_create('totals', 'SELECT total FROM orders WHERE total > 15', kind => 'table view');
+-- Full (no key, as unique_key => '{}' asks; sql/partition_keys has the key
+-- such a bag gets by default): a bag.
+SELECT pgview_create('totals', 'SELECT total FROM orders WHERE total > 15', kind => 'table view',
+                     unique_key => '{}');
 SELECT pgview_watch('per_user', mode => 'immediate'), pgview_watch('largest', mode => 'immediate'),
        pgview_watch('totals', mode => 'immediate');
 SELECT matview, mode FROM pgview_status() ORDER BY 1;

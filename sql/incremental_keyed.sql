@@ -77,7 +77,8 @@ SELECT * FROM pgview_explain('nullable_key');
 SELECT pgview_create('total', $$SELECT 1 AS k, sum(amount) AS total FROM ledger$$,
   kind => 'table view', unique_key => ARRAY['k']);
 SELECT * FROM pgview_explain('total');
-SELECT pgview_create('keyless', $$SELECT kind FROM accounts$$, kind => 'table view');
+-- (no key, as unique_key => '{}' asks: rows compared whole)
+SELECT pgview_create('keyless', $$SELECT kind FROM accounts$$, kind => 'table view', unique_key => '{}');
 SELECT * FROM pgview_explain('keyless');
 CREATE MATERIALIZED VIEW mv_regions AS SELECT region, count(*) FROM accounts GROUP BY region;
 SELECT * FROM pgview_explain('mv_regions');

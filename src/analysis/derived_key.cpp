@@ -1,6 +1,9 @@
 // pgview_auto — a table view's key from its query's shape (see derived_key.hpp).
 #include "analysis/derived_key.hpp"
 
+#include "analysis/join_tree.hpp"
+#include "analysis/key_analysis.hpp"
+
 extern "C" {
 #include "access/genam.h"
 #include "access/table.h"
@@ -9,6 +12,7 @@ extern "C" {
 #include "optimizer/optimizer.h"
 #include "parser/analyze.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteHandler.h"
 #include "tcop/tcopprot.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -19,7 +23,93 @@ namespace pgview::analysis {
 
 namespace {
 
-DerivedKey none(const char *why) { return DerivedKey{NIL, nullptr, why}; }
+DerivedKey none(const char *why) { return DerivedKey{NIL, nullptr, why, false}; }
+
+// The query with its views expanded, as key_analysis reads a definition (a copy).
+Query *rewritten_copy(Query *q) {
+    auto *copy = static_cast<Query *>(copyObjectImpl(q));
+    AcquireRewriteLocks(copy, false, false);
+    List *rewritten = QueryRewrite(copy);
+    return list_length(rewritten) == 1 ? linitial_node(Query, rewritten) : nullptr;
+}
+
+// How well a partition lets changes be applied by key: sources found by key
+// (the more the better), then of those the fewer found through a join's key
+// query (one more query per change), then the more columns (smaller
+// partitions to recompute).
+struct Score {
+    int by_key = -1, by_join = 0, columns = 0;
+    bool better_than(const Score &o) const {
+        if (by_key != o.by_key)
+            return by_key > o.by_key;
+        if (by_join != o.by_join)
+            return by_join < o.by_join;
+        return columns > o.columns;
+    }
+};
+
+Score score_of(Query *rewritten, List *names) {
+    KeyAnalysis *ka = analyze_query_keys(rewritten, names);
+    Score s;
+    s.by_key = 0;
+    s.columns = list_length(names);
+    ListCell *lc;
+    foreach (lc, ka->sources) {
+        char kind = static_cast<SourceKey *>(lfirst(lc))->kind;
+        s.by_key += kind != derive_full;
+        s.by_join += kind == derive_join;
+    }
+    return s;
+}
+
+// A partition of the rows from output columns that are plain columns of one
+// item of FROM (a table, a subquery) never NULL-extended by an outer join (a
+// column of an outer join's nullable side would be NULL in rows no changed
+// row names): all of that item's such columns, or one of them, whichever lets
+// key_analysis find the most sources' changes by key (Score). At most
+// INDEX_MAX_KEYS columns (its index).
+DerivedKey partition_of(Query *q, const char *why_not_unique) {
+    JoinTree *jt = read_jointree(q);
+    List **by_item = static_cast<List **>(palloc0(sizeof(List *) * (jt->nitems + 1)));
+    ListCell *lc;
+    foreach (lc, q->targetList) {
+        auto *tle = lfirst_node(TargetEntry, lc);
+        if (tle->resjunk || tle->resname == nullptr || !IsA(tle->expr, Var))
+            continue;
+        // (a join's USING column is its input's, or COALESCE of both for FULL)
+        Node *flat = flatten_join_alias_vars(q, reinterpret_cast<Node *>(tle->expr));
+        if (!IsA(flat, Var))
+            continue;
+        auto *v = reinterpret_cast<Var *>(flat);
+        int item = static_cast<int>(v->varno);
+        if (v->varlevelsup != 0 || v->varattno <= 0 || item > jt->nitems || !jt->in_from[item] ||
+            jt->ancestors[item] != NIL || list_length(by_item[item]) >= INDEX_MAX_KEYS)
+            continue;
+        by_item[item] = list_append_unique_ptr(by_item[item], tle->resname);
+    }
+    Query *rewritten = rewritten_copy(q);
+    List *best = NIL;
+    Score best_score;
+    for (int item = 1; item <= jt->nitems && rewritten != nullptr; item++) {
+        if (by_item[item] == NIL)
+            continue;
+        List *candidates = list_make1(by_item[item]);
+        if (list_length(by_item[item]) > 1)
+            foreach (lc, by_item[item])
+                candidates = lappend(candidates, list_make1(lfirst(lc)));
+        ListCell *c;
+        foreach (c, candidates) {
+            Score s = score_of(rewritten, static_cast<List *>(lfirst(c)));
+            if (s.better_than(best_score)) {
+                best = static_cast<List *>(lfirst(c));
+                best_score = s;
+            }
+        }
+    }
+    if (best == NIL)
+        return none(psprintf("%s, and no plain column partitions its rows", why_not_unique));
+    return DerivedKey{best, psprintf("its plain columns, not unique (%s)", why_not_unique), nullptr, true};
+}
 
 // The output column that is exactly this table's column (varno rti), or nullptr.
 const char *output_of(Query *q, Index rti, AttrNumber attno) {
@@ -101,7 +191,7 @@ DerivedKey derive_key(Query *q) {
         List *names = NIL;
         foreach (lc, columns)
             names = lappend(names, strVal(lfirst(lc)));
-        return DerivedKey{names, "its GROUP BY", nullptr};
+        return DerivedKey{names, "its GROUP BY", nullptr, false};
     }
     if (q->hasAggs)
         return none("an aggregate without GROUP BY gives one row");
@@ -113,7 +203,7 @@ DerivedKey derive_key(Query *q) {
             if (!tle->resjunk && tle->resname != nullptr)
                 names = lappend(names, tle->resname);
         }
-        return DerivedKey{names, "its DISTINCT", nullptr};
+        return DerivedKey{names, "its DISTINCT", nullptr, false};
     }
     if (q->limitCount != nullptr || q->limitOffset != nullptr || q->hasDistinctOn)
         // (still unique on the tables' keys, but a change moves rows of other keys in or out)
@@ -122,26 +212,29 @@ DerivedKey derive_key(Query *q) {
         return none("it reads no table: no write changes it, only its functions can");
     List *rtis = NIL;
     if (!inner_tables(q, reinterpret_cast<Node *>(q->jointree), &rtis) || rtis == NIL)
-        return none("it reads something other than tables through inner joins (an outer join, a view, a "
-                    "subquery, a function), and has no GROUP BY or DISTINCT");
+        return partition_of(q, "it reads something other than tables through inner joins (an outer join, a "
+                               "view, a subquery, a function), and has no GROUP BY or DISTINCT");
     List *names = NIL;
     ListCell *lc;
     foreach (lc, rtis) {
         RangeTblEntry *rte = rt_fetch(lfirst_int(lc), q->rtable);
         List *pk = primary_key_of(rte->relid);
         if (pk == NIL)
-            return none(psprintf("table %s has no primary key", get_rel_name(rte->relid)));
+            return partition_of(q, psprintf("table %s has no primary key", get_rel_name(rte->relid)));
         ListCell *a;
         foreach (a, pk) {
             const char *out = output_of(q, lfirst_int(lc), static_cast<AttrNumber>(lfirst_int(a)));
             if (out == nullptr)
-                return none(psprintf("the primary key of %s is not in its select list (as plain columns)",
-                                     get_rel_name(rte->relid)));
+                return partition_of(q, psprintf("the primary key of %s is not in its select list (as plain "
+                                                "columns)",
+                                                get_rel_name(rte->relid)));
             names = list_append_unique_ptr(names, const_cast<char *>(out));
         }
     }
-    return DerivedKey{names, list_length(rtis) == 1 ? "the primary key of the table it reads"
-                                                    : "the primary keys of the tables it joins", nullptr};
+    return DerivedKey{names,
+                      list_length(rtis) == 1 ? "the primary key of the table it reads"
+                                             : "the primary keys of the tables it joins",
+                      nullptr, false};
 }
 
 DerivedKey derive_key_of_text(const char *sql) {

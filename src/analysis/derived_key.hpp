@@ -4,9 +4,16 @@
 // or the primary key columns of every table it reads through inner joins
 // (one row per combination of their rows). The keyed refresh then works as
 // with a key the user gave, and a change maps to the keys it can affect as
-// key_analysis.hpp says. Nothing is derived for a query whose rows may repeat
-// on every candidate (a set-returning function in the select list, UNION ALL,
-// a bag): it stays a multiset, refreshed in full. C-level: may ereport.
+// key_analysis.hpp says.
+// When no unique key follows (a bag, a join without the tables' keys in its
+// select list, an outer join, a subquery in FROM), the query's plain columns
+// make a partition of its rows instead: a value may repeat, and a keyed
+// refresh deletes and inserts copies of whole rows within the changed values
+// (a multiset per value), which is exact for a bag too. Whether a source's
+// changes map to such values key_analysis decides, as for any key. Nothing is
+// derived where rows are chosen by other rows (LIMIT, DISTINCT ON), for one
+// group (an aggregate without GROUP BY) nor for set operations. C-level: may
+// ereport.
 #pragma once
 
 extern "C" {
@@ -21,6 +28,7 @@ struct DerivedKey {
     List *columns;       // the key's output column names (char *); NIL: none
     const char *from;    // how it follows from the query, for messages ("its GROUP BY", ...)
     const char *why_not; // NIL columns: why no key follows from the query's shape
+    bool partition;      // the columns partition the rows; a value may repeat
 };
 
 // q: a SELECT, analyzed (views expanded or not: a view in FROM is no table).

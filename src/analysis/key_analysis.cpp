@@ -341,6 +341,10 @@ void walk(Analysis *a, Query *q, List *keys) {
 
 } // namespace
 
+namespace {
+void analyze(KeyAnalysis *ka, Query *q, List *key_names);
+} // namespace
+
 KeyAnalysis *analyze_keys(Oid definition, List *key_names) {
     auto *ka = static_cast<KeyAnalysis *>(palloc0(sizeof(KeyAnalysis)));
     Relation rel = relation_open(definition, AccessShareLock);
@@ -349,11 +353,23 @@ KeyAnalysis *analyze_keys(Oid definition, List *key_names) {
     ka->depends_on = list_append_unique_oid(ka->depends_on, definition);
     Query *q = rewritten_query(definition);
     (void) collect_relations_walker(reinterpret_cast<Node *>(q), &ka->depends_on);
+    analyze(ka, q, key_names);
+    return ka;
+}
+
+KeyAnalysis *analyze_query_keys(Query *rewritten, List *key_names) {
+    auto *ka = static_cast<KeyAnalysis *>(palloc0(sizeof(KeyAnalysis)));
+    analyze(ka, static_cast<Query *>(copy_node(rewritten)), key_names);
+    return ka;
+}
+
+namespace {
+void analyze(KeyAnalysis *ka, Query *q, List *key_names) {
     if (key_names == NIL) {
         ka->view_reason = pstrdup("the table view has no unique key (pgview_create's unique_key)");
         Analysis all{ka, NIL};
         full_for_all(&all, q, ka->view_reason);
-        return ka;
+        return;
     }
     ka->nkeys = list_length(key_names);
     ka->key_names = static_cast<char **>(palloc(sizeof(char *) * ka->nkeys));
@@ -380,8 +396,8 @@ KeyAnalysis *analyze_keys(Oid definition, List *key_names) {
     }
     Analysis a{ka, NIL};
     walk(&a, q, keys);
-    return ka;
 }
+} // namespace
 
 List *sources_of(const KeyAnalysis *analysis, Oid relid) {
     List *out = NIL;

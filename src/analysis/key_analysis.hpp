@@ -4,7 +4,9 @@
 // A table view with a unique key K is refreshed incrementally by replacing its
 // rows whose key is in a set S with the query's rows whose key is in S; that is
 // exactly the full refresh's result for those keys, so correctness needs only
-// that S contains the key of every view row a change can alter. For each
+// that S contains the key of every view row a change can alter. Nothing here
+// needs K unique: for a key that only partitions the rows (derived_key.hpp)
+// the rows of S are replaced as a multiset (engine/statement.hpp). For each
 // occurrence of a base table in the query this finds how S follows from a
 // changed row of that table, or says why it cannot (then changes to that table
 // are refreshed in full):
@@ -24,6 +26,7 @@
 
 extern "C" {
 #include "postgres.h"
+#include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 }
 
@@ -59,6 +62,10 @@ struct KeyAnalysis {
 // (NIL: none, then view_reason says so). The result is palloc'd in the current
 // memory context.
 KeyAnalysis *analyze_keys(Oid definition, List *key_names);
+// The same for a query already rewritten (views expanded: QueryRewrite), as a
+// key is chosen before the definition view exists (derived_key.hpp); leaves
+// depends_on empty and the query unchanged.
+KeyAnalysis *analyze_query_keys(Query *rewritten, List *key_names);
 
 // The source keys of one table: its own and those of the parent it is read
 // through (partitions, inheritance children), in `out` (appended).

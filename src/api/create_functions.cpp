@@ -23,6 +23,7 @@ PGVIEW_FUNCTION(pgview_create) {
                                           PG_GETARG_BOOL(5) != 0,
                                           text_array_arg(fcinfo, 6, "options", fn),
                                           text_array_arg(fcinfo, 7, "unique_key", fn)};
+    request.no_key = !PG_ARGISNULL(7) && request.unique_key.empty();
     PG_RETURN_OID(pgview::create::create_view(request));
 }
 

@@ -6,6 +6,7 @@
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
 #include "pg/srf.hpp"
+#include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
 #include "registry/watch_cache.hpp"
@@ -71,7 +72,22 @@ ViewKey view_key(Oid view) {
     std::vector<std::string> given = tv.unique_key, shaped = derived;
     std::sort(given.begin(), given.end());
     std::sort(shaped.begin(), shaped.end());
-    std::string origin = given == shaped ? "from " + from : "unique_key (given at creation)";
+    // The shape's partition is not unique; the same columns given as
+    // unique_key have a unique index (what the refresh goes by).
+    bool unique = pg_call([view, &tv] {
+        Relation rel = relation_open(view, AccessShareLock);
+        AttrNumber *attnums = static_cast<AttrNumber *>(palloc(sizeof(AttrNumber) * (tv.unique_key.size() + 1)));
+        int n = 0;
+        for (const std::string &k : tv.unique_key)
+            attnums[n++] = get_attnum(view, k.c_str());
+        bool u = pgview::syscat::unique_on(rel, attnums, n);
+        relation_close(rel, AccessShareLock);
+        return u;
+    });
+    std::string origin = given == shaped && unique != d.partition ? "from " + from
+                         : unique ? "unique_key (given at creation)"
+                                  : "unique_key (given at creation), not unique (no unique index holds it): rows are "
+                                    "compared whole within a key value";
     return {pg_call([&key] { return pstrdup(key.c_str()); }), pg_call([&origin] { return pstrdup(origin.c_str()); })};
 }
 

@@ -34,7 +34,9 @@
 extern "C" {
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
+#include "commands/defrem.h"
 #include "nodes/makefuncs.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -281,9 +283,12 @@ void notice(const char *sqlstate_code, const std::string &message) {
 }
 
 // A table view created without unique_key gets the key its query's shape gives
-// (analysis/derived_key.hpp), said in a NOTICE, when every column of it has an
-// equality a refresh can name; else none (rows compared whole, refreshed in full).
-std::vector<std::string> derive_key(SqlRunner &sql, const std::string &query, const std::string &view) {
+// (analysis/derived_key.hpp), said in a NOTICE: a unique key when every column
+// of it has an equality a refresh can name, else none (rows compared whole,
+// refreshed in full); or a partition of its rows (*partition set), made of
+// those of its plain columns that have a btree operator class (their index).
+std::vector<std::string> derive_key(SqlRunner &sql, const std::string &query, const std::string &view,
+                                    bool *partition) {
     std::vector<std::string> key;
     std::string from, why_not;
     const char *text = query.c_str();
@@ -294,28 +299,43 @@ std::vector<std::string> derive_key(SqlRunner &sql, const std::string &query, co
         key.emplace_back(static_cast<const char *>(lfirst(lc)));
     from = d.from != nullptr ? d.from : "";
     why_not = d.why_not != nullptr ? d.why_not : "";
+    *partition = d.partition;
     if (!key.empty()) {
         std::vector<Column> columns = query_columns(sql, query);
+        std::vector<std::string> usable;
         for (const std::string &k : key) {
             auto c = std::find_if(columns.begin(), columns.end(), [&k](const Column &c) { return c.name == k; });
             Oid type = c != columns.end() ? c->type : InvalidOid;
-            if (!OidIsValid(type) || !pg_call([type] { return equality_operator(type, true) != nullptr; })) {
+            bool ok = OidIsValid(type) && pg_call([type, partition] {
+                          return equality_operator(type, true) != nullptr &&
+                                 (!*partition || OidIsValid(GetDefaultOpClass(type, BTREE_AM_OID)));
+                      });
+            if (ok) {
+                usable.push_back(k);
+            } else if (!*partition) {
                 why_not = "column \"" + k + "\" of the key its shape gives has no default equality operator";
-                key.clear();
+                usable.clear();
                 break;
             }
         }
+        key = usable;
+        if (key.empty() && *partition)
+            why_not = "none of its plain columns has a default btree operator class";
     }
+    if (key.empty())
+        *partition = false;
     std::string names;
     for (const std::string &k : key)
         names += (names.empty() ? "" : ", ") + ident(k);
     // (An event too: most drivers drop NOTICEs. The view does not exist yet: no owner.)
     bool reads_nothing = why_not.rfind("it reads no table", 0) == 0;
-    std::string message = !key.empty()    ? "table view \"" + view + "\" is keyed by (" + names + "), from " + from
-                          : reads_nothing ? "table view \"" + view + "\" reads no table: no write changes it, it "
-                                                                       "needs no maintenance"
-                                          : "table view \"" + view + "\" has no unique key (" + why_not +
-                                                "): every change refreshes it in full";
+    std::string message = key.empty() && reads_nothing
+                              ? "table view \"" + view + "\" reads no table: no write changes it, it needs no maintenance"
+                          : key.empty() ? "table view \"" + view + "\" has no unique key (" + why_not +
+                                              "): every change refreshes it in full"
+                          : *partition ? "table view \"" + view + "\" is keyed by (" + names + "), from " + from +
+                                             ": rows are compared whole within a key value"
+                                       : "table view \"" + view + "\" is keyed by (" + names + "), from " + from;
     const char *what = !key.empty() ? "key derived" : "no key derived";
     const char *m = message.c_str(), *v = view.c_str();
     pg_call([what, m, v] {
@@ -343,6 +363,15 @@ void ensure_unique_key(SqlRunner &sql, Oid rel, const std::string &qualified, st
     sql.run("CREATE UNIQUE INDEX ON " + qualified + " (" + wanted + ")");
 }
 
+// The index a key that only partitions the rows is found by (not unique: the
+// refresh then compares rows whole within a value, engine/statement.hpp).
+void ensure_partition_index(SqlRunner &sql, const std::string &qualified, const std::vector<std::string> &key) {
+    std::string columns;
+    for (const std::string &c : key)
+        columns += (columns.empty() ? "" : ", ") + ident(c);
+    sql.run("CREATE INDEX ON " + qualified + " (" + columns + ")");
+}
+
 } // namespace
 
 Oid create_view(const CreateRequest &r) {
@@ -354,6 +383,7 @@ Oid create_view(const CreateRequest &r) {
     std::string query = parse_query(r.query, display(name));
     std::vector<Option> options = parse_options(r.options, kind);
     std::vector<std::string> key = parse_unique_key(r.unique_key, kind);
+    bool partition = false; // the key derived only partitions the rows
     if (kind == Kind::view && !r.with_data)
         throw Error(sqlstate::invalid_parameter_value, "with_data applies to materialized views, not to a view");
 
@@ -392,8 +422,8 @@ Oid create_view(const CreateRequest &r) {
                                                          article(kind),
                         {}, "or_replace replaces a relation of the same kind only (and converts a materialized view "
                             "into a table view).");
-        if (conversion && r.unique_key.empty())
-            key = derive_key(sql, query, display(name));
+        if (conversion && r.unique_key.empty() && !r.no_key)
+            key = derive_key(sql, query, display(name), &partition);
         require_key_columns(sql, query, key, kind);
         if (conversion)
             convert_matview(sql, existing, name, schema, query, options, r.with_data, key);
@@ -404,8 +434,8 @@ Oid create_view(const CreateRequest &r) {
         else
             sql.run("CREATE OR REPLACE VIEW " + qualified + with_clause(options) + " AS\n" + query + "\n");
     } else {
-        if (kind == Kind::table_view && r.unique_key.empty())
-            key = derive_key(sql, query, display(name));
+        if (kind == Kind::table_view && r.unique_key.empty() && !r.no_key)
+            key = derive_key(sql, query, display(name), &partition);
         require_key_columns(sql, query, key, kind);
         if (kind == Kind::table_view) {
             (void) create_table_view(sql, name, schema, query, options, r.with_data, key);
@@ -418,7 +448,9 @@ Oid create_view(const CreateRequest &r) {
         }
     }
     Oid created = relation_in(schema, name.name);
-    if (!key.empty())
+    if (!key.empty() && partition)
+        ensure_partition_index(sql, qualified, key);
+    else if (!key.empty())
         ensure_unique_key(sql, created, qualified, key);
     if (kind == Kind::table_view)
         sync_primary_key(sql, created);

@@ -20,6 +20,9 @@ struct CreateRequest {
     bool with_data;
     std::vector<std::string> options;
     std::vector<std::string> unique_key;
+    // unique_key => '{}' (not NULL): a table view without a key, its rows
+    // compared whole (full difference); none is derived from the query.
+    bool no_key = false;
 };
 
 Oid create_view(const CreateRequest &request);

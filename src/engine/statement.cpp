@@ -2,6 +2,7 @@
 #include "engine/statement.hpp"
 
 #include "pg/quote.hpp"
+#include "syscat/relation_info.hpp"
 
 extern "C" {
 #include "access/relation.h"
@@ -87,25 +88,51 @@ void append_changed(StringInfo sql, const TableShape *t) {
     appendStringInfoString(sql, "))");
 }
 
-// The difference for a table view without a key: a multiset, the k-th copy of
-// a row on one side matching the k-th on the other.
-char *multiset_sql(const TableShape *t) {
+// WITH pgview_keys AS (the keys' arrays as rows), for filters on several
+// columns or with NULLs.
+void append_keys_cte(StringInfo sql, const TableShape *t) {
+    appendStringInfoString(sql, "pgview_keys AS (SELECT * FROM ROWS FROM (");
+    for (int k = 0; k < t->nkeys; k++)
+        appendStringInfo(sql, "%spg_catalog.unnest($%d)", k > 0 ? ", " : "", k + 1);
+    appendStringInfoString(sql, ") AS u(");
+    append_keys(sql, "", t);
+    appendStringInfoString(sql, ")), ");
+}
+
+// The difference for a table view whose rows may repeat (no key, or a key
+// that only partitions them): a multiset, the k-th copy of a row on one side
+// matching the k-th on the other; keyed: within the keys' partitions only.
+char *multiset_sql(const TableShape *t, bool keyed, bool nulls) {
     StringInfoData sql;
     initStringInfo(&sql);
     const char *table = t->table_name;
-    appendStringInfoString(&sql, "WITH n AS MATERIALIZED (SELECT ");
+    auto filter = [&](const char *alias) {
+        if (!keyed)
+            return;
+        appendStringInfoString(&sql, " WHERE ");
+        append_key_filter(&sql, alias, t, nulls);
+    };
+    appendStringInfoString(&sql, "WITH ");
+    if (keyed && (t->nkeys > 1 || nulls))
+        append_keys_cte(&sql, t);
+    appendStringInfoString(&sql, "n AS MATERIALIZED (SELECT ");
     append_columns(&sql, "", t, false);
     appendStringInfoString(&sql, ", pgview_row, pg_catalog.row_number() OVER (PARTITION BY pgview_row) AS pgview_copy "
                                  "FROM (SELECT q.*, (q.*)::pg_catalog.text AS pgview_row FROM (SELECT ");
-    append_columns(&sql, "", t, false);
+    append_columns(&sql, "q.", t, false);
+    appendStringInfo(&sql, " FROM %s q", t->definition_name);
+    filter("q");
+    appendStringInfo(&sql, ") q) s), o AS MATERIALIZED (SELECT ctid AS pgview_ctid, pgview_row, "
+                           "pg_catalog.row_number() OVER (PARTITION BY pgview_row) AS pgview_copy FROM (SELECT t.ctid, "
+                           "(t.*)::pg_catalog.text AS pgview_row FROM %s t",
+                     table);
+    filter("t");
     appendStringInfo(&sql,
-                     " FROM %s) q) s), o AS MATERIALIZED (SELECT ctid AS pgview_ctid, pgview_row, "
-                     "pg_catalog.row_number() OVER (PARTITION BY pgview_row) AS pgview_copy FROM (SELECT t.ctid, "
-                     "(t.*)::pg_catalog.text AS pgview_row FROM %s t) s), d AS (DELETE FROM %s t USING o WHERE "
+                     ") s), d AS (DELETE FROM %s t USING o WHERE "
                      "t.ctid OPERATOR(pg_catalog.=) o.pgview_ctid AND NOT EXISTS (SELECT FROM n WHERE n.pgview_row "
                      "OPERATOR(pg_catalog.=) o.pgview_row AND n.pgview_copy OPERATOR(pg_catalog.=) o.pgview_copy) "
                      "RETURNING 1), i AS (INSERT INTO %s (",
-                     t->definition_name, table, table, table);
+                     table, table);
     append_columns(&sql, "", t, false);
     appendStringInfoString(&sql, ") SELECT ");
     append_columns(&sql, "", t, false);
@@ -258,15 +285,16 @@ TableShape *table_shape(Oid table, Oid definition, List *key_names) {
     t->cols = static_cast<char **>(palloc(sizeof(char *) * (desc->natts + 1)));
     t->types = static_cast<Oid *>(palloc(sizeof(Oid) * (desc->natts + 1)));
     char **raw = static_cast<char **>(palloc(sizeof(char *) * (desc->natts + 1)));
+    AttrNumber *attnums = static_cast<AttrNumber *>(palloc(sizeof(AttrNumber) * (desc->natts + 1)));
     for (int i = 0; i < desc->natts; i++) {
         Form_pg_attribute att = TupleDescAttr(desc, i);
         if (att->attisdropped)
             continue;
+        attnums[t->ncols] = att->attnum;
         raw[t->ncols] = pstrdup(NameStr(att->attname));
         t->types[t->ncols] = att->atttypid;
         t->cols[t->ncols++] = pstrdup(quote_identifier(NameStr(att->attname)));
     }
-    relation_close(rel, NoLock);
     t->nkeys = list_length(key_names);
     t->key_cols = static_cast<int *>(palloc(sizeof(int) * (t->nkeys + 1)));
     t->key_eq = static_cast<const char **>(palloc(sizeof(char *) * (t->nkeys + 1)));
@@ -281,24 +309,23 @@ TableShape *table_shape(Oid table, Oid definition, List *key_names) {
                             errmsg("key column \"%s\" of table view %s does not exist", name, t->table_name)));
         t->key_eq[k] = equality_operator(t->types[t->key_cols[k]]);
     }
+    AttrNumber *key_attnums = static_cast<AttrNumber *>(palloc(sizeof(AttrNumber) * (t->nkeys + 1)));
+    for (int k = 0; k < t->nkeys; k++)
+        key_attnums[k] = attnums[t->key_cols[k]];
+    t->partition = t->nkeys > 0 && !syscat::unique_on(rel, key_attnums, t->nkeys);
+    relation_close(rel, NoLock);
     return t;
 }
 
 char *difference_sql(const TableShape *t, bool keyed, bool nulls) {
-    if (t->nkeys == 0)
-        return multiset_sql(t);
+    if (t->nkeys == 0 || t->partition)
+        return multiset_sql(t, keyed && t->nkeys > 0, nulls);
     const char *table = t->table_name;
     StringInfoData sql;
     initStringInfo(&sql);
     appendStringInfoString(&sql, "WITH ");
-    if (keyed && (t->nkeys > 1 || nulls)) {
-        appendStringInfoString(&sql, "pgview_keys AS (SELECT * FROM ROWS FROM (");
-        for (int k = 0; k < t->nkeys; k++)
-            appendStringInfo(&sql, "%spg_catalog.unnest($%d)", k > 0 ? ", " : "", k + 1);
-        appendStringInfoString(&sql, ") AS u(");
-        append_keys(&sql, "", t);
-        appendStringInfoString(&sql, ")), ");
-    }
+    if (keyed && (t->nkeys > 1 || nulls))
+        append_keys_cte(&sql, t);
     // (keyed: the query restricted to the keys, which the planner pushes down)
     auto filter = [&](const char *alias, const char *glue) {
         if (!keyed)

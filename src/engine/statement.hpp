@@ -40,14 +40,18 @@ struct TableShape {
     int nkeys;
     int *key_cols;               // index into cols of each key column
     const char **key_eq;         // each key type's equality, "OPERATOR(schema.=)"
+    // The key only partitions the rows (a value may repeat): no unique index
+    // of the table holds it. Rows are then compared whole, as a multiset,
+    // within the keys' partitions.
+    bool partition;
 };
-// key_names: the unique key (NIL: none); 42883 when a key type has no equality.
+// key_names: the key (NIL: none); 42883 when a key type has no equality.
 TableShape *table_shape(Oid table, Oid definition, List *key_names);
 
 // Full difference (keyed false) or keyed recompute (keyed true: $1 .. $nkeys
 // are arrays of the key columns; nulls: some key has a NULL part). The
 // statement returns one row: rows deleted, updated, inserted, and whether the
-// query gave some key twice.
+// query gave some key twice (never, for a key that only partitions the rows).
 char *difference_sql(const TableShape *t, bool keyed, bool nulls);
 
 // Delta. Parameters: the key columns' arrays, then per group its rows delta

@@ -64,6 +64,33 @@ bool concurrent_refresh_ok(Oid matview) {
     return ok;
 }
 
+bool unique_on(Relation rel, const AttrNumber *attnums, int n) {
+    List *indexes = RelationGetIndexList(rel);
+    bool unique = false;
+    ListCell *lc;
+    foreach (lc, indexes) {
+        HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+        if (!HeapTupleIsValid(tup))
+            continue;
+        auto *form = reinterpret_cast<Form_pg_index>(GETSTRUCT(tup));
+        bool ok = form->indisunique && form->indimmediate && form->indisvalid && form->indnkeyatts > 0 &&
+                  heap_attisnull(tup, Anum_pg_index_indpred, nullptr);
+        for (int i = 0; ok && i < form->indnkeyatts; i++) {
+            bool among = false;
+            for (int k = 0; k < n && !among; k++)
+                among = form->indkey.values[i] == attnums[k];
+            ok = among; // (an expression's 0 is never among them)
+        }
+        ReleaseSysCache(tup);
+        if (ok) {
+            unique = true;
+            break;
+        }
+    }
+    list_free(indexes);
+    return unique;
+}
+
 const char *relkind_description(char relkind) {
     switch (relkind) {
     case RELKIND_RELATION: return "a table";

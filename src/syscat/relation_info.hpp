@@ -4,6 +4,7 @@
 extern "C" {
 #include "postgres.h"
 #include "nodes/pg_list.h"
+#include "utils/relcache.h"
 }
 
 namespace pgview::syscat {
@@ -12,6 +13,10 @@ namespace pgview::syscat {
 // it is populated and has a valid, immediate unique index on plain columns
 // with no WHERE clause (PostgreSQL's own rule in matview.c).
 bool concurrent_refresh_ok(Oid matview);
+
+// True when a valid, immediate unique index of rel (no WHERE clause) has
+// only plain columns among attnums: no two rows share a value of them.
+bool unique_on(Relation rel, const AttrNumber *attnums, int n);
 
 // Owner of a relation (InvalidOid if it is gone).
 Oid relation_owner(Oid relid);
