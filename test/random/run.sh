@@ -2,11 +2,12 @@
 # pgview_auto — the randomized differential test of table views (issue 12, "Proof").
 #
 # Starts a throwaway server (shared_preload_libraries = 'pgview_auto'), then runs
-# ivm_random.py against it: 25 table views over small tables with NULLs in key and
+# ivm_random.py against it: 29 table views over small tables with NULLs in key and
 # join columns (joins of 2-3 tables, LEFT JOINs, GROUP BY with count, sum, avg, min,
 # max, count(DISTINCT), ordered string_agg and a user aggregate, HAVING, windows by
 # the key and not, DISTINCT, UNION ALL, subqueries, nested views, expression and
-# multi-column keys, a partitioned table; and the shapes that must be refreshed in
+# multi-column keys, a partitioned table, bags and joins without a key given (keys that
+# only partition the rows); and the shapes that must be refreshed in
 # full: LIMIT/OFFSET, subqueries reading tables, volatile functions, rank() over
 # everything), watched in commit, async and manual mode; several clients run random
 # transactions at once (INSERT, UPDATE of key and join columns, DELETE, COPY, rare

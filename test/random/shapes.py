@@ -2,7 +2,9 @@
 
 Each shape becomes a table view (pgview_create(..., kind => 'table view',
 unique_key => key)) named rt_<name>, owned by schema.OWNER. Its unique key is truly
-unique in the query's output (a refresh fails with 21000 otherwise), and its result
+unique in the query's output (a refresh fails with 21000 otherwise); a shape with
+no key is created without unique_key, keyed by what its query gives (a key that
+may only partition its rows, issue 22: bags and joins without keys). Its result
 is deterministic (ordered string_agg with a tie-breaker, no float columns, ranks
 over values with ties ranked alike), so that "the table equals its query" is exact.
 
@@ -151,6 +153,26 @@ SHAPES = (
           "FROM accounts a LEFT JOIN ledger l ON l.account_id = a.id GROUP BY a.region, a.kind",
           ("region", "kind"), {"accounts": INC, "ledger": INC},
           "a multi-column key with NULLs, reached through a LEFT JOIN"),
+
+    # --- no unique_key: keyed by columns that partition the rows (a value may repeat)
+    Shape("bag_amounts",
+          "SELECT account_id, amount FROM ledger WHERE amount > 0",
+          (), {"ledger": INC},
+          "a bag (copies of a row), no key given: partitioned by its plain columns, NULLs in them"),
+    Shape("join_bag",
+          "SELECT a.region, l.amount, l.memo FROM ledger l JOIN accounts a ON a.id = l.account_id",
+          (), {"ledger": INC, "accounts": INC},
+          "an inner join without the tables' keys in its select list: a partition from one side, the "
+          "other's changes mapped through the join"),
+    Shape("left_join_bag",
+          "SELECT a.owner, a.kind, l.amount FROM accounts a LEFT JOIN ledger l ON l.account_id = a.id",
+          (), {"accounts": INC, "ledger": INC},
+          "a LEFT JOIN without keys: the partition from the preserved side, null-extended rows coming and going"),
+    Shape("cte_join_bag",
+          "WITH big AS (SELECT account_id, amount FROM ledger WHERE amount > 100) "
+          "SELECT b.account_id, b.amount, a.kind FROM big b JOIN accounts a ON a.id = b.account_id",
+          (), {"ledger": INC, "accounts": INC},
+          "a CTE joined to a table, no key: partitioned by the join column"),
 
     # --- either answer is correct: held to what pgview_explain says -----------------
     Shape("window_part_key",
