@@ -2,7 +2,7 @@
 # pgview_auto — the randomized differential test of table views (issue 12, "Proof").
 #
 # Starts a throwaway server (shared_preload_libraries = 'pgview_auto'), then runs
-# ivm_random.py against it: 29 table views over small tables with NULLs in key and
+# ivm_random.py against it: 30 table views over small tables with NULLs in key and
 # join columns (joins of 2-3 tables, LEFT JOINs, GROUP BY with count, sum, avg, min,
 # max, count(DISTINCT), ordered string_agg and a user aggregate, HAVING, windows by
 # the key and not, DISTINCT, UNION ALL, subqueries, nested views, expression and
