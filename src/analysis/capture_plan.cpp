@@ -251,7 +251,9 @@ const KeyedView *find_keyed_view(Oid view) {
     tableview::TableView tv;
     // (A definition gone behind the event triggers' back is not analyzed: the
     // full refresh says what is wrong.)
-    if (incremental == 1 && tableview::lookup(view, &tv) && !tv.unique_key.empty() &&
+    // (No key: analyze_keys finds the one row of aggregates without GROUP BY, or
+    // says the view is not keyed.)
+    if (incremental == 1 && tableview::lookup(view, &tv) &&
         pg_call([&tv] { return get_rel_relkind(tv.definition) == RELKIND_VIEW; })) {
         std::vector<const char *> names;
         for (const std::string &k : tv.unique_key)

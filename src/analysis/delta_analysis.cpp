@@ -45,12 +45,12 @@ void refuse(DeltaAnalysis *da, Oid source, const char *reason) {
 
 // Why the query as a whole cannot be kept by deltas, or nullptr.
 const char *view_reason(const KeyAnalysis *ka, Query *q) {
-    if (ka->nkeys == 0)
-        return "the table view has no unique key";
     if (q->setOperations != nullptr)
         return "the query is a UNION, INTERSECT or EXCEPT";
-    if (!q->hasAggs || q->groupClause == NIL)
+    if (!q->hasAggs)
         return "the query does not group rows (delta arithmetic keeps aggregates per GROUP BY key)";
+    if (ka->nkeys == 0 && q->groupClause != NIL)
+        return "the table view has no unique key";
     if (q->groupingSets != NIL)
         return "GROUPING SETS, ROLLUP or CUBE";
     if (q->havingQual != nullptr)
@@ -268,7 +268,7 @@ bool aggregate_move(Building *b, Node *expr, const char *column, DeltaColumn *co
         return false;
     }
     if (strcmp(name, "count") == 0 && a->aggstar && !coalesced) {
-        if (!own) {
+        if (!own && !b->shape->one_row) {
             b->refusal = psprintf("column %s is count(*), which counts %s's NULL-extended row of an outer join",
                                   quote_identifier(column), rel_name(b->shape->source));
             return false;
@@ -335,7 +335,7 @@ int counting_column(Building *b, int arg, bool arg_not_null, const bool *arg_nn)
             return i;
     if (!arg_not_null)
         return -1;
-    if (s->own_groups && s->rows_column >= 0)
+    if ((s->own_groups || s->one_row) && s->rows_column >= 0)
         return s->rows_column;
     for (int i = 0; i < s->ncolumns; i++)
         if (s->columns[i].move == Move::nonnull && arg_nn[s->columns[i].arg])
@@ -523,7 +523,7 @@ DeltaShape *build_shape(Building *bp, const KeyAnalysis *ka, bool own) {
         }
     }
 
-    if (own) {
+    if (own || s->one_row) {
         if (!collect_filters(&b, reinterpret_cast<Node *>(q->jointree->quals), true))
             return nullptr;
     } else {
@@ -596,10 +596,11 @@ DeltaShape *shape_for(Oid view, const KeyAnalysis *ka, Query *q, int item, bool 
     auto *s = static_cast<DeltaShape *>(palloc0(sizeof(DeltaShape)));
     s->view = view;
     s->source = rte->relid;
-    s->own_groups = own;
+    s->one_row = q->groupClause == NIL; // (view_reason let only aggregates through)
+    s->own_groups = own && !s->one_row;
     s->rows_column = -1;
     Building b{s, item, q, clause_exprs(q->groupClause, q->targetList), nullptr};
-    DeltaShape *shape = build_shape(&b, ka, own);
+    DeltaShape *shape = build_shape(&b, ka, s->own_groups);
     *refusal = b.refusal;
     return shape;
 }
@@ -630,6 +631,11 @@ DeltaAnalysis *analyze_delta(Oid view, Oid definition, const KeyAnalysis *ka) {
         int item = lfirst_int(lc);
         Oid relid = rt_fetch(item, q->rtable)->relid;
         bool own = list_length(items) == 1;
+        if (!own && q->groupClause == NIL) {
+            refuse(da, relid, "delta arithmetic keeps aggregates without GROUP BY over one table: this query joins "
+                              "more");
+            continue;
+        }
         if (!own && list_length(items) != 2) {
             refuse(da, relid, "delta arithmetic keeps one table, or one table on the nullable side of a LEFT "
                               "JOIN: this query joins more");

@@ -13,6 +13,10 @@
 //            columns), P.k unique, the view keyed by P.k: the groups are P's
 //            rows, T's changes only move their aggregates (count(*) would
 //            count P's NULL-extended row: not allowed).
+//   one row  T alone, aggregates without GROUP BY (WHERE on T's columns): the
+//            view's one row, empty key, never appears nor goes; count(*)
+//            counts T's rows, a sum is NULL when no value is left (which a
+//            count must show).
 // float sums drift, and other aggregates are not invertible: keyed recompute.
 // C-level (call inside pg_call); results palloc'd in the current context.
 #pragma once
@@ -48,6 +52,7 @@ struct DeltaShape {
     Oid view;
     Oid source;
     bool own_groups;   // shape own (insert, update, delete groups), else update only
+    bool one_row;      // shape one row (update only; count(*) counts the source's rows)
     List *key_exprs;   // the unique key over the source's row (Vars of varno 1)
     List *fixed_exprs; // own: per view column of Move::fixed, its value over the source's row
     List *arg_exprs;   // aggregate arguments over the source's row

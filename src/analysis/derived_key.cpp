@@ -23,7 +23,7 @@ namespace pgview::analysis {
 
 namespace {
 
-DerivedKey none(const char *why) { return DerivedKey{NIL, nullptr, why, false}; }
+DerivedKey none(const char *why) { return DerivedKey{NIL, nullptr, why, false, false}; }
 
 // The query with its views expanded, as key_analysis reads a definition (a copy).
 Query *rewritten_copy(Query *q) {
@@ -108,7 +108,7 @@ DerivedKey partition_of(Query *q, const char *why_not_unique) {
     }
     if (best == NIL)
         return none(psprintf("%s, and no plain column partitions its rows", why_not_unique));
-    return DerivedKey{best, psprintf("its plain columns, not unique (%s)", why_not_unique), nullptr, true};
+    return DerivedKey{best, psprintf("its plain columns, not unique (%s)", why_not_unique), nullptr, true, false};
 }
 
 // The output column that is exactly this table's column (varno rti), or nullptr.
@@ -191,10 +191,10 @@ DerivedKey derive_key(Query *q) {
         List *names = NIL;
         foreach (lc, columns)
             names = lappend(names, strVal(lfirst(lc)));
-        return DerivedKey{names, "its GROUP BY", nullptr, false};
+        return DerivedKey{names, "its GROUP BY", nullptr, false, false};
     }
     if (q->hasAggs)
-        return none("an aggregate without GROUP BY gives one row");
+        return DerivedKey{NIL, "its aggregates without GROUP BY (one row)", nullptr, false, true};
     if (q->distinctClause != NIL && !q->hasDistinctOn) {
         List *names = NIL;
         ListCell *lc;
@@ -203,7 +203,7 @@ DerivedKey derive_key(Query *q) {
             if (!tle->resjunk && tle->resname != nullptr)
                 names = lappend(names, tle->resname);
         }
-        return DerivedKey{names, "its DISTINCT", nullptr, false};
+        return DerivedKey{names, "its DISTINCT", nullptr, false, false};
     }
     if (q->limitCount != nullptr || q->limitOffset != nullptr || q->hasDistinctOn)
         // (still unique on the tables' keys, but a change moves rows of other keys in or out)
@@ -234,7 +234,7 @@ DerivedKey derive_key(Query *q) {
     return DerivedKey{names,
                       list_length(rtis) == 1 ? "the primary key of the table it reads"
                                              : "the primary keys of the tables it joins",
-                      nullptr, false};
+                      nullptr, false, false};
 }
 
 DerivedKey derive_key_of_text(const char *sql) {

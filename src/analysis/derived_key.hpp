@@ -11,9 +11,10 @@
 // refresh deletes and inserts copies of whole rows within the changed values
 // (a multiset per value), which is exact for a bag too. Whether a source's
 // changes map to such values key_analysis decides, as for any key. Nothing is
-// derived where rows are chosen by other rows (LIMIT, DISTINCT ON), for one
-// group (an aggregate without GROUP BY) nor for set operations. C-level: may
-// ereport.
+// derived where rows are chosen by other rows (LIMIT, DISTINCT ON) nor for set
+// operations. Aggregates without GROUP BY give one row: its key is empty (every
+// change is to that row; delta arithmetic applies to it as to a group).
+// C-level: may ereport.
 #pragma once
 
 extern "C" {
@@ -29,6 +30,7 @@ struct DerivedKey {
     const char *from;    // how it follows from the query, for messages ("its GROUP BY", ...)
     const char *why_not; // NIL columns: why no key follows from the query's shape
     bool partition;      // the columns partition the rows; a value may repeat
+    bool one_row;        // no columns: aggregates without GROUP BY, one row whose key is empty
 };
 
 // q: a SELECT, analyzed (views expanded or not: a view in FROM is no table).

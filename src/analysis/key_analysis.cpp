@@ -364,7 +364,45 @@ KeyAnalysis *analyze_query_keys(Query *rewritten, List *key_names) {
 }
 
 namespace {
+// Aggregates without GROUP BY (and no set operation): the one row's key is
+// empty, and a change to any table the query reads is a change to that row.
+bool one_row(Query *q) {
+    return q->setOperations == nullptr && q->hasAggs && q->groupClause == NIL && q->groupingSets == NIL;
+}
+
+void analyze_one_row(KeyAnalysis *ka, Query *q) {
+    ka->nkeys = 0;
+    ka->key_names = static_cast<char **>(palloc(sizeof(char *)));
+    ka->key_types = static_cast<Oid *>(palloc(sizeof(Oid)));
+    Analysis a{ka, NIL};
+    Oid func = find_function(reinterpret_cast<Node *>(q), volatile_checker);
+    if (func != InvalidOid) {
+        full_for_all(&a, q, psprintf("the query calls the volatile function %s()", get_func_name(func)));
+        return;
+    }
+    ListCell *lc;
+    foreach (lc, tables_in(reinterpret_cast<Node *>(q))) {
+        Oid relid = lfirst_oid(lc);
+        char relkind = get_rel_relkind(relid);
+        SourceKey *sk;
+        if (relkind == RELKIND_MATVIEW || relkind == RELKIND_FOREIGN_TABLE) {
+            sk = new_source(relid, derive_full);
+            sk->reason = pstrdup(relkind == RELKIND_MATVIEW
+                                     ? "a materialized view changes only by REFRESH: its refresh cascades in full"
+                                     : "a foreign table's changed rows cannot be captured");
+        } else {
+            sk = new_source(relid, derive_direct);
+            sk->key_from = pstrdup("its one row (an aggregate without GROUP BY)");
+        }
+        add(&a, sk);
+    }
+}
+
 void analyze(KeyAnalysis *ka, Query *q, List *key_names) {
+    if (key_names == NIL && one_row(q)) {
+        analyze_one_row(ka, q);
+        return;
+    }
     if (key_names == NIL) {
         ka->view_reason = pstrdup("the table view has no unique key (pgview_create's unique_key)");
         Analysis all{ka, NIL};

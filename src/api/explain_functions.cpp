@@ -51,6 +51,10 @@ ViewKey view_key(Oid view) {
     foreach (lc, d.columns)
         derived.emplace_back(static_cast<const char *>(lfirst(lc)));
     std::string from = d.from != nullptr ? d.from : "";
+    if (tv.unique_key.empty() && d.one_row) {
+        std::string one = "from " + from;
+        return {pg_call([] { return pstrdup("()"); }), pg_call([&one] { return pstrdup(one.c_str()); })};
+    }
     if (tv.unique_key.empty()) {
         // No key: the shape gives none (why), or it does and the table view
         // was made without it (before 0.7.0, or a key column without equality).

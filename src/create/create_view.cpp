@@ -331,12 +331,15 @@ std::vector<std::string> derive_key(SqlRunner &sql, const std::string &query, co
     bool reads_nothing = why_not.rfind("it reads no table", 0) == 0;
     std::string message = key.empty() && reads_nothing
                               ? "table view \"" + view + "\" reads no table: no write changes it, it needs no maintenance"
+                          : key.empty() && d.one_row
+                              ? "table view \"" + view + "\" is keyed by (), from " + from +
+                                    ": every change is to that row"
                           : key.empty() ? "table view \"" + view + "\" has no unique key (" + why_not +
                                               "): every change refreshes it in full"
                           : *partition ? "table view \"" + view + "\" is keyed by (" + names + "), from " + from +
                                              ": rows are compared whole within a key value"
                                        : "table view \"" + view + "\" is keyed by (" + names + "), from " + from;
-    const char *what = !key.empty() ? "key derived" : "no key derived";
+    const char *what = !key.empty() || d.one_row ? "key derived" : "no key derived";
     const char *m = message.c_str(), *v = view.c_str();
     pg_call([what, m, v] {
         registry::report_event(NOTICE, {what, v, InvalidOid, m, nullptr, nullptr});

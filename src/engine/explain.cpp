@@ -154,7 +154,7 @@ std::vector<SourcePlan> source_plans(Oid view, int incremental_option) {
         // What the chooser does with a change of this source alone.
         Situation s{};
         s.table_view = true;
-        if (tv.unique_key.empty())
+        if (tv.unique_key.empty() && !p.incremental) // (one row has the empty key: keyed)
             s.not_keyed = "the table view has no unique key: its rows are compared whole";
         else if (incremental_option == 0)
             s.not_keyed = "the watch says incremental => false";
@@ -166,11 +166,19 @@ std::vector<SourcePlan> source_plans(Oid view, int incremental_option) {
         s.deltas = p.incremental && deltas;
         s.keys = p.incremental && !deltas;
         s.no_delta = s.keys ? no_delta[oid].c_str() : nullptr;
+        s.one_row = tv.unique_key.empty() && p.incremental;
         Plan plan = choose(s);
         p.strategy = plan.strategy;
         p.why = plan.reason;
+        if (s.one_row && plan.strategy == Strategy::full_difference) {
+            p.incremental = false;
+            p.key_from.clear();
+            p.reason = plan.reason;
+        }
         if (plan.strategy == Strategy::delta && extremes[oid])
-            p.why += "; an update or delete of its rows recomputes their keys (the view keeps min or max)";
+            p.why += s.one_row ? "; an update or delete of its rows recomputes the one row whole (the view keeps min or "
+                                 "max)"
+                               : "; an update or delete of its rows recomputes their keys (the view keeps min or max)";
         if (incremental_option == 0 && p.incremental) {
             p.incremental = false;
             p.key_from.clear();

@@ -29,6 +29,11 @@ Plan choose(const Situation &s) {
         return {Strategy::full_difference, s.full_reason};
     if (s.deltas && !s.keys && s.no_delta == nullptr && !s.removed_extremes)
         return {Strategy::delta, "every change is kept as a delta of the view's aggregates"};
+    if (s.one_row) // (not a keyed recompute: its one key is every row of the query)
+        return {Strategy::full_difference,
+                s.no_delta != nullptr ? s.no_delta
+                : s.removed_extremes  ? "a row left the view's one row while it keeps min or max: recomputed whole"
+                                      : "the view is one row and some change only gives its key: recomputed whole"};
     if (s.deltas && s.no_delta != nullptr)
         return {Strategy::keyed_recompute, s.no_delta};
     if (s.deltas && s.removed_extremes)

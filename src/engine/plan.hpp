@@ -46,6 +46,8 @@ struct Situation {
     bool deltas;              // changes kept as deltas
     const char *no_delta;     // why the deltas cannot be applied (the view's shape, a rolled-back savepoint, ...)
     bool removed_extremes;    // a row left a group that keeps min or max
+    bool one_row;             // the view's key is empty (aggregates without GROUP BY): recomputing its
+                              // one key is recomputing the whole query
 };
 
 Plan choose(const Situation &s);

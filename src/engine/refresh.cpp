@@ -412,6 +412,7 @@ void choose_plan(RefreshTarget *t, bool have_changes) {
         if (s.deltas && t->delta == nullptr && s.no_delta == nullptr)
             s.no_delta = "the view's definition changed during the transaction";
         s.removed_extremes = c.removals && t->delta != nullptr && t->delta->extremes;
+        s.one_row = kv != nullptr && kv->nkeys == 0;
     }
     t->plan = choose(s);
     bool by_key = t->plan.strategy == Strategy::keyed_recompute || t->plan.strategy == Strategy::delta;

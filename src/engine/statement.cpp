@@ -268,6 +268,8 @@ char *groups_cte(const TableShape *t, const DeltaShape *s, DeltaStatements *out,
 }
 
 void append_delta_match(StringInfo sql, const TableShape *t) {
+    if (t->nkeys == 0)
+        appendStringInfoString(sql, "true"); // (the view's one row: aggregates without GROUP BY)
     for (int k = 0; k < t->nkeys; k++)
         appendStringInfo(sql, "%st.%s %s d.pgview_k%d", k > 0 ? " AND " : "", key(t, k), t->key_eq[k], k);
 }
