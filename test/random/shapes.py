@@ -174,6 +174,13 @@ SHAPES = (
           (), {"ledger": INC, "accounts": INC},
           "a CTE joined to a table, no key: partitioned by the join column"),
 
+    Shape("one_row_totals",
+          "SELECT count(*) AS n, count(amount) AS amounts, sum(amount) AS total, avg(amount) AS mean "
+          "FROM ledger WHERE memo IS DISTINCT FROM 'm3'",
+          (), {"ledger": INC},
+          "aggregates without GROUP BY: one row keyed by (), kept by delta arithmetic",
+          delta=("ledger",)),
+
     # --- either answer is correct: held to what pgview_explain says -----------------
     Shape("window_part_key",
           "SELECT account_id, d, n, sum(n) OVER (PARTITION BY account_id ORDER BY d) AS cumulative FROM "
