@@ -21,6 +21,10 @@
 #             refreshed during the run; pgview_refresh_pending after it must leave 0 stale rows
 #   pg_ivm    pg_ivm's view of the same data (pg_ivm.sql), when `CREATE EXTENSION pg_ivm`
 #             works in the server this runs against; else a line says it was skipped
+#   immediate user_stats watched in mode 'immediate' (maintained at the end of each writing
+#             statement, in the writer's transaction, as pg_ivm's views are)
+#   immediate_same  pg_ivm's view (pg_ivm.sql's query: orders grouped by user_id, no
+#             LEFT JOIN) as a table view in mode 'immediate': the same view as pg_ivm's
 #   trigger   no extension at work: user_stats a plain table kept by hand-written delta
 #             triggers (hand_delta_trigger.sql), what a careful DBA writes
 #   statement no extension at work: user_stats kept inside each pgbench statement
@@ -40,6 +44,9 @@
 #      the same write again, then pgview_refresh('user_stats') is timed (the full
 #      differential refresh); each after a CHECKPOINT, server-side, commit included; order
 #      alternating, W2_KEY_REPEAT times, medians.
+#   5. mode 'immediate' vs pg_ivm (W2_SECTIONS=immediate; not in the default sections):
+#      insert.pgb on W2, 1 and 8 clients: no view, immediate (user_stats), immediate_same
+#      (pg_ivm's view as a table view) and pg_ivm; TPS; stale rows after the writers.
 #   4. COPY of W2_COPY_ROWS rows into orders (W2 large), no view vs commit vs async (and
 #      pg_ivm): time of the COPY statement, commit included (for async also until
 #      pgview_wait returns).
@@ -63,7 +70,8 @@
 #   W2_PORT                          the server's port (default: a free one from 54390)
 #   W2_SKIP_BUILD                    1: use the installed extension as it is
 #   W2_DURABLE                       1: fsync on (default off, as every throwaway server here)
-#   W2_SECTIONS                      the measurements to make, of: commit async keys copy (all)
+#   W2_SECTIONS                      the measurements to make, of: commit async keys copy
+#                                    (default: those four) immediate
 # Exit status: 0 every view fresh after every run; 1 a view was stale (a correctness bug);
 #              3 the run itself failed (64: bad arguments).
 set -Eeuo pipefail
@@ -174,7 +182,11 @@ fresh_db() {
         run_psql -f "$TMP/files/hand_delta_trigger.sql" >/dev/null
         run_psql -c "DROP TRIGGER user_stats_insert ON orders" -c "DROP TRIGGER user_stats_delete ON orders" \
             -c "DROP TRIGGER user_stats_update ON orders" >/dev/null ;;
-    commit | async | manual | batched)
+    immediate_same)
+        run_psql -c "SET client_min_messages = warning" \
+            -c "SELECT pgview_create('user_stats_ivm', 'SELECT user_id, count(*) AS n, sum(total) AS total FROM orders GROUP BY user_id', kind => 'table view')" >/dev/null
+        run_psql -c "SELECT pgview_watch('user_stats_ivm', mode => 'immediate')" >/dev/null ;;
+    commit | async | manual | batched | immediate)
         run_psql -c "SET client_min_messages = warning" -f "$TMP/files/table_view.sql" >/dev/null
         local watch="mode => '$2'"
         [ "$2" = batched ] && watch="mode => 'async', debounce => '50 milliseconds'"
@@ -190,8 +202,8 @@ fresh_db() {
 # Rows that differ between the view and its query (0 = fresh); "—" without a view.
 stale_rows() {
     case $1 in
-    commit | async | manual | batched | trigger | statement) run_psql <"$WORKLOADS/check_fresh.sql" | tail -1 ;;
-    pg_ivm) run_psql -c "SELECT count(*) FROM (
+    commit | async | manual | batched | trigger | statement | immediate) run_psql <"$WORKLOADS/check_fresh.sql" | tail -1 ;;
+    pg_ivm | immediate_same) run_psql -c "SELECT count(*) FROM (
           (SELECT user_id, n, total FROM user_stats_ivm
            EXCEPT ALL SELECT user_id, count(*), sum(total) FROM orders GROUP BY user_id)
           UNION ALL
@@ -222,7 +234,7 @@ declare -A TPS
 pgbench_setup() {
     local group=$1 rep=$2 s=$3 tpl=$4 script=$5 c=$6 out tps xacts before after stale waitok="—" waitms="—" stalew="—"
     fresh_db "$tpl" "$s"
-    [[ $s = none || $s = pg_ivm || $s = trigger || $s = statement ]] || before=$(refresh_counts)
+    [[ $s = none || $s = pg_ivm || $s = trigger || $s = statement || $s = immediate_same ]] || before=$(refresh_counts)
     [ "$s" != statement ] || script="statement_$script"
     out=$(pgbench_run "$c" "$SECS" "$script")
     tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' <<<"$out")
@@ -243,7 +255,7 @@ pgbench_setup() {
         BUGS+=("$group, repetition $rep, $s: $stale stale rows after the writers stopped")
     fi
     local refreshes="—"
-    if [[ $s != none && $s != pg_ivm && $s != trigger && $s != statement ]]; then
+    if [[ $s != none && $s != pg_ivm && $s != trigger && $s != statement && $s != immediate_same ]]; then
         after=$(refresh_counts)
         refreshes=$(awk -v b="$before" -v a="$after" 'BEGIN { split(b, x, " "); split(a, y, " ")
             printf "%d full, %d incremental (%d keys)", y[1] - x[1], y[2] - x[2], y[3] - x[3] }')
@@ -331,6 +343,27 @@ for g in "${ASYNC_GROUPS[@]}"; do
     ra=$(median_ratio "$group" async none)
     if [ "$tpl" = w2_large ]; then target=">= 0.75"; ok=$(met "$ra" ">=" 0.75); else target="report"; ok="—"; fi
     ASYNC_TABLE+=$'\n'"| $name | $c | $(median_of "$group" none) | $(median_of "$group" async) | $ra | $target | $ok | $(median_of "$group" manual) | $(median_ratio "$group" manual none) | $(median_of "$group" batched) | $(median_ratio "$group" batched none) |"
+done
+
+# --- 5. mode 'immediate' vs pg_ivm ------------------------------------------------------------
+IMMEDIATE_SETUPS=(none immediate immediate_same)
+((HAS_IVM)) && IMMEDIATE_SETUPS+=(pg_ivm)
+IMMEDIATE_GROUPS=()
+wanted immediate && for c in 1 8; do IMMEDIATE_GROUPS+=("W2 insert.pgb|w2_small|insert.pgb|$c"); done
+IMMEDIATE_TABLE="| workload | clients | no view TPS | immediate TPS (user_stats) | ratio to no view | immediate TPS (pg_ivm's view) | ratio to no view | pg_ivm TPS | ratio to no view | immediate, same view / pg_ivm (target >= 1) | met? |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+for g in "${IMMEDIATE_GROUPS[@]}"; do
+    IFS='|' read -r name tpl script c <<<"$g"
+    group="$name, ${c}c, immediate"
+    log "$group: ${IMMEDIATE_SETUPS[*]}, $REPEAT repetition(s) of $SECS s"
+    interleave "$group" "$tpl" "$script" "$c" "${IMMEDIATE_SETUPS[@]}"
+    if ((HAS_IVM)); then
+        ri=$(median_ratio "$group" immediate_same pg_ivm)
+        ivm="$(median_of "$group" pg_ivm) | $(median_ratio "$group" pg_ivm none) | $ri | $(met "$ri" ">=" 1)"
+    else
+        ivm="skipped | — | — | —"
+    fi
+    IMMEDIATE_TABLE+=$'\n'"| $name | $c | $(median_of "$group" none) | $(median_of "$group" immediate) | $(median_ratio "$group" immediate none) | $(median_of "$group" immediate_same) | $(median_ratio "$group" immediate_same none) | $ivm |"
 done
 
 # Commit-to-view latency under 8 writers (async): a probe connection INSERTs for user 0,
@@ -487,6 +520,11 @@ $ASYNC_TABLE
 Commit-to-view latency, async, under the writers (server-side: from the start of pgview_wait right after the probe's INSERT to its return; nearest-rank percentiles):
 
 $LATENCY_TABLE
+
+"
+wanted immediate && REPORT+="Mode 'immediate' vs pg_ivm (both maintain the view in the writer's transaction, at the end of each statement; ratios per repetition, median of $REPEAT):
+
+$IMMEDIATE_TABLE
 
 "
 wanted keys && REPORT+="Refresh time against the number of affected keys (W2 large, $LUSERS users; manual mode; one full refresh right after set-up: $FULL_ONCE ms); the keyed refresh first takes as long as the full one at: $CROSS:
