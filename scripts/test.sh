@@ -132,6 +132,15 @@ else
     failed=$((failed + 1)); sed 's/^/   /' <<<"${reference:-}"; echo "   -> FAILED"
 fi
 
+# The README's comparison with pg_ivm quotes the summary rows of sql/pg_ivm_suite and
+# sql/pg_ivm_refused, which pg_regress held to expected/ above.
+say "pg_ivm comparison: README.md quotes expected/pg_ivm_suite.out and pg_ivm_refused.out (scripts/check_ivm_comparison.py)"
+if ivm=$(python3 "$REPO/scripts/check_ivm_comparison.py" 2>&1); then
+    passed=$((passed + 1)); echo "   -> ok"
+else
+    failed=$((failed + 1)); sed 's/^/   /' <<<"$ivm"; echo "   -> FAILED"
+fi
+
 # Every relative link and #anchor of the documentation resolves.
 say "links: every relative link and anchor of README.md, doc/, test/README.md, CHANGELOG.md, clients/python/README.md (scripts/check_links.py)"
 if links=$(python3 "$REPO/scripts/check_links.py" 2>&1); then

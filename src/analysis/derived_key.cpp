@@ -62,16 +62,53 @@ Score score_of(Query *rewritten, List *names) {
     return s;
 }
 
-// A partition of the rows from output columns that are plain columns of one
-// item of FROM (a table, a subquery) never NULL-extended by an outer join (a
-// column of an outer join's nullable side would be NULL in rows no changed
-// row names): all of that item's such columns, or one of them, whichever lets
-// key_analysis find the most sources' changes by key (Score). At most
-// INDEX_MAX_KEYS columns (its index).
-DerivedKey partition_of(Query *q, const char *why_not_unique) {
+// The candidate among `candidates` (lists of output column names) that lets
+// key_analysis find the most sources' changes by key (Score), or NIL.
+List *best_of(Query *rewritten, List *candidates) {
+    List *best = NIL;
+    Score best_score;
+    ListCell *c;
+    foreach (c, candidates) {
+        Score s = score_of(rewritten, static_cast<List *>(lfirst(c)));
+        if (s.better_than(best_score)) {
+            best = static_cast<List *>(lfirst(c));
+            best_score = s;
+        }
+    }
+    return best;
+}
+
+// A list of names, and each of its names alone.
+List *with_singles(List *candidates, List *names) {
+    candidates = lappend(candidates, names);
+    if (list_length(names) > 1) {
+        ListCell *lc;
+        foreach (lc, names)
+            candidates = lappend(candidates, list_make1(lfirst(lc)));
+    }
+    return candidates;
+}
+
+// The partitions a query's rows may be keyed by: output columns that are plain
+// columns of one item of FROM (a table, a subquery) never NULL-extended by an
+// outer join (a column of an outer join's nullable side would be NULL in rows
+// no changed row names): all of that item's such columns, or one of them; for
+// a set operation, its columns (each branch's at those positions). At most
+// INDEX_MAX_KEYS columns (their index).
+List *partition_candidates(Query *q) {
+    List *candidates = NIL;
+    ListCell *lc;
+    if (q->setOperations != nullptr) {
+        List *names = NIL;
+        foreach (lc, q->targetList) {
+            auto *tle = lfirst_node(TargetEntry, lc);
+            if (!tle->resjunk && tle->resname != nullptr && list_length(names) < INDEX_MAX_KEYS)
+                names = list_append_unique_ptr(names, tle->resname);
+        }
+        return names == NIL ? NIL : with_singles(candidates, names);
+    }
     JoinTree *jt = read_jointree(q);
     List **by_item = static_cast<List **>(palloc0(sizeof(List *) * (jt->nitems + 1)));
-    ListCell *lc;
     foreach (lc, q->targetList) {
         auto *tle = lfirst_node(TargetEntry, lc);
         if (tle->resjunk || tle->resname == nullptr || !IsA(tle->expr, Var))
@@ -87,25 +124,16 @@ DerivedKey partition_of(Query *q, const char *why_not_unique) {
             continue;
         by_item[item] = list_append_unique_ptr(by_item[item], tle->resname);
     }
+    for (int item = 1; item <= jt->nitems; item++)
+        if (by_item[item] != NIL)
+            candidates = with_singles(candidates, by_item[item]);
+    return candidates;
+}
+
+// The best partition of the rows (partition_candidates, Score), or none.
+DerivedKey partition_of(Query *q, const char *why_not_unique) {
     Query *rewritten = rewritten_copy(q);
-    List *best = NIL;
-    Score best_score;
-    for (int item = 1; item <= jt->nitems && rewritten != nullptr; item++) {
-        if (by_item[item] == NIL)
-            continue;
-        List *candidates = list_make1(by_item[item]);
-        if (list_length(by_item[item]) > 1)
-            foreach (lc, by_item[item])
-                candidates = lappend(candidates, list_make1(lfirst(lc)));
-        ListCell *c;
-        foreach (c, candidates) {
-            Score s = score_of(rewritten, static_cast<List *>(lfirst(c)));
-            if (s.better_than(best_score)) {
-                best = static_cast<List *>(lfirst(c));
-                best_score = s;
-            }
-        }
-    }
+    List *best = rewritten != nullptr ? best_of(rewritten, partition_candidates(q)) : NIL;
     if (best == NIL)
         return none(psprintf("%s, and no plain column partitions its rows", why_not_unique));
     return DerivedKey{best, psprintf("its plain columns, not unique (%s)", why_not_unique), nullptr, true, false};
@@ -170,11 +198,14 @@ List *primary_key_of(Oid relid) {
 
 } // namespace
 
+// (A unique key stays the key even where a coarser partition would let more
+// sources' changes be found by key: its unique index is the table's primary
+// key, which ORMs map the table by.)
 DerivedKey derive_key(Query *q) {
     if (q->commandType != CMD_SELECT || q->utilityStmt != nullptr)
         return none("it is not a SELECT");
     if (q->setOperations != nullptr)
-        return none("it is a UNION, INTERSECT or EXCEPT");
+        return partition_of(q, "it is a UNION, INTERSECT or EXCEPT");
     if (q->hasTargetSRFs)
         return none("a set-returning function in its select list can repeat rows");
     if (q->groupingSets != NIL)

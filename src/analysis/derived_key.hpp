@@ -6,14 +6,14 @@
 // with a key the user gave, and a change maps to the keys it can affect as
 // key_analysis.hpp says.
 // When no unique key follows (a bag, a join without the tables' keys in its
-// select list, an outer join, a subquery in FROM), the query's plain columns
-// make a partition of its rows instead: a value may repeat, and a keyed
-// refresh deletes and inserts copies of whole rows within the changed values
-// (a multiset per value), which is exact for a bag too. Whether a source's
-// changes map to such values key_analysis decides, as for any key. Nothing is
-// derived where rows are chosen by other rows (LIMIT, DISTINCT ON) nor for set
-// operations. Aggregates without GROUP BY give one row: its key is empty (every
-// change is to that row; delta arithmetic applies to it as to a group).
+// select list, an outer join, a subquery in FROM, a set operation), the
+// query's plain columns make a partition of its rows instead: a value may
+// repeat, and a keyed refresh deletes and inserts copies of whole rows within
+// the changed values (a multiset per value), which is exact for a bag too.
+// Whether a source's changes map to such values key_analysis decides, as for
+// any key. Nothing is derived where rows are chosen by other rows (LIMIT,
+// DISTINCT ON). Aggregates without GROUP BY give one row: its key is empty
+// (every change is to that row; delta arithmetic applies to it as to a group).
 // C-level: may ereport.
 #pragma once
 
