@@ -25,6 +25,8 @@ CREATE INDEX ON mv_base_b (i);
 INSERT INTO mv_base_a VALUES (1, 10), (2, 20), (3, 30), (3, 30), (4, 40), (NULL, 50);
 INSERT INTO mv_base_b VALUES (1, 101), (2, 102), (2, 102), (3, 103), (5, 105), (NULL, 106);
 CREATE VIEW b_view AS SELECT i, k FROM mv_base_b WHERE k > 100;
+CREATE TABLE mv_base_c (i int NOT NULL, m int);
+INSERT INTO mv_base_c VALUES (1, 1), (2, 9), (3, 3), (3, 4);
 
 -- The shapes, by name.
 CREATE TABLE shape (name text PRIMARY KEY, query text NOT NULL);
@@ -40,6 +42,10 @@ INSERT INTO shape VALUES
   ('cte',        'WITH b AS (SELECT * FROM mv_base_b) SELECT a.i, a.j FROM mv_base_a a, b WHERE a.i = b.i'),
   ('over_view',  'SELECT a.i, a.j, v.k FROM mv_base_a a JOIN b_view v ON v.i = a.i'),
   ('exists_sub', 'SELECT a.i, a.j FROM mv_base_a a WHERE EXISTS (SELECT 1 FROM mv_base_b b WHERE a.i = b.i)'),
+  ('not_exists',  'SELECT a.i, a.j FROM mv_base_a a WHERE NOT EXISTS (SELECT 1 FROM mv_base_b b WHERE b.i = a.i AND b.k > 101)'),
+  ('in_not_null', 'SELECT i, j FROM mv_base_a WHERE i IN (SELECT i FROM mv_base_c WHERE m < 5)'),
+  ('not_in_nullable', 'SELECT i, j FROM mv_base_a WHERE i NOT IN (SELECT i FROM mv_base_b)'),
+  ('scalar_sub',  'SELECT a.i, a.j, (SELECT max(k) FROM mv_base_b b WHERE b.i = a.i) AS top FROM mv_base_a a'),
   ('full_join',  'SELECT a.j, b.k FROM mv_base_a a FULL JOIN mv_base_b b ON a.i = b.i');
 
 -- Each is created without unique_key; a NOTICE says the key and why it is not unique.
@@ -49,8 +55,11 @@ SELECT count(pgview_create(name, query, kind => 'table view')) FROM shape WHERE 
 RESET client_min_messages;
 -- The key's index is not unique (a value may repeat).
 SELECT indexdef FROM pg_indexes WHERE schemaname = 'pk' AND tablename = 'bag';
--- Which sources are refreshed by key (pgview_explain): all but a table read
--- in a subquery of WHERE (EXISTS) and the two sides of a FULL JOIN.
+-- Which sources are refreshed by key (pgview_explain): all but the two sides
+-- of a FULL JOIN and the table of NOT IN over a nullable column (one NULL
+-- there changes every row); a subquery correlated by an equality (EXISTS, NOT
+-- EXISTS, IN over a NOT NULL column, a scalar subquery) maps its table's
+-- changes to the key through that equality.
 SELECT s.name, e.source, e.refresh, e.strategy, e.view_key
   FROM shape s, LATERAL pgview_explain(s.name::regclass) e ORDER BY 1, 2;
 SELECT DISTINCT view_key_from FROM pgview_explain('bag');
@@ -76,6 +85,9 @@ INSERT INTO mv_base_b VALUES (2, 999);
 ROLLBACK TO SAVEPOINT s;
 COMMIT;
 DELETE FROM mv_base_a WHERE ctid = (SELECT min(ctid) FROM mv_base_a WHERE i = 3);  -- one copy of two
+INSERT INTO mv_base_c VALUES (4, 1), (5, 7);
+UPDATE mv_base_c SET m = 0 WHERE i = 2;
+DELETE FROM mv_base_c WHERE i = 1;
 COPY mv_base_b FROM stdin;
 3	103
 \N	107

@@ -71,15 +71,147 @@ void full_for_all(Analysis *a, Query *q, const char *reason) {
 
 // ---------------------------------------------------------------- sublinks
 
+SourceKey *direct_source(Oid relid, int t, List *keys);
+
+bool column_not_null(Oid relid, AttrNumber attno) {
+    HeapTuple tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attno));
+    if (!HeapTupleIsValid(tup))
+        return false;
+    bool not_null = reinterpret_cast<Form_pg_attribute>(GETSTRUCT(tup))->attnotnull;
+    ReleaseSysCache(tup);
+    return not_null;
+}
+
+// The inner column of a subquery's correlation with the outer query: a conjunct
+// `inner.y = outer.x` of its WHERE (or, for IN / = ANY, the test `outer.x =
+// inner.y` with y its output column), over its one table. *outer gets x.
+Var *correlation(SubLink *sublink, Query *sub, Var **outer) {
+    auto inner_var = [&](Node *n) -> Var * {
+        Var *v = plain_var(n);
+        return v != nullptr && v->varlevelsup == 0 && v->varno == 1 && v->varattno > 0 ? v : nullptr;
+    };
+    auto outer_var = [](Node *n, int levelsup) -> Var * {
+        n = strip_coercions(n); // (plain_var takes this level's Vars only)
+        Var *v = n != nullptr && IsA(n, Var) ? reinterpret_cast<Var *>(n) : nullptr;
+        return v != nullptr && static_cast<int>(v->varlevelsup) == levelsup && v->varattno > 0 ? v : nullptr;
+    };
+    if (sublink->subLinkType == ANY_SUBLINK && sublink->testexpr != nullptr && IsA(sublink->testexpr, OpExpr)) {
+        auto *op = reinterpret_cast<OpExpr *>(sublink->testexpr);
+        if (list_length(op->args) == 2 && is_equality(op->opno) && IsA(lsecond(op->args), Param) &&
+            reinterpret_cast<Param *>(lsecond(op->args))->paramid == 1 && list_length(sub->targetList) >= 1) {
+            Var *x = outer_var(static_cast<Node *>(linitial(op->args)), 0);
+            Var *y = inner_var(reinterpret_cast<Node *>(linitial_node(TargetEntry, sub->targetList)->expr));
+            if (x != nullptr && y != nullptr && x->vartype == y->vartype) {
+                *outer = x;
+                return y;
+            }
+        }
+    }
+    Node *quals = sub->jointree->quals;
+    if (quals == nullptr)
+        return nullptr;
+    List *conjuncts = IsA(quals, List) ? reinterpret_cast<List *>(quals)
+                                        : make_ands_implicit(reinterpret_cast<Expr *>(quals));
+    ListCell *lc;
+    foreach (lc, conjuncts) {
+        auto *c = static_cast<Node *>(lfirst(lc));
+        if (!IsA(c, OpExpr) || list_length(reinterpret_cast<OpExpr *>(c)->args) != 2 ||
+            !is_equality(reinterpret_cast<OpExpr *>(c)->opno))
+            continue;
+        auto *op = reinterpret_cast<OpExpr *>(c);
+        for (int side = 0; side < 2; side++) {
+            Var *y = inner_var(static_cast<Node *>(list_nth(op->args, side)));
+            Var *x = outer_var(static_cast<Node *>(list_nth(op->args, 1 - side)), 1);
+            if (x != nullptr && y != nullptr && x->vartype == y->vartype) {
+                *outer = x;
+                return y;
+            }
+        }
+    }
+    return nullptr;
+}
+
+// A subquery in WHERE or SELECT over one table, correlated by an equality
+// (EXISTS (SELECT FROM b WHERE b.y = a.x ...), a.x IN (SELECT b.y FROM b ...)
+// with b.y NOT NULL,
+// (SELECT ... FROM b WHERE b.y = a.x)): its value for an outer row depends only
+// on the rows of b whose y equals the row's x, so a change to b's rows of y = v
+// touches the outer rows of x = v only. When the key is a function of x alone,
+// b's changed rows give it (x replaced by b.y). nullptr: not such a subquery.
+SourceKey *correlated_source(Query *q, const JoinTree *jt, List *keys, SubLink *sublink) {
+    if (keys == NIL || sublink->subselect == nullptr || !IsA(sublink->subselect, Query))
+        return nullptr;
+    auto *sub = reinterpret_cast<Query *>(sublink->subselect);
+    if (sub->setOperations != nullptr || sub->cteList != NIL || sub->hasSubLinks || sub->jointree == nullptr ||
+        list_length(sub->jointree->fromlist) != 1 || !IsA(linitial(sub->jointree->fromlist), RangeTblRef) ||
+        reinterpret_cast<RangeTblRef *>(linitial(sub->jointree->fromlist))->rtindex != 1 ||
+        list_length(sub->rtable) != 1)
+        return nullptr;
+    RangeTblEntry *rte = rt_fetch(1, sub->rtable);
+    if (rte->rtekind != RTE_RELATION || (rte->relkind != RELKIND_RELATION && rte->relkind != RELKIND_PARTITIONED_TABLE))
+        return nullptr;
+    if (find_function(reinterpret_cast<Node *>(sub), volatile_checker) != InvalidOid)
+        return nullptr;
+    Var *x = nullptr;
+    Var *y = correlation(sublink, sub, &x);
+    int item = x != nullptr ? static_cast<int>(x->varno) : 0;
+    if (y == nullptr || item < 1 || item > jt->nitems || !jt->in_from[item])
+        return nullptr;
+    // x IN (SELECT y ...) is NULL, not false, for every outer row once some y is
+    // NULL (which NOT IN tells apart): only a NOT NULL y keeps a change local.
+    if (sublink->subLinkType == ANY_SUBLINK && !column_not_null(rte->relid, y->varattno))
+        return nullptr;
+    // The key over the outer item's row, then x replaced by the inner column.
+    List *over_item = keys_in(jt, keys, item);
+    if (over_item == NIL)
+        return nullptr;
+    List *exprs = NIL;
+    ListCell *lc;
+    foreach (lc, over_item) {
+        Node *k = static_cast<Node *>(lfirst(lc));
+        List *vars = pull_var_clause(k, 0);
+        ListCell *vc;
+        foreach (vc, vars) {
+            Var *v = static_cast<Var *>(lfirst(vc));
+            if (static_cast<int>(v->varno) != item || v->varattno != x->varattno)
+                return nullptr; // the key needs more of the outer row than x
+        }
+        // (every Var is x, of y's type: it becomes y of the inner table's row, item 1)
+        k = static_cast<Node *>(copy_node(k));
+        foreach (vc, pull_var_clause(k, 0)) {
+            Var *v = static_cast<Var *>(lfirst(vc));
+            v->varno = 1;
+            v->varattno = y->varattno;
+            v->varnosyn = 0;
+            v->varattnosyn = 0;
+        }
+        exprs = lappend(exprs, k);
+    }
+    SourceKey *sk = direct_source(rte->relid, 1, exprs);
+    RangeTblEntry *outer = rt_fetch(item, q->rtable);
+    sk->key_from = psprintf("%s (through the subquery's %s.%s = %s.%s)", sk->key_from, rel_name(rte->relid),
+                            column_name(rte->relid, y->varattno), outer->eref->aliasname,
+                            get_rte_attribute_name(outer, x->varattno));
+    return sk;
+}
+
 struct SublinkSearch {
     Analysis *a;
+    Query *q;
+    const JoinTree *jt;
+    List *keys;
 };
 
 bool sublink_walker(Node *node, SublinkSearch *s) {
     if (node == nullptr)
         return false;
     if (IsA(node, SubLink)) {
-        List *tables = tables_in(reinterpret_cast<SubLink *>(node)->subselect);
+        auto *sublink = reinterpret_cast<SubLink *>(node);
+        if (SourceKey *sk = correlated_source(s->q, s->jt, s->keys, sublink)) {
+            add(s->a, sk);
+            return false;
+        }
+        List *tables = tables_in(sublink->subselect);
         ListCell *lc;
         foreach (lc, tables) {
             SourceKey *sk = new_source(lfirst_oid(lc), derive_full);
@@ -93,9 +225,10 @@ bool sublink_walker(Node *node, SublinkSearch *s) {
 }
 
 // Tables read by sublinks of this query level (not inside its subqueries in FROM,
-// which are walked on their own) are refreshed in full.
-void sublinks_full(Analysis *a, Query *q) {
-    SublinkSearch s{a};
+// which are walked on their own) are refreshed in full, but those of a subquery
+// correlated by an equality that maps their changes to the key.
+void sublinks_full(Analysis *a, Query *q, const JoinTree *jt, List *keys) {
+    SublinkSearch s{a, q, jt, keys};
     (void) query_tree_walker(q, as_walker(sublink_walker), &s, QTW_IGNORE_RANGE_TABLE);
     // Function, VALUES and table-function items of FROM may hold sublinks too.
     ListCell *lc;
@@ -280,8 +413,8 @@ void walk(Analysis *a, Query *q, List *keys) {
         return;
     }
 
-    sublinks_full(a, q);
     JoinTree *jt = read_jointree(q);
+    sublinks_full(a, q, jt, keys);
     // A key taken from the nullable side of an outer join: a change there may move
     // a row into or out of the NULL key, which no changed row names.
     List *key_vars = pull_var_clause(reinterpret_cast<Node *>(keys), 0);

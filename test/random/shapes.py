@@ -30,6 +30,7 @@ class Shape:
     covers: str = ""                              # what it is there to test
     known_bug: str = ""                           # left out of the default run until fixed
     delta: tuple = ()                             # the sources whose changes are kept as deltas
+    may_turn_full: str = ""                       # why an incremental refresh may be full instead
 
     @property
     def relation(self):
@@ -179,7 +180,26 @@ SHAPES = (
           "FROM ledger WHERE memo IS DISTINCT FROM 'm3'",
           (), {"ledger": INC},
           "aggregates without GROUP BY: one row keyed by (), kept by delta arithmetic",
-          delta=("ledger",)),
+          delta=("ledger",),
+          may_turn_full="where delta arithmetic cannot apply (a rolled-back savepoint, say), its one row is "
+                        "recomputed whole: a full difference"),
+
+    Shape("sublink_where",
+          "SELECT a.id AS account_id, a.owner FROM accounts a "
+          "WHERE EXISTS (SELECT FROM ledger l WHERE l.account_id = a.id AND l.amount > 400)",
+          ("account_id",), {"accounts": INC, "ledger": INC},
+          "EXISTS correlated by an equality: ledger's changes touch their account_id's row only"),
+    Shape("sublink_select",
+          "SELECT r.id AS region_id, r.name, (SELECT count(*) FROM accounts a WHERE a.region = r.id) AS accounts "
+          "FROM regions r",
+          ("region_id",), {"regions": INC, "accounts": INC},
+          "a scalar subquery in SELECT correlated by an equality (NULL regions count nowhere)"),
+    Shape("not_exists_bag",
+          "SELECT l.account_id, l.amount FROM ledger l "
+          "WHERE NOT EXISTS (SELECT FROM accounts a WHERE a.id = l.account_id AND a.kind IS NOT NULL)",
+          (), {"ledger": INC, "accounts": INC},
+          "NOT EXISTS correlated by an equality, no key given: partitioned by account_id, which the "
+          "subquery's changes give"),
 
     # --- either answer is correct: held to what pgview_explain says -----------------
     Shape("window_part_key",
@@ -212,16 +232,11 @@ SHAPES = (
           "SELECT id AS lid, account_id, amount FROM ledger ORDER BY amount DESC NULLS LAST, id LIMIT 15 OFFSET 2",
           ("lid",), {"ledger": FULL},
           "LIMIT/OFFSET"),
-    Shape("sublink_where",
+    Shape("sublink_or",
           "SELECT a.id AS account_id, a.owner FROM accounts a "
-          "WHERE EXISTS (SELECT FROM ledger l WHERE l.account_id = a.id AND l.amount > 400)",
+          "WHERE EXISTS (SELECT FROM ledger l WHERE l.account_id = a.id OR l.amount > 400)",
           ("account_id",), {"ledger": FULL},
-          "a subquery in WHERE reading a table (full for that table)"),
-    Shape("sublink_select",
-          "SELECT r.id AS region_id, r.name, (SELECT count(*) FROM accounts a WHERE a.region = r.id) AS accounts "
-          "FROM regions r",
-          ("region_id",), {"accounts": FULL},
-          "a subquery in SELECT reading a table (full for that table)"),
+          "a subquery in WHERE not correlated by an equality alone (full for that table)"),
     Shape("volatile",
           "SELECT id AS lid, ivm_volatile(amount) AS amount FROM ledger WHERE account_id IS NOT NULL",
           ("lid",), {"ledger": FULL},
