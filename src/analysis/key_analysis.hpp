@@ -17,10 +17,15 @@
 //           through such equalities: a key query finds the keys from the
 //           changed rows' join columns, joined to the other tables' current rows
 //           (each of those tables' own changes are captured too);
+//   sublink a subquery over one table correlated by an equality b.y = a.x
+//           (EXISTS, NOT EXISTS, scalar, IN over a NOT NULL column): the key, a
+//           function of a.x alone, is found from b's changed rows through b.y;
 //   full    anything that makes a row depend on rows of other keys: windows not
-//           partitioned by the key, LIMIT/OFFSET, aggregates without GROUP BY,
-//           volatile functions, a subquery in WHERE/SELECT reading a table (for
-//           that table), a key from the nullable side of an outer join, ...
+//           partitioned by the key, LIMIT/OFFSET, volatile functions, another
+//           subquery in WHERE/SELECT reading a table (for that table), a key from
+//           the nullable side of an outer join, ...
+// With no key, aggregates without GROUP BY are one row: its key is empty, and
+// every table the query reads gives it directly.
 // C-level: every function may ereport; call them inside pg_call.
 #pragma once
 
