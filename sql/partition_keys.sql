@@ -45,6 +45,7 @@ INSERT INTO shape VALUES
   ('not_exists',  'SELECT a.i, a.j FROM mv_base_a a WHERE NOT EXISTS (SELECT 1 FROM mv_base_b b WHERE b.i = a.i AND b.k > 101)'),
   ('in_not_null', 'SELECT i, j FROM mv_base_a WHERE i IN (SELECT i FROM mv_base_c WHERE m < 5)'),
   ('not_in_nullable', 'SELECT i, j FROM mv_base_a WHERE i NOT IN (SELECT i FROM mv_base_b)'),
+  ('in_limit',    'SELECT i, j FROM mv_base_a WHERE i IN (SELECT i FROM mv_base_c ORDER BY m, i LIMIT 2)'),
   ('scalar_sub',  'SELECT a.i, a.j, (SELECT max(k) FROM mv_base_b b WHERE b.i = a.i) AS top FROM mv_base_a a'),
   ('full_join',  'SELECT a.j, b.k FROM mv_base_a a FULL JOIN mv_base_b b ON a.i = b.i');
 
@@ -56,8 +57,9 @@ RESET client_min_messages;
 -- The key's index is not unique (a value may repeat).
 SELECT indexdef FROM pg_indexes WHERE schemaname = 'pk' AND tablename = 'bag';
 -- Which sources are refreshed by key (pgview_explain): all but the two sides
--- of a FULL JOIN and the table of NOT IN over a nullable column (one NULL
--- there changes every row); a subquery correlated by an equality (EXISTS, NOT
+-- of a FULL JOIN, the table of NOT IN over a nullable column (one NULL there
+-- changes every row) and that of IN over a LIMIT (one row pushes another out
+-- of the set); a subquery correlated by an equality (EXISTS, NOT
 -- EXISTS, IN over a NOT NULL column, a scalar subquery) maps its table's
 -- changes to the key through that equality.
 SELECT s.name, e.source, e.refresh, e.strategy, e.view_key

@@ -95,7 +95,12 @@ Var *correlation(SubLink *sublink, Query *sub, Var **outer) {
         Var *v = n != nullptr && IsA(n, Var) ? reinterpret_cast<Var *>(n) : nullptr;
         return v != nullptr && static_cast<int>(v->varlevelsup) == levelsup && v->varattno > 0 ? v : nullptr;
     };
-    if (sublink->subLinkType == ANY_SUBLINK && sublink->testexpr != nullptr && IsA(sublink->testexpr, OpExpr)) {
+    // (Matched by its output, the subquery's rows must each stand alone: an
+    // aggregate, LIMIT or window over all of b lets any row change the set.)
+    bool plain = !sub->hasAggs && sub->groupClause == NIL && !sub->hasWindowFuncs && sub->limitCount == nullptr &&
+                 sub->limitOffset == nullptr && sub->distinctClause == NIL && !sub->hasTargetSRFs;
+    if (plain && sublink->subLinkType == ANY_SUBLINK && sublink->testexpr != nullptr &&
+        IsA(sublink->testexpr, OpExpr)) {
         auto *op = reinterpret_cast<OpExpr *>(sublink->testexpr);
         if (list_length(op->args) == 2 && is_equality(op->opno) && IsA(lsecond(op->args), Param) &&
             reinterpret_cast<Param *>(lsecond(op->args))->paramid == 1 && list_length(sub->targetList) >= 1) {
