@@ -11,6 +11,7 @@
 #include "analysis/join_tree.hpp"
 #include "analysis/key_description.hpp"
 #include "analysis/query_tree.hpp"
+#include "syscat/relation_info.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -131,25 +132,15 @@ bool not_null(Query *q, Node *expr, int item) {
 // Whether the columns cover some unique index of relid (a row of it matches at
 // most one row of the other side through them).
 bool unique_on(Oid relid, List *attnos) {
-    Relation rel = relation_open(relid, AccessShareLock);
-    List *indexes = RelationGetIndexList(rel);
-    relation_close(rel, AccessShareLock);
+    AttrNumber *attnums = static_cast<AttrNumber *>(palloc(sizeof(AttrNumber) * (list_length(attnos) + 1)));
+    int n = 0;
     ListCell *lc;
-    foreach (lc, indexes) {
-        HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
-        if (!HeapTupleIsValid(tup))
-            continue;
-        auto *index = reinterpret_cast<Form_pg_index>(GETSTRUCT(tup));
-        bool covered = index->indisunique && index->indimmediate && index->indisvalid &&
-                       heap_attisnull(tup, Anum_pg_index_indpred, nullptr) &&
-                       heap_attisnull(tup, Anum_pg_index_indexprs, nullptr);
-        for (int k = 0; covered && k < index->indnkeyatts; k++)
-            covered = list_member_int(attnos, index->indkey.values[k]);
-        ReleaseSysCache(tup);
-        if (covered)
-            return true;
-    }
-    return false;
+    foreach (lc, attnos)
+        attnums[n++] = static_cast<AttrNumber>(lfirst_int(lc));
+    Relation rel = relation_open(relid, AccessShareLock);
+    bool unique = syscat::unique_on(rel, attnums, n);
+    relation_close(rel, AccessShareLock);
+    return unique;
 }
 
 // Whether equal values of the type are always the same bytes (numeric 1.0 and

@@ -12,6 +12,7 @@
 
 #include "analysis/join_tree.hpp"
 #include "analysis/key_description.hpp"
+#include "analysis/not_null.hpp"
 #include "analysis/query_tree.hpp"
 
 extern "C" {
@@ -72,15 +73,6 @@ void full_for_all(Analysis *a, Query *q, const char *reason) {
 // ---------------------------------------------------------------- sublinks
 
 SourceKey *direct_source(Oid relid, int t, List *keys);
-
-bool column_not_null(Oid relid, AttrNumber attno) {
-    HeapTuple tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attno));
-    if (!HeapTupleIsValid(tup))
-        return false;
-    bool not_null = reinterpret_cast<Form_pg_attribute>(GETSTRUCT(tup))->attnotnull;
-    ReleaseSysCache(tup);
-    return not_null;
-}
 
 // The inner column of a subquery's correlation with the outer query: a conjunct
 // `inner.y = outer.x` of its WHERE (or, for IN / = ANY, the test `outer.x =
@@ -164,7 +156,7 @@ SourceKey *correlated_source(Query *q, const JoinTree *jt, List *keys, SubLink *
         return nullptr;
     // x IN (SELECT y ...) is NULL, not false, for every outer row once some y is
     // NULL (which NOT IN tells apart): only a NOT NULL y keeps a change local.
-    if (sublink->subLinkType == ANY_SUBLINK && !column_not_null(rte->relid, y->varattno))
+    if (sublink->subLinkType == ANY_SUBLINK && !attribute_not_null(rte->relid, y->varattno))
         return nullptr;
     // The key over the outer item's row, then x replaced by the inner column.
     List *over_item = keys_in(jt, keys, item);

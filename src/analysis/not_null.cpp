@@ -15,8 +15,6 @@ extern "C" {
 
 namespace pgview::analysis {
 
-namespace {
-
 bool attribute_not_null(Oid relid, AttrNumber attnum) {
     if (attnum <= 0)
         return attnum != 0; // system columns (ctid, ...) are never NULL
@@ -27,6 +25,8 @@ bool attribute_not_null(Oid relid, AttrNumber attnum) {
     ReleaseSysCache(tup);
     return not_null;
 }
+
+namespace {
 
 bool never_null(Query *q, Node *expr, int depth) {
     if (depth > 32) // views of views of ...: give up, it is only a proof

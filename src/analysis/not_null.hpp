@@ -7,9 +7,13 @@
 
 extern "C" {
 #include "postgres.h"
+#include "access/attnum.h"
 }
 
 namespace pgview::analysis {
+
+// The table's column is declared NOT NULL (a system column is never NULL).
+bool attribute_not_null(Oid relid, AttrNumber attnum);
 
 // Every column called names[i] of the definition view's query is never NULL.
 bool columns_never_null(Oid definition, const char *const *names, int n);
