@@ -63,14 +63,15 @@ Score score_of(Query *rewritten, List *names) {
 }
 
 // The candidate among `candidates` (lists of output column names) that lets
-// key_analysis find the most sources' changes by key (Score), or NIL.
+// key_analysis find the most sources' changes by key (Score), or NIL when none
+// finds any (a key, and its index, would only cost).
 List *best_of(Query *rewritten, List *candidates) {
     List *best = NIL;
     Score best_score;
     ListCell *c;
     foreach (c, candidates) {
         Score s = score_of(rewritten, static_cast<List *>(lfirst(c)));
-        if (s.better_than(best_score)) {
+        if (s.by_key > 0 && s.better_than(best_score)) {
             best = static_cast<List *>(lfirst(c));
             best_score = s;
         }
@@ -135,7 +136,8 @@ DerivedKey partition_of(Query *q, const char *why_not_unique) {
     Query *rewritten = rewritten_copy(q);
     List *best = rewritten != nullptr ? best_of(rewritten, partition_candidates(q)) : NIL;
     if (best == NIL)
-        return none(psprintf("%s, and no plain column partitions its rows", why_not_unique));
+        return none(psprintf("%s, and no partition of its rows by plain columns lets a change be found by key",
+                             why_not_unique));
     return DerivedKey{best, psprintf("its plain columns, not unique (%s)", why_not_unique), nullptr, true, false};
 }
 
