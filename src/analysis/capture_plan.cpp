@@ -4,12 +4,12 @@
 // invalidation (never inside the invalidation callback: a caller may be using
 // it). A relation is tracked when an analysis depended on it; an invalidation
 // of a tracked relation (or of everything) drops the plan.
-#include "pg/relcache_callbacks.hpp"
 #include "analysis/capture_plan.hpp"
 
 #include <string>
 #include <vector>
 
+#include "pg/relcache_callbacks.hpp"
 #include "pg/guard.hpp"
 #include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"

@@ -490,9 +490,10 @@ void build_layout(DeltaShape *s) {
 }
 
 // The shape of one source, or nullptr with b->refusal set.
-DeltaShape *build_shape(Building *bp, const KeyAnalysis *ka, bool own) {
+DeltaShape *build_shape(Building *bp, const KeyAnalysis *ka) {
     Building &b = *bp;
     DeltaShape *s = b.shape;
+    bool own = s->own_groups;
     Query *q = b.q;
     int item = b.item;
     RangeTblEntry *rte = rt_fetch(item, q->rtable);
@@ -591,7 +592,7 @@ DeltaShape *shape_for(Oid view, const KeyAnalysis *ka, Query *q, int item, bool 
     s->own_groups = own && !s->one_row;
     s->rows_column = -1;
     Building b{s, item, q, clause_exprs(q->groupClause, q->targetList), nullptr};
-    DeltaShape *shape = build_shape(&b, ka, s->own_groups);
+    DeltaShape *shape = build_shape(&b, ka);
     *refusal = b.refusal;
     return shape;
 }

@@ -70,6 +70,19 @@ void full_for_all(Analysis *a, Query *q, const char *reason) {
     full_for(a, tables_in(reinterpret_cast<Node *>(q)), reason);
 }
 
+// A relation read by the query whose changes no trigger captures (a
+// materialized view, a foreign table): refreshed in full, why. nullptr: a table.
+SourceKey *uncaptured_source(Oid relid) {
+    char relkind = get_rel_relkind(relid);
+    if (relkind != RELKIND_MATVIEW && relkind != RELKIND_FOREIGN_TABLE)
+        return nullptr;
+    SourceKey *sk = new_source(relid, derive_full);
+    sk->reason = pstrdup(relkind == RELKIND_MATVIEW
+                             ? "a materialized view changes only by REFRESH: its refresh cascades in full"
+                             : "a foreign table's changed rows cannot be captured");
+    return sk;
+}
+
 // ---------------------------------------------------------------- sublinks
 
 SourceKey *direct_source(Oid relid, int t, List *keys);
@@ -433,15 +446,8 @@ void walk(Analysis *a, Query *q, List *keys) {
             continue;
         RangeTblEntry *rte = rt_fetch(i, q->rtable);
         if (rte->rtekind == RTE_RELATION) {
-            char relkind = get_rel_relkind(rte->relid);
-            SourceKey *sk = nullptr;
-            if (relkind == RELKIND_MATVIEW) {
-                sk = new_source(rte->relid, derive_full);
-                sk->reason = pstrdup("a materialized view changes only by REFRESH: its refresh cascades in full");
-            } else if (relkind == RELKIND_FOREIGN_TABLE) {
-                sk = new_source(rte->relid, derive_full);
-                sk->reason = pstrdup("a foreign table's changed rows cannot be captured");
-            } else {
+            SourceKey *sk = uncaptured_source(rte->relid);
+            if (sk == nullptr) {
                 List *direct = keys_in(jt, keys, i);
                 if (direct != NIL)
                     sk = direct_source(rte->relid, i, direct);
@@ -513,14 +519,8 @@ void analyze_one_row(KeyAnalysis *ka, Query *q) {
     ListCell *lc;
     foreach (lc, tables_in(reinterpret_cast<Node *>(q))) {
         Oid relid = lfirst_oid(lc);
-        char relkind = get_rel_relkind(relid);
-        SourceKey *sk;
-        if (relkind == RELKIND_MATVIEW || relkind == RELKIND_FOREIGN_TABLE) {
-            sk = new_source(relid, derive_full);
-            sk->reason = pstrdup(relkind == RELKIND_MATVIEW
-                                     ? "a materialized view changes only by REFRESH: its refresh cascades in full"
-                                     : "a foreign table's changed rows cannot be captured");
-        } else {
+        SourceKey *sk = uncaptured_source(relid);
+        if (sk == nullptr) {
             sk = new_source(relid, derive_direct);
             sk->key_from = pstrdup("its one row (an aggregate without GROUP BY)");
         }

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include "analysis/derived_key.hpp"
 #include "engine/explain.hpp"
+#include "engine/statement.hpp"
 #include "pg/guard.hpp"
 #include "pg/quote.hpp"
 #include "pg/srf.hpp"
-#include "syscat/relation_info.hpp"
 #include "tableview/table_view_registry.hpp"
 #include "watch/apply_watch.hpp"
 #include "registry/watch_cache.hpp"
@@ -78,13 +78,13 @@ ViewKey view_key(Oid view) {
     std::sort(shaped.begin(), shaped.end());
     // The shape's partition is not unique; the same columns given as
     // unique_key have a unique index (what the refresh goes by).
-    bool unique = pg_call([view, &tv] {
-        Relation rel = relation_open(view, AccessShareLock);
-        AttrNumber *attnums = static_cast<AttrNumber *>(palloc(sizeof(AttrNumber) * (tv.unique_key.size() + 1)));
-        int n = 0;
+    // Unique as the refresh sees it (engine/statement.hpp: a unique index holds it).
+    bool unique = pg_call([view, definition, &tv] {
+        Relation rel = relation_open(view, AccessShareLock); // (table_shape reads it locked)
+        List *names = NIL;
         for (const std::string &k : tv.unique_key)
-            attnums[n++] = get_attnum(view, k.c_str());
-        bool u = pgview::syscat::unique_on(rel, attnums, n);
+            names = lappend(names, pstrdup(k.c_str()));
+        bool u = !pgview::engine::table_shape(view, definition, names)->partition;
         relation_close(rel, AccessShareLock);
         return u;
     });

@@ -1,7 +1,7 @@
 // pgview_auto — the per-backend watch cache (see watch_cache.hpp).
-#include "pg/relcache_callbacks.hpp"
 #include "registry/watch_cache.hpp"
 
+#include "pg/relcache_callbacks.hpp"
 #include "syscat/relation_info.hpp"
 
 extern "C" {

@@ -1,7 +1,7 @@
 // pgview_auto — see table_view_registry.hpp.
-#include "pg/relcache_callbacks.hpp"
 #include "tableview/table_view_registry.hpp"
 
+#include "pg/relcache_callbacks.hpp"
 #include "pg/guard.hpp"
 #include "syscat/relation_info.hpp"
 #include "registry/orphans.hpp"

@@ -12,8 +12,8 @@
 // pgview_auto is not installed there.
 #include <vector>
 
-#include "pg/relcache_callbacks.hpp"
 #include "pg/guard.hpp"
+#include "pg/relcache_callbacks.hpp"
 #include "engine/refresh.hpp"
 #include "registry/orphans.hpp"
 #include "registry/schedules.hpp"
