@@ -6,6 +6,8 @@
 // of a tracked relation (or of everything) drops the plan.
 #include "analysis/capture_plan.hpp"
 
+#include "analysis/row_lookup.hpp"
+
 #include <string>
 #include <vector>
 
@@ -132,9 +134,14 @@ KeyedView *build_keyed_view(Oid view, Oid definition, int nkeys, const char *con
         kv->key_types = ka->key_types;
         kv->analysis = ka;
         kv->delta = analyze_delta(view, definition, ka);
-        foreach (lc, ka->sources)
-            if (static_cast<SourceKey *>(lfirst(lc))->kind == derive_join)
-                kv->join_sources = lappend(kv->join_sources, lfirst(lc));
+        foreach (lc, ka->sources) {
+            auto *sk = static_cast<SourceKey *>(lfirst(lc));
+            if (sk->kind != derive_join)
+                continue;
+            if (sk->lookup_where != nullptr)
+                sk->key_query = lookup_key_query(sk, view, definition, ka->nkeys, ka->key_names);
+            kv->join_sources = lappend(kv->join_sources, sk);
+        }
     }
     MemoryContextSwitchTo(old);
     return kv;

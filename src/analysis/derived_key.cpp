@@ -17,6 +17,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
+#include "utils/typcache.h"
 }
 
 namespace pgview::analysis {
@@ -90,10 +91,20 @@ List *with_singles(List *candidates, List *names) {
     return candidates;
 }
 
+bool same_names(List *a, List *b) {
+    if (list_length(a) != list_length(b))
+        return false;
+    for (int i = 0; i < list_length(a); i++)
+        if (strcmp(static_cast<char *>(list_nth(a, i)), static_cast<char *>(list_nth(b, i))) != 0)
+            return false;
+    return true;
+}
+
 // The partitions a query's rows may be keyed by: output columns that are plain
 // columns of one item of FROM (a table, a subquery) never NULL-extended by an
 // outer join (a column of an outer join's nullable side would be NULL in rows
-// no changed row names): all of that item's such columns, or one of them; for
+// no changed row names): all of that item's such columns, or one of them; all
+// plain columns (found by lookup where no changed row names them); for
 // a set operation, its columns (each branch's at those positions). At most
 // INDEX_MAX_KEYS columns (their index).
 List *partition_candidates(Query *q) {
@@ -110,6 +121,7 @@ List *partition_candidates(Query *q) {
     }
     JoinTree *jt = read_jointree(q);
     List **by_item = static_cast<List **>(palloc0(sizeof(List *) * (jt->nitems + 1)));
+    List *all = NIL; // every plain column, NULL-extended or not
     foreach (lc, q->targetList) {
         auto *tle = lfirst_node(TargetEntry, lc);
         if (tle->resjunk || tle->resname == nullptr || !IsA(tle->expr, Var))
@@ -121,13 +133,25 @@ List *partition_candidates(Query *q) {
         auto *v = reinterpret_cast<Var *>(flat);
         int item = static_cast<int>(v->varno);
         if (v->varlevelsup != 0 || v->varattno <= 0 || item > jt->nitems || !jt->in_from[item] ||
-            jt->ancestors[item] != NIL || list_length(by_item[item]) >= INDEX_MAX_KEYS)
+            !OidIsValid(lookup_type_cache(v->vartype, TYPECACHE_EQ_OPR)->eq_opr))
+            continue;
+        if (list_length(all) < INDEX_MAX_KEYS)
+            all = list_append_unique_ptr(all, tle->resname);
+        if (jt->ancestors[item] != NIL || list_length(by_item[item]) >= INDEX_MAX_KEYS)
             continue;
         by_item[item] = list_append_unique_ptr(by_item[item], tle->resname);
     }
     for (int item = 1; item <= jt->nitems; item++)
         if (by_item[item] != NIL)
             candidates = with_singles(candidates, by_item[item]);
+    // A FULL JOIN's rows have no column that is never NULL-extended: their
+    // changes are found by looking the changed values up in the view's rows
+    // (row_lookup.hpp), with every plain column as the partition.
+    bool known = false;
+    foreach (lc, candidates)
+        known = known || same_names(static_cast<List *>(lfirst(lc)), all);
+    if (all != NIL && !known)
+        candidates = lappend(candidates, all);
     return candidates;
 }
 

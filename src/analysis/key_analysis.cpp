@@ -14,6 +14,7 @@
 #include "analysis/key_description.hpp"
 #include "analysis/not_null.hpp"
 #include "analysis/query_tree.hpp"
+#include "analysis/row_lookup.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -141,36 +142,63 @@ Var *correlation(SubLink *sublink, Query *sub, Var **outer) {
     return nullptr;
 }
 
+// A subquery over one table correlated with FROM item `item` of q by an
+// equality (see correlation()).
+struct Correlated {
+    Oid relid; // the subquery's table
+    Var *x;    // the outer column (of item x->varno)
+    Var *y;    // the subquery table's column
+};
+
 // A subquery in WHERE or SELECT over one table, correlated by an equality
 // (EXISTS (SELECT FROM b WHERE b.y = a.x ...), a.x IN (SELECT b.y FROM b ...)
 // with b.y NOT NULL,
 // (SELECT ... FROM b WHERE b.y = a.x)): its value for an outer row depends only
 // on the rows of b whose y equals the row's x, so a change to b's rows of y = v
-// touches the outer rows of x = v only. When the key is a function of x alone,
-// b's changed rows give it (x replaced by b.y). nullptr: not such a subquery.
-SourceKey *correlated_source(Query *q, const JoinTree *jt, List *keys, SubLink *sublink) {
-    if (keys == NIL || sublink->subselect == nullptr || !IsA(sublink->subselect, Query))
-        return nullptr;
+// touches the outer rows of x = v only. filter: the sublink is a conjunct of
+// the query's WHERE. false: not such a subquery.
+bool correlate(Query *q, const JoinTree *jt, SubLink *sublink, bool filter, Correlated *out) {
+    if (sublink->subselect == nullptr || !IsA(sublink->subselect, Query))
+        return false;
     auto *sub = reinterpret_cast<Query *>(sublink->subselect);
     if (sub->setOperations != nullptr || sub->cteList != NIL || sub->hasSubLinks || sub->jointree == nullptr ||
         list_length(sub->jointree->fromlist) != 1 || !IsA(linitial(sub->jointree->fromlist), RangeTblRef) ||
         reinterpret_cast<RangeTblRef *>(linitial(sub->jointree->fromlist))->rtindex != 1 ||
         list_length(sub->rtable) != 1)
-        return nullptr;
+        return false;
     RangeTblEntry *rte = rt_fetch(1, sub->rtable);
     if (rte->rtekind != RTE_RELATION || (rte->relkind != RELKIND_RELATION && rte->relkind != RELKIND_PARTITIONED_TABLE))
-        return nullptr;
+        return false;
     if (find_function(reinterpret_cast<Node *>(sub), volatile_checker) != InvalidOid)
-        return nullptr;
+        return false;
     Var *x = nullptr;
     Var *y = correlation(sublink, sub, &x);
     int item = x != nullptr ? static_cast<int>(x->varno) : 0;
     if (y == nullptr || item < 1 || item > jt->nitems || !jt->in_from[item])
-        return nullptr;
+        return false;
     // x IN (SELECT y ...) is NULL, not false, for every outer row once some y is
-    // NULL (which NOT IN tells apart): only a NOT NULL y keeps a change local.
-    if (sublink->subLinkType == ANY_SUBLINK && !attribute_not_null(rte->relid, y->varattno))
+    // NULL, and for an outer row whose x is NULL once any row is there (which
+    // NOT IN and a select list tell apart; a WHERE filters both out): only a
+    // NOT NULL y, and a NOT NULL x or a plain WHERE conjunct, keep a change local.
+    if (sublink->subLinkType == ANY_SUBLINK) {
+        RangeTblEntry *outer = rt_fetch(item, q->rtable);
+        bool x_not_null = outer->rtekind == RTE_RELATION && jt->ancestors[item] == NIL &&
+                          attribute_not_null(outer->relid, x->varattno);
+        if (!attribute_not_null(rte->relid, y->varattno) || (!x_not_null && !filter))
+            return false;
+    }
+    *out = {rte->relid, x, y};
+    return true;
+}
+
+// When the key is a function of x alone, b's changed rows give it (x replaced
+// by b.y). nullptr: not so.
+SourceKey *correlated_source(Query *q, const JoinTree *jt, List *keys, SubLink *sublink, bool filter) {
+    Correlated c;
+    if (keys == NIL || !correlate(q, jt, sublink, filter, &c))
         return nullptr;
+    Var *x = c.x, *y = c.y;
+    int item = static_cast<int>(x->varno);
     // The key over the outer item's row, then x replaced by the inner column.
     List *over_item = keys_in(jt, keys, item);
     if (over_item == NIL)
@@ -197,12 +225,23 @@ SourceKey *correlated_source(Query *q, const JoinTree *jt, List *keys, SubLink *
         }
         exprs = lappend(exprs, k);
     }
-    SourceKey *sk = direct_source(rte->relid, 1, exprs);
+    SourceKey *sk = direct_source(c.relid, 1, exprs);
     RangeTblEntry *outer = rt_fetch(item, q->rtable);
-    sk->key_from = psprintf("%s (through the subquery's %s.%s = %s.%s)", sk->key_from, rel_name(rte->relid),
-                            column_name(rte->relid, y->varattno), outer->eref->aliasname,
+    sk->key_from = psprintf("%s (through the subquery's %s.%s = %s.%s)", sk->key_from, rel_name(c.relid),
+                            column_name(c.relid, y->varattno), outer->eref->aliasname,
                             get_rte_attribute_name(outer, x->varattno));
     return sk;
+}
+
+// A correlated subquery of the top query's WHERE or select list whose outer
+// column x the view outputs: b's changed rows of y = v alter only the rows
+// whose x is v (a row whose x is NULL matches no b row, changed or not), which
+// a lookup in the view's rows finds. nullptr: not so.
+SourceKey *correlated_lookup(Query *q, const JoinTree *jt, SubLink *sublink, bool filter) {
+    Correlated c;
+    if (!correlate(q, jt, sublink, filter, &c))
+        return nullptr;
+    return lookup_correlated(q, c.relid, c.x, c.y->varattno);
 }
 
 struct SublinkSearch {
@@ -210,6 +249,8 @@ struct SublinkSearch {
     Query *q;
     const JoinTree *jt;
     List *keys;
+    List *lookup_ok; // SubLink *s of the top query's WHERE and select list
+    List *filters;   // SubLink *s that are conjuncts of this level's WHERE
 };
 
 bool sublink_walker(Node *node, SublinkSearch *s) {
@@ -217,7 +258,11 @@ bool sublink_walker(Node *node, SublinkSearch *s) {
         return false;
     if (IsA(node, SubLink)) {
         auto *sublink = reinterpret_cast<SubLink *>(node);
-        if (SourceKey *sk = correlated_source(s->q, s->jt, s->keys, sublink)) {
+        bool filter = list_member_ptr(s->filters, sublink);
+        SourceKey *sk = correlated_source(s->q, s->jt, s->keys, sublink, filter);
+        if (sk == nullptr && list_member_ptr(s->lookup_ok, sublink))
+            sk = correlated_lookup(s->q, s->jt, sublink, filter);
+        if (sk != nullptr) {
             add(s->a, sk);
             return false;
         }
@@ -237,8 +282,41 @@ bool sublink_walker(Node *node, SublinkSearch *s) {
 // Tables read by sublinks of this query level (not inside its subqueries in FROM,
 // which are walked on their own) are refreshed in full, but those of a subquery
 // correlated by an equality that maps their changes to the key.
-void sublinks_full(Analysis *a, Query *q, const JoinTree *jt, List *keys) {
-    SublinkSearch s{a, q, jt, keys};
+// The sublinks of a query's WHERE conjuncts (negated: negate true), as they
+// are, under NOT or both.
+List *where_sublinks(Query *q, bool plain, bool negated) {
+    List *out = NIL;
+    Node *quals = q->jointree != nullptr ? q->jointree->quals : nullptr;
+    List *conjuncts = quals == nullptr ? NIL
+                      : IsA(quals, List) ? reinterpret_cast<List *>(quals)
+                                          : make_ands_implicit(reinterpret_cast<Expr *>(quals));
+    ListCell *lc;
+    foreach (lc, conjuncts) {
+        Node *c = static_cast<Node *>(lfirst(lc));
+        bool is_not = IsA(c, BoolExpr) && reinterpret_cast<BoolExpr *>(c)->boolop == NOT_EXPR;
+        if (is_not)
+            c = static_cast<Node *>(linitial(reinterpret_cast<BoolExpr *>(c)->args));
+        if (IsA(c, SubLink) && (is_not ? negated : plain))
+            out = lappend(out, c);
+    }
+    return out;
+}
+
+// The sublinks of the top query's WHERE conjuncts and select list (where a
+// row whose correlation column is NULL-extended matches nothing).
+List *top_sublinks(Query *q) {
+    List *out = where_sublinks(q, true, true);
+    ListCell *lc;
+    foreach (lc, q->targetList) {
+        Node *e = reinterpret_cast<Node *>(lfirst_node(TargetEntry, lc)->expr);
+        if (IsA(e, SubLink))
+            out = lappend(out, e);
+    }
+    return out;
+}
+
+void sublinks_full(Analysis *a, Query *q, const JoinTree *jt, List *keys, bool top) {
+    SublinkSearch s{a, q, jt, keys, top ? top_sublinks(q) : NIL, where_sublinks(q, true, false)};
     (void) query_tree_walker(q, as_walker(sublink_walker), &s, QTW_IGNORE_RANGE_TABLE);
     // Function, VALUES and table-function items of FROM may hold sublinks too.
     ListCell *lc;
@@ -360,6 +438,53 @@ void walk_subquery(Analysis *a, const JoinTree *jt, int s, RangeTblEntry *rte, Q
     walk(a, inner, replaced);
 }
 
+// Item i of the top query, a subquery or CTE whose walk (the sources from
+// `before` on) left some source in full: a lookup of the view's rows instead,
+// when one bounds its changes (row_lookup.hpp).
+void lookup_if_full(Analysis *a, Query *q, int i, int before) {
+    bool full = false;
+    for (int s = before; s < list_length(a->out->sources); s++)
+        full = full || static_cast<SourceKey *>(list_nth(a->out->sources, s))->kind == derive_full;
+    SourceKey *sk = full ? lookup_source(q, i) : nullptr;
+    if (sk == nullptr)
+        return;
+    a->out->sources = list_truncate(a->out->sources, before);
+    add(a, sk);
+}
+
+// A key no changed row names (from an outer join's nullable side): every item
+// of the top query's FROM by a lookup of the view's rows or in full, and the
+// sources its subqueries in WHERE and SELECT found from the key (from `before`
+// on) in full.
+void lookups_only(Analysis *a, Query *q, const JoinTree *jt, int before, const char *why) {
+    for (int s = before; s < list_length(a->out->sources); s++) {
+        auto *sk = static_cast<SourceKey *>(list_nth(a->out->sources, s));
+        if (sk->kind != derive_full) {
+            SourceKey *full = new_source(sk->relid, derive_full);
+            full->reason = pstrdup(why);
+            list_nth_cell(a->out->sources, s)->ptr_value = full;
+        }
+    }
+    for (int i = 1; i <= jt->nitems; i++) {
+        if (!jt->in_from[i])
+            continue;
+        RangeTblEntry *rte = rt_fetch(i, q->rtable);
+        SourceKey *sk = rte->rtekind == RTE_RELATION ? uncaptured_source(rte->relid) : nullptr;
+        if (sk == nullptr && (rte->rtekind == RTE_RELATION || rte->rtekind == RTE_SUBQUERY || rte->rtekind == RTE_CTE))
+            sk = lookup_source(q, i);
+        if (sk != nullptr) {
+            add(a, sk);
+            continue;
+        }
+        if (rte->rtekind == RTE_RELATION)
+            full_for(a, list_make1_oid(rte->relid), why);
+        else if (rte->rtekind == RTE_SUBQUERY)
+            full_for_all(a, rte->subquery, why);
+        else if (rte->rtekind == RTE_CTE && find_cte(a, rte) != nullptr)
+            full_for_all(a, reinterpret_cast<Query *>(find_cte(a, rte)->ctequery), why);
+    }
+}
+
 void walk(Analysis *a, Query *q, List *keys) {
     a->queries = lcons(q, a->queries);
     if (q->setOperations != nullptr) {
@@ -424,18 +549,27 @@ void walk(Analysis *a, Query *q, List *keys) {
     }
 
     JoinTree *jt = read_jointree(q);
-    sublinks_full(a, q, jt, keys);
+    // (lookups in the view's rows need the view's columns: the top query's)
+    bool top = list_length(a->queries) == 1;
+    int before_sublinks = list_length(a->out->sources);
+    sublinks_full(a, q, jt, keys, top);
     // A key taken from the nullable side of an outer join: a change there may move
-    // a row into or out of the NULL key, which no changed row names.
+    // a row into or out of the NULL key, which no changed row names; only a
+    // lookup of the rows it can alter finds their keys.
     List *key_vars = pull_var_clause(reinterpret_cast<Node *>(keys), 0);
     foreach (lc, key_vars) {
         Var *v = static_cast<Var *>(lfirst(lc));
         if (v->varlevelsup == 0 && static_cast<int>(v->varno) <= jt->nitems && jt->ancestors[v->varno] != NIL) {
             RangeTblEntry *rte = rt_fetch(v->varno, q->rtable);
-            full_for_all(a, q, psprintf("the key column %s comes from the nullable side of an outer join",
-                                        rte->rtekind == RTE_RELATION
-                                            ? psprintf("%s.%s", rel_name(rte->relid), column_name(rte->relid, v->varattno))
-                                            : get_rte_attribute_name(rte, v->varattno)));
+            const char *why = psprintf("the key column %s comes from the nullable side of an outer join",
+                                       rte->rtekind == RTE_RELATION
+                                           ? psprintf("%s.%s", rel_name(rte->relid),
+                                                      column_name(rte->relid, v->varattno))
+                                           : get_rte_attribute_name(rte, v->varattno));
+            if (top)
+                lookups_only(a, q, jt, before_sublinks, why);
+            else
+                full_for_all(a, q, why);
             a->queries = list_delete_first(a->queries);
             return;
         }
@@ -451,7 +585,8 @@ void walk(Analysis *a, Query *q, List *keys) {
                 List *direct = keys_in(jt, keys, i);
                 if (direct != NIL)
                     sk = direct_source(rte->relid, i, direct);
-                else if ((sk = join_source(jt, q, rte->relid, i, keys, a->out)) == nullptr) {
+                else if ((sk = join_source(jt, q, rte->relid, i, keys, a->out)) == nullptr &&
+                         (!top || (sk = lookup_source(q, i)) == nullptr)) {
                     sk = new_source(rte->relid, derive_full);
                     sk->reason = psprintf("the key is not found from rows of %s (no equality of joins leads from it "
                                           "to the key columns)",
@@ -460,16 +595,22 @@ void walk(Analysis *a, Query *q, List *keys) {
             }
             add(a, sk);
         } else if (rte->rtekind == RTE_SUBQUERY) {
+            int before = list_length(a->out->sources);
             walk_subquery(a, jt, i, rte, rte->subquery, rte->eref->aliasname, keys);
+            if (top)
+                lookup_if_full(a, q, i, before);
         } else if (rte->rtekind == RTE_CTE) {
             CommonTableExpr *cte = find_cte(a, rte);
             if (cte == nullptr)
                 continue;
             auto *inner = reinterpret_cast<Query *>(cte->ctequery);
+            int before = list_length(a->out->sources);
             if (cte->cterecursive)
                 full_for_all(a, inner, psprintf("WITH RECURSIVE %s", cte->ctename));
             else
                 walk_subquery(a, jt, i, rte, inner, cte->ctename, keys);
+            if (top)
+                lookup_if_full(a, q, i, before);
         }
     }
     a->queries = list_delete_first(a->queries);

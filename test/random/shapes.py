@@ -201,6 +201,31 @@ SHAPES = (
           "NOT EXISTS correlated by an equality, no key given: partitioned by account_id, which the "
           "subquery's changes give"),
 
+    # --- keys found by lookup in the view's rows (FULL JOINs, cross joins) ---------
+    Shape("full_join_bag",
+          "SELECT a.id AS aid, a.owner, l.id AS lid, l.account_id AS l_account, l.amount "
+          "FROM accounts a FULL JOIN ledger l "
+          "ON l.account_id = a.id",
+          (), {"accounts": INC, "ledger": INC},
+          "a FULL JOIN: every plain column the partition, each side's changes looked up in the view's rows "
+          "through the ON equality (rows losing or gaining their NULL extension)"),
+    Shape("full_full_join",
+          "SELECT r.id AS rid, a.id AS aid, a.region, l.id AS lid, l.account_id AS l_account "
+          "FROM regions r FULL JOIN accounts a ON a.region = r.id FULL JOIN ledger l ON l.account_id = a.id",
+          (), {"regions": INC, "accounts": INC, "ledger": INC},
+          "two FULL JOINs in a chain: a change in the middle flips rows on both sides"),
+    Shape("cross_join",
+          "SELECT r.id AS region_id, r.tier, a.id AS account_id FROM regions r CROSS JOIN accounts a "
+          "WHERE a.region IS DISTINCT FROM r.id",
+          ("region_id", "account_id"), {"regions": INC, "accounts": INC},
+          "a cross join filtered by an inequality: each side's changes are the rows of its values"),
+    Shape("exists_distinct",
+          "SELECT DISTINCT a.id AS account_id, a.kind FROM accounts a "
+          "WHERE EXISTS (SELECT FROM ledger l WHERE l.account_id = a.id AND l.amount > 300)",
+          (), {"accounts": INC, "ledger": INC},
+          "EXISTS under DISTINCT: the key (account_id, kind) needs more than the correlation column, so "
+          "ledger's changes are looked up by account_id"),
+
     # --- either answer is correct: held to what pgview_explain says -----------------
     Shape("window_part_key",
           "SELECT account_id, d, n, sum(n) OVER (PARTITION BY account_id ORDER BY d) AS cumulative FROM "
