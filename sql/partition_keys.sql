@@ -56,8 +56,9 @@ SELECT count(pgview_create(name, query, kind => 'table view')) FROM shape WHERE 
 RESET client_min_messages;
 -- The key's index is not unique (a value may repeat).
 SELECT indexdef FROM pg_indexes WHERE schemaname = 'pk' AND tablename = 'bag';
--- Which sources are refreshed by key (pgview_explain): all but the two sides
--- of a FULL JOIN, the table of NOT IN over a nullable column (one NULL there
+-- Which sources are refreshed by key (pgview_explain): all but one side of a
+-- FULL JOIN whose rows each side finds only through the other's (row_lookups
+-- tests FULL JOINs), the table of NOT IN over a nullable column (one NULL there
 -- changes every row) and that of IN over a LIMIT (one row pushes another out
 -- of the set); a subquery correlated by an equality (EXISTS, NOT
 -- EXISTS, IN over a NOT NULL column, a scalar subquery) maps its table's

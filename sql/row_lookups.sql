@@ -46,26 +46,31 @@ INSERT INTO shape VALUES
   ('exists_distinct', 'SELECT DISTINCT a.i, a.j FROM a WHERE EXISTS (SELECT 1 FROM s WHERE s.i = a.i)'),
   ('in_where',        'SELECT a.i, a.j FROM a WHERE a.i IN (SELECT i FROM c)'),
   ('not_in_nullable', 'SELECT a.i, a.j FROM a WHERE a.i NOT IN (SELECT i FROM c)'),
-  ('in_select',       'SELECT a.i, a.j, a.i IN (SELECT i FROM c) AS in_c FROM a');
+  ('in_select',       'SELECT a.i, a.j, a.i IN (SELECT i FROM c) AS in_c FROM a'),
+  ('full_cycle',      'SELECT r.x, s.j AS sj FROM r FULL JOIN s ON r.i = s.i');
 
 SET client_min_messages = warning;
 SELECT count(pgview_create(name, query, kind => 'table view')) FROM shape;
 RESET client_min_messages;
 -- How each source is refreshed. By lookup: every source of the FULL JOINs,
--- the cross joins and the subqueries, but
---  * full_distinct's r: an r row flips the NULL extension of s rows of its i,
---    which the view does not output (s.i): no lookup finds them;
---  * left_then_full's r: a new r row can bring s rows (matched) into the LEFT
---    JOIN and so flip t rows whose j is those s rows' j, not an equality with r;
---  * cross_under_left's t: a change to t can empty the cross join and flip
---    every r row;
+-- the cross joins and the subqueries. Where the rows a change flips equal it
+-- only through another table (full_distinct: r's row flips s's rows of its i,
+-- which the view shows by s.j; left_then_full: r's row brings s's rows into the
+-- LEFT JOIN and flips t's rows of their j), the lookup reads that table's
+-- values (s.j of s's rows where s.i = r.i); a cross join on an outer join's
+-- nullable side (cross_under_left: t emptied flips every r row that some s
+-- row matches) reads all of them. In full:
+--  * full_cycle's r: its lookup would read s, whose own lookup reads r (each
+--    would need the other's rows as they were before its own changes);
 --  * not_in_nullable's and in_select's c: for a NULL a.i, NOT IN and a
 --    select list tell an empty c from a non-empty one (NULL IN (...) is NULL or
 --    false), which no changed value of c names.
 SELECT s.name, e.source, e.refresh, e.strategy, e.view_key
   FROM shape s, LATERAL pgview_explain(s.name::regclass) e ORDER BY 1, 2::text;
 SELECT DISTINCT source, key_from FROM pgview_explain('full_full') ORDER BY 1;
-SELECT DISTINCT source, reason FROM pgview_explain('left_then_full') WHERE refresh = 'full';
+SELECT DISTINCT source, key_from FROM pgview_explain('left_then_full') ORDER BY 1;
+SELECT DISTINCT source, key_from FROM pgview_explain('cross_under_left') WHERE source = 't'::regclass;
+SELECT DISTINCT source, reason FROM pgview_explain('full_cycle') WHERE refresh = 'full';
 SELECT DISTINCT source, reason FROM pgview_explain('not_in_nullable') WHERE refresh = 'full';
 
 -- Watched at commit; pg_ivm's kinds of DML, duplicates and NULL join values.

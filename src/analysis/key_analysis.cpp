@@ -669,6 +669,37 @@ void analyze_one_row(KeyAnalysis *ka, Query *q) {
     }
 }
 
+// A lookup that reads another table's rows (row_lookup.hpp) sees them as they
+// are after every change of the transaction; that is the state the lookup
+// needs when that table's own changes are found without reading others (its
+// changes then are, in effect, applied first). Where they are found through
+// other tables too (a key query, another such lookup), the lookup is not
+// exact: that source is refreshed in full.
+void settle_lookup_reads(KeyAnalysis *ka) {
+    ListCell *lc;
+    foreach (lc, ka->sources) {
+        auto *sk = static_cast<SourceKey *>(lfirst(lc));
+        const char *why = nullptr;
+        ListCell *r;
+        foreach (r, sk->lookup_reads) {
+            ListCell *o;
+            foreach (o, ka->sources) {
+                auto *other = static_cast<SourceKey *>(lfirst(o));
+                if (other->relid == lfirst_oid(r) && other->kind == derive_join &&
+                    (other->lookup_where == nullptr || other->lookup_reads != NIL))
+                    why = psprintf("its changes would be looked up through the rows of %s, whose own changes are "
+                                   "found through other tables' rows",
+                                   rel_name(other->relid));
+            }
+        }
+        if (why != nullptr) {
+            SourceKey *full = new_source(sk->relid, derive_full);
+            full->reason = const_cast<char *>(why);
+            lfirst(lc) = full;
+        }
+    }
+}
+
 void analyze(KeyAnalysis *ka, Query *q, List *key_names) {
     if (key_names == NIL && one_row(q)) {
         analyze_one_row(ka, q);
@@ -705,6 +736,7 @@ void analyze(KeyAnalysis *ka, Query *q, List *key_names) {
     }
     Analysis a{ka, NIL};
     walk(&a, q, keys);
+    settle_lookup_reads(ka);
 }
 } // namespace
 

@@ -50,6 +50,7 @@ struct SourceKey {
     char *key_query;      // join: SQL giving the keys for arrays $1.. of the captured values
     char *lookup_where;   // join by lookup (row_lookup.hpp): the predicate over the view's rows
                           // (alias v); key_query is made from it once the view is known
+    List *lookup_reads;   // join by lookup: the other tables its predicate reads (oid list)
     char *key_from;       // how the key is found, for pgview_explain
     char *reason;         // full: why, in words a user can act on
     char *index_hint;     // direct: the index the keyed refresh wants, when it is missing

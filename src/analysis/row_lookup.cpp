@@ -41,13 +41,28 @@ namespace pgview::analysis {
 namespace {
 
 // Column col of FROM item `item` (a Var of the top query) equals the changed
-// row's column src.
+// row's column src; or, through another table Q (via_rel), is one of Q's values
+// of column via_col in its rows whose via_key equals src (via_key 0: any of
+// Q's rows). Q's rows are read when the keys are looked up, so Q must not be
+// the changed table, and Q's own changes must be found without reading other
+// tables (checked over all sources: key_analysis.cpp).
 struct Pair {
     int item;
     AttrNumber col;
-    AttrNumber src;
-    Oid type;
+    AttrNumber src; // 0: none (via any of Q's rows)
+    Oid type;       // col's type
+    Oid src_type;   // src's type
+    Oid via_rel;
+    bool via_only;  // the query reads Q without its children
+    AttrNumber via_col;
+    AttrNumber via_key;
 };
+
+Pair *new_pair(int item, AttrNumber col, AttrNumber src, Oid type) {
+    auto *p = static_cast<Pair *>(palloc0(sizeof(Pair)));
+    *p = {item, col, src, type, type, InvalidOid, false, 0, 0};
+    return p;
+}
 
 struct Cover {
     bool holds = false; // the node holds the changed item
@@ -101,7 +116,10 @@ List *equalities_of(Query *q, Node *quals) {
     return out;
 }
 
-bool same(const Pair *p, const Pair *q) { return p->item == q->item && p->col == q->col && p->src == q->src; }
+bool same(const Pair *p, const Pair *q) {
+    return p->item == q->item && p->col == q->col && p->src == q->src && p->via_rel == q->via_rel &&
+           p->via_col == q->via_col && p->via_key == q->via_key;
+}
 
 List *add_pair(List *list, Pair *p) {
     ListCell *lc;
@@ -140,11 +158,36 @@ bool holds_item(Node *node, int item) {
     return bms_is_member(item, items);
 }
 
+struct Walk {
+    Query *q;
+    int item;
+    Oid relid; // the changed table
+    List *base;
+};
+
+// The table a FROM item reads, when it is one other than the changed table
+// (InvalidOid else).
+Oid other_table(const Walk *w, int item, bool *only) {
+    RangeTblEntry *rte = rt_fetch(item, w->q->rtable);
+    if (rte->rtekind != RTE_RELATION || item == w->item || rte->relid == w->relid)
+        return InvalidOid;
+    *only = !rte->inh;
+    return rte->relid;
+}
+
 // Pairs moved through the equalities (closed: a = b, b = c), onto items of
-// `onto` only (nullptr: anywhere).
-List *transfer(List *pairs, List *eqs, const Bitmapset *onto) {
+// `onto` only (nullptr: anywhere). A plain pair that reaches a column b of
+// another table Q also gives each column c of Q, as "one of Q's c where b is
+// the changed row's value" (the row of Q the equality matched).
+List *transfer(const Walk *w, List *pairs, List *eqs, const Bitmapset *onto) {
     List *reached = list_copy(pairs);
     List *out = NIL;
+    auto reach = [&](Pair *n) {
+        int before = list_length(reached);
+        reached = add_pair(reached, n);
+        if (list_length(reached) > before && (onto == nullptr || bms_is_member(n->item, onto)))
+            out = add_pair(out, n);
+    };
     for (int i = 0; i < list_length(reached); i++) {
         auto *p = static_cast<Pair *>(list_nth(reached, i));
         ListCell *lc;
@@ -155,12 +198,51 @@ List *transfer(List *pairs, List *eqs, const Bitmapset *onto) {
                 if (static_cast<int>(from->varno) != p->item || from->varattno != p->col)
                     continue;
                 auto *n = static_cast<Pair *>(palloc(sizeof(Pair)));
-                *n = {static_cast<int>(to->varno), to->varattno, p->src, to->vartype};
-                int before = list_length(reached);
-                reached = add_pair(reached, n);
-                if (list_length(reached) > before && (onto == nullptr || bms_is_member(n->item, onto)))
-                    out = add_pair(out, n);
+                *n = *p;
+                n->item = static_cast<int>(to->varno);
+                n->col = to->varattno;
+                n->type = to->vartype;
+                reach(n);
+                bool only = false;
+                Oid q = OidIsValid(p->via_rel) ? InvalidOid : other_table(w, n->item, &only);
+                if (!OidIsValid(q))
+                    continue;
+                Relation rel = relation_open(q, AccessShareLock);
+                TupleDesc desc = RelationGetDescr(rel);
+                for (int a = 0; a < desc->natts; a++) {
+                    Form_pg_attribute att = TupleDescAttr(desc, a);
+                    if (att->attisdropped || att->attnum == to->varattno || !usable_type(att->atttypid))
+                        continue;
+                    auto *v = static_cast<Pair *>(palloc(sizeof(Pair)));
+                    *v = {n->item, att->attnum, p->src, att->atttypid, p->src_type, q, only, att->attnum,
+                          to->varattno};
+                    reach(v);
+                }
+                relation_close(rel, AccessShareLock);
             }
+        }
+    }
+    return out;
+}
+
+// Rows of the other side of an outer join whose match flips equal, through an
+// ON equality, a column b of another table B that x reads: one of B's values of
+// b (B's rows as they are; any of them).
+List *any_of_table(const Walk *w, List *eqs, const Bitmapset *x_items, const Bitmapset *onto) {
+    List *out = NIL;
+    ListCell *lc;
+    foreach (lc, eqs) {
+        auto *eq = static_cast<Eq *>(lfirst(lc));
+        for (int side = 0; side < 2; side++) {
+            Var *mine = side == 0 ? eq->a : eq->b, *theirs = side == 0 ? eq->b : eq->a;
+            bool only = false;
+            Oid b = bms_is_member(mine->varno, x_items) ? other_table(w, mine->varno, &only) : InvalidOid;
+            if (!OidIsValid(b) || !bms_is_member(theirs->varno, onto))
+                continue;
+            auto *p = static_cast<Pair *>(palloc(sizeof(Pair)));
+            *p = {static_cast<int>(theirs->varno), theirs->varattno, 0, theirs->vartype, InvalidOid, b, only,
+                  mine->varattno, 0};
+            out = add_pair(out, p);
         }
     }
     return out;
@@ -232,9 +314,7 @@ List *base_pairs(Query *q, int item, Oid *relid) {
             Form_pg_attribute att = TupleDescAttr(desc, a);
             if (att->attisdropped || !usable_type(att->atttypid))
                 continue;
-            auto *p = static_cast<Pair *>(palloc(sizeof(Pair)));
-            *p = {item, att->attnum, att->attnum, att->atttypid};
-            out = lappend(out, p);
+            out = lappend(out, new_pair(item, att->attnum, att->attnum, att->atttypid));
         }
         relation_close(rel, AccessShareLock);
         return out;
@@ -270,32 +350,24 @@ List *base_pairs(Query *q, int item, Oid *relid) {
         if (v->varlevelsup != 0 || static_cast<int>(v->varno) != inner || v->varattno <= 0 ||
             !usable_type(v->vartype))
             continue;
-        auto *p = static_cast<Pair *>(palloc(sizeof(Pair)));
-        *p = {item, tle->resno, v->varattno, v->vartype};
-        out = lappend(out, p);
+        out = lappend(out, new_pair(item, tle->resno, v->varattno, v->vartype));
     }
     return out;
 }
-
-struct Walk {
-    Query *q;
-    int item;
-    List *base;
-};
 
 Cover visit(Walk *w, Node *node);
 
 // An inner join of x with the rest: every row made from an altered row of x
 // satisfied the equalities.
-Cover inner(const Cover &x, List *eqs) {
+Cover inner(const Walk *w, const Cover &x, List *eqs) {
     Cover c = x;
-    c.strong = union_pairs(list_copy(x.strong), transfer(x.or_null, eqs, nullptr));
+    c.strong = union_pairs(list_copy(x.strong), transfer(w, x.or_null, eqs, nullptr));
     c.or_null = union_pairs(list_copy(x.or_null), c.strong);
     c.clauses = NIL;
     ListCell *lc;
     foreach (lc, x.clauses) {
         List *clause = static_cast<List *>(lfirst(lc));
-        c.clauses = lappend(c.clauses, union_pairs(list_copy(clause), transfer(clause, eqs, nullptr)));
+        c.clauses = lappend(c.clauses, union_pairs(list_copy(clause), transfer(w, clause, eqs, nullptr)));
     }
     return c;
 }
@@ -309,7 +381,7 @@ Cover join(Walk *w, JoinExpr *j) {
         return x;
     List *eqs = equalities_of(w->q, j->quals);
     if (j->jointype == JOIN_INNER)
-        return inner(x, eqs);
+        return inner(w, x, eqs);
     bool x_preserved = (j->jointype == JOIN_LEFT && left) || (j->jointype == JOIN_RIGHT && !left) ||
                        j->jointype == JOIN_FULL;
     bool other_preserved = (j->jointype == JOIN_LEFT && !left) || (j->jointype == JOIN_RIGHT && left) ||
@@ -318,21 +390,24 @@ Cover join(Walk *w, JoinExpr *j) {
     if (!other_preserved) {
         // The other side is NULL-extended where x has no match: the rows made
         // from x's altered rows are all the altered rows.
-        c.or_null = union_pairs(list_copy(x.or_null), transfer(x.or_null, eqs, nullptr));
+        c.or_null = union_pairs(list_copy(x.or_null), transfer(w, x.or_null, eqs, nullptr));
         return c;
     }
     if (matches_stable(w->q, xs, j->quals, eqs, w->item)) {
         if (!x_preserved)
-            return inner(x, eqs); // only matched rows are made from x
-        c.or_null = union_pairs(list_copy(x.or_null), transfer(x.or_null, eqs, nullptr));
+            return inner(w, x, eqs); // only matched rows are made from x
+        c.or_null = union_pairs(list_copy(x.or_null), transfer(w, x.or_null, eqs, nullptr));
         return c;
     }
     // Rows of the other side whose match with x's altered rows flips: they equal
     // such a row through an ON equality (an altered row whose column is NULL
     // matches nothing).
-    Bitmapset *onto = nullptr;
+    Bitmapset *onto = nullptr, *x_items = nullptr;
     items_of(other, &onto);
-    List *ext = transfer(x.or_null, eqs, onto);
+    items_of(xs, &x_items);
+    List *ext = transfer(w, x.or_null, eqs, onto);
+    if (ext == NIL)
+        ext = any_of_table(w, eqs, x_items, onto);
     if (ext == NIL) {
         c.ok = false;
         return c;
@@ -381,7 +456,7 @@ Cover visit(Walk *w, Node *node) {
                 if (!x.ok)
                     return x;
                 // (the other items are joined inner, the WHERE filters)
-                c = inner(x, equalities_of(w->q, f->quals));
+                c = inner(w, x, equalities_of(w->q, f->quals));
                 c.holds = true;
                 return c;
             }
@@ -428,31 +503,62 @@ bool rows_stand_alone(Query *q) {
 
 // The lookup source of table relid for the chosen pairs: its captured columns
 // and the predicate over the view's rows (alias v), one OR-ed test per pair.
-SourceKey *make_lookup(Query *q, Oid relid, List *chosen) {
+SourceKey *make_lookup(Query *q, Oid relid, List *chosen, List *base) {
     SourceKey *sk = new_source(relid, derive_join);
+    // The parameter of the changed row's column src ($n, an array of its values).
+    auto param_of = [sk](AttrNumber src, Oid type) {
+        if (!list_member_int(sk->capture_attnos, src)) {
+            sk->capture_attnos = lappend_int(sk->capture_attnos, src);
+            sk->capture_types = lappend_oid(sk->capture_types, type);
+        }
+        int param = 0;
+        for (int i = 0; i < list_length(sk->capture_attnos); i++)
+            if (list_nth_int(sk->capture_attnos, i) == src)
+                param = i + 1;
+        return psprintf("$%d::%s[]", param, format_type_be_qualified(type));
+    };
     StringInfoData where, described;
     initStringInfo(&where);
     initStringInfo(&described);
     ListCell *lc;
     foreach (lc, chosen) {
         auto *p = static_cast<Pair *>(lfirst(lc));
-        if (!list_member_int(sk->capture_attnos, p->src)) {
-            sk->capture_attnos = lappend_int(sk->capture_attnos, p->src);
-            sk->capture_types = lappend_oid(sk->capture_types, p->type);
-        }
-        int param = list_length(sk->capture_attnos);
-        for (int i = 0; i < list_length(sk->capture_attnos); i++)
-            if (list_nth_int(sk->capture_attnos, i) == p->src)
-                param = i + 1;
         const char *col = quote_identifier(output_column(q, p));
-        const char *array = psprintf("$%d::%s[]", param, format_type_be_qualified(p->type));
-        // (a changed row's NULL is looked up as NULL: the rows made from it hold it)
-        appendStringInfo(&where, "%s(v.%s %s ANY (%s) OR (v.%s IS NULL AND pg_catalog.array_position(%s, NULL) IS "
-                                 "NOT NULL))",
-                         where.len > 0 ? " OR " : "", col, operator_sql(default_equality(p->type)), array, col,
-                         array);
-        appendStringInfo(&described, "%s%s = %s.%s", described.len > 0 ? " or " : "", col, rel_name(relid),
-                         column_name(relid, p->src));
+        const char *eq = operator_sql(default_equality(p->type));
+        appendStringInfoString(&where, where.len > 0 ? " OR " : "");
+        appendStringInfoString(&described, described.len > 0 ? " or " : "");
+        if (!OidIsValid(p->via_rel)) {
+            const char *array = param_of(p->src, p->type);
+            // (a changed row's NULL is looked up as NULL: the rows made from it hold it)
+            appendStringInfo(&where, "(v.%s %s ANY (%s) OR (v.%s IS NULL AND pg_catalog.array_position(%s, NULL) IS "
+                                     "NOT NULL))",
+                             col, eq, array, col, array);
+            appendStringInfo(&described, "%s = %s.%s", col, rel_name(relid), column_name(relid, p->src));
+            continue;
+        }
+        // One of Q's values (of Q's rows whose key column is the changed row's),
+        // Q's NULL included.
+        const char *from = psprintf("%s%s q", p->via_only ? "ONLY " : "", quote_relation(p->via_rel));
+        const char *value = quote_identifier(column_name(p->via_rel, p->via_col));
+        const char *filter = "true";
+        if (p->via_key != 0)
+            filter = psprintf("q.%s %s ANY (%s)", quote_identifier(column_name(p->via_rel, p->via_key)),
+                              operator_sql(default_equality(p->src_type)), param_of(p->src, p->src_type));
+        appendStringInfo(&where, "(v.%s %s ANY (ARRAY(SELECT q.%s FROM %s WHERE %s)) OR (v.%s IS NULL AND EXISTS "
+                                 "(SELECT FROM %s WHERE %s AND q.%s IS NULL)))",
+                         col, eq, value, from, filter, col, from, filter, value);
+        if (p->via_key != 0)
+            appendStringInfo(&described, "%s = %s.%s where %s.%s = %s.%s", col, rel_name(p->via_rel), value,
+                             rel_name(p->via_rel), column_name(p->via_rel, p->via_key), rel_name(relid),
+                             column_name(relid, p->src));
+        else
+            appendStringInfo(&described, "%s = any %s.%s", col, rel_name(p->via_rel), value);
+        sk->lookup_reads = list_append_unique_oid(sk->lookup_reads, p->via_rel);
+    }
+    // (a change of the table must still be noted when no test reads its values)
+    if (sk->capture_attnos == NIL) {
+        auto *first = static_cast<Pair *>(linitial(base));
+        (void) param_of(first->src, first->src_type);
     }
     sk->lookup_where = where.data;
     sk->key_from = psprintf("the view's rows where %s (looked up in the view and its query)", described.data);
@@ -465,7 +571,8 @@ SourceKey *lookup_source(Query *q, int item) {
     if (!rows_stand_alone(q))
         return nullptr;
     Oid relid = InvalidOid;
-    Walk w{q, item, base_pairs(q, item, &relid)};
+    List *base = base_pairs(q, item, &relid);
+    Walk w{q, item, relid, base};
     if (w.base == NIL)
         return nullptr;
     Cover c = visit(&w, reinterpret_cast<Node *>(q->jointree));
@@ -485,15 +592,15 @@ SourceKey *lookup_source(Query *q, int item) {
     }
     if (chosen == NIL)
         return nullptr;
-    return make_lookup(q, relid, chosen);
+    return make_lookup(q, relid, chosen, base);
 }
 
 SourceKey *lookup_correlated(Query *q, Oid relid, const Var *x, AttrNumber inner) {
-    Pair p{static_cast<int>(x->varno), x->varattno, inner, x->vartype};
+    Pair *p = new_pair(static_cast<int>(x->varno), x->varattno, inner, x->vartype);
     if (!rows_stand_alone(q) || get_atttype(relid, inner) != x->vartype || !usable_type(x->vartype) ||
-        output_column(q, &p) == nullptr)
+        output_column(q, p) == nullptr)
         return nullptr;
-    return make_lookup(q, relid, list_make1(&p));
+    return make_lookup(q, relid, list_make1(p), list_make1(p));
 }
 
 char *lookup_key_query(const SourceKey *sk, Oid view, Oid definition, int nkeys, char *const *key_names) {

@@ -214,6 +214,12 @@ SHAPES = (
           "FROM regions r FULL JOIN accounts a ON a.region = r.id FULL JOIN ledger l ON l.account_id = a.id",
           (), {"regions": INC, "accounts": INC, "ledger": INC},
           "two FULL JOINs in a chain: a change in the middle flips rows on both sides"),
+    Shape("inner_then_full",
+          "SELECT a.id AS aid, l.id AS lid, r.id AS rid FROM accounts a JOIN ledger l ON l.account_id = a.id "
+          "FULL JOIN regions r ON r.id = a.region",
+          (), {"regions": INC, "accounts": INC, "ledger": INC},
+          "a FULL JOIN after an inner join: a ledger row flips the regions of its account's region, found "
+          "through accounts' rows (rid = regions.id where accounts.id = ledger.account_id)"),
     Shape("cross_join",
           "SELECT r.id AS region_id, r.tier, a.id AS account_id FROM regions r CROSS JOIN accounts a "
           "WHERE a.region IS DISTINCT FROM r.id",
