@@ -169,6 +169,12 @@ SHAPES = (
           "SELECT a.owner, a.kind, l.amount FROM accounts a LEFT JOIN ledger l ON l.account_id = a.id",
           (), {"accounts": INC, "ledger": INC},
           "a LEFT JOIN without keys: the partition from the preserved side, null-extended rows coming and going"),
+    Shape("self_join_bag",
+          "SELECT l1.account_id, l1.amount AS first_amount, l2.amount AS later_amount "
+          "FROM ledger l1 JOIN ledger l2 ON l2.account_id = l1.account_id AND l2.id > l1.id "
+          "WHERE l1.amount > 300 AND l2.amount > 300",
+          (), {"ledger": INC},
+          "a self join (pg_ivm's mv_self): both occurrences of ledger give the partition (account_id)"),
     Shape("cte_join_bag",
           "WITH big AS (SELECT account_id, amount FROM ledger WHERE amount > 100) "
           "SELECT b.account_id, b.amount, a.kind FROM big b JOIN accounts a ON a.id = b.account_id",
