@@ -77,10 +77,14 @@ SELECT pgview_refresh('hist.sums');
 SELECT hist_wait(8);
 SELECT count(*) FROM pgview_refresh_log WHERE matview = 'hist.sums'::regclass AND origin = 'manual';
 
--- Pruning: rows older than pgview_auto.history_days (7) go.
+-- Pruning: rows older than pgview_auto.history_days (7) go. (In one
+-- transaction: a worker starting meanwhile prunes at its start, and would
+-- otherwise take the rows first.)
+BEGIN;
 UPDATE pgview_auto.refresh_log SET started_at = started_at - interval '8 days', finished_at = finished_at - interval '8 days'
 WHERE origin = 'commit';
 SELECT pgview_prune_history() >= 1 AS pruned;
+COMMIT;
 SELECT origin, count(*) FROM pgview_refresh_log WHERE matview::text LIKE 'hist.%' GROUP BY origin ORDER BY origin;
 
 -- A dropped view's rows stay (its OID shown), without their error.

@@ -5,6 +5,7 @@
 
 extern "C" {
 #include "access/heapam.h"
+#include "access/hio.h"
 #include "access/tableam.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
@@ -12,6 +13,7 @@ extern "C" {
 #include "utils/rel.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 }
 
@@ -64,6 +66,30 @@ bool history_installed(void) { return OidIsValid(registry_relid("refresh_log"));
 // batch. The worker writes a row per refresh of every writer (thousands a
 // second), on the writers' CPUs. The values come from us: the table's CHECK
 // constraints hold by construction; it has no triggers.
+// One bulk-insert state for the process's life, not one per batch: its
+// strategy's ring of buffers (BAS_BULKWRITE) is reused from batch to batch, so
+// the history's ever new pages cycle through those buffers instead of taking
+// shared_buffers from the writers' tables (measured: a state per batch left
+// every page of the history in the pool, and the writers lost 4-5% of their
+// TPS; test/bench/history/RESULTS.md).
+namespace {
+BulkInsertState bulk_state() {
+    static BulkInsertState bulk = nullptr;
+    if (bulk == nullptr) {
+        MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+        bulk = GetBulkInsertState();
+        MemoryContextSwitchTo(old);
+    }
+    // (a batch that failed left its buffer there; the abort released the pin)
+    bulk->current_buf = InvalidBuffer;
+#if PG_VERSION_NUM >= 160000
+    bulk->next_free = InvalidBlockNumber;
+    bulk->last_free = InvalidBlockNumber;
+#endif
+    return bulk;
+}
+} // namespace
+
 void history_append(const HistoryRow *rows, int n) {
     if (n <= 0)
         return;
@@ -78,7 +104,7 @@ void history_append(const HistoryRow *rows, int n) {
     ResultRelInfo *target = makeNode(ResultRelInfo);
     InitResultRelInfo(target, rel, 1, nullptr, 0);
     ExecOpenIndices(target, false);
-    BulkInsertState bulk = GetBulkInsertState();
+    BulkInsertState bulk = bulk_state();
     // Slots over a copy of the descriptor: the relation's own is reference
     // counted, and a thousand slots pinning it cost the resource owner a
     // quadratic search when they are dropped.
@@ -97,7 +123,7 @@ void history_append(const HistoryRow *rows, int n) {
     }
     pfree(slots);
     FreeTupleDesc(desc);
-    FreeBulkInsertState(bulk);
+    ReleaseBulkInsertStatePin(bulk);
     ExecCloseIndices(target);
     FreeExecutorState(estate);
     table_close(rel, NoLock);

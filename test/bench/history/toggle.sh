@@ -26,6 +26,9 @@
 #   TOGGLE_WINDOW            seconds per state (5) [2]
 #   HIST_PORT                the server's port (default: a free one from 54390)
 #   HIST_SKIP_BUILD          1: use the installed extension as it is
+#   TOGGLE_SQL               SQL run in the database after the set-up, for an experiment
+#                            (say, what the history costs without its index); the
+#                            results' heading quotes it
 # Exit status: 0 done; 1 a view was stale or the history wrong; 3 the run failed.
 set -Eeuo pipefail
 trap 'exit 3' ERR
@@ -49,6 +52,8 @@ done
 
 # shellcheck source=test/bench/history/setup.sh
 source "$HERE/setup.sh"
+EXPERIMENT=${TOGGLE_SQL:-}
+[ -z "$EXPERIMENT" ] || psql_db "$DB" -c "$EXPERIMENT" >/dev/null
 
 logged() {
     psql_db "$DB" -c "SELECT pgview_flush_history()" >/dev/null
@@ -142,7 +147,7 @@ fi
     echo "W2 ($USERS users, $ORDERS orders), insert.pgb, user_stats in commit mode, fsync off, PostgreSQL"
     echo "$(psql_db postgres -c 'SHOW server_version'). pgview_auto.history switched every window; each on window's"
     echo "mean TPS over the mean of the off windows beside it. Target: ratio >= 0.98. Entries the buffer"
-    echo "dropped (full): $dropped."
+    echo "dropped (full): $dropped.${EXPERIMENT:+ Experiment, run after the set-up: \`$EXPERIMENT\`.}"
     echo
     echo "| clients | run | TPS history off | TPS history on | on/off (median of window pairs) | quartiles | pairs | all on seconds / all off seconds |"
     echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
