@@ -77,15 +77,21 @@ SELECT pgview_refresh('hist.sums');
 SELECT hist_wait(8);
 SELECT count(*) FROM pgview_refresh_log WHERE matview = 'hist.sums'::regclass AND origin = 'manual';
 
--- Pruning: rows older than pgview_auto.history_days (7) go. (In one
--- transaction: a worker starting meanwhile prunes at its start, and would
--- otherwise take the rows first.)
+-- Pruning: refreshes older than pgview_auto.history_days (7) go, a batch (a
+-- row of the table) once its newest is. Here every batch holding a commit-mode
+-- refresh is made 8 days older. (In one transaction: a worker starting
+-- meanwhile prunes at its start, and would otherwise take them first.)
 BEGIN;
-UPDATE pgview_auto.refresh_log SET started_at = started_at - interval '8 days', finished_at = finished_at - interval '8 days'
-WHERE origin = 'commit';
+UPDATE pgview_auto.refresh_log
+   SET last_finished = last_finished - interval '8 days',
+       started_at = ARRAY(SELECT t - interval '8 days' FROM unnest(started_at) WITH ORDINALITY u(t, o) ORDER BY o),
+       finished_at = ARRAY(SELECT t - interval '8 days' FROM unnest(finished_at) WITH ORDINALITY u(t, o) ORDER BY o)
+ WHERE 'c' = ANY (origin);
 SELECT pgview_prune_history() >= 1 AS pruned;
 COMMIT;
-SELECT origin, count(*) FROM pgview_refresh_log WHERE matview::text LIKE 'hist.%' GROUP BY origin ORDER BY origin;
+SELECT count(*) FILTER (WHERE origin = 'commit') AS commit_left,
+       count(*) FILTER (WHERE finished_at < now() - interval '7 days') AS old_left
+  FROM pgview_refresh_log WHERE matview::text LIKE 'hist.%';
 
 -- A dropped view's rows stay (its OID shown), without their error.
 DROP MATERIALIZED VIEW hist.inv;

@@ -188,41 +188,54 @@ ALTER TABLE pgview_auto.watched ADD CONSTRAINT watched_mode_check
 -- ---------------------------------------------------------------------------
 -- The refresh history (issue 24): every refresh, at commit, by the worker, by
 -- pgview_refresh / pgview_refresh_pending or a schedule, and of every strategy,
--- appends a row (pgview_auto.history). With shared_preload_libraries the rows
--- wait in a buffer in shared memory (pgview_auto.history_buffer entries) and
--- the database's worker writes them, so writers never wait for it; without, the
--- refresh writes its row itself. Rows older than pgview_auto.history_days are
--- deleted by the worker. History, not configuration: not dumped by pg_dump.
+-- is a row of pgview_refresh_log (pgview_auto.history). With
+-- shared_preload_libraries the rows wait in a buffer in shared memory
+-- (pgview_auto.history_buffer entries) and the database's worker writes them,
+-- so writers never wait for it; without, the refresh writes its row itself.
+-- A row of the table is a batch of refreshes, one array element each (the
+-- view unnests them): at 17,000 refreshes a second a heap tuple per refresh
+-- cost eight writers about 5% of their TPS, a row per batch about 3-4%
+-- (test/bench/history/RESULTS.md). A batch is deleted by the worker once its
+-- newest refresh is older than pgview_auto.history_days. History, not
+-- configuration: not dumped by pg_dump.
 CREATE TABLE pgview_auto.refresh_log (
-  matview      oid NOT NULL,
-  started_at   timestamptz NOT NULL,
-  finished_at  timestamptz NOT NULL,
-  origin       text NOT NULL CHECK (origin IN ('commit', 'statement', 'prepare', 'manual', 'worker')),
-  strategy     text NOT NULL,
-  keys         bigint,
-  rows_changed bigint,
-  outcome      text NOT NULL CHECK (outcome IN ('refreshed', 'failed')),
-  error        text,
-  pid          integer NOT NULL
+  last_finished timestamptz NOT NULL, -- the batch's newest finished_at
+  matview      oid[] NOT NULL,
+  started_at   timestamptz[] NOT NULL,
+  finished_at  timestamptz[] NOT NULL,
+  origin       "char"[] NOT NULL,   -- c commit, s statement, p prepare, m manual, w worker
+  strategy     "char"[] NOT NULL,   -- R full refresh, F full difference, K keyed recompute, D delta
+  keys         bigint[] NOT NULL,
+  rows_changed bigint[] NOT NULL,
+  failed       boolean[] NOT NULL,
+  error        text[] NOT NULL,
+  pid          integer[] NOT NULL
 );
--- A btree on finished_at: the worker's prune (every 10 minutes) finds the old
--- rows, or that there are none, at once. With a BRIN index it read the table's
--- unsummarized ranges, half a second for 3 million rows, while the shared
--- buffer filled and dropped entries (each batch's insert at the index's right
--- edge costs little).
-CREATE INDEX refresh_log_finished_at ON pgview_auto.refresh_log (finished_at);
+-- The worker's prune (every 10 minutes) finds the old batches at once.
+CREATE INDEX refresh_log_last_finished ON pgview_auto.refresh_log (last_finished);
 -- Its error column can quote data: read it through pgview_refresh_log.
 REVOKE ALL ON pgview_auto.refresh_log FROM PUBLIC;
 
 -- Every row to every role, as pgview_status(); the error only to roles that may
 -- read the view (as pgview_status().last_error).
 CREATE VIEW @extschema@.pgview_refresh_log WITH (security_barrier) AS
-  SELECT l.matview::pg_catalog.regclass AS matview, l.started_at, l.finished_at,
-         l.finished_at OPERATOR(pg_catalog.-) l.started_at AS duration,
-         l.origin, l.strategy, l.keys, l.rows_changed, l.outcome,
-         CASE WHEN pg_catalog.has_table_privilege(l.matview, 'SELECT') THEN l.error END AS error,
-         l.pid
-  FROM pgview_auto.refresh_log l;
+  SELECT r.matview::pg_catalog.regclass AS matview, r.started_at, r.finished_at,
+         r.finished_at OPERATOR(pg_catalog.-) r.started_at AS duration,
+         CASE r.origin WHEN 'c' THEN 'commit' WHEN 's' THEN 'statement' WHEN 'p' THEN 'prepare'
+                       WHEN 'm' THEN 'manual' WHEN 'w' THEN 'worker' END AS origin,
+         CASE r.strategy WHEN 'R' THEN 'full refresh' WHEN 'F' THEN 'full difference'
+                         WHEN 'K' THEN 'keyed recompute' WHEN 'D' THEN 'delta' END AS strategy,
+         r.keys, r.rows_changed,
+         CASE WHEN r.failed THEN 'failed' ELSE 'refreshed' END AS outcome,
+         CASE WHEN pg_catalog.has_table_privilege(r.matview, 'SELECT') THEN r.error END AS error,
+         r.pid
+  FROM pgview_auto.refresh_log l,
+       LATERAL ROWS FROM (pg_catalog.unnest(l.matview), pg_catalog.unnest(l.started_at),
+                          pg_catalog.unnest(l.finished_at), pg_catalog.unnest(l.origin),
+                          pg_catalog.unnest(l.strategy), pg_catalog.unnest(l.keys),
+                          pg_catalog.unnest(l.rows_changed), pg_catalog.unnest(l.failed),
+                          pg_catalog.unnest(l.error), pg_catalog.unnest(l.pid))
+         AS r(matview, started_at, finished_at, origin, strategy, keys, rows_changed, failed, error, pid);
 GRANT SELECT ON @extschema@.pgview_refresh_log TO PUBLIC;
 COMMENT ON VIEW @extschema@.pgview_refresh_log IS
   'One row per refresh (any mode and strategy) of the last pgview_auto.history_days days: view, when, how long, origin (commit, statement, prepare, manual, worker), strategy, keys, rows written, outcome; the error only for roles that may read the view. With shared_preload_libraries rows appear once the worker has written them (pgview_history_buffer() shows what waits)';

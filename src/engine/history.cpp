@@ -32,10 +32,8 @@ const char *origin_name_of_letter(char letter) {
 }
 
 registry::HistoryRow history_row_of(const shmem::HistoryEntry &e) {
-    return {e.view,   origin_name_of_letter(e.origin), strategy_name(static_cast<Strategy>(e.strategy)),
-            e.failed, e.failed ? e.error : nullptr,    e.pid,
-            e.keys,   e.rows,                          e.started,
-            e.finished};
+    return {e.view, e.origin, e.strategy, e.failed, e.failed ? e.error : nullptr, e.pid,
+            e.keys, e.rows,   e.started,  e.finished};
 }
 
 namespace {

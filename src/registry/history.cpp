@@ -12,6 +12,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "executor/spi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -23,37 +24,72 @@ using namespace detail;
 
 namespace {
 
+// Deletes the old batches; returns how many refreshes they held.
 Statement prune = {
-    "DELETE FROM pgview_auto.refresh_log "
-    "WHERE finished_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) "
-    "  ($1 OPERATOR(pg_catalog.*) '1 day'::pg_catalog.interval))",
+    "WITH gone AS (DELETE FROM pgview_auto.refresh_log "
+    "  WHERE last_finished OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) "
+    "    ($1 OPERATOR(pg_catalog.*) '1 day'::pg_catalog.interval)) "
+    "  RETURNING pg_catalog.cardinality(matview) AS n) "
+    "SELECT pg_catalog.sum(n)::pg_catalog.int8 FROM gone",
     1, {INT4OID}, nullptr};
 
 // The columns a row fills, by name: a later version's table may have more, in
 // another order (they get their defaults' NULL; none has a non-NULL default).
-constexpr const char *columns[] = {"matview", "started_at", "finished_at", "origin", "strategy",
-                                   "keys", "rows_changed", "outcome", "error", "pid"};
+constexpr const char *columns[] = {"last_finished", "matview", "started_at", "finished_at", "origin",
+                                   "strategy",      "keys",    "rows_changed", "failed",   "error", "pid"};
 constexpr int ncolumns = sizeof columns / sizeof columns[0];
 
-void fill(TupleTableSlot *slot, const AttrNumber *attnum, const HistoryRow &r) {
+// One array of the n refreshes' values of one column (NULL elements where
+// isnull says).
+Datum array_of(const Datum *values, const bool *isnull, int n, Oid element) {
+    int16 len;
+    bool byval;
+    char align;
+    get_typlenbyvalalign(element, &len, &byval, &align);
+    int dims[1] = {n};
+    int lbs[1] = {1};
+    return PointerGetDatum(construct_md_array(const_cast<Datum *>(values), const_cast<bool *>(isnull), 1, dims, lbs,
+                                              element, len, byval, align));
+}
+
+// The batch's one tuple: each column an array of the rows' values.
+void fill(TupleTableSlot *slot, const AttrNumber *attnum, const HistoryRow *rows, int n) {
     ExecClearTuple(slot);
     int natts = slot->tts_tupleDescriptor->natts;
     for (int a = 0; a < natts; a++)
         slot->tts_isnull[a] = true;
-    auto set = [slot, attnum](int c, Datum value, bool isnull = false) {
+    auto set = [slot, attnum](int c, Datum value) {
         slot->tts_values[attnum[c] - 1] = value;
-        slot->tts_isnull[attnum[c] - 1] = isnull;
+        slot->tts_isnull[attnum[c] - 1] = false;
     };
-    set(0, ObjectIdGetDatum(r.view));
-    set(1, TimestampTzGetDatum(r.started));
-    set(2, TimestampTzGetDatum(r.finished));
-    set(3, CStringGetTextDatum(r.origin));
-    set(4, CStringGetTextDatum(r.strategy));
-    set(5, Int64GetDatum(r.keys), r.keys < 0);
-    set(6, Int64GetDatum(r.rows), r.rows < 0);
-    set(7, CStringGetTextDatum(r.failed ? "failed" : "refreshed"));
-    set(8, r.error != nullptr ? CStringGetTextDatum(r.error) : (Datum) 0, r.error == nullptr);
-    set(9, Int32GetDatum(r.pid));
+    auto *v = static_cast<Datum *>(palloc(sizeof(Datum) * n));
+    auto *nulls = static_cast<bool *>(palloc0(sizeof(bool) * n));
+    // (each column's values, then its array: the arrays copy them)
+    auto column = [&](int c, Oid element, auto value, auto is_null) {
+        for (int i = 0; i < n; i++) {
+            nulls[i] = is_null(rows[i]);
+            v[i] = nulls[i] ? (Datum) 0 : value(rows[i]);
+        }
+        set(c, array_of(v, nulls, n, element));
+    };
+    auto never = [](const HistoryRow &) { return false; };
+    TimestampTz last = rows[0].finished;
+    for (int i = 1; i < n; i++)
+        last = Max(last, rows[i].finished);
+    set(0, TimestampTzGetDatum(last));
+    column(1, OIDOID, [](const HistoryRow &r) { return ObjectIdGetDatum(r.view); }, never);
+    column(2, TIMESTAMPTZOID, [](const HistoryRow &r) { return TimestampTzGetDatum(r.started); }, never);
+    column(3, TIMESTAMPTZOID, [](const HistoryRow &r) { return TimestampTzGetDatum(r.finished); }, never);
+    column(4, CHAROID, [](const HistoryRow &r) { return CharGetDatum(r.origin); }, never);
+    column(5, CHAROID, [](const HistoryRow &r) { return CharGetDatum(r.strategy); }, never);
+    column(6, INT8OID, [](const HistoryRow &r) { return Int64GetDatum(r.keys); },
+           [](const HistoryRow &r) { return r.keys < 0; });
+    column(7, INT8OID, [](const HistoryRow &r) { return Int64GetDatum(r.rows); },
+           [](const HistoryRow &r) { return r.rows < 0; });
+    column(8, BOOLOID, [](const HistoryRow &r) { return BoolGetDatum(r.failed); }, never);
+    column(9, TEXTOID, [](const HistoryRow &r) { return CStringGetTextDatum(r.error); },
+           [](const HistoryRow &r) { return r.error == nullptr; });
+    column(10, INT4OID, [](const HistoryRow &r) { return Int32GetDatum(r.pid); }, never);
     ExecStoreVirtualTuple(slot);
 }
 
@@ -61,35 +97,11 @@ void fill(TupleTableSlot *slot, const AttrNumber *attnum, const HistoryRow &r) {
 
 bool history_installed(void) { return OidIsValid(registry_relid("refresh_log")); }
 
-// As COPY writes a batch: the heap's multi-insert (a WAL record per page, not
-// per row) and the table's indexes, without a statement to plan and run per
-// batch. The worker writes a row per refresh of every writer (thousands a
-// second), on the writers' CPUs. The values come from us: the table's CHECK
-// constraints hold by construction; it has no triggers.
-// One bulk-insert state for the process's life, not one per batch: its
-// strategy's ring of buffers (BAS_BULKWRITE) is reused from batch to batch, so
-// the history's ever new pages cycle through those buffers instead of taking
-// shared_buffers from the writers' tables (measured: a state per batch left
-// every page of the history in the pool, and the writers lost 4-5% of their
-// TPS; test/bench/history/RESULTS.md).
-namespace {
-BulkInsertState bulk_state() {
-    static BulkInsertState bulk = nullptr;
-    if (bulk == nullptr) {
-        MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-        bulk = GetBulkInsertState();
-        MemoryContextSwitchTo(old);
-    }
-    // (a batch that failed left its buffer there; the abort released the pin)
-    bulk->current_buf = InvalidBuffer;
-#if PG_VERSION_NUM >= 160000
-    bulk->next_free = InvalidBlockNumber;
-    bulk->last_free = InvalidBlockNumber;
-#endif
-    return bulk;
-}
-} // namespace
-
+// One tuple for the whole batch, inserted as the executor would (the table's
+// index too), without a statement to plan. The worker writes a batch per pass
+// for every writer's refreshes (thousands a second); a tuple per refresh cost
+// eight writers about 5% of their TPS, a tuple per batch about 3-4%. The
+// values come from us: the table has no constraint to check, no trigger.
 void history_append(const HistoryRow *rows, int n) {
     if (n <= 0)
         return;
@@ -104,26 +116,12 @@ void history_append(const HistoryRow *rows, int n) {
     ResultRelInfo *target = makeNode(ResultRelInfo);
     InitResultRelInfo(target, rel, 1, nullptr, 0);
     ExecOpenIndices(target, false);
-    BulkInsertState bulk = bulk_state();
-    // Slots over a copy of the descriptor: the relation's own is reference
-    // counted, and a thousand slots pinning it cost the resource owner a
-    // quadratic search when they are dropped.
-    TupleDesc desc = CreateTupleDescCopy(RelationGetDescr(rel));
-    const TupleTableSlotOps *ops = table_slot_callbacks(rel);
-    auto **slots = static_cast<TupleTableSlot **>(palloc(sizeof(TupleTableSlot *) * n));
-    for (int i = 0; i < n; i++) {
-        slots[i] = MakeSingleTupleTableSlot(desc, ops);
-        fill(slots[i], attnum, rows[i]);
-    }
-    table_multi_insert(rel, slots, n, GetCurrentCommandId(true), 0, bulk);
-    for (int i = 0; i < n; i++) {
-        if (target->ri_NumIndices > 0)
-            list_free(ExecInsertIndexTuples(target, slots[i], estate, false, false, nullptr, NIL));
-        ExecDropSingleTupleTableSlot(slots[i]);
-    }
-    pfree(slots);
-    FreeTupleDesc(desc);
-    ReleaseBulkInsertStatePin(bulk);
+    TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), table_slot_callbacks(rel));
+    fill(slot, attnum, rows, n);
+    table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, nullptr);
+    if (target->ri_NumIndices > 0)
+        list_free(ExecInsertIndexTuples(target, slot, estate, false, false, nullptr, NIL));
+    ExecDropSingleTupleTableSlot(slot);
     ExecCloseIndices(target);
     FreeExecutorState(estate);
     table_close(rel, NoLock);
@@ -131,7 +129,10 @@ void history_append(const HistoryRow *rows, int n) {
 
 int64 history_prune(int days) {
     Datum values[1] = {Int32GetDatum(days)};
-    return run(prune, values, nullptr, SPI_OK_DELETE);
+    (void) run(prune, values, nullptr, SPI_OK_SELECT);
+    bool isnull;
+    Datum n = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    return isnull ? 0 : DatumGetInt64(n);
 }
 
 } // namespace pgview::registry

@@ -1,5 +1,6 @@
 // pgview_auto — the refresh history (pgview_auto.refresh_log, read through the
-// view pgview_refresh_log): rows appended, old rows pruned. C-level, inside a
+// view pgview_refresh_log): refreshes appended, a batch of them per table row
+// (arrays, one element per refresh), old batches pruned. C-level, inside a
 // registry session (session.hpp).
 #pragma once
 
@@ -14,8 +15,8 @@ namespace pgview::registry {
 
 struct HistoryRow {
     Oid view;
-    const char *origin;   // "commit", "prepare", "manual", "worker"
-    const char *strategy; // engine::strategy_name
+    char origin;          // engine::origin_letter: c commit, s statement, p prepare, m manual, w worker
+    char strategy;        // engine::Strategy's letter
     bool failed;
     const char *error;    // nullptr when it did not fail
     int32 pid;
@@ -27,9 +28,10 @@ struct HistoryRow {
 
 // The history table exists here (the installed SQL version has it).
 bool history_installed(void);
-// Appends n rows in one statement.
+// Appends n refreshes, one table row.
 void history_append(const HistoryRow *rows, int n);
-// Deletes the rows that finished more than `days` days ago; returns how many.
+// Deletes the batches whose newest refresh finished more than `days` days
+// ago; returns how many refreshes they held.
 int64 history_prune(int days);
 
 } // namespace pgview::registry

@@ -26,10 +26,12 @@ $node->safe_psql('postgres', q{
   CREATE TABLE t (v int);
   CREATE MATERIALIZED VIEW mv AS SELECT count(*) AS n FROM t;
   SELECT pgview_watch('mv');
-  -- old rows, to be pruned by the worker's first pass
-  INSERT INTO pgview_auto.refresh_log (matview, started_at, finished_at, origin, strategy, outcome, pid)
-  SELECT 'mv'::regclass, now() - d * interval '1 day', now() - d * interval '1 day', 'commit', 'full refresh',
-         'refreshed', 0
+  -- old refreshes, one batch (a row of the table) each, to be pruned by the
+  -- worker's first pass
+  INSERT INTO pgview_auto.refresh_log (last_finished, matview, started_at, finished_at, origin, strategy, keys,
+                                       rows_changed, failed, error, pid)
+  SELECT now() - d * interval '1 day', ARRAY['mv'::regclass::oid], ARRAY[now() - d * interval '1 day'],
+         ARRAY[now() - d * interval '1 day'], '{c}', '{R}', '{NULL}', '{NULL}', '{f}', '{NULL}', '{0}'
   FROM generate_series(1, 6) d;
 });
 $node->safe_psql('postgres', 'INSERT INTO t VALUES (1)');
