@@ -279,11 +279,8 @@ bool sublink_walker(Node *node, SublinkSearch *s) {
     return expression_tree_walker(node, as_walker(sublink_walker), s);
 }
 
-// Tables read by sublinks of this query level (not inside its subqueries in FROM,
-// which are walked on their own) are refreshed in full, but those of a subquery
-// correlated by an equality that maps their changes to the key.
-// The sublinks of a query's WHERE conjuncts (negated: negate true), as they
-// are, under NOT or both.
+// The sublinks that are conjuncts of a query's WHERE: as they are (plain),
+// under NOT (negated), or both.
 List *where_sublinks(Query *q, bool plain, bool negated) {
     List *out = NIL;
     Node *quals = q->jointree != nullptr ? q->jointree->quals : nullptr;
@@ -315,6 +312,10 @@ List *top_sublinks(Query *q) {
     return out;
 }
 
+// Tables read by sublinks of this query level (not inside its subqueries in FROM,
+// which are walked on their own) are refreshed in full, but those of a subquery
+// correlated by an equality that maps their changes to the key (or, in the top
+// query, to a lookup of the view's rows).
 void sublinks_full(Analysis *a, Query *q, const JoinTree *jt, List *keys, bool top) {
     SublinkSearch s{a, q, jt, keys, top ? top_sublinks(q) : NIL, where_sublinks(q, true, false)};
     (void) query_tree_walker(q, as_walker(sublink_walker), &s, QTW_IGNORE_RANGE_TABLE);
