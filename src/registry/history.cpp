@@ -5,7 +5,6 @@
 
 extern "C" {
 #include "access/heapam.h"
-#include "access/hio.h"
 #include "access/tableam.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
@@ -14,7 +13,6 @@ extern "C" {
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/memutils.h"
 #include "utils/timestamp.h"
 }
 
