@@ -392,8 +392,7 @@ bool collect_filters(Building *b, Node *quals, bool source_only_allowed) {
     if (quals == nullptr)
         return true;
     quals = flatten_join_alias_vars(b->q, quals);
-    List *conjuncts = IsA(quals, List) ? reinterpret_cast<List *>(quals)
-                                        : make_ands_implicit(reinterpret_cast<Expr *>(quals));
+    List *conjuncts = conjuncts_of(quals);
     ListCell *lc;
     foreach (lc, conjuncts) {
         Node *c = static_cast<Node *>(lfirst(lc));
@@ -429,9 +428,7 @@ int preserved_item(Building *b) {
     int p = reinterpret_cast<RangeTblRef *>(preserved)->rtindex;
     // The ON clause: equalities between P and T, and conditions on T alone.
     Node *on = flatten_join_alias_vars(b->q, j->quals);
-    List *conjuncts = on == nullptr ? NIL
-                      : IsA(on, List) ? reinterpret_cast<List *>(on)
-                                      : make_ands_implicit(reinterpret_cast<Expr *>(on));
+    List *conjuncts = conjuncts_of(on);
     List *p_columns = NIL;
     ListCell *lc;
     foreach (lc, conjuncts) {

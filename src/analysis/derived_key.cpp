@@ -3,6 +3,7 @@
 
 #include "analysis/join_tree.hpp"
 #include "analysis/key_analysis.hpp"
+#include "analysis/query_tree.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -17,7 +18,6 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
-#include "utils/typcache.h"
 }
 
 namespace pgview::analysis {
@@ -133,7 +133,7 @@ List *partition_candidates(Query *q) {
         auto *v = reinterpret_cast<Var *>(flat);
         int item = static_cast<int>(v->varno);
         if (v->varlevelsup != 0 || v->varattno <= 0 || item > jt->nitems || !jt->in_from[item] ||
-            !OidIsValid(lookup_type_cache(v->vartype, TYPECACHE_EQ_OPR)->eq_opr))
+            !OidIsValid(default_equality(v->vartype)))
             continue;
         if (list_length(all) < INDEX_MAX_KEYS)
             all = list_append_unique_ptr(all, tle->resname);

@@ -35,8 +35,7 @@ void collect_equalities(JoinTree *jt, Query *q, Node *quals, List *ancestors, Jo
     if (quals == nullptr)
         return;
     quals = flatten_join_alias_vars(q, quals);
-    List *conjuncts = IsA(quals, List) ? reinterpret_cast<List *>(quals)
-                                        : make_ands_implicit(reinterpret_cast<Expr *>(quals));
+    List *conjuncts = conjuncts_of(quals);
     ListCell *lc;
     foreach (lc, conjuncts) {
         Node *c = static_cast<Node *>(lfirst(lc));

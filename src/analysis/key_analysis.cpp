@@ -121,8 +121,7 @@ Var *correlation(SubLink *sublink, Query *sub, Var **outer) {
     Node *quals = sub->jointree->quals;
     if (quals == nullptr)
         return nullptr;
-    List *conjuncts = IsA(quals, List) ? reinterpret_cast<List *>(quals)
-                                        : make_ands_implicit(reinterpret_cast<Expr *>(quals));
+    List *conjuncts = conjuncts_of(quals);
     ListCell *lc;
     foreach (lc, conjuncts) {
         auto *c = static_cast<Node *>(lfirst(lc));
@@ -283,10 +282,7 @@ bool sublink_walker(Node *node, SublinkSearch *s) {
 // under NOT (negated), or both.
 List *where_sublinks(Query *q, bool plain, bool negated) {
     List *out = NIL;
-    Node *quals = q->jointree != nullptr ? q->jointree->quals : nullptr;
-    List *conjuncts = quals == nullptr ? NIL
-                      : IsA(quals, List) ? reinterpret_cast<List *>(quals)
-                                          : make_ands_implicit(reinterpret_cast<Expr *>(quals));
+    List *conjuncts = conjuncts_of(q->jointree != nullptr ? q->jointree->quals : nullptr);
     ListCell *lc;
     foreach (lc, conjuncts) {
         Node *c = static_cast<Node *>(lfirst(lc));

@@ -2,6 +2,7 @@
 #include "analysis/query_tree.hpp"
 
 extern "C" {
+#include "utils/typcache.h"
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
@@ -186,6 +187,14 @@ bool is_equality(Oid opno) {
             return true;
     return false;
 }
+
+List *conjuncts_of(Node *quals) {
+    if (quals == nullptr)
+        return NIL;
+    return IsA(quals, List) ? reinterpret_cast<List *>(quals) : make_ands_implicit(reinterpret_cast<Expr *>(quals));
+}
+
+Oid default_equality(Oid type) { return lookup_type_cache(type, TYPECACHE_EQ_OPR)->eq_opr; }
 
 Var *plain_var(Node *node) {
     node = strip_coercions(node);

@@ -47,5 +47,9 @@ const char *window_function_name(Query *q, Index winref);
 Node *strip_coercions(Node *node);
 Var *plain_var(Node *node);
 bool is_equality(Oid opno);
+// The conjuncts of a qualification (a List already, or an expression; NIL for none).
+List *conjuncts_of(Node *quals);
+// The equality of a type's default btree (or hash) operator class, or InvalidOid.
+Oid default_equality(Oid type);
 
 } // namespace pgview::analysis

@@ -33,7 +33,6 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/typcache.h"
 }
 
 namespace pgview::analysis {
@@ -79,21 +78,12 @@ struct Eq {
     Var *b;
 };
 
-Oid default_equality(Oid type) {
-    TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_EQ_OPR);
-    return tc->eq_opr;
-}
-
 bool usable_type(Oid type) {
     return OidIsValid(default_equality(type)) && OidIsValid(get_array_type(type));
 }
 
 List *equalities_of(Query *q, Node *quals) {
-    if (quals == nullptr)
-        return NIL;
-    quals = flatten_join_alias_vars(q, quals);
-    List *conjuncts = IsA(quals, List) ? reinterpret_cast<List *>(quals)
-                                        : make_ands_implicit(reinterpret_cast<Expr *>(quals));
+    List *conjuncts = conjuncts_of(quals != nullptr ? flatten_join_alias_vars(q, quals) : nullptr);
     List *out = NIL;
     ListCell *lc;
     foreach (lc, conjuncts) {
@@ -524,7 +514,7 @@ SourceKey *make_lookup(Query *q, Oid relid, List *chosen, List *base) {
     foreach (lc, chosen) {
         auto *p = static_cast<Pair *>(lfirst(lc));
         const char *col = quote_identifier(output_column(q, p));
-        const char *eq = operator_sql(default_equality(p->type));
+        const char *eq = equality_operator(p->type);
         appendStringInfoString(&where, where.len > 0 ? " OR " : "");
         appendStringInfoString(&described, described.len > 0 ? " or " : "");
         if (!OidIsValid(p->via_rel)) {
@@ -543,7 +533,7 @@ SourceKey *make_lookup(Query *q, Oid relid, List *chosen, List *base) {
         const char *filter = "true";
         if (p->via_key != 0)
             filter = psprintf("q.%s %s ANY (%s)", quote_identifier(column_name(p->via_rel, p->via_key)),
-                              operator_sql(default_equality(p->src_type)), param_of(p->src, p->src_type));
+                              equality_operator(p->src_type), param_of(p->src, p->src_type));
         appendStringInfo(&where, "(v.%s %s ANY (ARRAY(SELECT q.%s FROM %s WHERE %s)) OR (v.%s IS NULL AND EXISTS "
                                  "(SELECT FROM %s WHERE %s AND q.%s IS NULL)))",
                          col, eq, value, from, filter, col, from, filter, value);
